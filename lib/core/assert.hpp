@@ -1,0 +1,25 @@
+// BATON_ASSERT: programmer errors crash, always, also in release builds.
+//
+// Operating errors (loss, denial, bad datagrams) are never asserted: they are
+// values (Errc) and counters. An assert states a fact the code relies on; one
+// condition per assert, so a failure names exactly what broke.
+#pragma once
+
+namespace baton::core {
+[[noreturn]] void assert_fail(const char* cond, const char* file, int line) noexcept;
+}  // namespace baton::core
+
+#define BATON_ASSERT(cond)                                         \
+  do {                                                             \
+    if (!(cond)) [[unlikely]]                                      \
+      ::baton::core::assert_fail(#cond, __FILE__, __LINE__);       \
+  } while (0)
+
+// Expensive checks: on in debug builds, the simulator and the tests.
+#if defined(NDEBUG) && !defined(BATON_SLOW_ASSERTS)
+#define BATON_ASSERT_SLOW(cond) \
+  do {                          \
+  } while (0)
+#else
+#define BATON_ASSERT_SLOW(cond) BATON_ASSERT(cond)
+#endif

@@ -1,0 +1,64 @@
+// NodeConfig: everything a member's core needs, validated up front.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "baton/result.hpp"
+#include "core/ids.hpp"
+#include "core/limits.hpp"
+#include "core/time.hpp"
+
+namespace baton::core {
+
+// How this life of the member starts (DESIGN "Restart").
+enum class RecoveryMode : std::uint8_t {
+  // The member never ran before in this cluster (a fresh state directory, or
+  // an operator's explicit bootstrap): no quarantine, floor 0.
+  first_start,
+  // Restarted with a state directory: floor starts at the persisted
+  // reservation; quarantined for the stretched ttl_max.
+  reservation,
+  // Restarted without state: quarantined for the stretched ttl_max and until
+  // enough recovered peers reported their floors.
+  peers,
+};
+
+// Per-instance limits (defaults in limits.hpp). Every table is bounded.
+struct NodeLimits {
+  std::size_t leases_per_voter = limits::leases_per_voter_default;     // live leases held at this voter
+  std::size_t waiters_per_resource = limits::waiters_per_resource_default;
+  std::size_t waiters_per_voter = limits::waiters_per_voter_default;   // all resources together
+  std::size_t acquires_in_flight = limits::acquires_in_flight_default; // acquires + held leases here
+  std::size_t outbox_messages = limits::outbox_messages_default;       // per drain of the outbox
+  std::size_t known_fences = limits::known_fences_default;             // acquirer token hints
+  std::size_t pending_persist = limits::pending_persist_max;           // requests parked on a sync
+};
+
+struct NodeConfig {
+  std::vector<MemberId> members;   // every member of the static cluster, unique, non-zero
+  MemberId self;                   // this member; one of `members`
+  Incarnation incarnation;         // this life; non-zero, never reused by this member
+  std::uint32_t rho_ppm = 10000;   // clock-rate drift bound, parts per million (0.01)
+  Duration margin = Duration::ms(2);       // subtracted from every validity (clock reads, scheduling)
+  Duration ttl_min = Duration::ms(10);     // shortest ttl accepted
+  Duration ttl_max = Duration::s(60);      // longest ttl granted; sets the restart quarantine
+  std::uint32_t replicas = limits::replicas_default;  // R: voters per resource when members > R
+  RecoveryMode recovery = RecoveryMode::first_start;
+  bool persist = false;            // state directory: persist floor reservations before use
+  Token recovered_reservation{};   // recovery == reservation: the reservation read back
+  std::uint64_t reservation_block = 1ULL << 32;  // tokens covered by one persisted reservation
+  Duration rtt_initial = Duration::ms(1);        // round-trip estimate before any sample
+  Duration attempt_timeout_min = Duration::ms(2);  // one acquire attempt waits at least this
+  Duration attempt_timeout_max = Duration::s(1);   // ... and at most this for a verdict
+  std::uint32_t stale_retries_max = 8;  // immediate retries after stale denials, per acquire
+  NodeLimits limits;
+};
+
+// Checks every field and their relations; the error names the field.
+Result<void> validate(const NodeConfig& c);
+
+// R (or the member count, if smaller): how many voters a resource has.
+std::size_t voter_count(const NodeConfig& c);
+
+}  // namespace baton::core

@@ -1,0 +1,67 @@
+// Strong types for the protocol's identifiers, so that a token is never
+// passed where a member id is expected.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace baton::core {
+
+template <typename Tag, typename Rep>
+struct StrongId {
+  Rep value{};
+  constexpr StrongId() = default;
+  constexpr explicit StrongId(Rep v) : value(v) {}
+  constexpr auto operator<=>(const StrongId&) const = default;
+};
+
+struct MemberIdTag {};
+struct IncarnationTag {};
+struct TokenTag {};
+struct AcquireIdTag {};
+
+// A member of the static cluster, 1..2^32-1 (0 is "no member").
+using MemberId = StrongId<MemberIdTag, std::uint32_t>;
+// One life of a member process: a restart gets a larger (or at least a
+// different) incarnation, so ids minted in one life are never reused.
+using Incarnation = StrongId<IncarnationTag, std::uint64_t>;
+// Fencing token: strictly increasing per resource across successive leases
+// (Guarantee 2). 0 is "no token".
+using Token = StrongId<TokenTag, std::uint64_t>;
+// Handle of one acquire-to-release life of a lease at its acquirer; local to a
+// member, never on the wire.
+using AcquireId = StrongId<AcquireIdTag, std::uint64_t>;
+
+// Lease ids are unique across restarts: they carry the owner's incarnation
+// (DESIGN: "Lease ids are unique across restarts").
+struct LeaseId {
+  MemberId owner{};         // the acquiring member
+  Incarnation incarnation{};  // the acquirer's life that minted it
+  std::uint64_t serial = 0;   // per-incarnation counter, from 1
+  constexpr auto operator<=>(const LeaseId&) const = default;
+  constexpr bool empty() const { return serial == 0; }
+};
+
+// A resource name, e.g. "seat:14A": 1..limits::resource_name_bytes_max bytes of
+// arbitrary content. Validated where it enters (API, codec).
+class ResourceName {
+ public:
+  ResourceName() = default;
+  explicit ResourceName(std::string s) : s_(std::move(s)) {}
+  explicit ResourceName(std::string_view s) : s_(s) {}
+  explicit ResourceName(const char* s) : s_(s) {}
+  const std::string& str() const { return s_; }
+  std::string_view view() const { return s_; }
+  bool empty() const { return s_.empty(); }
+  std::size_t size() const { return s_.size(); }
+  auto operator<=>(const ResourceName&) const = default;
+  bool operator==(const ResourceName&) const = default;
+
+ private:
+  std::string s_;
+};
+
+}  // namespace baton::core

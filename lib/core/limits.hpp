@@ -1,0 +1,35 @@
+// Limits on everything (STYLE.md 5, DESIGN Guarantee 4). Defaults here;
+// per-instance overrides live in Limits and are checked by validate().
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/time.hpp"
+
+namespace baton::core::limits {
+
+inline constexpr std::size_t members_max = 64;              // static cluster size
+inline constexpr std::size_t replicas_default = 5;          // R: voters per resource
+inline constexpr std::size_t resource_name_bytes_max = 128;
+inline constexpr std::size_t datagram_bytes_max = 1400;     // fits one Ethernet MTU
+inline constexpr std::size_t messages_per_datagram_max = 32;
+inline constexpr std::size_t leases_per_voter_default = 1u << 20;     // live leases a voter holds
+inline constexpr std::size_t waiters_per_resource_default = 64;
+inline constexpr std::size_t waiters_per_voter_default = 1u << 16;
+inline constexpr std::size_t acquires_in_flight_default = 1u << 16;   // acquires + held leases per member
+inline constexpr std::size_t outbox_messages_default = 1u << 16;      // messages per core call
+inline constexpr std::size_t replay_window = 1024;                   // sequence numbers per sender
+inline constexpr std::size_t pending_persist_max = 4096;             // requests parked on a floor sync
+inline constexpr std::size_t known_fences_default = 4096;            // acquirer's per-resource token hints
+
+inline constexpr std::uint32_t rho_ppm_max = 100000;  // rho <= 0.1
+inline constexpr Duration ttl_floor = Duration::ms(1);
+inline constexpr Duration ttl_ceiling = Duration::s(3600);
+
+static_assert(messages_per_datagram_max >= 2, "a reply plus a FREE must fit one datagram");
+static_assert(resource_name_bytes_max + 128 < datagram_bytes_max, "one message must fit one datagram");
+static_assert(replicas_default % 2 == 1, "an odd replica count wastes no voter");
+static_assert(ttl_floor < ttl_ceiling);
+
+}  // namespace baton::core::limits

@@ -1,0 +1,144 @@
+// Decoded protocol messages: the core's vocabulary. FlatBuffers types never
+// reach the core; lib/codec translates between these structs and bytes.
+// Field meanings on the wire: wire/README.md. Protocol: docs/protocol.md.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/ids.hpp"
+#include "core/time.hpp"
+
+namespace baton::core {
+
+// Why a voter said no. Stable numbers: they travel on the wire.
+enum class DenyReason : std::uint8_t {
+  held = 1,          // another lease is live here; holder and time_left are set
+  stale = 2,         // proposed token is not above this voter's fence; fence is set
+  quarantined = 3,   // this voter restarted and is not yet allowed to vote
+  ttl_too_long = 4,  // ttl above this voter's ttl_max (or below ttl_min)
+  overloaded = 5,    // a table is full (leases, pending persistence)
+  not_current = 6,   // RENEW/RELEASE for a lease that is not the live one here
+};
+std::string_view deny_reason_name(DenyReason r);
+
+// Why a received datagram was dropped before reaching the core, or a message
+// was dropped by the core. Stable numbers: reported in PONG and status.
+enum class DropReason : std::uint8_t {
+  oversized = 0,      // above limits::datagram_bytes_max
+  bad_auth = 1,       // authentication tag did not verify
+  malformed = 2,      // FlatBuffers verifier or decoding rejected it
+  wrong_cluster = 3,  // cluster id differs
+  wrong_version = 4,  // wire version not understood
+  replayed = 5,       // sequence number outside or already in the replay window
+  stranger = 6,       // sender is not a member (or claims to be us)
+  overflow = 7,       // a queue or table limit dropped it
+  count_ = 8,
+};
+std::string_view drop_reason_name(DropReason r);
+
+// REQUEST: acquirer -> voter. "Grant `lease` on `resource` for `ttl` with token `token`."
+struct Request {
+  ResourceName resource;
+  LeaseId lease;
+  Duration ttl;  // hold duration at the voter, on the voter's clock
+  Token token;   // proposed fencing token; granted only if above the voter's fence
+  bool operator==(const Request&) const = default;
+};
+
+// GRANT: voter -> acquirer. The voter stored `token` as the resource's fence.
+struct Grant {
+  ResourceName resource;
+  LeaseId lease;
+  Token token;
+  bool operator==(const Grant&) const = default;
+};
+
+// DENY: voter -> acquirer, with the reason and the voter's numbers.
+struct Deny {
+  ResourceName resource;
+  LeaseId lease;
+  Token token;          // the token that was proposed
+  DenyReason reason{};
+  MemberId holder;      // reason == held: the member holding the live lease
+  Duration time_left;   // reason == held: hold time left at the voter
+  Token fence;          // the voter's fence for the resource (all reasons)
+  bool operator==(const Deny&) const = default;
+};
+
+// RENEW: holder -> voter. Extend the hold of `lease` by `ttl` from now.
+struct Renew {
+  ResourceName resource;
+  LeaseId lease;
+  Token token;
+  Duration ttl;
+  std::uint32_t round = 0;  // the holder's renewal round; acks echo it
+  bool operator==(const Renew&) const = default;
+};
+
+// RENEW_ACK: voter -> holder. ok: the hold was extended (or re-granted).
+struct RenewAck {
+  ResourceName resource;
+  LeaseId lease;
+  Token token;
+  std::uint32_t round = 0;
+  bool ok = false;
+  DenyReason reason{};  // !ok: why (not_current, stale, quarantined, ttl_too_long)
+  Token fence;          // the voter's fence for the resource
+  bool operator==(const RenewAck&) const = default;
+};
+
+// RELEASE: holder (or a loser of a split vote) -> voter. Drop `lease` if live.
+struct Release {
+  ResourceName resource;
+  LeaseId lease;
+  Token token;
+  bool operator==(const Release&) const = default;
+};
+
+// FREE: voter -> waiter. The resource has no live lease here any more.
+struct Free {
+  ResourceName resource;
+  Token fence;  // the voter's fence, a hint for the next proposal
+  bool operator==(const Free&) const = default;
+};
+
+// FLOOR_QUERY: restarted voter (peer recovery) -> every other member.
+struct FloorQuery {
+  std::uint64_t nonce = 0;
+  bool operator==(const FloorQuery&) const = default;
+};
+
+// FLOOR_REPLY: "the highest token I ever stored is at most `floor`".
+// ready == false: the answering voter is itself still recovering; floor unset.
+struct FloorReply {
+  std::uint64_t nonce = 0;
+  bool ready = false;
+  Token floor;
+  bool operator==(const FloorReply&) const = default;
+};
+
+// PING / PONG: liveness and status (batonctl status, RTT measurement).
+struct Ping {
+  std::uint64_t nonce = 0;
+  bool operator==(const Ping&) const = default;
+};
+
+struct Pong {
+  std::uint64_t nonce = 0;
+  bool quarantined = false;
+  std::uint64_t live_leases = 0;   // leases live at this voter
+  std::uint64_t waiters = 0;       // waiters remembered by this voter
+  Token floor;                     // this voter's floor
+  std::vector<std::uint64_t> drops;  // indexed by DropReason
+  bool operator==(const Pong&) const = default;
+};
+
+using Message = std::variant<Request, Grant, Deny, Renew, RenewAck, Release, Free, FloorQuery,
+                             FloorReply, Ping, Pong>;
+
+std::string_view message_name(const Message& m);
+
+}  // namespace baton::core

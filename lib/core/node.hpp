@@ -1,0 +1,108 @@
+// Node: one member's protocol core, the composition of its Voter (answers
+// REQUEST/RENEW/RELEASE for the resources it votes on), its Acquirer (this
+// member's own acquires and leases) and its Recovery (restart quarantine and
+// floor learning).
+//
+// Sans-I/O (STYLE.md 1): every input carries `now` on this member's monotonic
+// clock, which must never go backwards; outputs accumulate in an Outbox that
+// the driver drains with take_outbox() after every input, and next_deadline()
+// says when on_deadline() is due. Messages to this member itself are delivered
+// in-process, inside the same call; they never appear in the outbox.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "baton/result.hpp"
+#include "core/config.hpp"
+#include "core/ids.hpp"
+#include "core/message.hpp"
+#include "core/outbox.hpp"
+#include "core/stats.hpp"
+#include "core/time.hpp"
+
+namespace baton::core {
+
+class Voter;
+class Acquirer;
+class Recovery;
+
+struct AcquireArgs {
+  ResourceName resource;
+  Duration ttl;                     // within [ttl_min, ttl_max]
+  Instant wait_until = Instant{};   // give up after this instant (<= now: one try, no waiting)
+  bool auto_renew = false;          // renew by itself until release or loss
+};
+
+// What the acquirer knows of one of its acquires.
+struct LeaseInfo {
+  enum class State : std::uint8_t { acquiring, held };
+  State state = State::acquiring;
+  ResourceName resource;
+  Token token;            // held: the lease's fencing token
+  Instant valid_from;     // held: t0 (or t_r) of the latest successful round
+  Instant validity_end;   // held: believe the lease valid strictly before this
+  bool auto_renew = false;
+};
+
+class Node {
+ public:
+  // Validates `config`; `seed` drives lease-id salts and retry jitter.
+  static Result<std::unique_ptr<Node>> create(const NodeConfig& config, std::uint64_t seed, Instant now);
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // ---- inputs -------------------------------------------------------------
+  // One decoded, authenticated message from member `from`.
+  void on_message(Instant now, MemberId from, const Message& m);
+  void on_messages(Instant now, MemberId from, std::span<const Message> msgs);
+  // Due timers (holds expiring, retries, renewals, quarantine end).
+  void on_deadline(Instant now);
+  // The runtime durably wrote `reservation` (after Outbox::persist asked).
+  void on_persisted(Instant now, Token reservation);
+  // A datagram was dropped before it reached the core.
+  void count_drop(DropReason why);
+
+  // ---- API calls ----------------------------------------------------------
+  // Errors: invalid_argument (empty/too long name, ttl out of range),
+  // overloaded (acquires_in_flight reached). On error nothing changed and no
+  // event will follow; otherwise exactly one acquired or acquire_failed event
+  // follows for the returned id.
+  Result<AcquireId> acquire(Instant now, const AcquireArgs& args);
+  // Stops using and releases a held lease, or cancels a pending acquire (which
+  // then ends with acquire_failed/cancelled). Errors: not_held (unknown id).
+  Result<void> release(Instant now, AcquireId id);
+  // Starts a renewal round now; one renewed or renew_failed event follows.
+  // Errors: not_held.
+  Result<void> renew(Instant now, AcquireId id);
+  Result<void> set_auto_renew(Instant now, AcquireId id, bool on);
+
+  // ---- outputs ------------------------------------------------------------
+  Instant next_deadline() const;
+  // Moves everything pending into `out` (cleared first).
+  void take_outbox(Outbox& out);
+  bool has_output() const;
+
+  // ---- inspection ---------------------------------------------------------
+  const NodeConfig& config() const;
+  const NodeStats& stats() const;
+  NodeStatus status() const;
+  std::optional<LeaseInfo> lease(AcquireId id) const;
+  const Voter& voter() const;
+  const Acquirer& acquirer() const;
+  const Recovery& recovery() const;
+  // The voters of `resource` (placement), sorted.
+  std::vector<MemberId> voters_of(const ResourceName& resource) const;
+
+ private:
+  struct Impl;
+  explicit Node(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace baton::core

@@ -1,0 +1,64 @@
+// The core's outputs: messages to send, notifications for the application and
+// a floor reservation to persist. The driver drains them after every input
+// (take_outbox) and re-arms one timer at next_deadline().
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "baton/result.hpp"
+#include "core/ids.hpp"
+#include "core/message.hpp"
+#include "core/time.hpp"
+
+namespace baton::core {
+
+struct Outgoing {
+  MemberId to;  // never the sending member itself: self-delivery is in-process
+  Message msg;
+};
+
+enum class EventKind : std::uint8_t {
+  acquired,        // the lease is held: token and validity_end are set
+  acquire_failed,  // terminal: error says why (busy, unavailable, cancelled, ...)
+  renewed,         // a renewal round succeeded: validity_end is the new end
+  renew_failed,    // an explicit renew() did not succeed: error (unknown_outcome, lost)
+  lost,            // terminal: the lease is gone, lost_reason says why
+};
+
+enum class LostReason : std::uint8_t {
+  renew_failing,  // renewal did not reach a majority before the cut-off; validity not yet over
+  expired,        // the validity deadline passed without renewal
+  superseded,     // voters report another lease (or a higher fence) for the resource
+};
+
+std::string_view event_kind_name(EventKind k);
+std::string_view lost_reason_name(LostReason r);
+
+struct Event {
+  EventKind kind{};
+  AcquireId id;
+  ResourceName resource;
+  Token token;               // acquired, renewed, lost: the lease's token
+  Instant validity_end;      // acquired, renewed: on this member's clock
+  Errc error = Errc::ok;     // acquire_failed, renew_failed
+  LostReason lost_reason{};  // lost
+};
+
+struct Outbox {
+  std::vector<Outgoing> messages;
+  std::vector<Event> events;
+  // Write this floor reservation durably (fsync), then call
+  // Node::on_persisted(now, value). At most one outstanding at a time.
+  std::optional<Token> persist;
+
+  void clear() {
+    messages.clear();
+    events.clear();
+    persist.reset();
+  }
+  bool empty() const { return messages.empty() && events.empty() && !persist; }
+};
+
+}  // namespace baton::core

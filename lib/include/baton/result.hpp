@@ -1,0 +1,102 @@
+// Errors as values: Errc and Result<T>, used by every layer of Baton.
+//
+// Programmer errors (a broken invariant) abort through BATON_ASSERT; operating
+// errors (loss, denial, timeout, bad input) are values of Errc. The public API
+// documents, per call, which codes it returns and what the caller should do.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+namespace baton {
+
+enum class Errc : std::uint8_t {
+  ok = 0,
+  invalid_argument,   // A call's argument is out of range; nothing changed.
+  invalid_config,     // Configuration rejected by validate(); nothing started.
+  busy,               // Another holder has the lease (try_acquire, or wait ran out while held).
+  unavailable,        // No majority of voters answered before the deadline.
+  unknown_outcome,    // Not known whether the operation took effect (e.g. a renew
+                      // whose acknowledgements did not arrive in time).
+  not_held,           // The lease is not held (released, expired, lost, unknown id).
+  lost,               // The lease was lost (renewal failed, expired, superseded).
+  overloaded,         // A configured limit was reached (in-flight acquires, queues).
+  stopped,            // The member is stopping or stopped.
+  stale_token,        // A fencing check rejected a token below the highest seen.
+  io_error,           // The operating system refused (socket, file, sync).
+  cancelled,          // The caller released an acquire before it completed.
+};
+
+// A short, stable, lower_snake_case name for logs, JSON and command lines.
+constexpr std::string_view errc_name(Errc e) noexcept {
+  switch (e) {
+    case Errc::ok: return "ok";
+    case Errc::invalid_argument: return "invalid_argument";
+    case Errc::invalid_config: return "invalid_config";
+    case Errc::busy: return "busy";
+    case Errc::unavailable: return "unavailable";
+    case Errc::unknown_outcome: return "unknown_outcome";
+    case Errc::not_held: return "not_held";
+    case Errc::lost: return "lost";
+    case Errc::overloaded: return "overloaded";
+    case Errc::stopped: return "stopped";
+    case Errc::stale_token: return "stale_token";
+    case Errc::io_error: return "io_error";
+    case Errc::cancelled: return "cancelled";
+  }
+  return "unknown";
+}
+
+// An error code with a human-readable reason. The message is a static string
+// or owned text; it is for people, the code is for programs.
+struct Error {
+  Errc code = Errc::ok;
+  std::string_view what{};  // static storage duration text
+};
+
+// Result<T>: a T or an Error. Result<void> carries only success or an Error.
+template <typename T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}            // NOLINT
+  Result(Error e) : v_(std::in_place_index<1>, e) {}                            // NOLINT
+  Result(Errc c, std::string_view what = {}) : v_(std::in_place_index<1>, Error{c, what}) {}
+
+  bool ok() const noexcept { return v_.index() == 0; }
+  explicit operator bool() const noexcept { return ok(); }
+  Errc code() const noexcept { return ok() ? Errc::ok : std::get<1>(v_).code; }
+  std::string_view what() const noexcept { return ok() ? std::string_view{} : std::get<1>(v_).what; }
+  const Error& error() const { return std::get<1>(v_); }
+
+  T& value() & { return std::get<0>(v_); }
+  const T& value() const& { return std::get<0>(v_); }
+  T&& value() && { return std::get<0>(std::move(v_)); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+
+ private:
+  std::variant<T, Error> v_;
+};
+
+template <>
+class [[nodiscard]] Result<void> {
+ public:
+  Result() = default;
+  Result(Error e) : e_(e) {}                                                    // NOLINT
+  Result(Errc c, std::string_view what = {}) : e_{c, what} {}                   // NOLINT
+  bool ok() const noexcept { return e_.code == Errc::ok; }
+  explicit operator bool() const noexcept { return ok(); }
+  Errc code() const noexcept { return e_.code; }
+  std::string_view what() const noexcept { return e_.what; }
+  const Error& error() const { return e_; }
+
+ private:
+  Error e_{};
+};
+
+}  // namespace baton
