@@ -5,16 +5,22 @@
 //
 // Layout of a datagram: [FlatBuffers Datagram table][tag: tag_bytes] when a
 // cluster key is set, or the FlatBuffers table alone when it is not (wire/README.md).
+//
+// Implementation files: codec.cpp (encode/decode), packer.cpp, receiver.cpp,
+// auth.cpp, replay_window.cpp. FlatBuffers types never leave lib/codec.
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <vector>
 
 #include "baton/result.hpp"
+#include "codec/auth.hpp"
+#include "codec/replay_window.hpp"
 #include "core/ids.hpp"
 #include "core/limits.hpp"
 #include "core/message.hpp"
@@ -23,84 +29,96 @@
 namespace baton::codec {
 
 inline constexpr std::uint16_t wire_version = 1;
-inline constexpr std::size_t key_bytes = 32;
-inline constexpr std::size_t tag_bytes = 32;  // HMAC-SHA-512-256 (crypto_auth)
-
-struct ClusterKey {
-  std::array<std::uint8_t, key_bytes> bytes{};
-};
 
 // The envelope of every datagram.
 struct Header {
-  std::uint16_t version = wire_version;
+  std::uint16_t version = wire_version;  // wire format version (wire/README.md, versioning)
   std::uint64_t cluster_id = 0;   // datagrams of another cluster are dropped
-  core::MemberId sender;
-  core::Incarnation incarnation;
+  core::MemberId sender;          // the sending member
+  core::Incarnation incarnation;  // the sender's life; a restart uses a larger one
   std::uint64_t seq = 0;          // per (sender, incarnation), from 1, strictly increasing
   bool operator==(const Header&) const = default;
 };
 
 struct Decoded {
-  Header header;
-  std::vector<core::Message> messages;
+  Header header;                        // the envelope, as received
+  std::vector<core::Message> messages;  // 1..limits::messages_per_datagram_max, in sending order
 };
 
+// True iff `m` can travel on the wire: resource name of 1..resource_name_bytes_max
+// bytes, ttl and time_left >= 0, a known deny reason (DENY: 1..6; RENEW_ACK:
+// 0..6), at most DropReason::count_ drop counters. decode() rejects exactly
+// the messages this rejects, so every decoded message re-encodes.
+bool encodable(const core::Message& m);
+
 // Encodes one datagram into `out`. `key` null: no tag. Errors: invalid_argument
-// (a field out of range: name too long, too many messages, no messages),
+// (a field out of range, see encodable(); too many messages; no messages),
 // overloaded (the result would exceed limits::datagram_bytes_max or out.size()).
+// On error `out` is unspecified.
 Result<std::size_t> encode(const Header& h, std::span<const core::Message> msgs, const ClusterKey* key,
                            std::span<std::uint8_t> out);
 
 // Size, tag, verifier, version, cluster id, decoding. No replay or sender
 // checks (Receiver does those). On failure `out` is unspecified and the
 // reason is returned; nothing else changes.
+//   oversized      empty, or more than limits::datagram_bytes_max bytes
+//   bad_auth       key set: too short for a tag, or the tag does not verify
+//   malformed      the FlatBuffers verifier failed, or a field is out of range
+//                  (no/too many messages, unknown message type, see encodable())
+//   wrong_version  version != wire_version
+//   wrong_cluster  cluster_id differs
+// With no key, a tagged datagram is judged by the verifier alone (the tag is
+// trailing bytes it ignores).
 std::optional<core::DropReason> decode(std::span<const std::uint8_t> bytes, const ClusterKey* key,
                                        std::uint64_t cluster_id, Decoded& out);
 
-// Per-sender replay protection: the newest incarnation seen and a sliding
-// window of limits::replay_window sequence numbers below the highest seen.
-// Bounded: one entry per member.
-class ReplayWindow {
- public:
-  // True (and recorded) iff (incarnation, seq) is new: a newer incarnation
-  // resets the window; an older incarnation, a repeated seq, or a seq below
-  // the window is rejected.
-  bool accept(core::MemberId sender, core::Incarnation incarnation, std::uint64_t seq);
-  void forget(core::MemberId sender);
-
- private:
-  struct Entry;
-  std::vector<std::pair<core::MemberId, std::shared_ptr<Entry>>> entries_;  // implementation may change
-};
+namespace detail {
+class Encoder;  // codec.cpp: a reusable FlatBuffers builder
+}  // namespace detail
 
 // One datagram ready to send.
 struct Datagram {
-  core::MemberId to;
-  std::vector<std::uint8_t> bytes;
+  core::MemberId to;                // destination member
+  std::vector<std::uint8_t> bytes;  // encoded (and tagged) datagram, <= datagram_bytes_max
 };
 
 // Batching: packs a core outbox's messages into as few datagrams per
 // destination as fit (<= messages_per_datagram_max messages, <=
-// datagram_bytes_max bytes each), stamping increasing sequence numbers.
+// datagram_bytes_max bytes each, tag included), stamping sequence numbers
+// that strictly increase across every datagram of this packer, from 1.
+// Datagrams come out grouped by destination in ascending member order; the
+// messages of one destination keep their order.
 class Packer {
  public:
   Packer(std::uint64_t cluster_id, core::MemberId self, core::Incarnation incarnation,
          std::optional<ClusterKey> key);
-  // Appends to `out`. Messages that cannot be encoded at all are dropped and
-  // counted in dropped().
+  ~Packer();
+  Packer(Packer&&) noexcept;
+  Packer& operator=(Packer&&) noexcept;
+
+  // Appends to `out`. Messages that cannot be encoded at all (!encodable) are
+  // dropped and counted in dropped(). Every Outgoing::to must be a member
+  // other than self (the core delivers to itself in-process).
   void pack(std::span<const core::Outgoing> msgs, std::vector<Datagram>& out);
   std::uint64_t dropped() const { return dropped_; }
   std::uint64_t next_seq() const { return seq_ + 1; }
 
  private:
-  Header base_;
-  std::optional<ClusterKey> key_;
-  std::uint64_t seq_ = 0;
-  std::uint64_t dropped_ = 0;
+  void pack_one(core::MemberId to, std::span<const core::Message* const> msgs, std::vector<Datagram>& out);
+
+  Header base_;                              // cluster, sender, incarnation; seq set per datagram
+  std::optional<ClusterKey> key_;            // tag datagrams with this key, if set
+  std::uint64_t seq_ = 0;                    // last sequence number used
+  std::uint64_t dropped_ = 0;                // messages dropped as not encodable
+  std::unique_ptr<detail::Encoder> encoder_; // reused between datagrams (no per-datagram builder)
+  std::vector<std::size_t> order_;           // scratch: message indices sorted by destination
+  std::vector<const core::Message*> group_;  // scratch: one destination's messages
 };
 
 // The whole receive pipeline for one member: decode(), then reject senders
-// that are not members or claim to be `self`, then the replay window.
+// that are not members or claim to be `self` (stranger), then the replay
+// window (replayed). Only a datagram that passes every check advances the
+// replay window.
 class Receiver {
  public:
   Receiver(std::uint64_t cluster_id, std::optional<ClusterKey> key, std::vector<core::MemberId> members,
@@ -108,11 +126,13 @@ class Receiver {
   std::optional<core::DropReason> receive(std::span<const std::uint8_t> bytes, Decoded& out);
 
  private:
-  std::uint64_t cluster_id_;
-  std::optional<ClusterKey> key_;
-  std::vector<core::MemberId> members_;  // sorted
-  core::MemberId self_;
-  ReplayWindow replay_;
+  bool is_member(core::MemberId m) const;
+
+  std::uint64_t cluster_id_;             // our cluster; others are wrong_cluster
+  std::optional<ClusterKey> key_;        // verify tags with this key, if set
+  std::vector<core::MemberId> members_;  // sorted, unique
+  core::MemberId self_;                  // our own id: a datagram claiming it is a stranger
+  ReplayWindow replay_;                  // per-sender incarnation + sequence window
 };
 
 }  // namespace baton::codec

@@ -1,0 +1,273 @@
+// encode() and decode(): the FlatBuffers datagram <-> header + core messages.
+// The receive order is fixed (wire/README.md): size, tag, verifier, version,
+// cluster id, fields. Each step relies on the ones before it: nothing is
+// parsed before the tag verified, no field is read before the verifier
+// proved every offset in bounds.
+#include "codec/codec.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <variant>
+
+#include "codec/encoder.hpp"
+#include "core/assert.hpp"
+
+namespace baton::codec {
+
+namespace {
+
+using core::DropReason;
+
+// Verifier limits: a well-formed datagram nests Datagram -> [Message] ->
+// Message -> body table -> [ubyte], and holds at most 1 + 2 per message
+// tables. Anything deeper or larger is malformed without further work.
+constexpr flatbuffers::uoffset_t verifier_depth_max = 8;
+constexpr flatbuffers::uoffset_t verifier_tables_max = 1 + 2 * core::limits::messages_per_datagram_max;
+
+// DenyReason numbers travel on the wire: core and schema must agree.
+constexpr std::uint8_t deny_reason_max = static_cast<std::uint8_t>(core::DenyReason::not_current);
+static_assert(static_cast<std::uint8_t>(wire::DenyReason::MAX) == deny_reason_max);
+static_assert(static_cast<std::uint8_t>(wire::DenyReason::held) == static_cast<std::uint8_t>(core::DenyReason::held));
+
+constexpr std::size_t drops_max = static_cast<std::size_t>(DropReason::count_);
+
+bool valid_name(const core::ResourceName& r) {
+  return !r.empty() && r.size() <= core::limits::resource_name_bytes_max;
+}
+
+bool valid_deny_reason(core::DenyReason r) {
+  const auto v = static_cast<std::uint8_t>(r);
+  return v >= 1 && v <= deny_reason_max;
+}
+
+// One predicate per message type; encodable() dispatches.
+bool valid(const core::Request& m) { return valid_name(m.resource) && m.ttl >= core::Duration::zero(); }
+bool valid(const core::Grant& m) { return valid_name(m.resource); }
+bool valid(const core::Deny& m) {
+  return valid_name(m.resource) && valid_deny_reason(m.reason) && m.time_left >= core::Duration::zero();
+}
+bool valid(const core::Renew& m) { return valid_name(m.resource) && m.ttl >= core::Duration::zero(); }
+bool valid(const core::RenewAck& m) {
+  // ok acks carry no reason (0); the encoder and decoder accept 0 either way.
+  return valid_name(m.resource) && (m.reason == core::DenyReason{} || valid_deny_reason(m.reason));
+}
+bool valid(const core::Release& m) { return valid_name(m.resource); }
+bool valid(const core::Free& m) { return valid_name(m.resource); }
+bool valid(const core::FloorQuery&) { return true; }
+bool valid(const core::FloorReply&) { return true; }
+bool valid(const core::Ping&) { return true; }
+bool valid(const core::Pong& m) { return m.drops.size() <= drops_max; }
+
+// ---- decoding -----------------------------------------------------------
+// Each decoder reads a verified table. Required fields are checked again
+// (null means malformed) so that no path depends on the verifier's
+// required-field handling to avoid a null dereference.
+
+core::LeaseId from_wire(const wire::LeaseId& l) {
+  return core::LeaseId{core::MemberId(l.owner()), core::Incarnation(l.incarnation()), l.serial()};
+}
+
+bool read_name(const flatbuffers::Vector<std::uint8_t>* v, core::ResourceName& out) {
+  if (v == nullptr || v->size() == 0 || v->size() > core::limits::resource_name_bytes_max) return false;
+  out = core::ResourceName(std::string(reinterpret_cast<const char*>(v->data()), v->size()));
+  return true;
+}
+
+// The common head of the lease-carrying messages.
+template <typename Table, typename Msg>
+bool read_lease_head(const Table& t, Msg& m) {
+  if (t.lease() == nullptr || !read_name(t.resource(), m.resource)) return false;
+  m.lease = from_wire(*t.lease());
+  m.token = core::Token(t.token());
+  return true;
+}
+
+std::optional<core::Message> read(const wire::Request& t) {
+  core::Request m;
+  if (!read_lease_head(t, m)) return std::nullopt;
+  m.ttl = core::Duration::ns(t.ttl_ns());
+  return m;
+}
+
+std::optional<core::Message> read(const wire::Grant& t) {
+  core::Grant m;
+  if (!read_lease_head(t, m)) return std::nullopt;
+  return m;
+}
+
+std::optional<core::Message> read(const wire::Deny& t) {
+  core::Deny m;
+  if (!read_lease_head(t, m)) return std::nullopt;
+  m.reason = static_cast<core::DenyReason>(t.reason());
+  m.holder = core::MemberId(t.holder());
+  m.time_left = core::Duration::ns(t.time_left_ns());
+  m.fence = core::Token(t.fence());
+  return m;
+}
+
+std::optional<core::Message> read(const wire::Renew& t) {
+  core::Renew m;
+  if (!read_lease_head(t, m)) return std::nullopt;
+  m.ttl = core::Duration::ns(t.ttl_ns());
+  m.round = t.round();
+  return m;
+}
+
+std::optional<core::Message> read(const wire::RenewAck& t) {
+  core::RenewAck m;
+  if (!read_lease_head(t, m)) return std::nullopt;
+  m.round = t.round();
+  m.ok = t.ok();
+  m.reason = static_cast<core::DenyReason>(t.reason());
+  m.fence = core::Token(t.fence());
+  return m;
+}
+
+std::optional<core::Message> read(const wire::Release& t) {
+  core::Release m;
+  if (!read_lease_head(t, m)) return std::nullopt;
+  return m;
+}
+
+std::optional<core::Message> read(const wire::Free& t) {
+  core::Free m;
+  if (!read_name(t.resource(), m.resource)) return std::nullopt;
+  m.fence = core::Token(t.fence());
+  return m;
+}
+
+std::optional<core::Message> read(const wire::FloorQuery& t) { return core::FloorQuery{.nonce = t.nonce()}; }
+
+std::optional<core::Message> read(const wire::FloorReply& t) {
+  return core::FloorReply{.nonce = t.nonce(), .ready = t.ready(), .floor = core::Token(t.floor())};
+}
+
+std::optional<core::Message> read(const wire::Ping& t) { return core::Ping{.nonce = t.nonce()}; }
+
+std::optional<core::Message> read(const wire::Pong& t) {
+  core::Pong m;
+  m.nonce = t.nonce();
+  m.quarantined = t.quarantined();
+  m.live_leases = t.live_leases();
+  m.waiters = t.waiters();
+  m.floor = core::Token(t.floor());
+  if (const auto* d = t.drops()) {
+    if (d->size() > drops_max) return std::nullopt;
+    m.drops.resize(d->size());
+    // The verifier aligns a vector's length, not its 8-byte elements: copy
+    // bytes instead of loading possibly misaligned uint64s.
+    for (flatbuffers::uoffset_t i = 0; i < d->size(); ++i) {
+      std::uint64_t v = 0;
+      std::memcpy(&v, d->Data() + i * sizeof(v), sizeof(v));
+      m.drops[i] = flatbuffers::EndianScalar(v);
+    }
+  }
+  return m;
+}
+
+template <typename Table>
+std::optional<core::Message> read_body(const wire::Message& msg) {
+  const auto* t = static_cast<const Table*>(msg.body());
+  if (t == nullptr) return std::nullopt;
+  return read(*t);
+}
+
+std::optional<core::Message> read_message(const wire::Message* msg) {
+  if (msg == nullptr) return std::nullopt;
+  switch (msg->body_type()) {
+    case wire::Body::Request: return read_body<wire::Request>(*msg);
+    case wire::Body::Grant: return read_body<wire::Grant>(*msg);
+    case wire::Body::Deny: return read_body<wire::Deny>(*msg);
+    case wire::Body::Renew: return read_body<wire::Renew>(*msg);
+    case wire::Body::RenewAck: return read_body<wire::RenewAck>(*msg);
+    case wire::Body::Release: return read_body<wire::Release>(*msg);
+    case wire::Body::Free: return read_body<wire::Free>(*msg);
+    case wire::Body::FloorQuery: return read_body<wire::FloorQuery>(*msg);
+    case wire::Body::FloorReply: return read_body<wire::FloorReply>(*msg);
+    case wire::Body::Ping: return read_body<wire::Ping>(*msg);
+    case wire::Body::Pong: return read_body<wire::Pong>(*msg);
+    case wire::Body::NONE: break;
+  }
+  // NONE, or a type from a newer schema (the verifier lets unknown union
+  // types through for forward compatibility; this version cannot use them).
+  return std::nullopt;
+}
+
+// The FlatBuffers accessors load scalars in place, so the buffer must be
+// aligned as the verifier assumed (it checks offsets relative to the start).
+// Receive buffers may start anywhere: copy those that are not 8-aligned.
+struct AlignedCopy {
+  alignas(8) std::array<std::uint8_t, core::limits::datagram_bytes_max> bytes;
+};
+
+}  // namespace
+
+bool encodable(const core::Message& m) {
+  return std::visit([](const auto& alt) { return valid(alt); }, m);
+}
+
+Result<std::size_t> encode(const Header& h, std::span<const core::Message> msgs, const ClusterKey* key,
+                           std::span<std::uint8_t> out) {
+  if (msgs.size() > core::limits::messages_per_datagram_max) {
+    return Error{Errc::invalid_argument, "more than messages_per_datagram_max messages"};
+  }
+  std::array<const core::Message*, core::limits::messages_per_datagram_max> ptrs{};
+  for (std::size_t i = 0; i < msgs.size(); ++i) ptrs[i] = &msgs[i];
+  detail::Encoder encoder;
+  return encoder.encode(h, std::span(ptrs).first(msgs.size()), key, out);
+}
+
+std::optional<core::DropReason> decode(std::span<const std::uint8_t> bytes, const ClusterKey* key,
+                                       std::uint64_t cluster_id, Decoded& out) {
+  // 1. Size: nothing larger than a datagram we could have sent is looked at.
+  if (bytes.empty() || bytes.size() > core::limits::datagram_bytes_max) return DropReason::oversized;
+
+  // 2. Tag, before any parsing: unauthenticated bytes never reach the parser.
+  std::span<const std::uint8_t> body = bytes;
+  if (key != nullptr) {
+    if (bytes.size() <= tag_bytes) return DropReason::bad_auth;
+    body = bytes.first(bytes.size() - tag_bytes);
+    if (!auth_verify(body, bytes.last<tag_bytes>(), *key)) return DropReason::bad_auth;
+  }
+
+  AlignedCopy copy;
+  if (reinterpret_cast<std::uintptr_t>(body.data()) % alignof(AlignedCopy) != 0) {
+    std::memcpy(copy.bytes.data(), body.data(), body.size());
+    body = std::span<const std::uint8_t>(copy.bytes.data(), body.size());
+  }
+
+  // 3. Structure: every offset, vector length and required field in bounds.
+  flatbuffers::Verifier::Options opts;
+  opts.max_depth = verifier_depth_max;
+  opts.max_tables = verifier_tables_max;
+  opts.check_alignment = true;
+  opts.check_nested_flatbuffers = false;
+  flatbuffers::Verifier verifier(body.data(), body.size(), opts);
+  if (!wire::VerifyDatagramBuffer(verifier)) return DropReason::malformed;
+  const wire::Datagram* d = wire::GetDatagram(body.data());
+
+  // 4. Envelope.
+  if (d->version() != wire_version) return DropReason::wrong_version;
+  if (d->cluster_id() != cluster_id) return DropReason::wrong_cluster;
+
+  // 5. Fields.
+  const auto* msgs = d->messages();
+  if (msgs == nullptr || msgs->size() == 0 || msgs->size() > core::limits::messages_per_datagram_max) {
+    return DropReason::malformed;
+  }
+  out.header = Header{.version = d->version(),
+                      .cluster_id = d->cluster_id(),
+                      .sender = core::MemberId(d->sender()),
+                      .incarnation = core::Incarnation(d->incarnation()),
+                      .seq = d->seq()};
+  out.messages.clear();
+  out.messages.reserve(msgs->size());
+  for (const wire::Message* msg : *msgs) {
+    std::optional<core::Message> m = read_message(msg);
+    if (!m || !encodable(*m)) return DropReason::malformed;
+    out.messages.push_back(std::move(*m));
+  }
+  return std::nullopt;
+}
+
+}  // namespace baton::codec

@@ -1,0 +1,151 @@
+#include "codec/encoder.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <variant>
+
+#include "core/assert.hpp"
+
+namespace baton::codec::detail {
+
+namespace {
+
+using flatbuffers::FlatBufferBuilder;
+using flatbuffers::Offset;
+
+// The union's alternatives are the core::Message alternatives in the same
+// order (wire/baton.fbs), so the union tag is the variant index + 1.
+static_assert(static_cast<std::size_t>(wire::Body::MAX) == std::variant_size_v<core::Message>);
+static_assert(static_cast<int>(wire::Body::Request) == 1 + 0);
+static_assert(static_cast<int>(wire::Body::Pong) == 1 + 10);
+
+// The builder starts with room for any datagram that can be sent. An attempt
+// that is too large (at most messages_per_datagram_max maximal messages, a
+// few KiB) grows it once and is then refused by the size check after Finish().
+constexpr std::size_t builder_initial_bytes = 2 * core::limits::datagram_bytes_max;
+
+wire::LeaseId to_wire(const core::LeaseId& l) {
+  return wire::LeaseId(l.owner.value, l.incarnation.value, l.serial);
+}
+
+Offset<flatbuffers::Vector<std::uint8_t>> name(FlatBufferBuilder& b, const core::ResourceName& r) {
+  return b.CreateVector(reinterpret_cast<const std::uint8_t*>(r.view().data()), r.size());
+}
+
+wire::DenyReason to_wire(core::DenyReason r) { return static_cast<wire::DenyReason>(r); }
+
+// One function per message type: returns the union's (type, table offset).
+struct Body {
+  wire::Body type;
+  Offset<void> table;
+};
+
+Body body(FlatBufferBuilder& b, const core::Request& m) {
+  const auto r = name(b, m.resource);
+  const auto l = to_wire(m.lease);
+  return {wire::Body::Request, wire::CreateRequest(b, r, &l, m.ttl.count_ns(), m.token.value).Union()};
+}
+
+Body body(FlatBufferBuilder& b, const core::Grant& m) {
+  const auto r = name(b, m.resource);
+  const auto l = to_wire(m.lease);
+  return {wire::Body::Grant, wire::CreateGrant(b, r, &l, m.token.value).Union()};
+}
+
+Body body(FlatBufferBuilder& b, const core::Deny& m) {
+  const auto r = name(b, m.resource);
+  const auto l = to_wire(m.lease);
+  return {wire::Body::Deny, wire::CreateDeny(b, r, &l, m.token.value, to_wire(m.reason), m.holder.value,
+                                             m.time_left.count_ns(), m.fence.value)
+                                .Union()};
+}
+
+Body body(FlatBufferBuilder& b, const core::Renew& m) {
+  const auto r = name(b, m.resource);
+  const auto l = to_wire(m.lease);
+  return {wire::Body::Renew,
+          wire::CreateRenew(b, r, &l, m.token.value, m.ttl.count_ns(), m.round).Union()};
+}
+
+Body body(FlatBufferBuilder& b, const core::RenewAck& m) {
+  const auto r = name(b, m.resource);
+  const auto l = to_wire(m.lease);
+  return {wire::Body::RenewAck, wire::CreateRenewAck(b, r, &l, m.token.value, m.round, m.ok,
+                                                     to_wire(m.reason), m.fence.value)
+                                    .Union()};
+}
+
+Body body(FlatBufferBuilder& b, const core::Release& m) {
+  const auto r = name(b, m.resource);
+  const auto l = to_wire(m.lease);
+  return {wire::Body::Release, wire::CreateRelease(b, r, &l, m.token.value).Union()};
+}
+
+Body body(FlatBufferBuilder& b, const core::Free& m) {
+  const auto r = name(b, m.resource);
+  return {wire::Body::Free, wire::CreateFree(b, r, m.fence.value).Union()};
+}
+
+Body body(FlatBufferBuilder& b, const core::FloorQuery& m) {
+  return {wire::Body::FloorQuery, wire::CreateFloorQuery(b, m.nonce).Union()};
+}
+
+Body body(FlatBufferBuilder& b, const core::FloorReply& m) {
+  return {wire::Body::FloorReply, wire::CreateFloorReply(b, m.nonce, m.ready, m.floor.value).Union()};
+}
+
+Body body(FlatBufferBuilder& b, const core::Ping& m) {
+  return {wire::Body::Ping, wire::CreatePing(b, m.nonce).Union()};
+}
+
+Body body(FlatBufferBuilder& b, const core::Pong& m) {
+  // An empty counter list is left out (null vector); decode reads it as empty.
+  Offset<flatbuffers::Vector<std::uint64_t>> drops = 0;
+  if (!m.drops.empty()) drops = b.CreateVector(m.drops.data(), m.drops.size());
+  return {wire::Body::Pong,
+          wire::CreatePong(b, m.nonce, m.quarantined, m.live_leases, m.waiters, m.floor.value, drops).Union()};
+}
+
+}  // namespace
+
+Encoder::Encoder() : fbb_(builder_initial_bytes) {
+  msgs_.reserve(core::limits::messages_per_datagram_max);
+}
+
+Result<std::size_t> Encoder::encode(const Header& h, std::span<const core::Message* const> msgs,
+                                    const ClusterKey* key, std::span<std::uint8_t> out) {
+  if (msgs.empty()) return Error{Errc::invalid_argument, "a datagram carries at least one message"};
+  if (msgs.size() > core::limits::messages_per_datagram_max) {
+    return Error{Errc::invalid_argument, "more than messages_per_datagram_max messages"};
+  }
+  for (const core::Message* m : msgs) {
+    BATON_ASSERT(m != nullptr);
+    if (!encodable(*m)) return Error{Errc::invalid_argument, "a message field is out of range"};
+  }
+
+  fbb_.Clear();
+  msgs_.clear();
+  for (const core::Message* m : msgs) {
+    const Body b = std::visit([this](const auto& alt) { return body(fbb_, alt); }, *m);
+    msgs_.push_back(wire::CreateMessage(fbb_, b.type, b.table));
+  }
+  const auto vec = fbb_.CreateVector(msgs_);
+  const auto root = wire::CreateDatagram(fbb_, h.version, h.cluster_id, h.sender.value, h.incarnation.value,
+                                         h.seq, vec);
+  wire::FinishDatagramBuffer(fbb_, root);
+
+  const std::size_t body_size = fbb_.GetSize();
+  const std::size_t total = body_size + (key != nullptr ? tag_bytes : 0);
+  if (total > core::limits::datagram_bytes_max) {
+    return Error{Errc::overloaded, "datagram would exceed datagram_bytes_max"};
+  }
+  if (total > out.size()) return Error{Errc::overloaded, "output buffer too small"};
+
+  std::memcpy(out.data(), fbb_.GetBufferPointer(), body_size);
+  if (key != nullptr) {
+    auth_tag(out.first(body_size), *key, out.subspan(body_size).first<tag_bytes>());
+  }
+  return total;
+}
+
+}  // namespace baton::codec::detail

@@ -1,0 +1,31 @@
+// Receiver: decode(), then who sent it, then whether it was seen before.
+// The replay window is the last check, and the only one with state: a
+// datagram rejected for any reason leaves it untouched, so forged or
+// malformed datagrams cannot push a sender's window forward and make its
+// real datagrams look old.
+#include <algorithm>
+
+#include "codec/codec.hpp"
+
+namespace baton::codec {
+
+Receiver::Receiver(std::uint64_t cluster_id, std::optional<ClusterKey> key, std::vector<core::MemberId> members,
+                   core::MemberId self)
+    : cluster_id_(cluster_id), key_(key), members_(std::move(members)), self_(self) {
+  std::sort(members_.begin(), members_.end());
+  members_.erase(std::unique(members_.begin(), members_.end()), members_.end());
+}
+
+bool Receiver::is_member(core::MemberId m) const { return std::binary_search(members_.begin(), members_.end(), m); }
+
+std::optional<core::DropReason> Receiver::receive(std::span<const std::uint8_t> bytes, Decoded& out) {
+  if (auto why = decode(bytes, key_ ? &*key_ : nullptr, cluster_id_, out)) return why;
+  const Header& h = out.header;
+  // Our own id from the network is a reflection or a forgery: the core
+  // delivers to itself in-process.
+  if (h.sender == self_ || !is_member(h.sender)) return core::DropReason::stranger;
+  if (!replay_.accept(h.sender, h.incarnation, h.seq)) return core::DropReason::replayed;
+  return std::nullopt;
+}
+
+}  // namespace baton::codec
