@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Baton needs (docs/dependencies.md says why
+# each one is there). Idempotent: it asks dpkg first and runs apt-get only
+# when something is missing; when everything is present it prints one line.
+#
+# Usage: scripts/install-deps.sh [--redis]
+#   --redis   also install redis-server (only the Redis comparison benchmark
+#             uses it; installing it starts a Redis service on the machine)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+packages=(
+  # Build tools.
+  cmake make g++ clang-14 libclang-rt-14-dev pkg-config
+  # Libraries: runtime (libuv), wire (FlatBuffers), placement (xxHash),
+  # authentication (libsodium), tests and benchmarks.
+  libuv1-dev flatbuffers-compiler libflatbuffers-dev libxxhash-dev libsodium-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # The booking example only.
+  libcpp-httplib-dev libsqlite3-dev
+  # The Redis comparison benchmark only (client library; no server).
+  libhiredis-dev
+)
+
+for arg in "$@"; do
+  case "$arg" in
+    --redis) packages+=(redis-server) ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    *) baton_die "install-deps.sh: unknown argument '$arg' (try --help)" ;;
+  esac
+done
+
+missing=()
+for p in "${packages[@]}"; do
+  status="$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)"
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  baton_log "dependencies: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+baton_log "dependencies: installing ${missing[*]}"
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || baton_die "not root and no sudo: install as root: apt-get install ${missing[*]}"
+  sudo=(sudo -n)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+baton_log "dependencies: installed ${#missing[@]} package(s)"

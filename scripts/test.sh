@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Quick start, command 2 (and CI, through .ci/run): install what is needed,
+# build and run the whole test suite. Stages:
+#   gcc    g++ 12, RelWithDebInfo, -Werror, into build/        ctest (all)
+#   asan   clang 14, ASan+UBSan, -Werror, into build-asan/     ctest (all)
+#   tsan   clang 14, TSan, into build-tsan/                    ctest -L threaded
+#   fuzz   clang 14, libFuzzer (+ASan/UBSan), into build-fuzz/ ctest -L fuzz
+# Every stage runs even when an earlier one failed; the exit status is
+# non-zero when any stage failed. Tests labelled `soak` run only with --soak.
+#
+# Usage: scripts/test.sh [--soak] [--stages gcc,asan,tsan,fuzz]
+#   --soak            also run the long soak tests (label `soak`); the same
+#                     as BATON_SOAK=1 in the environment, which tests can read
+#   --stages LIST     run only these stages (for local iteration)
+# Environment: BATON_JOBS (default 2), BATON_SOAK, CI.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+stages="gcc,asan,tsan,fuzz"
+export BATON_SOAK="${BATON_SOAK:-0}"
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --soak) BATON_SOAK=1 ;;
+    --stages) [[ $# -ge 2 ]] || baton_die "--stages needs a list"; stages="$2"; shift ;;
+    --stages=*) stages="${1#--stages=}" ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    *) baton_die "test.sh: unknown argument '$1' (try --help)" ;;
+  esac
+  shift
+done
+for s in ${stages//,/ }; do
+  case "$s" in gcc|asan|tsan|fuzz) ;; *) baton_die "unknown stage '$s' (gcc, asan, tsan, fuzz)" ;; esac
+done
+
+bash "$BATON_ROOT/scripts/install-deps.sh"
+
+# Sanitizer reports must fail the test that triggered them, with a stack.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}"
+
+# Soak tests (label `soak`) are excluded unless asked for.
+soak_filter=(-LE soak)
+[[ "$BATON_SOAK" == 1 ]] && soak_filter=()
+
+ctest_args=(--output-on-failure -j "$BATON_JOBS" --timeout 900)
+clang_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14
+            -DBATON_BENCH=OFF -DBATON_EXAMPLES=OFF)
+
+# Runs ctest in build dir $1 with extra arguments; tees to $1/ctest.log.
+# With a label filter, a stage whose filter matches no test is skipped with a
+# message (exit 0, summary "skipped") instead of passing silently.
+run_ctest() {
+  local dir="$1"; shift
+  local count
+  count="$(ctest --test-dir "$dir" -N "$@" | sed -n 's/^Total Tests: //p')"
+  if [[ "${count:-0}" -eq 0 ]]; then
+    echo "no tests match (ctest $*) in $(basename "$dir") yet: nothing to run" | tee "$dir/ctest.log"
+    echo skipped >"$dir/ctest.status"
+    return 0
+  fi
+  echo ran >"$dir/ctest.status"
+  ctest --test-dir "$dir" "${ctest_args[@]}" "$@" 2>&1 | tee "$dir/ctest.log"
+}
+
+stage_gcc() {
+  baton_configure_main
+  cmake --build "$BATON_ROOT/build" -j "$BATON_JOBS"
+  run_ctest "$BATON_ROOT/build" "${soak_filter[@]}"
+}
+stage_asan() {
+  cmake -S "$BATON_ROOT" -B "$BATON_ROOT/build-asan" "${clang_args[@]}" \
+    -DBATON_SANITIZE=address,undefined -DBATON_WERROR=ON
+  cmake --build "$BATON_ROOT/build-asan" -j "$BATON_JOBS"
+  run_ctest "$BATON_ROOT/build-asan" "${soak_filter[@]}"
+}
+stage_tsan() {
+  cmake -S "$BATON_ROOT" -B "$BATON_ROOT/build-tsan" "${clang_args[@]}" \
+    -DBATON_SANITIZE=thread -DBATON_WERROR=ON
+  cmake --build "$BATON_ROOT/build-tsan" -j "$BATON_JOBS"
+  run_ctest "$BATON_ROOT/build-tsan" -L threaded "${soak_filter[@]}"
+}
+stage_fuzz() {
+  cmake -S "$BATON_ROOT" -B "$BATON_ROOT/build-fuzz" "${clang_args[@]}" \
+    -DBATON_FUZZ=ON -DBATON_SANITIZE=address,undefined -DBATON_WERROR=ON
+  cmake --build "$BATON_ROOT/build-fuzz" -j "$BATON_JOBS"
+  run_ctest "$BATON_ROOT/build-fuzz" -L fuzz "${soak_filter[@]}"
+}
+stage_dir() {
+  case "$1" in gcc) echo build ;; *) echo "build-$1" ;; esac
+}
+
+summary=()
+failed=0
+total_start=$SECONDS
+for s in ${stages//,/ }; do
+  dir="$BATON_ROOT/$(stage_dir "$s")"
+  printf '\n==================== stage %s (%s/) ====================\n' "$s" "$(stage_dir "$s")"
+  start=$SECONDS
+  mkdir -p "$dir"
+  rm -f "$dir/ctest.log" "$dir/ctest.status"
+  # A subshell so that `set -e` stops the stage, not the script. Not inside an
+  # `if`: bash ignores `set -e` in a condition, even in a subshell.
+  set +e
+  ( set -euo pipefail; "stage_$s" )
+  rc=$?
+  set -e
+  if [[ $rc -eq 0 ]]; then result=PASS; else result=FAIL; failed=1; fi
+  elapsed=$((SECONDS - start))
+  detail="$(grep -E 'tests passed|No tests were found|no tests match' "$dir/ctest.log" 2>/dev/null | tail -n1 || true)"
+  if [[ "$result" == PASS && "$(cat "$dir/ctest.status" 2>/dev/null || true)" == skipped ]]; then
+    result=SKIP
+  fi
+  [[ -n "$detail" ]] || detail="(no ctest summary: configure or build failed, see above)"
+  printf '==== stage %s: %s in %ds: %s\n' "$s" "$result" "$elapsed" "$detail"
+  summary+=("$(printf '%-5s %-4s %5ds  %s' "$s" "$result" "$elapsed" "$detail")")
+done
+
+printf '\n==================== summary (%ds) ====================\n' $((SECONDS - total_start))
+printf '%s\n' "${summary[@]}"
+if [[ $failed -ne 0 ]]; then
+  echo "FAILED: at least one stage failed"
+  exit 1
+fi
+echo "OK: every stage passed or had nothing to run"
