@@ -25,6 +25,15 @@ function(expect_contains text needle what)
   endif()
 endfunction()
 
+# Until the top-level CMakeLists.txt includes cmake/BatonInstall.cmake there
+# is nothing to install: say so and let ctest count the test as skipped
+# (SKIP_REGULAR_EXPRESSION), rather than fail everyone's run or pass silently.
+if(NOT EXISTS "${BUILD_DIR}/cmake/batonConfig.cmake")
+  message("BATON-SKIP: no install rules in this build: the top-level CMakeLists.txt "
+          "does not include(cmake/BatonInstall.cmake) yet")
+  return()
+endif()
+
 set(prefix "${WORK_DIR}/prefix")
 file(REMOVE_RECURSE "${WORK_DIR}")
 file(MAKE_DIRECTORY "${WORK_DIR}")
