@@ -33,6 +33,8 @@ struct NodeLimits {
   std::size_t outbox_messages = limits::outbox_messages_default;       // per drain of the outbox
   std::size_t known_fences = limits::known_fences_default;             // acquirer token hints
   std::size_t pending_persist = limits::pending_persist_max;           // requests parked on a sync
+  std::size_t idle_fences = limits::idle_fences_default;               // idle fence entries kept before
+                                                                       // folding them into the floor
 };
 
 struct NodeConfig {

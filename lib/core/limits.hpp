@@ -22,6 +22,7 @@ inline constexpr std::size_t outbox_messages_default = 1u << 16;      // message
 inline constexpr std::size_t replay_window = 1024;                   // sequence numbers per sender
 inline constexpr std::size_t pending_persist_max = 4096;             // requests parked on a floor sync
 inline constexpr std::size_t known_fences_default = 4096;            // acquirer's per-resource token hints
+inline constexpr std::size_t idle_fences_default = 65536;            // idle per-resource fences a voter keeps
 
 inline constexpr std::uint32_t rho_ppm_max = 100000;  // rho <= 0.1
 inline constexpr Duration ttl_floor = Duration::ms(1);

@@ -1,0 +1,488 @@
+#include "core/acquirer.hpp"
+
+#include <algorithm>
+
+#include "core/assert.hpp"
+#include "core/drift.hpp"
+#include "core/limits.hpp"
+#include "core/placement.hpp"
+
+namespace baton::core {
+
+Acquirer::Acquirer(const NodeConfig& config, Rng& rng) : config_(config), rng_(rng), srtt_(config.rtt_initial) {}
+
+// ---- bookkeeping ------------------------------------------------------------
+
+Acquirer::Acq* Acquirer::find(AcquireId id) {
+  auto it = acqs_.find(id);
+  return it == acqs_.end() ? nullptr : &it->second;
+}
+
+Acquirer::Acq* Acquirer::find_by_lease(const LeaseId& lease) {
+  auto it = by_lease_.find(lease);
+  return it == by_lease_.end() ? nullptr : find(it->second);
+}
+
+std::size_t Acquirer::voter_index(const Acq& a, MemberId m) const {
+  auto it = std::lower_bound(a.voters.begin(), a.voters.end(), m);
+  if (it == a.voters.end() || *it != m) return a.voters.size();
+  return static_cast<std::size_t>(it - a.voters.begin());
+}
+
+Duration Acquirer::attempt_timeout() const {
+  return std::clamp(srtt_ * 4, config_.attempt_timeout_min, config_.attempt_timeout_max);
+}
+
+Duration Acquirer::jitter(const Acq& a) {
+  // J = one measured round trip; doubles per failed attempt, capped at 4·J.
+  const Duration base = max(srtt_, Duration::us(1));
+  const std::uint32_t doublings = std::min<std::uint32_t>(a.failures > 0 ? a.failures - 1 : 0, 2);
+  const Duration cap = base * (std::int64_t{1} << doublings);
+  return Duration::ns(static_cast<std::int64_t>(rng_.uniform(static_cast<std::uint64_t>(cap.count_ns()))));
+}
+
+void Acquirer::sample_rtt(Duration d) {
+  if (d < Duration::zero()) return;
+  srtt_ = srtt_ + (d - srtt_) / 8;
+  if (srtt_ < Duration::us(1)) srtt_ = Duration::us(1);
+}
+
+void Acquirer::reschedule(Acq& a) {
+  Instant due = Instant::max();
+  switch (a.phase) {
+    case Phase::attempting:
+      due = a.attempt_deadline;
+      if (!a.try_only) due = min(due, a.wait_until);
+      break;
+    case Phase::backoff:
+      due = min(a.retry_at, a.wait_until);
+      break;
+    case Phase::held:
+      due = a.validity_end;
+      if (a.renewing) {
+        due = min(due, min(a.round_deadline, drift::renew_cutoff(a.valid_from, a.validity_end)));
+      } else if (a.auto_renew) {
+        due = min(due, a.renew_at);
+      }
+      break;
+  }
+  if (due == a.timer) return;
+  if (!a.timer.is_max()) timers_.erase({a.timer, a.id});
+  a.timer = due;
+  if (!due.is_max()) timers_.emplace(due, a.id);
+}
+
+void Acquirer::erase(Acq& a) {
+  if (!a.timer.is_max()) timers_.erase({a.timer, a.id});
+  if (!a.lease.empty()) {
+    auto it = by_lease_.find(a.lease);
+    if (it != by_lease_.end() && it->second == a.id) by_lease_.erase(it);
+  }
+  auto [lo, hi] = by_resource_.equal_range(a.resource);
+  for (auto it = lo; it != hi; ++it) {
+    if (it->second == a.id) {
+      by_resource_.erase(it);
+      break;
+    }
+  }
+  acqs_.erase(a.id);
+}
+
+std::size_t Acquirer::held() const {
+  std::size_t n = 0;
+  for (const auto& [id, a] : acqs_) n += a.phase == Phase::held;
+  return n;
+}
+
+std::optional<LeaseInfo> Acquirer::lease(AcquireId id) const {
+  auto it = acqs_.find(id);
+  if (it == acqs_.end()) return std::nullopt;
+  const Acq& a = it->second;
+  LeaseInfo info;
+  info.state = a.phase == Phase::held ? LeaseInfo::State::held : LeaseInfo::State::acquiring;
+  info.resource = a.resource;
+  info.auto_renew = a.auto_renew;
+  if (a.phase == Phase::held) {
+    info.token = a.token;
+    info.valid_from = a.valid_from;
+    info.validity_end = a.validity_end;
+  }
+  return info;
+}
+
+// ---- API --------------------------------------------------------------------
+
+Result<AcquireId> Acquirer::acquire(Instant now, const AcquireArgs& args, std::vector<MemberId> voters, Sink& sink) {
+  if (args.resource.empty()) return Error{Errc::invalid_argument, "resource: empty name"};
+  if (args.resource.size() > limits::resource_name_bytes_max) return Error{Errc::invalid_argument, "resource: name longer than 128 bytes"};
+  if (args.ttl < config_.ttl_min || args.ttl > config_.ttl_max) return Error{Errc::invalid_argument, "ttl: outside [ttl_min, ttl_max]"};
+  if (acqs_.size() >= config_.limits.acquires_in_flight) return Error{Errc::overloaded, "acquires_in_flight limit reached"};
+  BATON_ASSERT(!voters.empty());
+  const AcquireId id{next_id_++};
+  Acq& a = acqs_[id];
+  a.id = id;
+  a.resource = args.resource;
+  a.ttl = args.ttl;
+  a.wait_until = args.wait_until;
+  a.try_only = args.wait_until <= now;
+  a.auto_renew = args.auto_renew;
+  a.voters = std::move(voters);
+  a.need = majority(a.voters.size());
+  by_resource_.emplace(a.resource, id);
+  ++sink.stats().acquires;
+  start_attempt(a, now, sink);
+  return id;
+}
+
+Result<void> Acquirer::release(Instant /*now*/, AcquireId id, Sink& sink) {
+  Acq* a = find(id);
+  if (!a) return Error{Errc::not_held, "no such lease"};
+  if (a->phase == Phase::held) {
+    // The holder stops using the resource (the caller did), then tells the voters.
+    send_release(*a, sink);
+    erase(*a);
+    return {};
+  }
+  if (a->phase == Phase::attempting) release_grants(*a, sink);
+  fail(*a, Errc::cancelled, sink);
+  return {};
+}
+
+Result<void> Acquirer::renew(Instant now, AcquireId id, Sink& sink) {
+  Acq* a = find(id);
+  if (!a || a->phase != Phase::held) return Error{Errc::not_held, "lease not held"};
+  if (now >= a->validity_end) return Error{Errc::not_held, "lease expired"};
+  a->renew_explicit = true;
+  if (!a->renewing) start_round(*a, now, sink);
+  return {};
+}
+
+Result<void> Acquirer::set_auto_renew(Instant /*now*/, AcquireId id, bool on) {
+  Acq* a = find(id);
+  if (!a) return Error{Errc::not_held, "no such lease"};
+  a->auto_renew = on;
+  if (a->phase == Phase::held) a->renew_at = drift::renew_start(a->valid_from, a->validity_end);
+  reschedule(*a);
+  return {};
+}
+
+// ---- attempts -----------------------------------------------------------------
+
+void Acquirer::start_attempt(Acq& a, Instant now, Sink& sink) {
+  if (!a.lease.empty()) by_lease_.erase(a.lease);
+  a.phase = Phase::attempting;
+  a.lease = LeaseId{.owner = config_.self, .incarnation = config_.incarnation, .serial = next_serial_++};
+  // A token above everything this member has seen for any resource.
+  const Token above = std::max(hint_, a.max_fence);
+  BATON_ASSERT(above.value < UINT64_MAX);
+  a.token = Token{above.value + 1};
+  // Guarantee 1: validity is measured from t0, read before the first send.
+  // An earlier t0 only shortens validity, so `now` (read before this call) is safe.
+  a.t0 = now;
+  a.attempt_deadline = now + attempt_timeout();
+  a.answer.assign(a.voters.size(), kNone);
+  a.yes = a.no = 0;
+  a.saw_held = a.saw_stale = a.saw_overloaded = a.saw_ttl = false;
+  a.free_seen = false;
+  a.max_time_left = Duration::zero();
+  a.retry_at = Instant::max();
+  by_lease_[a.lease] = a.id;
+  ++sink.stats().attempts;
+  reschedule(a);
+  for (MemberId v : a.voters) {
+    sink.send(v, Request{.resource = a.resource, .lease = a.lease, .ttl = a.ttl, .token = a.token});
+  }
+}
+
+void Acquirer::on_grant(Instant now, MemberId from, const Grant& g, Sink& sink) {
+  Acq* a = find_by_lease(g.lease);
+  if (!a || a->phase == Phase::backoff) {
+    // A grant for a lease this member no longer pursues: give it back at once,
+    // so a delayed request does not block the resource until it expires.
+    if (g.lease.owner == config_.self) {
+#if !defined(BATON_BREAK_NO_PARTIAL_RELEASE)
+      ++sink.stats().late_releases;
+      sink.send(from, Release{.resource = g.resource, .lease = g.lease, .token = g.token});
+#endif
+    }
+    return;
+  }
+  if (a->phase != Phase::attempting || g.token != a->token) return;  // duplicate for a won lease
+  const std::size_t i = voter_index(*a, from);
+  if (i >= a->voters.size() || a->answer[i] != kNone) return;
+  sample_rtt(now - a->t0);
+  a->answer[i] = kYes;
+  ++a->yes;
+  if (a->yes >= a->need) won(*a, now, sink);
+}
+
+void Acquirer::on_deny(Instant now, MemberId from, const Deny& d, Sink& sink) {
+  Acq* a = find_by_lease(d.lease);
+  if (!a || a->phase != Phase::attempting || d.token != a->token) return;
+  const std::size_t i = voter_index(*a, from);
+  if (i >= a->voters.size() || a->answer[i] != kNone) return;
+  sample_rtt(now - a->t0);
+  a->answer[i] = kNo;
+  ++a->no;
+  a->max_fence = std::max(a->max_fence, d.fence);
+  switch (d.reason) {
+    case DenyReason::held:
+      a->saw_held = true;
+      a->max_time_left = max(a->max_time_left, d.time_left);
+      break;
+    case DenyReason::stale: a->saw_stale = true; break;
+    case DenyReason::overloaded: a->saw_overloaded = true; break;
+    case DenyReason::ttl_too_long: a->saw_ttl = true; break;
+    case DenyReason::quarantined:
+    case DenyReason::not_current: break;
+  }
+  // A majority is out of reach once more than voters − majority said no.
+  if (a->no > a->voters.size() - a->need) attempt_failed(*a, now, sink);
+}
+
+void Acquirer::won(Acq& a, Instant now, Sink& sink) {
+  const Instant end = drift::validity_end(a.t0, a.ttl, config_.rho_ppm, config_.margin);
+#if defined(BATON_BREAK_NO_DRIFT)
+  // Negative control: believe the lease for the whole ttl, no stretch, no margin.
+  const Instant believed_end = a.t0 + a.ttl;
+#else
+  const Instant believed_end = end;
+#endif
+  (void)end;
+  if (now >= believed_end) {
+    // The majority completed too late to be of use: a failed attempt.
+    attempt_failed(a, now, sink);
+    return;
+  }
+  a.phase = Phase::held;
+  a.valid_from = a.t0;
+  a.validity_end = believed_end;
+  a.renew_at = drift::renew_start(a.valid_from, a.validity_end);
+  a.failures = 0;
+  ++sink.stats().acquired;
+  reschedule(a);
+  sink.emit(Event{.kind = EventKind::acquired, .id = a.id, .resource = a.resource, .token = a.token,
+                  .validity_end = a.validity_end, .error = Errc::ok, .lost_reason = {}});
+}
+
+void Acquirer::release_grants(Acq& a, Sink& sink) {
+#if defined(BATON_BREAK_NO_PARTIAL_RELEASE)
+  (void)a;
+  (void)sink;
+#else
+  for (std::size_t i = 0; i < a.voters.size(); ++i) {
+    if (a.answer[i] == kYes) {
+      sink.send(a.voters[i], Release{.resource = a.resource, .lease = a.lease, .token = a.token});
+    }
+  }
+#endif
+}
+
+Errc Acquirer::failure_code(const Acq& a) const {
+  if (a.saw_held) return Errc::busy;
+  if (a.saw_ttl) return Errc::invalid_argument;
+  if (a.saw_overloaded) return Errc::overloaded;
+  return Errc::unavailable;
+}
+
+void Acquirer::attempt_failed(Acq& a, Instant now, Sink& sink) {
+  release_grants(a, sink);
+  // Later grants for this lease id are answered with RELEASE (on_grant).
+  by_lease_.erase(a.lease);
+  ++a.failures;
+  const bool stale_only = a.saw_stale && !a.saw_held;
+  if (stale_only && a.stale_retries < config_.stale_retries_max && (a.try_only || now < a.wait_until)) {
+    // Our token was below a voter's fence: retry at once above it.
+    ++a.stale_retries;
+    ++sink.stats().stale_retries;
+    observe(a.max_fence);
+    start_attempt(a, now, sink);
+    return;
+  }
+  if (a.try_only || now >= a.wait_until) return fail(a, failure_code(a), sink);
+  a.phase = Phase::backoff;
+  if (a.saw_held && !a.free_seen) {
+    // Wait for FREE; if it is lost, try when the longest reported hold ends.
+    a.retry_at = now + a.max_time_left + jitter(a);
+  } else {
+    a.retry_at = now + jitter(a);
+  }
+  reschedule(a);
+}
+
+void Acquirer::fail(Acq& a, Errc why, Sink& sink) {
+  ++sink.stats().acquire_failures;
+  sink.emit(Event{.kind = EventKind::acquire_failed, .id = a.id, .resource = a.resource, .token = {},
+                  .validity_end = {}, .error = why, .lost_reason = {}});
+  erase(a);
+}
+
+void Acquirer::on_free(Instant now, MemberId /*from*/, const Free& f, Sink& /*sink*/) {
+  observe(f.fence);
+  auto [lo, hi] = by_resource_.equal_range(f.resource);
+  std::vector<AcquireId> ids;
+  for (auto it = lo; it != hi; ++it) ids.push_back(it->second);
+  for (AcquireId id : ids) {
+    Acq* a = find(id);
+    if (!a) continue;
+    if (a->phase == Phase::attempting) {
+      a->free_seen = true;  // remembered for the retry
+    } else if (a->phase == Phase::backoff) {
+      const Instant at = now + jitter(*a);
+      if (at < a->retry_at) {
+        a->retry_at = at;
+        reschedule(*a);
+      }
+    }
+  }
+}
+
+// ---- renewals and loss ------------------------------------------------------
+
+void Acquirer::start_round(Acq& a, Instant now, Sink& sink) {
+  ++a.round;
+  // The new validity is measured from t_r, read before the round's first RENEW.
+  a.t_r = now;
+  a.renewing = true;
+  a.round_deadline = now + attempt_timeout();
+  a.renew_answer.assign(a.voters.size(), kNone);
+  a.acks = a.nacks = a.superseded_nacks = 0;
+  ++sink.stats().renew_rounds;
+  reschedule(a);
+  for (MemberId v : a.voters) {
+    sink.send(v, Renew{.resource = a.resource, .lease = a.lease, .token = a.token, .ttl = a.ttl, .round = a.round});
+  }
+}
+
+void Acquirer::on_renew_ack(Instant now, MemberId from, const RenewAck& ack, Sink& sink) {
+  Acq* a = find_by_lease(ack.lease);
+  if (!a || a->phase != Phase::held) {
+    if (ack.ok && ack.lease.owner == config_.self) {
+      // Extended a hold for a lease we no longer have: give it back.
+      ++sink.stats().late_releases;
+      sink.send(from, Release{.resource = ack.resource, .lease = ack.lease, .token = ack.token});
+    }
+    return;
+  }
+  observe(ack.fence);
+  // Only answers to the current round count.
+  if (!a->renewing || ack.round != a->round || ack.token != a->token) return;
+  const std::size_t i = voter_index(*a, from);
+  if (i >= a->voters.size() || a->renew_answer[i] != kNone) return;
+  sample_rtt(now - a->t_r);
+  if (ack.ok) {
+    a->renew_answer[i] = kYes;
+    ++a->acks;
+    // Acks count only while the lease is still valid.
+    if (a->acks >= a->need && now < a->validity_end) {
+      const Instant end = drift::validity_end(a->t_r, a->ttl, config_.rho_ppm, config_.margin);
+      if (end > a->validity_end) {
+        a->validity_end = end;
+        a->valid_from = a->t_r;
+      }
+      a->renewing = false;
+      a->renew_at = drift::renew_start(a->valid_from, a->validity_end);
+      const bool was_explicit = a->renew_explicit;
+      a->renew_explicit = false;
+      ++sink.stats().renewed;
+      reschedule(*a);
+      if (was_explicit || a->auto_renew) {
+        sink.emit(Event{.kind = EventKind::renewed, .id = a->id, .resource = a->resource, .token = a->token,
+                        .validity_end = a->validity_end, .error = Errc::ok, .lost_reason = {}});
+      }
+    }
+    return;
+  }
+  a->renew_answer[i] = kNo;
+  ++a->nacks;
+  if (ack.reason == DenyReason::not_current || ack.reason == DenyReason::stale) ++a->superseded_nacks;
+  // Enough voters granted someone else that no majority can renew this lease.
+  if (a->superseded_nacks > a->voters.size() - a->need) {
+    if (a->renew_explicit) {
+      sink.emit(Event{.kind = EventKind::renew_failed, .id = a->id, .resource = a->resource, .token = a->token,
+                      .validity_end = a->validity_end, .error = Errc::lost, .lost_reason = {}});
+    }
+    lose(*a, LostReason::superseded, sink);
+  }
+}
+
+void Acquirer::send_release(const Acq& a, Sink& sink) {
+  for (MemberId v : a.voters) {
+    sink.send(v, Release{.resource = a.resource, .lease = a.lease, .token = a.token});
+  }
+}
+
+void Acquirer::lose(Acq& a, LostReason why, Sink& sink) {
+  ++sink.stats().lost;
+  // Let the voters free the resource now rather than at their hold's end.
+  send_release(a, sink);
+  sink.emit(Event{.kind = EventKind::lost, .id = a.id, .resource = a.resource, .token = a.token,
+                  .validity_end = a.validity_end, .error = Errc::lost, .lost_reason = why});
+  erase(a);
+}
+
+// ---- timers -------------------------------------------------------------------
+
+void Acquirer::on_deadline(Instant now, Sink& sink) {
+  while (!timers_.empty() && timers_.begin()->first <= now) {
+    const AcquireId id = timers_.begin()->second;
+    Acq* a = find(id);
+    BATON_ASSERT(a != nullptr);
+    timers_.erase(timers_.begin());
+    a->timer = Instant::max();
+    due(*a, now, sink);
+  }
+}
+
+void Acquirer::due(Acq& a, Instant now, Sink& sink) {
+  switch (a.phase) {
+    case Phase::attempting:
+      if (now >= a.attempt_deadline) return attempt_failed(a, now, sink);
+      if (!a.try_only && now >= a.wait_until) {
+        release_grants(a, sink);
+        return fail(a, failure_code(a), sink);
+      }
+      break;
+    case Phase::backoff:
+      if (now >= a.retry_at && now < a.wait_until) return start_attempt(a, now, sink);
+      if (now >= a.wait_until) return fail(a, failure_code(a), sink);
+      break;
+    case Phase::held: {
+      if (now >= a.validity_end) {
+        if (a.renew_explicit) {
+          sink.emit(Event{.kind = EventKind::renew_failed, .id = a.id, .resource = a.resource, .token = a.token,
+                          .validity_end = a.validity_end, .error = Errc::unknown_outcome, .lost_reason = {}});
+        }
+        return lose(a, LostReason::expired, sink);
+      }
+      if (a.renewing && now >= drift::renew_cutoff(a.valid_from, a.validity_end)) {
+        if (a.auto_renew) {
+          if (a.renew_explicit) {
+            sink.emit(Event{.kind = EventKind::renew_failed, .id = a.id, .resource = a.resource, .token = a.token,
+                            .validity_end = a.validity_end, .error = Errc::unknown_outcome, .lost_reason = {}});
+          }
+          // Tell the holder before its validity ends that renewal is failing.
+          return lose(a, LostReason::renew_failing, sink);
+        }
+        // An explicit renew that did not get through: the lease runs to its end.
+        a.renewing = false;
+        a.renew_explicit = false;
+        sink.emit(Event{.kind = EventKind::renew_failed, .id = a.id, .resource = a.resource, .token = a.token,
+                        .validity_end = a.validity_end, .error = Errc::unknown_outcome, .lost_reason = {}});
+        break;
+      }
+      if (a.renewing && now >= a.round_deadline) {
+        start_round(a, now, sink);  // the round's messages or answers were lost: a new round
+        return;
+      }
+      if (!a.renewing && a.auto_renew && now >= a.renew_at) {
+        start_round(a, now, sink);
+        return;
+      }
+      break;
+    }
+  }
+  reschedule(a);
+}
+
+}  // namespace baton::core

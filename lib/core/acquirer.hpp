@@ -1,0 +1,134 @@
+// Acquirer: this member's own acquires and the leases it holds
+// (DESIGN "Acquire", "Renew", "Release", and the list of details that matter).
+//
+// One acquire is a sequence of attempts. An attempt reads t0, picks a fresh
+// lease id and a token above every token this member has seen, and sends
+// REQUEST to every voter of the resource (its own voter in-process). With
+// grants from a majority before the attempt's deadline, the lease is valid
+// until drift::validity_end(t0, ttl) on this member's clock. Otherwise the
+// attempt fails: grants it got are released, and the next attempt starts
+//   - at once, with a higher token, after stale-token denials only;
+//   - after a held denial, on a FREE notice (or when the longest reported
+//     hold ends, in case the FREE is lost), after random jitter;
+//   - after jitter otherwise (timeouts, split votes, quarantined voters).
+// The jitter is uniform in [0, J·2^k] with J the measured round trip and k the
+// failed attempts of this acquire so far, capped at 4·J: contenders that tie
+// draw apart, so split votes die out (docs/protocol.md, "Liveness").
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "core/config.hpp"
+#include "core/message.hpp"
+#include "core/node.hpp"
+#include "core/rng.hpp"
+#include "core/sink.hpp"
+#include "core/time.hpp"
+
+namespace baton::core {
+
+class Acquirer {
+ public:
+  Acquirer(const NodeConfig& config, Rng& rng);
+
+  Result<AcquireId> acquire(Instant now, const AcquireArgs& args, std::vector<MemberId> voters, Sink& sink);
+  Result<void> release(Instant now, AcquireId id, Sink& sink);
+  Result<void> renew(Instant now, AcquireId id, Sink& sink);
+  Result<void> set_auto_renew(Instant now, AcquireId id, bool on);
+
+  void on_grant(Instant now, MemberId from, const Grant& g, Sink& sink);
+  void on_deny(Instant now, MemberId from, const Deny& d, Sink& sink);
+  void on_renew_ack(Instant now, MemberId from, const RenewAck& a, Sink& sink);
+  void on_free(Instant now, MemberId from, const Free& f, Sink& sink);
+  void on_deadline(Instant now, Sink& sink);
+
+  // Raises the token hint: proposals stay above every token seen.
+  void observe(Token t) {
+    if (t > hint_) hint_ = t;
+  }
+  Token hint() const { return hint_; }
+  Instant next_deadline() const { return timers_.empty() ? Instant::max() : timers_.begin()->first; }
+  std::optional<LeaseInfo> lease(AcquireId id) const;
+  std::size_t in_flight() const { return acqs_.size(); }
+  std::size_t held() const;
+  Duration srtt() const { return srtt_; }
+
+ private:
+  enum class Phase : std::uint8_t { attempting, backoff, held };
+  enum : std::uint8_t { kNone = 0, kYes = 1, kNo = 2 };
+
+  struct Acq {
+    AcquireId id;
+    ResourceName resource;
+    Duration ttl;                  // requested hold
+    Instant wait_until;            // give up after this (<= started: try_acquire)
+    bool try_only = false;         // one attempt (plus stale retries), no waiting
+    bool auto_renew = false;
+    std::vector<MemberId> voters;  // sorted
+    std::size_t need = 0;          // majority of voters
+    Phase phase = Phase::attempting;
+    std::uint32_t failures = 0;    // failed attempts so far (jitter doubling)
+    std::uint32_t stale_retries = 0;
+    // Current attempt, or the held lease.
+    LeaseId lease;
+    Token token;
+    Instant t0;                    // read before the first REQUEST of the attempt
+    Instant attempt_deadline;
+    std::vector<std::uint8_t> answer;  // per voter: kNone, kYes, kNo
+    std::size_t yes = 0, no = 0;
+    bool saw_held = false, saw_stale = false, saw_overloaded = false, saw_ttl = false;
+    bool free_seen = false;        // a FREE arrived during the attempt
+    Token max_fence;               // highest fence reported by a denial
+    Duration max_time_left;        // longest hold reported by a held denial
+    Instant retry_at = Instant::max();
+    // Held lease.
+    Instant valid_from;            // t0 or t_r of the latest successful round
+    Instant validity_end;          // believe the lease valid strictly before this
+    Instant renew_at = Instant::max();  // next auto-renew round
+    bool renewing = false;
+    bool renew_explicit = false;   // a renew() call waits for this round's outcome
+    std::uint32_t round = 0;
+    Instant t_r;                   // read before the round's first RENEW
+    Instant round_deadline;
+    std::vector<std::uint8_t> renew_answer;
+    std::size_t acks = 0, nacks = 0, superseded_nacks = 0;
+    Instant timer = Instant::max();  // this acquire's entry in timers_
+  };
+
+  Acq* find(AcquireId id);
+  Acq* find_by_lease(const LeaseId& lease);
+  std::size_t voter_index(const Acq& a, MemberId m) const;
+  Duration attempt_timeout() const;
+  Duration jitter(const Acq& a);
+  void sample_rtt(Duration d);
+  void reschedule(Acq& a);
+  void erase(Acq& a);
+
+  void start_attempt(Acq& a, Instant now, Sink& sink);
+  void won(Acq& a, Instant now, Sink& sink);
+  void attempt_failed(Acq& a, Instant now, Sink& sink);
+  void release_grants(Acq& a, Sink& sink);
+  void fail(Acq& a, Errc why, Sink& sink);
+  Errc failure_code(const Acq& a) const;
+  void start_round(Acq& a, Instant now, Sink& sink);
+  void lose(Acq& a, LostReason why, Sink& sink);
+  void send_release(const Acq& a, Sink& sink);
+  void due(Acq& a, Instant now, Sink& sink);
+
+  const NodeConfig& config_;
+  Rng& rng_;
+  std::map<AcquireId, Acq> acqs_;                     // ordered: deterministic
+  std::map<LeaseId, AcquireId> by_lease_;             // current attempt or held lease
+  std::multimap<ResourceName, AcquireId> by_resource_;
+  std::set<std::pair<Instant, AcquireId>> timers_;
+  std::uint64_t next_id_ = 1;
+  std::uint64_t next_serial_ = 1;
+  Token hint_;                                        // highest token seen anywhere
+  Duration srtt_;                                     // smoothed round trip
+};
+
+}  // namespace baton::core

@@ -1,0 +1,104 @@
+// FenceTable: a voter's per-resource state, bounded (Guarantee 4).
+//
+// Each entry holds the resource's `fence` (highest token this voter stored
+// for it), its live hold if any, and its waiters. An entry with no hold and
+// no waiters is idle; idle entries are kept (so that acquires of different
+// resources do not contend on one shared number) up to `idle_max`, then the
+// least recently idle one is evicted and its fence folded into the single
+// `floor`. A resource without an entry has fence == floor. So memory grows
+// with live leases and waiters plus a constant, never with every name used.
+#pragma once
+
+#include <cstddef>
+#include <list>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/ids.hpp"
+#include "core/time.hpp"
+#include "core/waiters.hpp"
+
+namespace baton::core {
+
+struct Hold {
+  LeaseId lease;    // the live lease
+  Token token;      // its fencing token (== the entry's fence while live)
+  MemberId holder;  // the acquiring member
+  Instant expiry;   // hold ends at this instant on the voter's clock
+};
+
+class FenceTable {
+ public:
+  struct Entry {
+    Token fence;               // highest token stored for this resource; >= floor
+    std::optional<Hold> hold;  // the live lease, if any
+    WaiterSet waiters;         // members to tell when the resource is free
+   private:
+    friend class FenceTable;
+    bool idle = false;
+    std::list<std::string_view>::iterator idle_pos;
+  };
+
+  FenceTable(Token floor, std::size_t idle_max) : floor_(floor), idle_max_(idle_max) {}
+  FenceTable(const FenceTable&) = delete;
+  FenceTable& operator=(const FenceTable&) = delete;
+
+  Token floor() const { return floor_; }
+  // Recovery learned that tokens up to `t` may have been stored.
+  void raise_floor(Token t);
+
+  // The fence of `name`: its entry's, or the floor.
+  Token fence_of(std::string_view name) const;
+  Entry* find(std::string_view name);
+  const Entry* find(std::string_view name) const;
+  // The entry of `name`, created with fence = floor if absent.
+  Entry& get(const ResourceName& name);
+
+  void set_hold(std::string_view name, Hold h);
+  void extend_hold(std::string_view name, Instant expiry);
+  // Drops the hold (if any). Returns the waiters to notify (and forgets them).
+  std::vector<MemberId> end_hold(std::string_view name);
+  // Call after changing an entry's waiters or hold: files it as idle if it is.
+  void settle(std::string_view name);
+
+  // Earliest hold expiry, or Instant::max().
+  Instant next_expiry() const;
+  // Names whose hold expires at or before `now`, earliest first.
+  std::vector<std::string> expired(Instant now) const;
+
+  std::size_t entries() const { return map_.size(); }
+  std::size_t live() const { return expiries_.size(); }
+  std::size_t waiters() const { return waiters_; }
+  std::uint64_t evictions() const { return evictions_; }
+  // Waiter bookkeeping goes through these so the total stays exact.
+  bool add_waiter(std::string_view name, MemberId m, std::size_t per_resource_max, std::size_t total_max);
+  void remove_waiter(std::string_view name, MemberId m);
+
+  // Highest token stored anywhere (floor or any fence).
+  Token max_token() const;
+
+  template <typename F>
+  void for_each(F&& f) const {
+    for (const auto& [name, e] : map_) f(std::string_view(name), e);
+  }
+
+ private:
+  void mark_busy(Entry& e);
+  void evict_idle();
+
+  using Map = std::map<std::string, Entry, std::less<>>;
+  Map map_;                                                   // ordered: deterministic iteration
+  std::set<std::pair<Instant, std::string_view>> expiries_;  // live holds by expiry; views into map_ keys
+  std::list<std::string_view> idle_;                          // idle entries, least recently idle first
+  Token floor_;                                               // covers every evicted entry
+  std::size_t idle_max_;                                      // idle entries kept
+  std::size_t waiters_ = 0;                                   // total over all entries
+  std::uint64_t evictions_ = 0;
+};
+
+}  // namespace baton::core

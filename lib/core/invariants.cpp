@@ -1,0 +1,43 @@
+#include "core/invariants.hpp"
+
+#include "core/acquirer.hpp"
+#include "core/node.hpp"
+#include "core/recovery.hpp"
+#include "core/voter.hpp"
+
+namespace baton::core {
+
+std::string check_invariants(const Node& node) {
+  const NodeConfig& c = node.config();
+  const Voter& v = node.voter();
+  const FenceTable& t = v.table();
+  std::string bad;
+  auto fail = [&](std::string what) {
+    if (bad.empty()) bad = std::move(what);
+  };
+  std::size_t live = 0, waiters = 0;
+  t.for_each([&](std::string_view name, const FenceTable::Entry& e) {
+    if (e.fence < t.floor()) fail("fence below floor: " + std::string(name));
+    if (e.hold) {
+      ++live;
+      if (e.hold->token > e.fence) fail("live lease token above fence: " + std::string(name));
+    }
+    if (e.waiters.size() > c.limits.waiters_per_resource) fail("waiters over limit: " + std::string(name));
+    waiters += e.waiters.size();
+    if (c.persist && e.fence > v.reservation())
+      fail("fence above the synced reservation: " + std::string(name));
+  });
+  if (live != t.live()) fail("live-lease index out of step");
+  if (waiters != t.waiters()) fail("waiter count out of step");
+  if (t.live() > c.limits.leases_per_voter) fail("live leases over limit");
+  if (t.waiters() > c.limits.waiters_per_voter) fail("waiters over voter limit");
+  if (t.entries() > t.live() + t.waiters() + c.limits.idle_fences) fail("fence entries over bound (Guarantee 4)");
+  if (!v.ready() && t.live() > 0) fail("quarantined voter holds a lease it granted");
+  if (v.ready() && !node.recovery().ready()) fail("voter ready before recovery");
+  if (v.parked() > c.limits.pending_persist) fail("parked requests over limit");
+  if (node.acquirer().in_flight() > c.limits.acquires_in_flight) fail("acquires over limit");
+  if (node.acquirer().hint() < t.floor()) fail("token hint below own floor");
+  return bad;
+}
+
+}  // namespace baton::core

@@ -1,0 +1,245 @@
+#include "core/node.hpp"
+
+#include <algorithm>
+#include <deque>
+
+#include "core/acquirer.hpp"
+#include "core/assert.hpp"
+#include "core/placement.hpp"
+#include "core/recovery.hpp"
+#include "core/voter.hpp"
+
+namespace baton::core {
+
+namespace {
+// Self-delivered messages per input: a request to self produces one answer,
+// which produces at most a release; far fewer than this in any real call.
+constexpr std::size_t local_deliveries_max = 1u << 20;
+}  // namespace
+
+struct Node::Impl final : Sink {
+  Impl(const NodeConfig& c, std::uint64_t seed, Instant now)
+      : config(c),
+        rng(seed),
+        last_now(now),
+        voter(config, c.recovery == RecoveryMode::reservation ? c.recovered_reservation : Token{}, false),
+        acquirer(config, rng),
+        recovery(config, now, rng) {
+    std::sort(config.members.begin(), config.members.end());
+    outbox.messages.reserve(std::min<std::size_t>(config.limits.outbox_messages, 1024));
+  }
+
+  // ---- Sink ----
+  void send(MemberId to, Message m) override {
+    if (to == config.self) {
+      local.push_back(std::move(m));
+      return;
+    }
+    if (outbox.messages.size() >= config.limits.outbox_messages) {
+      ++stats_.outbox_overflow;
+      ++stats_.drops[static_cast<std::size_t>(DropReason::overflow)];
+      return;
+    }
+    outbox.messages.push_back(Outgoing{.to = to, .msg = std::move(m)});
+  }
+  void emit(Event e) override { outbox.events.push_back(std::move(e)); }
+  void persist(Token reservation) override { outbox.persist = reservation; }
+  NodeStats& stats() override { return stats_; }
+  void observe_token(Token t) override { acquirer.observe(t); }
+
+  // ---- steps ----
+  void advance(Instant now) {
+    // Time never goes backwards: the runtime guards its clock, the simulator
+    // its virtual clocks; a regression here is a programmer error.
+    BATON_ASSERT(now >= last_now);
+    last_now = now;
+    recovery.on_deadline(now, *this);
+    sync_recovery();
+    voter.expire(now, *this);
+  }
+
+  void sync_recovery() {
+    if (recovery.floor_known() && !floor_applied) {
+      voter.raise_floor(recovery.floor());
+      acquirer.observe(recovery.floor());
+      floor_applied = true;
+    }
+    voter.set_ready(recovery.ready());
+  }
+
+  void dispatch(Instant now, MemberId from, const Message& m) {
+    std::visit([&](const auto& msg) { handle(now, from, msg); }, m);
+  }
+
+  void handle(Instant now, MemberId from, const Request& r) { voter.on_request(now, from, r, *this); }
+  void handle(Instant now, MemberId from, const Renew& r) { voter.on_renew(now, from, r, *this); }
+  void handle(Instant now, MemberId from, const Release& r) { voter.on_release(now, from, r, *this); }
+  void handle(Instant now, MemberId from, const Grant& g) {
+    observe_token(g.token);
+    acquirer.on_grant(now, from, g, *this);
+  }
+  void handle(Instant now, MemberId from, const Deny& d) {
+    observe_token(d.fence);
+    acquirer.on_deny(now, from, d, *this);
+  }
+  void handle(Instant now, MemberId from, const RenewAck& a) { acquirer.on_renew_ack(now, from, a, *this); }
+  void handle(Instant now, MemberId from, const Free& f) { acquirer.on_free(now, from, f, *this); }
+  void handle(Instant /*now*/, MemberId from, const FloorQuery& q) {
+    // Only a member whose own floor is known may answer (DESIGN "Peer recovery").
+    if (recovery.floor_known()) {
+      send(from, FloorReply{.nonce = q.nonce, .ready = true, .floor = std::max(voter.max_token(), voter.reservation())});
+    } else {
+      send(from, FloorReply{.nonce = q.nonce, .ready = false, .floor = {}});
+    }
+  }
+  void handle(Instant now, MemberId from, const FloorReply& r) {
+    if (r.ready) observe_token(r.floor);
+    recovery.on_floor_reply(now, from, r);
+    sync_recovery();
+  }
+  void handle(Instant /*now*/, MemberId from, const Ping& p) {
+    Pong pong{.nonce = p.nonce, .quarantined = !recovery.ready(), .live_leases = voter.table().live(),
+              .waiters = voter.table().waiters(), .floor = voter.table().floor(), .drops = {}};
+    pong.drops.assign(stats_.drops.begin(), stats_.drops.end());
+    send(from, std::move(pong));
+  }
+  void handle(Instant /*now*/, MemberId /*from*/, const Pong& /*p*/) {}
+
+  void drain_local(Instant now) {
+    std::size_t n = 0;
+    while (!local.empty()) {
+      Message m = std::move(local.front());
+      local.pop_front();
+      dispatch(now, config.self, m);
+      BATON_ASSERT(++n < local_deliveries_max);
+    }
+  }
+
+  bool is_member(MemberId m) const { return std::binary_search(config.members.begin(), config.members.end(), m); }
+
+  NodeConfig config;      // members sorted
+  Rng rng;
+  NodeStats stats_;
+  Outbox outbox;
+  std::deque<Message> local;  // messages to self, delivered before the call returns
+  Instant last_now;
+  Voter voter;
+  Acquirer acquirer;
+  Recovery recovery;
+  bool floor_applied = false;
+};
+
+Result<std::unique_ptr<Node>> Node::create(const NodeConfig& config, std::uint64_t seed, Instant now) {
+  if (auto ok = validate(config); !ok) return ok.error();
+  auto impl = std::make_unique<Impl>(config, seed, now);
+  impl->recovery.start(now, *impl);
+  impl->sync_recovery();
+  impl->drain_local(now);
+  return std::unique_ptr<Node>(new Node(std::move(impl)));
+}
+
+Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Node::~Node() = default;
+
+void Node::on_message(Instant now, MemberId from, const Message& m) {
+  if (!impl_->is_member(from) || from == impl_->config.self) {
+    count_drop(DropReason::stranger);
+    return;
+  }
+  impl_->advance(now);
+  impl_->dispatch(now, from, m);
+  impl_->drain_local(now);
+}
+
+void Node::on_messages(Instant now, MemberId from, std::span<const Message> msgs) {
+  if (!impl_->is_member(from) || from == impl_->config.self) {
+    count_drop(DropReason::stranger);
+    return;
+  }
+  impl_->advance(now);
+  for (const Message& m : msgs) {
+    impl_->dispatch(now, from, m);
+    impl_->drain_local(now);
+  }
+}
+
+void Node::on_deadline(Instant now) {
+  impl_->advance(now);
+  impl_->acquirer.on_deadline(now, *impl_);
+  impl_->drain_local(now);
+}
+
+void Node::on_persisted(Instant now, Token reservation) {
+  impl_->advance(now);
+  impl_->voter.on_persisted(now, reservation, *impl_);
+  impl_->drain_local(now);
+}
+
+void Node::count_drop(DropReason why) {
+  const auto i = static_cast<std::size_t>(why);
+  if (i < impl_->stats_.drops.size()) ++impl_->stats_.drops[i];
+}
+
+Result<AcquireId> Node::acquire(Instant now, const AcquireArgs& args) {
+  impl_->advance(now);
+  auto r = impl_->acquirer.acquire(now, args, voters_of(args.resource), *impl_);
+  impl_->drain_local(now);
+  return r;
+}
+
+Result<void> Node::release(Instant now, AcquireId id) {
+  impl_->advance(now);
+  auto r = impl_->acquirer.release(now, id, *impl_);
+  impl_->drain_local(now);
+  return r;
+}
+
+Result<void> Node::renew(Instant now, AcquireId id) {
+  impl_->advance(now);
+  auto r = impl_->acquirer.renew(now, id, *impl_);
+  impl_->drain_local(now);
+  return r;
+}
+
+Result<void> Node::set_auto_renew(Instant now, AcquireId id, bool on) {
+  impl_->advance(now);
+  auto r = impl_->acquirer.set_auto_renew(now, id, on);
+  impl_->drain_local(now);
+  return r;
+}
+
+Instant Node::next_deadline() const {
+  return min(min(impl_->voter.next_deadline(), impl_->acquirer.next_deadline()), impl_->recovery.next_deadline());
+}
+
+void Node::take_outbox(Outbox& out) {
+  out.clear();
+  std::swap(out, impl_->outbox);
+}
+
+bool Node::has_output() const { return !impl_->outbox.empty(); }
+
+const NodeConfig& Node::config() const { return impl_->config; }
+const NodeStats& Node::stats() const { return impl_->stats_; }
+
+NodeStatus Node::status() const {
+  const FenceTable& t = impl_->voter.table();
+  return NodeStatus{.quarantined = !impl_->recovery.ready(),
+                    .floor_recovered = impl_->recovery.floor_known(),
+                    .live_leases = t.live(),
+                    .waiters = t.waiters(),
+                    .fence_entries = t.entries(),
+                    .in_flight = impl_->acquirer.in_flight(),
+                    .floor = t.floor()};
+}
+
+std::optional<LeaseInfo> Node::lease(AcquireId id) const { return impl_->acquirer.lease(id); }
+const Voter& Node::voter() const { return impl_->voter; }
+const Acquirer& Node::acquirer() const { return impl_->acquirer; }
+const Recovery& Node::recovery() const { return impl_->recovery; }
+
+std::vector<MemberId> Node::voters_of(const ResourceName& resource) const {
+  return place(resource.view(), impl_->config.members, impl_->config.replicas);
+}
+
+}  // namespace baton::core

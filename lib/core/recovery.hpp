@@ -1,0 +1,62 @@
+// Recovery: when a member that lost its memory may vote again (DESIGN "Restart").
+//
+// (a) Quarantine: the longest allowed ttl, stretched by rho (drift.hpp), must
+//     have passed on this member's clock since it started, so every validity
+//     that its previous life's grants supported has ended.
+// (b) Floor: its floor must be at or above every token it could ever have
+//     stored: from the persisted reservation (known at start), or learned
+//     from peers: FLOOR_QUERY to every other member, and FLOOR_REPLY answers
+//     from at least N − floor(R/2) of them that have themselves recovered.
+//     Every majority that committed a token has floor(R/2)+1 voters, so at
+//     least floor(R/2) of them besides this member; N−1 others minus
+//     (N − floor(R/2)) answers leaves floor(R/2)−1 unheard, fewer than any
+//     such group: the answers include one member of every committing majority.
+// A first start (never ran before) needs neither.
+#pragma once
+
+#include <cstdint>
+#include <set>
+
+#include "core/config.hpp"
+#include "core/message.hpp"
+#include "core/rng.hpp"
+#include "core/sink.hpp"
+#include "core/time.hpp"
+
+namespace baton::core {
+
+class Recovery {
+ public:
+  Recovery(const NodeConfig& config, Instant start, Rng& rng);
+
+  // Sends the first FLOOR_QUERY (peers mode).
+  void start(Instant now, Sink& sink);
+  void on_deadline(Instant now, Sink& sink);
+  void on_floor_reply(Instant now, MemberId from, const FloorReply& r);
+
+  bool ready() const { return quarantine_over_ && floor_known_; }
+  bool quarantine_over() const { return quarantine_over_; }
+  bool floor_known() const { return floor_known_; }
+  // The floor learned (reservation or max of peer answers); valid once floor_known().
+  Token floor() const { return floor_; }
+  Instant quarantine_end() const { return quarantine_end_; }
+  std::size_t answers() const { return answered_.size(); }
+  std::size_t answers_needed() const { return needed_; }
+  Instant next_deadline() const;
+
+ private:
+  void query(Instant now, Sink& sink);
+
+  const NodeConfig& config_;
+  Rng& rng_;
+  Instant quarantine_end_;      // on this member's clock
+  bool quarantine_over_ = false;
+  bool floor_known_ = false;
+  Token floor_;
+  std::size_t needed_ = 0;      // recovered answers needed (peers mode)
+  std::set<MemberId> answered_; // recovered members that answered (bounded by the member count)
+  std::uint64_t nonce_ = 0;     // of this life's queries
+  Instant next_query_ = Instant::max();
+};
+
+}  // namespace baton::core

@@ -1,0 +1,153 @@
+#include "core/voter.hpp"
+
+#include <algorithm>
+
+#include "core/assert.hpp"
+#include "core/drift.hpp"
+
+namespace baton::core {
+
+Voter::Voter(const NodeConfig& config, Token floor, bool ready)
+    : config_(config), table_(floor, config.limits.idle_fences), ready_(ready), reservation_(floor) {}
+
+void Voter::deny(MemberId to, const Request& r, DenyReason why, Sink& sink, const Hold* holder, Instant now) {
+  Deny d{.resource = r.resource, .lease = r.lease, .token = r.token, .reason = why,
+         .holder = {}, .time_left = Duration::zero(), .fence = table_.fence_of(r.resource.view())};
+  if (holder) {
+    d.holder = holder->holder;
+    d.time_left = max(holder->expiry - now, Duration::zero());
+  }
+  auto& st = sink.stats();
+  ++st.denials;
+  ++st.denials_by_reason[static_cast<std::size_t>(why)];
+  sink.send(to, std::move(d));
+}
+
+void Voter::nack(MemberId to, const Renew& r, DenyReason why, Sink& sink) {
+  ++sink.stats().renew_nacks;
+  sink.send(to, RenewAck{.resource = r.resource, .lease = r.lease, .token = r.token, .round = r.round,
+                         .ok = false, .reason = why, .fence = table_.fence_of(r.resource.view())});
+}
+
+bool Voter::covered(Token t, Sink& sink) {
+  if (!config_.persist || t <= reservation_) return true;
+  if (!persist_pending_ || *persist_pending_ < t) {
+    // One sync covers a whole block of tokens above t.
+    const std::uint64_t want = t.value + config_.reservation_block;
+    const Token target{want < t.value ? UINT64_MAX : want};
+    if (!persist_pending_) {
+      persist_pending_ = target;
+      ++sink.stats().persists;
+      sink.persist(target);
+    }
+    // A pending sync below t: after it completes the parked request is handled
+    // again and asks for a higher one.
+  }
+  return false;
+}
+
+void Voter::on_request(Instant now, MemberId from, const Request& r, Sink& sink) {
+  ++sink.stats().requests;
+  sink.observe_token(r.token);
+  if (!ready_) return deny(from, r, DenyReason::quarantined, sink);
+  if (!ttl_ok(r.ttl)) return deny(from, r, DenyReason::ttl_too_long, sink);
+  FenceTable::Entry* e = table_.find(r.resource.view());
+  if (e && e->hold) {
+    const Hold& h = *e->hold;
+    if (h.lease == r.lease && h.token == r.token) {
+      // A duplicate of the request we granted: the same answer again.
+      ++sink.stats().grants;
+      sink.send(from, Grant{.resource = r.resource, .lease = r.lease, .token = r.token});
+      return;
+    }
+    const Hold copy = h;
+    deny(from, r, DenyReason::held, sink, &copy, now);
+    if (!table_.add_waiter(r.resource.view(), from, config_.limits.waiters_per_resource,
+                           config_.limits.waiters_per_voter)) {
+      ++sink.stats().waiters_dropped;
+    }
+    return;
+  }
+  const Token fence = e ? e->fence : table_.floor();
+#if !defined(BATON_BREAK_NO_TOKEN_CHECK)
+  // Guarantee 2 (fencing): grant only a token above every token stored here.
+  if (r.token <= fence) return deny(from, r, DenyReason::stale, sink);
+#else
+  (void)fence;  // negative control: the token check is switched off
+#endif
+  if (table_.live() >= config_.limits.leases_per_voter) return deny(from, r, DenyReason::overloaded, sink);
+  if (!covered(r.token, sink)) {
+    if (parked_.size() >= config_.limits.pending_persist) return deny(from, r, DenyReason::overloaded, sink);
+    parked_.emplace_back(from, r);
+    return;
+  }
+  FenceTable::Entry& entry = table_.get(r.resource);
+  entry.fence = r.token;  // the token is replicated with the grant
+  // Hold from a fresh reading of this voter's clock (`now` is read on receipt).
+  table_.set_hold(r.resource.view(), Hold{.lease = r.lease, .token = r.token, .holder = from,
+                                          .expiry = drift::hold_end(now, r.ttl)});
+  table_.remove_waiter(r.resource.view(), from);
+  ++sink.stats().grants;
+  sink.send(from, Grant{.resource = r.resource, .lease = r.lease, .token = r.token});
+}
+
+void Voter::on_renew(Instant now, MemberId from, const Renew& r, Sink& sink) {
+  sink.observe_token(r.token);
+  if (!ready_) return nack(from, r, DenyReason::quarantined, sink);
+  if (!ttl_ok(r.ttl)) return nack(from, r, DenyReason::ttl_too_long, sink);
+  FenceTable::Entry* e = table_.find(r.resource.view());
+  const Token fence = e ? e->fence : table_.floor();
+  if (e && e->hold) {
+    if (e->hold->lease != r.lease || e->hold->token != r.token) return nack(from, r, DenyReason::not_current, sink);
+    table_.extend_hold(r.resource.view(), drift::hold_end(now, r.ttl));
+  } else {
+    // Nothing live here. Re-grant only where the fence is exactly this lease's
+    // token: no newer grant happened here, and no re-grant lowers a fence.
+    if (fence != r.token) return nack(from, r, fence > r.token ? DenyReason::stale : DenyReason::not_current, sink);
+    if (table_.live() >= config_.limits.leases_per_voter) return nack(from, r, DenyReason::overloaded, sink);
+    FenceTable::Entry& entry = table_.get(r.resource);
+    BATON_ASSERT(entry.fence == r.token);
+    table_.set_hold(r.resource.view(), Hold{.lease = r.lease, .token = r.token, .holder = from,
+                                            .expiry = drift::hold_end(now, r.ttl)});
+  }
+  ++sink.stats().renewals;
+  sink.send(from, RenewAck{.resource = r.resource, .lease = r.lease, .token = r.token, .round = r.round,
+                           .ok = true, .reason = {}, .fence = r.token});
+}
+
+void Voter::on_release(Instant /*now*/, MemberId from, const Release& r, Sink& sink) {
+  FenceTable::Entry* e = table_.find(r.resource.view());
+  if (!e || !e->hold) return;
+  // Only the lease's own acquirer releases it, and only that exact grant.
+  if (e->hold->lease != r.lease || e->hold->token != r.token || r.lease.owner != from) return;
+  ++sink.stats().releases;
+  notify_free(r.resource.view(), table_.end_hold(r.resource.view()), sink);
+}
+
+void Voter::expire(Instant now, Sink& sink) {
+  for (const std::string& name : table_.expired(now)) {
+    ++sink.stats().expiries;
+    notify_free(name, table_.end_hold(name), sink);
+  }
+}
+
+void Voter::notify_free(std::string_view name, std::vector<MemberId> waiters, Sink& sink) {
+  const Token fence = table_.fence_of(name);
+  for (MemberId w : waiters) {
+    ++sink.stats().frees_sent;
+    sink.send(w, Free{.resource = ResourceName(name), .fence = fence});
+  }
+  table_.settle(name);
+}
+
+void Voter::on_persisted(Instant now, Token reservation, Sink& sink) {
+  if (!persist_pending_ || reservation != *persist_pending_) return;  // not what we asked for
+  BATON_ASSERT(reservation >= reservation_);
+  reservation_ = reservation;
+  persist_pending_.reset();
+  std::vector<std::pair<MemberId, Request>> parked;
+  parked.swap(parked_);
+  for (auto& [from, r] : parked) on_request(now, from, r, sink);
+}
+
+}  // namespace baton::core

@@ -1,0 +1,73 @@
+// Voter: answers REQUEST, RENEW and RELEASE for the resources this member
+// votes on (DESIGN "Recommended protocol", steps 3, Renew, Release).
+//
+// Grants only when the resource has no live lease here and the proposed token
+// is above the resource's fence, storing the token with the grant (the token
+// is replicated with every grant). Holds run `ttl` on this voter's clock from
+// a fresh reading. A held denial remembers the requester as a waiter, told
+// with FREE when the hold ends (release or expiry).
+//
+// With persistence, a token above the current floor reservation is stored only
+// after a new reservation covering it was synced (the request is parked until
+// Node::on_persisted); so after a restart the reservation bounds every token
+// this voter ever stored.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "core/config.hpp"
+#include "core/fence_table.hpp"
+#include "core/message.hpp"
+#include "core/sink.hpp"
+#include "core/time.hpp"
+
+namespace baton::core {
+
+class Voter {
+ public:
+  // `floor`: every token this voter may have stored before (0 on a first
+  // start). `ready`: false while quarantined (Recovery decides).
+  Voter(const NodeConfig& config, Token floor, bool ready);
+
+  void on_request(Instant now, MemberId from, const Request& r, Sink& sink);
+  void on_renew(Instant now, MemberId from, const Renew& r, Sink& sink);
+  void on_release(Instant now, MemberId from, const Release& r, Sink& sink);
+  // Ends holds that ran out by `now`, telling their waiters.
+  void expire(Instant now, Sink& sink);
+  // A reservation the runtime synced; parked requests are handled again.
+  void on_persisted(Instant now, Token reservation, Sink& sink);
+
+  // Recovery: quarantine over / floor learned.
+  void set_ready(bool ready) { ready_ = ready; }
+  void raise_floor(Token t) { table_.raise_floor(t); }
+
+  bool ready() const { return ready_; }
+  Instant next_deadline() const { return table_.next_expiry(); }
+  const FenceTable& table() const { return table_; }
+  Token reservation() const { return reservation_; }
+  std::optional<Token> persist_pending() const { return persist_pending_; }
+  std::size_t parked() const { return parked_.size(); }
+  // Highest token this voter ever stored (what a FLOOR_REPLY reports).
+  Token max_token() const { return table_.max_token(); }
+
+ private:
+  void deny(MemberId to, const Request& r, DenyReason why, Sink& sink, const Hold* holder = nullptr,
+            Instant now = Instant{});
+  void nack(MemberId to, const Renew& r, DenyReason why, Sink& sink);
+  void notify_free(std::string_view name, std::vector<MemberId> waiters, Sink& sink);
+  bool ttl_ok(Duration ttl) const { return ttl >= config_.ttl_min && ttl <= config_.ttl_max; }
+  // Persistence: true if `t` may be stored now; otherwise asks for a sync.
+  bool covered(Token t, Sink& sink);
+
+  const NodeConfig& config_;
+  FenceTable table_;
+  bool ready_;
+  Token reservation_;                          // persist: tokens up to this are synced
+  std::optional<Token> persist_pending_;       // a reservation being synced
+  std::vector<std::pair<MemberId, Request>> parked_;  // waiting for that sync; bounded
+};
+
+}  // namespace baton::core
