@@ -8,8 +8,11 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 out="$1"
 mkdir -p "$out"
 pkg-config --exists --print-errors baton || { echo "pkg-config cannot find baton: set PKG_CONFIG_PATH" >&2; exit 1; }
+# The public API is used only when the installation has its library.
+api=""
+if pkg-config --libs baton | grep -qE -- '(^| )-lbaton( |$)'; then api="-DBATON_CONSUMER_LINKS_API=1"; fi
 # Word splitting of the flags is intended.
 # shellcheck disable=SC2046,SC2086
-"${CXX:-c++}" -std=c++20 ${CXXFLAGS:-} $(pkg-config --cflags baton) \
+"${CXX:-c++}" -std=c++20 ${CXXFLAGS:-} $api $(pkg-config --cflags baton) \
   -o "$out/baton_consumer_pc" "$here/main.cpp" $(pkg-config --libs baton)
 echo "built $out/baton_consumer_pc with: $(pkg-config --cflags --libs baton)"

@@ -1,7 +1,7 @@
 // A program outside Baton's tree, built against an installed Baton (through
 // find_package(baton) or pkg-config). It uses whatever the installation
 // provides: always baton/result.hpp; baton/fence.hpp and the public API
-// (baton/baton.hpp) when they are installed. It exits non-zero when anything
+// (baton/baton.hpp, libbaton.a) when they are installed. It exits non-zero when anything
 // it checks does not hold, so tests/install can run it.
 #include <baton/result.hpp>
 
@@ -13,7 +13,9 @@
 #include <baton/fence.hpp>
 #define BATON_CONSUMER_HAS_FENCE 1
 #endif
-#if __has_include(<baton/baton.hpp>)
+// The API needs both its headers and its library (libbaton.a): the build
+// defines BATON_CONSUMER_LINKS_API when the installation has baton::baton.
+#if __has_include(<baton/baton.hpp>) && defined(BATON_CONSUMER_LINKS_API)
 #include <baton/baton.hpp>
 #define BATON_CONSUMER_HAS_API 1
 #endif
@@ -51,15 +53,41 @@ void use_result() {
               static_cast<int>(stale.what().size()), stale.what().data());
 }
 
+#ifdef BATON_CONSUMER_HAS_FENCE
+// The resource side, header-only: a stale holder's token is refused.
+void use_fence() {
+  baton::FenceGuard guard;
+  expect(guard.admit("seat:14A", 3).ok(), "fence admits token 3");
+  expect(guard.admit("seat:14A", 4).ok(), "fence admits token 4");
+  auto stale = guard.admit("seat:14A", 3);
+  expect(stale.code() == baton::Errc::stale_token, "fence rejects token 3 after 4");
+  expect(guard.highest("seat:14A") == 4, "fence remembers 4");
+  std::printf("consumer: fence.hpp ok (seat:14A highest %llu)\n",
+              static_cast<unsigned long long>(guard.highest("seat:14A")));
+}
+#endif
+
+#ifdef BATON_CONSUMER_HAS_API
+// The public API, from the installed static libraries: an empty member list
+// is rejected by Config::validate() before anything starts.
+void use_api() {
+  baton::Config config;
+  auto checked = config.validate();
+  expect(checked.code() == baton::Errc::invalid_config, "empty Config is invalid_config");
+  std::printf("consumer: baton.hpp ok (empty config: %.*s)\n", static_cast<int>(checked.what().size()),
+              checked.what().data());
+}
+#endif
+
 }  // namespace
 
 int main() {
   use_result();
 #ifdef BATON_CONSUMER_HAS_FENCE
-  std::printf("consumer: baton/fence.hpp is installed and compiles on its own\n");
+  use_fence();
 #endif
 #ifdef BATON_CONSUMER_HAS_API
-  std::printf("consumer: baton/baton.hpp is installed and compiles on its own\n");
+  use_api();
 #endif
   if (failures != 0) return EXIT_FAILURE;
   std::printf("consumer: ok\n");
