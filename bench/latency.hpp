@@ -1,0 +1,63 @@
+// Latency samples and percentiles shared by the process-level benchmarks
+// (floor, Redlock, Baton member). Samples are nanoseconds; reports are
+// microseconds, printed as one JSON object per line so that scripts/bench.sh
+// can collect them without a JSON library.
+#pragma once
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdint>
+#include <cstdio>
+#include <ctime>
+#include <string>
+#include <vector>
+
+namespace baton::bench {
+
+// CLOCK_MONOTONIC in nanoseconds (what uv_hrtime reads, without libuv).
+inline std::int64_t now_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+struct Percentiles {
+  std::size_t n = 0;
+  double p50_us = 0;
+  double p99_us = 0;
+  double p999_us = 0;
+  double max_us = 0;
+  double mean_us = 0;
+};
+
+// Nearest-rank percentiles of `ns` (sorted in place).
+inline Percentiles percentiles(std::vector<std::int64_t>& ns) {
+  Percentiles p;
+  p.n = ns.size();
+  if (ns.empty()) return p;
+  std::sort(ns.begin(), ns.end());
+  auto at = [&](double q) {
+    std::size_t i = static_cast<std::size_t>(q * static_cast<double>(ns.size()));
+    if (i >= ns.size()) i = ns.size() - 1;
+    return static_cast<double>(ns[i]) / 1000.0;
+  };
+  p.p50_us = at(0.50);
+  p.p99_us = at(0.99);
+  p.p999_us = at(0.999);
+  p.max_us = static_cast<double>(ns.back()) / 1000.0;
+  double sum = 0;
+  for (auto v : ns) sum += static_cast<double>(v);
+  p.mean_us = sum / static_cast<double>(ns.size()) / 1000.0;
+  return p;
+}
+
+// `"n":..,"p50_us":..,...` (no braces), to splice into a JSON object.
+inline std::string json_fields(const Percentiles& p) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "\"n\":%zu,\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f,\"mean_us\":%.1f", p.n,
+                p.p50_us, p.p99_us, p.p999_us, p.max_us, p.mean_us);
+  return buf;
+}
+
+}  // namespace baton::bench
