@@ -33,10 +33,10 @@ inline constexpr std::uint16_t wire_version = 1;
 // The envelope of every datagram.
 struct Header {
   std::uint16_t version = wire_version;  // wire format version (wire/README.md, versioning)
-  std::uint64_t cluster_id = 0;   // datagrams of another cluster are dropped
-  core::MemberId sender;          // the sending member
-  core::Incarnation incarnation;  // the sender's life; a restart uses a larger one
-  std::uint64_t seq = 0;          // per (sender, incarnation), from 1, strictly increasing
+  std::uint64_t cluster_id = 0;     // datagrams of another cluster are dropped
+  core::MemberId sender{};          // the sending member
+  core::Incarnation incarnation{};  // the sender's life; a restart uses a larger one
+  std::uint64_t seq = 0;            // per (sender, incarnation), from 1, strictly increasing
   bool operator==(const Header&) const = default;
 };
 

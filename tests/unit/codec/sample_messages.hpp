@@ -1,0 +1,73 @@
+// One message of every type with non-trivial field values (every field set,
+// none at its default), shared by the codec tests and the fuzz corpus
+// generator. Round-trip tests compare decode(encode(sample)) with the sample.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/limits.hpp"
+#include "core/message.hpp"
+
+namespace baton::codec::testing {
+
+// An M with only the fields `set` assigns (the rest value-initialized).
+// Partial designated initializers would do, but g++ -Wextra flags them for
+// members without default member initializers (LeaseId, Token, ...).
+template <typename M, typename F>
+core::Message make(F&& set) {
+  M m{};
+  set(m);
+  return m;
+}
+
+inline core::LeaseId sample_lease() {
+  return core::LeaseId{core::MemberId(3), core::Incarnation(0x1122334455667788ULL), 0x0102030405060708ULL};
+}
+
+// A name that is not valid UTF-8 and contains a zero byte: names are bytes.
+inline core::ResourceName binary_name() { return core::ResourceName(std::string("seat:\0\xff\x80" "14A", 10)); }
+
+// Samples ordered as core::Message's alternatives: samples()[i].index() == i.
+inline std::vector<core::Message> samples() {
+  const core::Token token(0xfedcba9876543210ULL);
+  return {
+      core::Request{.resource = core::ResourceName("seat:14A"), .lease = sample_lease(),
+                    .ttl = core::Duration::ms(1500), .token = token},
+      core::Grant{.resource = binary_name(), .lease = sample_lease(), .token = token},
+      core::Deny{.resource = core::ResourceName("db/row/42"), .lease = sample_lease(), .token = token,
+                 .reason = core::DenyReason::held, .holder = core::MemberId(0xfffffffeU),
+                 .time_left = core::Duration::us(123456), .fence = core::Token(77)},
+      core::Renew{.resource = core::ResourceName("r"), .lease = sample_lease(), .token = token,
+                  .ttl = core::Duration::s(30), .round = 0xabcdef01U},
+      core::RenewAck{.resource = core::ResourceName("seat:14B"), .lease = sample_lease(), .token = token,
+                     .round = 9, .ok = false, .reason = core::DenyReason::not_current,
+                     .fence = core::Token(UINT64_MAX)},
+      core::Release{.resource = core::ResourceName(std::string(core::limits::resource_name_bytes_max, 'x')),
+                    .lease = sample_lease(), .token = token},
+      core::Free{.resource = core::ResourceName("seat:14A"), .fence = core::Token(1234567)},
+      core::FloorQuery{.nonce = 0x5555aaaa5555aaaaULL},
+      core::FloorReply{.nonce = 42, .ready = true, .floor = core::Token(1ULL << 40)},
+      core::Ping{.nonce = UINT64_MAX},
+      core::Pong{.nonce = 7, .quarantined = true, .live_leases = 100000, .waiters = 31,
+                 .floor = core::Token(4242), .drops = {1, 2, 3, 4, 5, 6, 7, 8}},
+  };
+}
+
+// The largest message of each type: maximal names and counter lists.
+inline std::vector<core::Message> largest_samples() {
+  std::vector<core::Message> out = samples();
+  const core::ResourceName longest(std::string(core::limits::resource_name_bytes_max, '\xee'));
+  for (auto& m : out) {
+    std::visit(
+        [&](auto& alt) {
+          if constexpr (requires { alt.resource; }) alt.resource = longest;
+        },
+        m);
+  }
+  return out;
+}
+
+}  // namespace baton::codec::testing
