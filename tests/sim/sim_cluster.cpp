@@ -1,0 +1,525 @@
+#include "sim_cluster.hpp"
+
+#include <algorithm>
+#include <map>
+#include <ostream>
+#include <sstream>
+
+#include "core/assert.hpp"
+#include "core/drift.hpp"
+#include "core/limits.hpp"
+#include "core/placement.hpp"
+#include "trace.hpp"
+
+#if __has_include("core/invariants.hpp")
+#include "core/invariants.hpp"
+#define BATON_SIM_INVARIANTS 1
+#endif
+
+namespace baton::sim {
+
+namespace {
+constexpr std::int64_t ms_ns = 1'000'000;
+constexpr std::int64_t s_ns = 1'000'000'000;
+constexpr core::Duration ttl_max = core::Duration::s(1);     // longest ttl any member grants
+constexpr std::int64_t far_tail_max_ns = 2'500'000'000;      // beyond ttl_max: a datagram from the past
+constexpr std::int64_t healed_window_ns = 2 * s_ns;          // healed phase with operations
+constexpr std::int64_t drain_max_ns = 60 * s_ns;             // healed phase drain, at most
+constexpr std::size_t inbox_max = 256;                       // datagrams a paused member buffers
+constexpr std::size_t link_queue_max = 512;                  // datagrams in flight per link
+
+NetworkProfile healed_profile() {
+  NetworkProfile p;
+  p.delay_min_ns = 50'000;
+  p.delay_max_ns = healed_delay_max_ns;
+  return p;
+}
+}  // namespace
+
+SimResult run_simulation(const SimOptions& options) {
+  SimCluster world(options);
+  return world.run();
+}
+
+SimCluster::SimCluster(const SimOptions& options)
+    : opt_(options),
+      rng_(options.seed),
+      net_(options.members, link_queue_max, rng_),
+      workload_(WorkloadConfig{.members = options.members}, rng_),
+      checker_(CheckerConfig{.liveness_bound_ns = liveness_bound_rtts * round_trip_ns, .round_trip_ns = round_trip_ns}) {
+  BATON_ASSERT(options.members >= 1);
+  BATON_ASSERT(options.members <= core::limits::members_max);
+  result_.seed = options.seed;
+}
+
+SimCluster::~SimCluster() = default;
+
+std::int64_t SimCluster::uniform_ns(std::int64_t lo, std::int64_t hi) {
+  BATON_ASSERT(lo <= hi);
+  return lo + static_cast<std::int64_t>(rng_.uniform(static_cast<std::uint64_t>(hi - lo)));
+}
+
+LeaseKey SimCluster::key(std::uint32_t m, core::AcquireId id) const { return LeaseKey{m, members_[m].life, id}; }
+
+// ---- the scenario a seed draws -------------------------------------------------
+
+void SimCluster::draw_scenario() {
+  static constexpr std::uint32_t rhos[] = {10000, 50000, 100000};
+  rho_ppm_ = rhos[rng_.uniform(2)];
+  disks_ = rng_.uniform(1) == 0;
+  fault_gap_ns_ = uniform_ns(20 * ms_ns, 300 * ms_ns);
+  faulty_net_.loss_ppm = static_cast<std::uint32_t>(rng_.uniform(100000));
+  faulty_net_.dup_ppm = static_cast<std::uint32_t>(rng_.uniform(50000));
+  faulty_net_.delay_min_ns = 50'000;
+  faulty_net_.delay_max_ns = uniform_ns(300'000, 3 * ms_ns);
+  faulty_net_.tail_ppm = static_cast<std::uint32_t>(rng_.uniform(30000));
+  faulty_net_.tail_max_ns = 50 * ms_ns;
+  faulty_net_.far_tail_ppm = static_cast<std::uint32_t>(rng_.uniform(3000));
+  faulty_net_.far_tail_max_ns = far_tail_max_ns;
+  net_.set_profile(faulty_net_);
+
+  std::ostringstream d;
+  d << "rho=" << rho_ppm_ << "ppm " << (disks_ ? "disks(reservation)" : "no-disks(peers)") << " loss="
+    << faulty_net_.loss_ppm << "ppm dup=" << faulty_net_.dup_ppm << "ppm fault_gap=" << true_ms(fault_gap_ns_)
+    << " clocks=";
+  for (std::uint32_t m = 0; m < opt_.members; ++m) {
+    // The worst case first: one clock pinned at each end of the bound.
+    ClockShape shape = static_cast<ClockShape>(rng_.uniform(5));
+    if (m == 0) shape = ClockShape::pinned_fast;
+    if (m == 1) shape = ClockShape::pinned_slow;
+    const auto origin = core::Instant::from_ns(uniform_ns(1 * s_ns, 1'000'000 * s_ns));
+    Member mem;
+    mem.id = core::MemberId(m + 1);
+    mem.clock = std::make_unique<SimClock>(shape, rho_ppm_, origin, rng_.next());
+    members_.push_back(std::move(mem));
+    d << (m ? "," : "") << clock_shape_name(shape);
+  }
+  result_.scenario = d.str();
+}
+
+core::NodeConfig SimCluster::node_config(std::uint32_t m, core::RecoveryMode mode) const {
+  core::NodeConfig c;
+  for (std::uint32_t i = 0; i < opt_.members; ++i) c.members.push_back(core::MemberId(i + 1));
+  c.self = core::MemberId(m + 1);
+  c.incarnation = core::Incarnation(members_[m].incarnation);
+  c.rho_ppm = rho_ppm_;
+  c.margin = core::Duration::ms(2);
+  c.ttl_min = core::Duration::ms(10);
+  c.ttl_max = ttl_max;
+  c.recovery = mode;
+  c.persist = disks_;
+  c.recovered_reservation = members_[m].disk.value_or(core::Token{});
+  // Small limits, so that the bounds of Guarantee 4 are actually reached.
+  c.limits.leases_per_voter = 64;
+  c.limits.waiters_per_resource = 8;
+  c.limits.waiters_per_voter = 64;
+  c.limits.acquires_in_flight = 16;
+  c.limits.known_fences = 32;
+  if constexpr (requires { c.limits.idle_fences; }) c.limits.idle_fences = 16;
+  return c;
+}
+
+// ---- members -------------------------------------------------------------------
+
+bool SimCluster::member_runs(std::uint32_t m) const { return members_[m].state == State::up; }
+
+core::Instant SimCluster::local_now(std::uint32_t m) { return members_[m].clock->local_at(now_); }
+
+void SimCluster::trace(std::uint32_t m, const std::string& what) {
+  if (!opt_.trace) return;
+  *opt_.trace << true_ms(now_) << " n" << (m + 1) << " [" << local_s(local_now(m)) << "] " << what << "\n";
+}
+
+void SimCluster::trace_world(const std::string& what) {
+  if (!opt_.trace) return;
+  *opt_.trace << true_ms(now_) << " world " << what << "\n";
+}
+
+void SimCluster::start_node(std::uint32_t m, core::RecoveryMode mode) {
+  Member& mem = members_[m];
+  auto created = core::Node::create(node_config(m, mode), rng_.next(), local_now(m));
+  if (!created.ok()) {
+    checker_.report(now_, 0, "n" + std::to_string(m + 1) + ": Node::create failed: " + std::string(created.what()));
+    return;
+  }
+  mem.node = std::move(created.value());
+  mem.state = State::up;
+  mem.until_true_ns = INT64_MAX;
+  after_call(m);
+}
+
+void SimCluster::after_call(std::uint32_t m) {
+  Member& mem = members_[m];
+  core::Node& node = *mem.node;
+  node.take_outbox(outbox_);
+  for (const core::Event& e : outbox_.events) {
+    trace(m, describe(e));
+    checker_.on_event(now_, key(m, e.id), e, *mem.clock);
+    workload_.on_event(now_, m, e);
+  }
+  // Batch the messages for each destination into datagrams, in order.
+  std::map<std::uint32_t, std::vector<core::Message>> by_dest;
+  for (core::Outgoing& o : outbox_.messages) {
+    BATON_ASSERT(o.to != mem.id);
+    by_dest[o.to.value].push_back(std::move(o.msg));
+  }
+  for (auto& [to, msgs] : by_dest) {
+    for (std::size_t i = 0; i < msgs.size(); i += core::limits::messages_per_datagram_max) {
+      Datagram d{mem.id, core::MemberId(to), {}, 0};
+      const std::size_t end = std::min(msgs.size(), i + core::limits::messages_per_datagram_max);
+      for (std::size_t j = i; j < end; ++j) d.msgs.push_back(std::move(msgs[j]));
+      net_.send(now_, std::move(d));
+    }
+  }
+  if (outbox_.persist) {
+    if (mem.writing) {
+      checker_.report(now_, 0, "n" + std::to_string(m + 1) + " asked to persist a reservation while one is syncing");
+    }
+    trace(m, "persist reservation " + std::to_string(outbox_.persist->value));
+    mem.writing = PendingWrite{*outbox_.persist, now_ + uniform_ns(100'000, 20 * ms_ns)};
+  }
+  checker_.check_status(now_, m, node.status(), node.config().limits);
+#ifdef BATON_SIM_INVARIANTS
+  if (std::string broken = opt_.invariants ? core::check_invariants(node) : std::string(); !broken.empty()) {
+    checker_.report(now_, 0, "n" + std::to_string(m + 1) + " invariant: " + broken);
+  }
+#endif
+  const std::int64_t wake = mem.clock->true_at(node.next_deadline());
+  // Never before the deadline (true_at rounds up); a deadline already due
+  // runs at the next step, one nanosecond on, so that time always moves.
+  mem.wake_true_ns = wake == SimClock::never_ns ? INT64_MAX : std::max(wake, now_ + 1);
+}
+
+Result<core::AcquireId> SimCluster::acquire(std::uint32_t m, const core::AcquireArgs& args) {
+  Member& mem = members_[m];
+  const core::Instant local = local_now(m);
+  auto r = mem.node->acquire(local, args);
+  trace(m, "call acquire " + args.resource.str() + " ttl=" + std::to_string(args.ttl.count_ms()) + "ms wait=" +
+               std::to_string((args.wait_until - local).count_ms()) + "ms" + (args.auto_renew ? " auto_renew" : "") +
+               " -> " + (r.ok() ? "acq" + std::to_string(r.value().value) : std::string(errc_name(r.code()))));
+  if (r.ok()) {
+    checker_.on_acquire_call(now_, key(m, r.value()), args.resource.str(), mem.clock->true_at(args.wait_until),
+                             args.wait_until > local);
+  }
+  after_call(m);
+  return r;
+}
+
+void SimCluster::release(std::uint32_t m, core::AcquireId id) {
+  Member& mem = members_[m];
+  checker_.on_release_call(now_, key(m, id));  // the application stops using it first
+  auto r = mem.node->release(local_now(m), id);
+  trace(m, "call release acq" + std::to_string(id.value) + " -> " + std::string(errc_name(r.code())));
+  after_call(m);
+}
+
+void SimCluster::renew(std::uint32_t m, core::AcquireId id) {
+  Member& mem = members_[m];
+  auto r = mem.node->renew(local_now(m), id);
+  trace(m, "call renew acq" + std::to_string(id.value) + " -> " + std::string(errc_name(r.code())));
+  after_call(m);
+}
+
+void SimCluster::deliver(const Datagram& d) {
+  const std::uint32_t m = d.to.value - 1;
+  Member& mem = members_[m];
+  if (mem.state == State::crashed) return;
+  if (mem.state == State::paused) {
+    if (mem.inbox.size() < inbox_max) mem.inbox.push_back(d);  // else: the socket buffer overflows
+    return;
+  }
+  if (opt_.trace) {
+    for (const core::Message& msg : d.msgs) trace(m, "<- n" + std::to_string(d.from.value) + " " + describe(msg));
+  }
+  mem.node->on_messages(local_now(m), d.from, d.msgs);
+  after_call(m);
+}
+
+void SimCluster::on_wake(std::uint32_t m) {
+  Member& mem = members_[m];
+  trace(m, "deadline");
+  mem.node->on_deadline(local_now(m));
+  after_call(m);
+}
+
+void SimCluster::on_write_done(std::uint32_t m) {
+  Member& mem = members_[m];
+  const core::Token value = mem.writing->value;
+  mem.writing.reset();
+  mem.disk = value;
+  if (mem.state == State::paused) {
+    mem.persisted_unseen = true;
+    return;
+  }
+  trace(m, "persisted reservation " + std::to_string(value.value));
+  mem.node->on_persisted(local_now(m), value);
+  after_call(m);
+}
+
+void SimCluster::crash(std::uint32_t m) {
+  Member& mem = members_[m];
+  if (mem.state == State::crashed) return;
+  trace(m, "CRASH");
+  checker_.on_crash(now_, m);
+  workload_.on_crash(m);
+  mem.node.reset();
+  // A sync in progress may or may not have reached the disk.
+  if (mem.writing && rng_.uniform(1) == 0) mem.disk = mem.writing->value;
+  mem.writing.reset();
+  mem.persisted_unseen = false;
+  mem.inbox.clear();
+  mem.state = State::crashed;
+  mem.wake_true_ns = INT64_MAX;
+  mem.until_true_ns = now_ + (rng_.uniform(9) < 3 ? uniform_ns(ms_ns, 20 * ms_ns) : uniform_ns(20 * ms_ns, 3 * s_ns));
+  ++result_.crashes;
+}
+
+void SimCluster::restart(std::uint32_t m) {
+  Member& mem = members_[m];
+  ++mem.life;
+  ++mem.incarnation;
+  trace(m, "RESTART incarnation " + std::to_string(mem.incarnation) +
+               (disks_ ? " reservation " + std::to_string(mem.disk.value_or(core::Token{}).value) : " peers"));
+  start_node(m, disks_ ? core::RecoveryMode::reservation : core::RecoveryMode::peers);
+}
+
+void SimCluster::pause(std::uint32_t m, std::int64_t for_ns) {
+  Member& mem = members_[m];
+  if (mem.state != State::up) return;
+  trace(m, "PAUSE for " + true_ms(for_ns));
+  checker_.on_pause(now_, m);
+  mem.state = State::paused;
+  mem.until_true_ns = now_ + for_ns;
+  ++result_.pauses;
+}
+
+void SimCluster::resume(std::uint32_t m) {
+  Member& mem = members_[m];
+  mem.state = State::up;
+  mem.until_true_ns = INT64_MAX;
+  trace(m, "RESUME");
+  checker_.on_resume(now_, m);  // a stale holder writes before it looks at anything
+  if (mem.persisted_unseen) {
+    mem.persisted_unseen = false;
+    mem.node->on_persisted(local_now(m), *mem.disk);
+    after_call(m);
+  }
+  while (!mem.inbox.empty() && mem.state == State::up) {
+    Datagram d = std::move(mem.inbox.front());
+    mem.inbox.pop_front();
+    deliver(d);
+  }
+}
+
+// Members whose memory is gone or not yet rebuilt: peer recovery needs all
+// but floor(R/2) of the others recovered, so peer-only runs keep at most
+// floor(R/2) of them at once (DESIGN "Restart").
+std::uint32_t SimCluster::unrecovered() const {
+  std::uint32_t n = 0;
+  for (const Member& mem : members_) {
+    if (mem.state == State::crashed) {
+      ++n;
+    } else {
+      const core::NodeStatus s = mem.node->status();
+      if (s.quarantined || !s.floor_recovered) ++n;
+    }
+  }
+  return n;
+}
+
+// ---- faults --------------------------------------------------------------------
+
+void SimCluster::inject_fault() {
+  const std::uint32_t n = opt_.members;
+  const auto pick = [&] { return static_cast<std::uint32_t>(rng_.uniform(n - 1)); };
+  const std::uint64_t roll = rng_.uniform(99);
+  const std::uint32_t a = pick();
+  std::uint32_t b = pick();
+  if (n > 1 && b == a) b = (a + 1) % n;
+  const core::MemberId ia(a + 1), ib(b + 1);
+  const std::int64_t heal_at = now_ + uniform_ns(10 * ms_ns, 2 * s_ns);
+  const auto block = [&](core::MemberId from, core::MemberId to) {
+    net_.block(from, to);
+    heals_.push_back(Heal{heal_at, from, to});
+  };
+  if (roll < 15 && n > 1) {
+    trace_world("partition one-way n" + std::to_string(a + 1) + "->n" + std::to_string(b + 1) + " until " + true_ms(heal_at));
+    block(ia, ib);
+    ++result_.partitions;
+  } else if (roll < 25 && n > 1) {
+    trace_world("partition n" + std::to_string(a + 1) + "<->n" + std::to_string(b + 1) + " until " + true_ms(heal_at));
+    block(ia, ib);
+    block(ib, ia);
+    ++result_.partitions;
+  } else if (roll < 35 && n > 1) {
+    trace_world("isolate n" + std::to_string(a + 1) + " until " + true_ms(heal_at));
+    for (std::uint32_t o = 0; o < n; ++o) {
+      if (o == a) continue;
+      block(ia, core::MemberId(o + 1));
+      block(core::MemberId(o + 1), ia);
+    }
+    ++result_.partitions;
+  } else if (roll < 45 && n > 1) {
+    const std::int64_t until = now_ + uniform_ns(5 * ms_ns, s_ns);
+    trace_world("clog n" + std::to_string(a + 1) + "->n" + std::to_string(b + 1) + " until " + true_ms(until));
+    net_.clog(ia, ib, until);
+    ++result_.clogs;
+  } else if (roll < 50 && n > 1) {
+    // Swizzle-clog: every outgoing link of a member, healing in random order.
+    trace_world("clog all links from n" + std::to_string(a + 1));
+    for (std::uint32_t o = 0; o < n; ++o) {
+      if (o != a) net_.clog(ia, core::MemberId(o + 1), now_ + uniform_ns(5 * ms_ns, s_ns));
+    }
+    ++result_.clogs;
+  } else if (roll < 75) {
+    // Short pauses, and pauses far past any validity (a holder asleep).
+    pause(a, rng_.uniform(1) ? uniform_ns(ms_ns, 50 * ms_ns) : uniform_ns(500 * ms_ns, 3 * s_ns));
+  } else if (roll < 80 && disks_) {
+    // A majority (and sometimes everyone) loses its memory at once.
+    trace_world("crash a majority");
+    std::vector<std::uint32_t> order(n);
+    for (std::uint32_t i = 0; i < n; ++i) order[i] = i;
+    for (std::uint32_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng_.uniform(i - 1)]);
+    const std::uint32_t count = static_cast<std::uint32_t>(core::majority(n) + rng_.uniform(n - core::majority(n)));
+    for (std::uint32_t i = 0; i < count; ++i) crash(order[i]);
+  } else if (roll < 97) {
+    const std::uint32_t allowed = static_cast<std::uint32_t>(std::min<std::size_t>(n, 5) / 2);
+    if (disks_ || (members_[a].state != State::crashed && unrecovered() < allowed)) crash(a);
+  } else {
+    trace_world("heal all links");
+    net_.heal_all();
+    heals_.clear();
+  }
+  next_fault_ns_ = now_ + uniform_ns(0, 2 * fault_gap_ns_);
+}
+
+void SimCluster::heal_everything() {
+  trace_world("HEAL: network healed, paused members resume, crashed members restart");
+  net_.heal_all();
+  heals_.clear();
+  net_.set_profile(healed_profile());
+  for (std::uint32_t m = 0; m < opt_.members; ++m) {
+    if (members_[m].state == State::paused) resume(m);
+    if (members_[m].state == State::crashed) restart(m);
+  }
+}
+
+void SimCluster::enter_phase(Phase p) {
+  phase_ = p;
+  switch (p) {
+    case Phase::faulty: break;
+    case Phase::settle: {
+      heal_everything();
+      workload_.set_phase(WorkloadPhase::settle);
+      // Until every hold, quarantine, old lease and delayed datagram of the
+      // faulty phase has run out: restart quarantine, plus the longest hold a
+      // client keeps (3 ttl_max), plus a hold stretched by rho, plus the far tail.
+      const core::Duration stretched = core::drift::stretch_up(ttl_max, rho_ppm_);
+      phase_end_ns_ = now_ + 2 * stretched.count_ns() + 3 * ttl_max.count_ns() + far_tail_max_ns;
+      break;
+    }
+    case Phase::healed:
+      trace_world("LIVENESS window opens");
+      checker_.start_liveness(now_);
+      workload_.set_phase(WorkloadPhase::healed);
+      phase_end_ns_ = now_ + healed_window_ns;
+      break;
+    case Phase::drain:
+      trace_world("draining");
+      workload_.set_phase(WorkloadPhase::stopped);
+      phase_end_ns_ = now_ + drain_max_ns;
+      break;
+    case Phase::done:
+      checker_.finish(now_);
+      phase_end_ns_ = INT64_MAX;
+      break;
+  }
+}
+
+// ---- the run -------------------------------------------------------------------
+
+SimResult SimCluster::run() {
+  draw_scenario();
+  for (std::uint32_t m = 0; m < opt_.members; ++m) start_node(m, core::RecoveryMode::first_start);
+  trace_world("scenario " + result_.scenario);
+  next_fault_ns_ = uniform_ns(0, 2 * fault_gap_ns_);
+  const std::uint64_t step_cap = opt_.fault_steps * 4 + 2'000'000;
+
+  while (phase_ != Phase::done && !checker_.failed()) {
+    if (steps_ >= step_cap) {
+      checker_.report(now_, 0, "step cap reached: " + std::to_string(step_cap) + " steps without finishing");
+      break;
+    }
+    if (phase_ == Phase::faulty && steps_ >= opt_.fault_steps) enter_phase(Phase::settle);
+    if (phase_ == Phase::drain && workload_.idle()) {
+      enter_phase(Phase::done);
+      break;
+    }
+    // The next thing to happen; ties resolve in this order (checker first:
+    // a belief ending at t is over before anything else happens at t).
+    enum class Next { checker, phase, heal, fault, member_until, write, network, wake, workload };
+    Next what = Next::checker;
+    std::uint32_t who = 0;
+    std::int64_t t = checker_.next_due_ns();
+    const auto consider = [&](std::int64_t at, Next w, std::uint32_t m) {
+      if (at < t) {
+        t = at;
+        what = w;
+        who = m;
+      }
+    };
+    consider(phase_end_ns_, Next::phase, 0);
+    for (std::size_t i = 0; i < heals_.size(); ++i) consider(heals_[i].at_true_ns, Next::heal, static_cast<std::uint32_t>(i));
+    if (phase_ == Phase::faulty) consider(next_fault_ns_, Next::fault, 0);
+    for (std::uint32_t m = 0; m < opt_.members; ++m) consider(members_[m].until_true_ns, Next::member_until, m);
+    for (std::uint32_t m = 0; m < opt_.members; ++m) {
+      if (members_[m].writing) consider(members_[m].writing->done_true_ns, Next::write, m);
+    }
+    consider(net_.next_arrival_ns(), Next::network, 0);
+    for (std::uint32_t m = 0; m < opt_.members; ++m) {
+      if (members_[m].state == State::up) consider(members_[m].wake_true_ns, Next::wake, m);
+    }
+    consider(workload_.next_due_ns(*this), Next::workload, 0);
+    if (t == INT64_MAX) {
+      checker_.report(now_, 0, "nothing left to happen before the run finished");
+      break;
+    }
+    // Work that fell due while its member was paused or crashed runs now.
+    now_ = std::max(now_, t);
+    ++steps_;
+    switch (what) {
+      case Next::checker: checker_.run_due(now_); break;
+      case Next::phase:
+        enter_phase(phase_ == Phase::settle ? Phase::healed : phase_ == Phase::healed ? Phase::drain : Phase::done);
+        break;
+      case Next::heal: {
+        const Heal h = heals_[who];
+        heals_.erase(heals_.begin() + who);
+        net_.unblock(h.from, h.to);
+        break;
+      }
+      case Next::fault: inject_fault(); break;
+      case Next::member_until:
+        if (members_[who].state == State::paused) {
+          resume(who);
+        } else {
+          restart(who);
+        }
+        break;
+      case Next::write: on_write_done(who); break;
+      case Next::network:
+        if (auto d = net_.pop_due(now_)) deliver(*d);
+        break;
+      case Next::wake: on_wake(who); break;
+      case Next::workload: workload_.run_due(now_, *this); break;
+    }
+  }
+  result_.violation = checker_.failed() ? std::optional<Violation>(checker_.violation()) : std::nullopt;
+  result_.figures = checker_.figures();
+  result_.network = net_.counters();
+  result_.steps = steps_;
+  result_.end_true_ns = now_;
+  return result_;
+}
+
+}  // namespace baton::sim

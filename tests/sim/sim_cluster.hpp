@@ -1,0 +1,148 @@
+// SimCluster: the simulated world. Members running the real core
+// (core::Node), each with its own SimClock, talking over a SimNetwork, used by
+// a Workload, watched by a Checker, all driven by one seeded Rng in virtual
+// true time: the same seed replays the same run exactly (STYLE 8).
+//
+// A run has three phases:
+//   faulty  (options.fault_steps steps) every fault: loss, duplication, long
+//           delays, partitions, clogs, pauses, crashes and restarts;
+//   settle  faults healed, crashed members restarted, paused ones resumed; no
+//           new operations until old leases, holds, quarantines and delayed
+//           datagrams have run out;
+//   healed  well-behaved operations; Guarantee 3 is measured, then the run
+//           drains and every waiting acquire must have completed.
+// Guarantees 1, 2 and 4 (and the core's own invariants) are checked
+// throughout, after every step.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "checker.hpp"
+#include "core/node.hpp"
+#include "core/rng.hpp"
+#include "sim_clock.hpp"
+#include "sim_network.hpp"
+#include "workload.hpp"
+
+namespace baton::sim {
+
+// The unit of the liveness figures and bound: one healed round trip, twice the
+// healed network's longest one-way delay.
+inline constexpr std::int64_t healed_delay_max_ns = 500'000;
+inline constexpr std::int64_t round_trip_ns = 2 * healed_delay_max_ns;
+// Guarantee 3 bound, in round trips: from "free with a waiter" to the next grant.
+inline constexpr std::int64_t liveness_bound_rtts = 50;
+
+struct SimOptions {
+  std::uint64_t seed = 1;             // drives everything in the run
+  std::uint32_t members = 5;          // cluster size (ids 1..members)
+  std::uint64_t fault_steps = 20000;  // steps of the faulty phase
+  std::ostream* trace = nullptr;      // non-null: one line per delivery, event and fault
+  bool invariants = true;             // call core::check_invariants after every step
+};
+
+struct SimResult {
+  std::uint64_t seed = 0;
+  std::optional<Violation> violation;  // the first broken guarantee, if any
+  RunFigures figures;
+  NetworkCounters network;
+  std::uint64_t steps = 0;             // steps of the whole run
+  std::int64_t end_true_ns = 0;        // true time at the end
+  std::uint64_t crashes = 0;           // member crashes
+  std::uint64_t pauses = 0;            // member pauses
+  std::uint64_t partitions = 0;        // partitions and isolations
+  std::uint64_t clogs = 0;             // clogged links
+  std::string scenario;                // what the seed drew (rho, disks, clocks, network)
+  bool ok() const { return !violation.has_value(); }
+};
+
+SimResult run_simulation(const SimOptions& options);
+
+class SimCluster final : public WorkloadHost {
+ public:
+  explicit SimCluster(const SimOptions& options);
+  ~SimCluster() override;
+  SimResult run();
+
+  // ---- WorkloadHost ----
+  bool member_runs(std::uint32_t m) const override;
+  core::Instant local_now(std::uint32_t m) override;
+  Result<core::AcquireId> acquire(std::uint32_t m, const core::AcquireArgs& args) override;
+  void release(std::uint32_t m, core::AcquireId id) override;
+  void renew(std::uint32_t m, core::AcquireId id) override;
+
+ private:
+  enum class State : std::uint8_t { up, paused, crashed };
+  // A floor reservation being written: done at done_true_ns unless a crash comes first.
+  struct PendingWrite {
+    core::Token value;          // the reservation
+    std::int64_t done_true_ns;  // when the sync completes
+  };
+  struct Member {
+    core::MemberId id;                      // 1-based member id
+    std::unique_ptr<SimClock> clock;        // keeps running through pauses and crashes
+    std::unique_ptr<core::Node> node;       // null while crashed
+    State state = State::up;
+    std::uint64_t incarnation = 1;          // current (or last) life's incarnation
+    std::uint32_t life = 0;                 // restarts so far (LeaseKey::life)
+    std::int64_t wake_true_ns = INT64_MAX;  // true time of node->next_deadline()
+    std::int64_t until_true_ns = INT64_MAX; // paused: resume then; crashed: restart then
+    std::deque<Datagram> inbox;             // paused: datagrams waiting in the socket buffer
+    std::optional<core::Token> disk;        // the durable reservation (the state directory)
+    std::optional<PendingWrite> writing;    // a reservation being synced
+    bool persisted_unseen = false;          // a sync completed while paused: tell the node on resume
+  };
+  enum class Phase : std::uint8_t { faulty, settle, healed, drain, done };
+  // A partition or clog to lift at a true time.
+  struct Heal {
+    std::int64_t at_true_ns;
+    core::MemberId from, to;  // the link
+  };
+
+  void draw_scenario();
+  core::NodeConfig node_config(std::uint32_t m, core::RecoveryMode mode) const;
+  void start_node(std::uint32_t m, core::RecoveryMode mode);
+  void after_call(std::uint32_t m);
+  void deliver(const Datagram& d);
+  void on_wake(std::uint32_t m);
+  void on_write_done(std::uint32_t m);
+  void crash(std::uint32_t m);
+  void restart(std::uint32_t m);
+  void pause(std::uint32_t m, std::int64_t for_ns);
+  void resume(std::uint32_t m);
+  void inject_fault();
+  void heal_everything();
+  void enter_phase(Phase p);
+  std::uint32_t unrecovered() const;
+  std::int64_t uniform_ns(std::int64_t lo, std::int64_t hi);
+  LeaseKey key(std::uint32_t m, core::AcquireId id) const;
+  void trace(std::uint32_t m, const std::string& what);
+  void trace_world(const std::string& what);
+
+  SimOptions opt_;
+  core::Rng rng_;                       // the one source of randomness
+  std::int64_t now_ = 0;                // true time (ns)
+  std::uint64_t steps_ = 0;
+  Phase phase_ = Phase::faulty;
+  std::uint32_t rho_ppm_ = 10000;       // drawn: clock-rate bound
+  bool disks_ = true;                   // drawn: members have state directories
+  std::int64_t fault_gap_ns_ = 0;       // drawn: mean gap between faults
+  NetworkProfile faulty_net_;           // drawn: network in the faulty phase
+  std::vector<Member> members_;
+  SimNetwork net_;
+  Workload workload_;
+  Checker checker_;
+  std::vector<Heal> heals_;             // pending partition/clog ends
+  std::int64_t next_fault_ns_ = 0;
+  std::int64_t phase_end_ns_ = INT64_MAX;  // settle/healed/drain: when the phase ends
+  SimResult result_;
+  core::Outbox outbox_;                 // reused for every drain
+};
+
+}  // namespace baton::sim

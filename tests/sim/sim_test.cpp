@@ -1,0 +1,178 @@
+// Tests of the simulator's own parts: if the clocks, the network or the
+// checker were wrong, every simulated run would prove nothing.
+#include <gtest/gtest.h>
+
+#include "checker.hpp"
+#include "sim_clock.hpp"
+#include "sim_cluster.hpp"
+#include "sim_network.hpp"
+
+namespace baton::sim {
+namespace {
+
+constexpr std::int64_t ms = 1'000'000;
+
+TEST(SimClock, StaysWithinTheRateBoundAndIsMonotonic) {
+  for (int shape = 0; shape <= static_cast<int>(ClockShape::periodic); ++shape) {
+    SimClock c(static_cast<ClockShape>(shape), 100000, core::Instant::from_ns(5'000'000'000), 42 + shape);
+    core::Instant prev = c.local_at(0);
+    EXPECT_EQ(prev.ns(), 5'000'000'000);
+    for (std::int64_t t = 7 * ms; t < 30'000 * ms; t += 7 * ms + 13) {
+      const core::Instant l = c.local_at(t);
+      EXPECT_GE(l, prev);
+      prev = l;
+    }
+    // Over 30 s of true time: local span within (1 ± rho), one ns of rounding per segment.
+    const std::int64_t span = (c.local_at(30'000 * ms) - c.local_at(0)).count_ns();
+    EXPECT_GE(span, 27'000 * ms - 1000);
+    EXPECT_LE(span, 33'000 * ms + 1000);
+  }
+}
+
+TEST(SimClock, PinnedClocksRunAtTheEndsOfTheBound) {
+  SimClock fast(ClockShape::pinned_fast, 10000, core::Instant::from_ns(0), 1);
+  SimClock slow(ClockShape::pinned_slow, 10000, core::Instant::from_ns(0), 1);
+  EXPECT_EQ(fast.local_at(1000 * ms).ns(), 1010 * ms);
+  EXPECT_EQ(slow.local_at(1000 * ms).ns(), 990 * ms);
+  EXPECT_EQ(fast.local_at(25'000 * ms).ns(), 25'250 * ms);  // across segments
+}
+
+TEST(SimClock, TrueAtIsTheFirstInstantReachingTheLocalTime) {
+  for (int shape = 0; shape <= static_cast<int>(ClockShape::periodic); ++shape) {
+    SimClock c(static_cast<ClockShape>(shape), 100000, core::Instant::from_ns(1'000'000'000), 7 + shape);
+    for (std::int64_t l = 1'000'000'000; l < 1'000'000'000 + 20'000 * ms; l += 3 * ms + 7) {
+      const auto local = core::Instant::from_ns(l);
+      const std::int64_t t = c.true_at(local);
+      ASSERT_GE(c.local_at(t), local) << "woken before its deadline";
+      if (t > 0) {
+        ASSERT_LT(c.local_at(t - 1), local) << "woken later than needed";
+      }
+    }
+  }
+  SimClock c(ClockShape::exact, 10000, core::Instant::from_ns(0), 1);
+  EXPECT_EQ(c.true_at(core::Instant::max()), SimClock::never_ns);
+}
+
+TEST(SimNetwork, DeliversEverythingOnAHealthyNetworkAndNothingAcrossAPartition) {
+  core::Rng rng(3);
+  SimNetwork net(3, 1000, rng);
+  for (int i = 0; i < 100; ++i) net.send(0, Datagram{core::MemberId(1), core::MemberId(2), {core::Ping{1}}, 0});
+  net.block(core::MemberId(1), core::MemberId(3));
+  for (int i = 0; i < 10; ++i) net.send(0, Datagram{core::MemberId(1), core::MemberId(3), {core::Ping{2}}, 0});
+  int got = 0;
+  while (auto d = net.pop_due(INT64_MAX - 1)) {
+    EXPECT_EQ(d->to, core::MemberId(2));
+    ++got;
+  }
+  EXPECT_EQ(got, 100);
+  EXPECT_EQ(net.counters().blocked, 10u);
+}
+
+TEST(SimNetwork, ClogHoldsTrafficUntilItHeals) {
+  core::Rng rng(4);
+  SimNetwork net(2, 1000, rng);
+  net.clog(core::MemberId(1), core::MemberId(2), 500 * ms);
+  net.send(0, Datagram{core::MemberId(1), core::MemberId(2), {core::Ping{1}}, 0});
+  EXPECT_GE(net.next_arrival_ns(), 500 * ms);
+  EXPECT_FALSE(net.pop_due(499 * ms).has_value());
+  EXPECT_TRUE(net.pop_due(600 * ms).has_value());
+}
+
+TEST(SimNetwork, BoundedLinkQueueDropsTheOverflow) {
+  core::Rng rng(5);
+  SimNetwork net(2, 8, rng);
+  for (int i = 0; i < 20; ++i) net.send(0, Datagram{core::MemberId(1), core::MemberId(2), {core::Ping{1}}, 0});
+  EXPECT_EQ(net.in_flight(), 8u);
+  EXPECT_EQ(net.counters().overflowed, 12u);
+}
+
+core::Event acquired(std::uint64_t id, const char* res, std::uint64_t token, std::int64_t validity_end_ns) {
+  core::Event e;
+  e.kind = core::EventKind::acquired;
+  e.id = core::AcquireId(id);
+  e.resource = core::ResourceName(res);
+  e.token = core::Token(token);
+  e.validity_end = core::Instant::from_ns(validity_end_ns);
+  return e;
+}
+
+TEST(Checker, CatchesOverlappingBeliefs) {
+  Checker c(CheckerConfig{.liveness_bound_ns = 50 * ms, .round_trip_ns = ms});
+  SimClock clk(ClockShape::exact, 10000, core::Instant::from_ns(0), 1);
+  c.on_event(0, LeaseKey{0, 0, core::AcquireId(1)}, acquired(1, "r", 10, 100 * ms), clk);
+  EXPECT_FALSE(c.failed());
+  c.on_event(99 * ms, LeaseKey{1, 0, core::AcquireId(1)}, acquired(1, "r", 11, 300 * ms), clk);
+  ASSERT_TRUE(c.failed());
+  EXPECT_EQ(c.violation().guarantee, 1);
+}
+
+TEST(Checker, AcceptsBackToBackBeliefsAndFencesTheStaleHolder) {
+  Checker c(CheckerConfig{.liveness_bound_ns = 50 * ms, .round_trip_ns = ms});
+  SimClock clk(ClockShape::exact, 10000, core::Instant::from_ns(0), 1);
+  c.on_event(0, LeaseKey{0, 0, core::AcquireId(1)}, acquired(1, "r", 10, 100 * ms), clk);
+  c.on_pause(10 * ms, 0);
+  c.run_due(100 * ms);  // the paused holder's validity ends: no write while paused
+  c.on_event(100 * ms, LeaseKey{1, 0, core::AcquireId(1)}, acquired(1, "r", 11, 300 * ms), clk);
+  c.on_resume(150 * ms, 0);  // the stale holder writes token 10 after token 11
+  EXPECT_FALSE(c.failed());
+  EXPECT_EQ(c.figures().stale_rejected, 1u);
+}
+
+TEST(Checker, CatchesTokensGoingBackwards) {
+  Checker c(CheckerConfig{.liveness_bound_ns = 50 * ms, .round_trip_ns = ms});
+  SimClock clk(ClockShape::exact, 10000, core::Instant::from_ns(0), 1);
+  c.on_event(0, LeaseKey{0, 0, core::AcquireId(1)}, acquired(1, "r", 10, 100 * ms), clk);
+  c.on_release_call(50 * ms, LeaseKey{0, 0, core::AcquireId(1)});
+  c.on_event(60 * ms, LeaseKey{1, 0, core::AcquireId(1)}, acquired(1, "r", 10, 300 * ms), clk);
+  ASSERT_TRUE(c.failed());
+  EXPECT_EQ(c.violation().guarantee, 2);
+}
+
+TEST(Checker, CatchesAWaiterLeftWaitingOnAFreeResource) {
+  Checker c(CheckerConfig{.liveness_bound_ns = 50 * ms, .round_trip_ns = ms});
+  c.start_liveness(0);
+  c.on_acquire_call(10 * ms, LeaseKey{0, 0, core::AcquireId(1)}, "r", 10'000 * ms, true);
+  EXPECT_EQ(c.next_due_ns(), 60 * ms + 1);
+  c.run_due(60 * ms + 1);
+  ASSERT_TRUE(c.failed());
+  EXPECT_EQ(c.violation().guarantee, 3);
+}
+
+TEST(Checker, CatchesStateBeyondTheLimits) {
+  Checker c(CheckerConfig{.liveness_bound_ns = 50 * ms, .round_trip_ns = ms});
+  core::NodeLimits l;
+  l.waiters_per_voter = 4;
+  core::NodeStatus s;
+  s.waiters = 5;
+  c.check_status(0, 0, s, l);
+  ASSERT_TRUE(c.failed());
+  EXPECT_EQ(c.violation().guarantee, 4);
+}
+
+TEST(SimCluster, SameSeedReplaysTheSameRun) {
+  SimOptions o;
+  o.seed = 11;
+  o.fault_steps = 3000;
+  const SimResult a = run_simulation(o);
+  const SimResult b = run_simulation(o);
+  EXPECT_EQ(a.steps, b.steps);
+  EXPECT_EQ(a.end_true_ns, b.end_true_ns);
+  EXPECT_EQ(a.figures.granted, b.figures.granted);
+  EXPECT_EQ(a.network.delivered, b.network.delivered);
+  o.seed = 12;
+  const SimResult c = run_simulation(o);
+  EXPECT_NE(a.end_true_ns, c.end_true_ns);
+}
+
+TEST(SimCluster, AFaultyRunGrantsLeasesAndPasses) {
+  SimOptions o;
+  o.seed = 5;
+  o.fault_steps = 5000;
+  const SimResult r = run_simulation(o);
+  EXPECT_TRUE(r.ok()) << r.violation->what;
+  EXPECT_GT(r.figures.granted, 10u);
+  EXPECT_GT(r.figures.handoffs, 0u);
+}
+
+}  // namespace
+}  // namespace baton::sim
