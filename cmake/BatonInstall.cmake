@@ -41,8 +41,16 @@ function(_baton_collect target)
       set(_item "${CMAKE_MATCH_1}")
       set(_link_only TRUE)
     endif()
-    if(_item MATCHES "^\\$<" OR NOT TARGET "${_item}")
-      continue()  # a plain library name, a flag, or a generator expression
+    if(_item MATCHES "^\\$<")
+      continue()  # a generator expression (e.g. $<BUILD_INTERFACE:...>)
+    endif()
+    if(NOT TARGET "${_item}")
+      # Imported targets are visible only below the directory that created
+      # them (find_package(Threads) in lib/runtime), but a `::` name is one.
+      if(_item MATCHES "::")
+        list(APPEND _baton_imported ${_item})
+      endif()
+      continue()  # otherwise a plain library name or a flag
     endif()
     get_target_property(_alias ${_item} ALIASED_TARGET)
     if(_alias)

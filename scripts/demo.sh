@@ -3,6 +3,7 @@
 # The main job starts a local 3-member cluster, acquires and releases a few
 # leases and prints their fencing tokens. Arguments are passed to the program.
 set -euo pipefail
+# shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 bash "$BATON_ROOT/scripts/install-deps.sh"

@@ -7,6 +7,7 @@
 #   --redis   also install redis-server (only the Redis comparison benchmark
 #             uses it; installing it starts a Redis service on the machine)
 set -euo pipefail
+# shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 packages=(
@@ -30,11 +31,17 @@ for arg in "$@"; do
   esac
 done
 
-missing=()
-for p in "${packages[@]}"; do
-  status="$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)"
-  [[ "$status" == "install ok installed" ]] || missing+=("$p")
-done
+# Sets `missing` to the packages of "$@" that dpkg does not have installed.
+find_missing() {
+  missing=()
+  local p status
+  for p in "$@"; do
+    status="$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)"
+    [[ "$status" == "install ok installed" ]] || missing+=("$p")
+  done
+}
+
+find_missing "${packages[@]}"
 
 if [[ ${#missing[@]} -eq 0 ]]; then
   baton_log "dependencies: all ${#packages[@]} packages present"
@@ -50,4 +57,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-baton_log "dependencies: installed ${#missing[@]} package(s)"
+wanted=("${missing[@]}")
+find_missing "${wanted[@]}"
+[[ ${#missing[@]} -eq 0 ]] || baton_die "apt-get finished but these are still not installed: ${missing[*]}"
+baton_log "dependencies: installed ${#wanted[@]} package(s)"

@@ -14,6 +14,7 @@
 #   --stages LIST     run only these stages (for local iteration)
 # Environment: BATON_JOBS (default 2), BATON_SOAK, CI.
 set -euo pipefail
+# shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 stages="gcc,asan,tsan,fuzz"
