@@ -11,7 +11,7 @@ using namespace baton::core;
 const std::map<std::string, Handler>& handlers() {
   static const std::map<std::string, Handler> table = {
       {"acquire", cmd_acquire},   {"advance", cmd_advance},     {"check", cmd_check},
-      {"clock", cmd_clock},       {"cluster", cmd_cluster},     {"crash", cmd_crash},
+      {"clock", cmd_clock},       {"cluster", cmd_cluster},     {"crash", cmd_crash},       {"delay", cmd_delay},
       {"deliver", cmd_deliver},   {"drop", cmd_drop},           {"duplicate", cmd_duplicate},
       {"events", cmd_events},     {"heal", cmd_heal},           {"partition", cmd_partition},
       {"pause", cmd_pause},       {"release", cmd_release},     {"renew", cmd_renew},

@@ -10,7 +10,10 @@ namespace baton::scenario {
 using namespace baton::core;
 
 // cluster n=3 [rho=0.01] [ttl_max=60s] [ttl_min=10ms] [margin=2ms] [replicas=5]
-//         [persist=true] [sync=auto|manual]
+//         [persist=true] [sync=auto|manual] [rtt=1ms] [attempt_timeout_min=2ms]
+// rtt: the acquirers' round-trip estimate before any sample. Scripts that
+// leave messages undelivered for long raise attempt_timeout_min so that
+// retries (every attempt timeout) stay few enough to read.
 std::string cmd_cluster(World& w, const Cmd& c) {
   NodeConfig base;
   const std::size_t n = std::stoul(value_arg(c, "n", "3"));
@@ -20,6 +23,8 @@ std::string cmd_cluster(World& w, const Cmd& c) {
   base.margin = parse_duration(value_arg(c, "margin", "2ms"));
   base.replicas = static_cast<std::uint32_t>(std::stoul(value_arg(c, "replicas", "5")));
   base.persist = value_arg(c, "persist", "false") == "true";
+  base.rtt_initial = parse_duration(value_arg(c, "rtt", "1ms"));
+  base.attempt_timeout_min = parse_duration(value_arg(c, "attempt_timeout_min", "2ms"));
   w.create(n, base, value_arg(c, "sync", "auto") == "manual");
   std::string out;
   for (MemberId id : w.ids()) w.start(w.member(id), RecoveryMode::first_start, out);

@@ -49,6 +49,7 @@ std::string cmd_renew(World&, const Cmd&);
 std::string cmd_deliver(World&, const Cmd&);
 std::string cmd_drop(World&, const Cmd&);
 std::string cmd_duplicate(World&, const Cmd&);
+std::string cmd_delay(World&, const Cmd&);
 std::string cmd_partition(World&, const Cmd&);
 std::string cmd_heal(World&, const Cmd&);
 // time.cpp

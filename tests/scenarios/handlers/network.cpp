@@ -63,6 +63,20 @@ std::string cmd_duplicate(World& w, const Cmd& c) {
   return out;
 }
 
+// delay n1->n2 [count=K]: moves matching queued messages behind all others
+// (reordering: they will be delivered after what is queued now).
+std::string cmd_delay(World& w, const Cmd& c) {
+  const LinkFilter f = link_arg(c);
+  auto msgs = take(w, count_arg(c), [&](const InFlight& m) { return f.matches(m); });
+  if (msgs.empty()) return "no messages";
+  std::string out;
+  for (InFlight& m : msgs) {
+    out += "delayed: " + w.link(m) + " " + fmt_message(m.msg) + "\n";
+    w.queue().push_back(std::move(m));
+  }
+  return out;
+}
+
 // partition n1 | n2 n3: messages between sides are dropped when delivered.
 std::string cmd_partition(World& w, const Cmd& c) {
   std::vector<std::set<MemberId>> sides(1);
