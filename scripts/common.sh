@@ -18,10 +18,10 @@ baton_die() { printf '[baton] error: %s\n' "$*" >&2; exit 1; }
 
 # The main build (build/): g++ 12, RelWithDebInfo, warnings as errors.
 # scripts/demo.sh and stage 1 of scripts/test.sh configure it identically so
-# that one does not invalidate the other's build.
+# that one does not invalidate the other's build. Extra arguments go to cmake.
 baton_configure_main() {
   cmake -S "$BATON_ROOT" -B "$BATON_ROOT/build" \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_CXX_COMPILER=g++-12 \
-    -DBATON_WERROR=ON
+    -DBATON_WERROR=ON "$@"
 }

@@ -8,6 +8,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 bash "$BATON_ROOT/scripts/install-deps.sh"
 
+# shellcheck disable=SC2119  # no extra cmake arguments here
 baton_configure_main >/dev/null
 # Build only the demo program when the build system knows it (faster than the
 # whole tree with its tests); otherwise build everything.

@@ -65,7 +65,10 @@ run_ctest() {
 }
 
 stage_gcc() {
-  baton_configure_main
+  # The simulator's long soak test exists only when configured in.
+  local sim_soak=OFF
+  [[ "$BATON_SOAK" == 1 ]] && sim_soak=ON
+  baton_configure_main -DBATON_SIM_SOAK="$sim_soak"
   cmake --build "$BATON_ROOT/build" -j "$BATON_JOBS"
   run_ctest "$BATON_ROOT/build" "${soak_filter[@]}"
 }
