@@ -39,8 +39,8 @@ struct NodeLimits {
 
 struct NodeConfig {
   std::vector<MemberId> members;   // every member of the static cluster, unique, non-zero
-  MemberId self;                   // this member; one of `members`
-  Incarnation incarnation;         // this life; non-zero, never reused by this member
+  MemberId self{};                   // this member; one of `members`
+  Incarnation incarnation{};         // this life; non-zero, never reused by this member
   std::uint32_t rho_ppm = 10000;   // clock-rate drift bound, parts per million (0.01)
   Duration margin = Duration::ms(2);       // subtracted from every validity (clock reads, scheduling)
   Duration ttl_min = Duration::ms(10);     // shortest ttl accepted

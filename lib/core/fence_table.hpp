@@ -26,16 +26,16 @@
 namespace baton::core {
 
 struct Hold {
-  LeaseId lease;    // the live lease
-  Token token;      // its fencing token (== the entry's fence while live)
-  MemberId holder;  // the acquiring member
-  Instant expiry;   // hold ends at this instant on the voter's clock
+  LeaseId lease{};    // the live lease
+  Token token{};      // its fencing token (== the entry's fence while live)
+  MemberId holder{};  // the acquiring member
+  Instant expiry{};   // hold ends at this instant on the voter's clock
 };
 
 class FenceTable {
  public:
   struct Entry {
-    Token fence;               // highest token stored for this resource; >= floor
+    Token fence{};               // highest token stored for this resource; >= floor
     std::optional<Hold> hold;  // the live lease, if any
     WaiterSet waiters;         // members to tell when the resource is free
    private:
@@ -95,7 +95,7 @@ class FenceTable {
   Map map_;                                                   // ordered: deterministic iteration
   std::set<std::pair<Instant, std::string_view>> expiries_;  // live holds by expiry; views into map_ keys
   std::list<std::string_view> idle_;                          // idle entries, least recently idle first
-  Token floor_;                                               // covers every evicted entry
+  Token floor_{};                                               // covers every evicted entry
   std::size_t idle_max_;                                      // idle entries kept
   std::size_t waiters_ = 0;                                   // total over all entries
   std::uint64_t evictions_ = 0;

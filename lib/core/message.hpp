@@ -27,7 +27,7 @@ std::string_view deny_reason_name(DenyReason r);
 // Why a received datagram was dropped before reaching the core, or a message
 // was dropped by the core. Stable numbers: reported in PONG and status.
 enum class DropReason : std::uint8_t {
-  oversized = 0,      // above limits::datagram_bytes_max
+  oversized = 0,      // size out of range: empty or above limits::datagram_bytes_max
   bad_auth = 1,       // authentication tag did not verify
   malformed = 2,      // FlatBuffers verifier or decoding rejected it
   wrong_cluster = 3,  // cluster id differs
@@ -41,67 +41,67 @@ std::string_view drop_reason_name(DropReason r);
 
 // REQUEST: acquirer -> voter. "Grant `lease` on `resource` for `ttl` with token `token`."
 struct Request {
-  ResourceName resource;
-  LeaseId lease;
-  Duration ttl;  // hold duration at the voter, on the voter's clock
-  Token token;   // proposed fencing token; granted only if above the voter's fence
+  ResourceName resource{};
+  LeaseId lease{};
+  Duration ttl{};  // hold duration at the voter, on the voter's clock
+  Token token{};   // proposed fencing token; granted only if above the voter's fence
   bool operator==(const Request&) const = default;
 };
 
 // GRANT: voter -> acquirer. The voter stored `token` as the resource's fence.
 struct Grant {
-  ResourceName resource;
-  LeaseId lease;
-  Token token;
+  ResourceName resource{};
+  LeaseId lease{};
+  Token token{};
   bool operator==(const Grant&) const = default;
 };
 
 // DENY: voter -> acquirer, with the reason and the voter's numbers.
 struct Deny {
-  ResourceName resource;
-  LeaseId lease;
-  Token token;          // the token that was proposed
+  ResourceName resource{};
+  LeaseId lease{};
+  Token token{};          // the token that was proposed
   DenyReason reason{};
-  MemberId holder;      // reason == held: the member holding the live lease
-  Duration time_left;   // reason == held: hold time left at the voter
-  Token fence;          // the voter's fence for the resource (all reasons)
+  MemberId holder{};      // reason == held: the member holding the live lease
+  Duration time_left{};   // reason == held: hold time left at the voter
+  Token fence{};          // the voter's fence for the resource (all reasons)
   bool operator==(const Deny&) const = default;
 };
 
 // RENEW: holder -> voter. Extend the hold of `lease` by `ttl` from now.
 struct Renew {
-  ResourceName resource;
-  LeaseId lease;
-  Token token;
-  Duration ttl;
+  ResourceName resource{};
+  LeaseId lease{};
+  Token token{};
+  Duration ttl{};
   std::uint32_t round = 0;  // the holder's renewal round; acks echo it
   bool operator==(const Renew&) const = default;
 };
 
 // RENEW_ACK: voter -> holder. ok: the hold was extended (or re-granted).
 struct RenewAck {
-  ResourceName resource;
-  LeaseId lease;
-  Token token;
+  ResourceName resource{};
+  LeaseId lease{};
+  Token token{};
   std::uint32_t round = 0;
   bool ok = false;
   DenyReason reason{};  // !ok: why (not_current, stale, quarantined, ttl_too_long)
-  Token fence;          // the voter's fence for the resource
+  Token fence{};          // the voter's fence for the resource
   bool operator==(const RenewAck&) const = default;
 };
 
 // RELEASE: holder (or a loser of a split vote) -> voter. Drop `lease` if live.
 struct Release {
-  ResourceName resource;
-  LeaseId lease;
-  Token token;
+  ResourceName resource{};
+  LeaseId lease{};
+  Token token{};
   bool operator==(const Release&) const = default;
 };
 
 // FREE: voter -> waiter. The resource has no live lease here any more.
 struct Free {
-  ResourceName resource;
-  Token fence;  // the voter's fence, a hint for the next proposal
+  ResourceName resource{};
+  Token fence{};  // the voter's fence, a hint for the next proposal
   bool operator==(const Free&) const = default;
 };
 
@@ -116,7 +116,7 @@ struct FloorQuery {
 struct FloorReply {
   std::uint64_t nonce = 0;
   bool ready = false;
-  Token floor;
+  Token floor{};
   bool operator==(const FloorReply&) const = default;
 };
 
@@ -131,7 +131,7 @@ struct Pong {
   bool quarantined = false;
   std::uint64_t live_leases = 0;   // leases live at this voter
   std::uint64_t waiters = 0;       // waiters remembered by this voter
-  Token floor;                     // this voter's floor
+  Token floor{};                     // this voter's floor
   std::vector<std::uint64_t> drops;  // indexed by DropReason
   bool operator==(const Pong&) const = default;
 };

@@ -32,8 +32,8 @@ class Acquirer;
 class Recovery;
 
 struct AcquireArgs {
-  ResourceName resource;
-  Duration ttl;                     // within [ttl_min, ttl_max]
+  ResourceName resource{};
+  Duration ttl{};                     // within [ttl_min, ttl_max]
   Instant wait_until = Instant{};   // give up after this instant (<= now: one try, no waiting)
   bool auto_renew = false;          // renew by itself until release or loss
 };
@@ -42,10 +42,10 @@ struct AcquireArgs {
 struct LeaseInfo {
   enum class State : std::uint8_t { acquiring, held };
   State state = State::acquiring;
-  ResourceName resource;
-  Token token;            // held: the lease's fencing token
-  Instant valid_from;     // held: t0 (or t_r) of the latest successful round
-  Instant validity_end;   // held: believe the lease valid strictly before this
+  ResourceName resource{};
+  Token token{};            // held: the lease's fencing token
+  Instant valid_from{};     // held: t0 (or t_r) of the latest successful round
+  Instant validity_end{};   // held: believe the lease valid strictly before this
   bool auto_renew = false;
 };
 

@@ -15,8 +15,8 @@
 namespace baton::core {
 
 struct Outgoing {
-  MemberId to;  // never the sending member itself: self-delivery is in-process
-  Message msg;
+  MemberId to{};  // never the sending member itself: self-delivery is in-process
+  Message msg{};
 };
 
 enum class EventKind : std::uint8_t {
@@ -38,10 +38,10 @@ std::string_view lost_reason_name(LostReason r);
 
 struct Event {
   EventKind kind{};
-  AcquireId id;
-  ResourceName resource;
-  Token token;               // acquired, renewed, lost: the lease's token
-  Instant validity_end;      // acquired, renewed: on this member's clock
+  AcquireId id{};
+  ResourceName resource{};
+  Token token{};               // acquired, renewed, lost: the lease's token
+  Instant validity_end{};      // acquired, renewed: on this member's clock
   Errc error = Errc::ok;     // acquire_failed, renew_failed
   LostReason lost_reason{};  // lost
 };

@@ -46,7 +46,7 @@ struct NodeStatus {
   std::uint64_t waiters = 0;        // waiters remembered by this member's voter
   std::uint64_t fence_entries = 0;  // per-resource entries at the voter
   std::uint64_t in_flight = 0;      // acquires pending plus leases held here
-  Token floor;                      // the voter's floor
+  Token floor{};                      // the voter's floor
 };
 
 }  // namespace baton::core
