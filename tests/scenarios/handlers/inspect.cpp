@@ -13,7 +13,9 @@ using namespace baton::core;
 namespace {
 std::vector<MemberId> members_arg(World& w, const Cmd& c) {
   if (c.pos.empty()) return w.ids();
-  return {member_arg(c, 0)};
+  std::vector<MemberId> out;
+  for (std::size_t i = 0; i < c.pos.size(); ++i) out.push_back(member_arg(c, i));
+  return out;
 }
 
 std::string voter_state(World& w, Member& m) {
