@@ -166,13 +166,13 @@ void World::crash(Member& m) {
   m.sync_pending.reset();
 }
 
-void World::collect(Member& m, std::string* out, const std::string& prefix) {
+void World::collect(Member& m, std::string* out, const std::string& prefix, bool show_messages) {
   if (!m.node) return;
   Outbox box;
   m.node->take_outbox(box);
   for (Outgoing& o : box.messages) {
     InFlight f{.seq = next_seq_++, .from = m.id, .to = o.to, .msg = std::move(o.msg)};
-    if (out) *out += prefix + link(f) + " " + fmt_message(f.msg) + "\n";
+    if (out && show_messages) *out += prefix + link(f) + " " + fmt_message(f.msg) + "\n";
     queue_.push_back(std::move(f));
   }
   for (const Event& e : box.events) record_event(m, e);
@@ -212,7 +212,7 @@ void World::record_event(Member& m, const Event& e) {
       s += " " + std::string(lost_reason_name(e.lost_reason)) + " token=" + std::to_string(e.token.value);
       break;
   }
-  m.events.push_back(s);
+  m.events.emplace_back(true_now_, s);
   if (e.kind == EventKind::acquired) {
     // Guarantee 2: each acquisition of a resource carries a higher token.
     Token& last = last_token_[e.resource.str()];
@@ -251,7 +251,8 @@ void World::deliver(const InFlight& f, std::string& out) {
   }
   out += "\n";
   to.node->on_message(local_now(to), f.from, f.msg);
-  collect(to, nullptr);
+  // Answers are not printed here (they show when delivered); syncs are.
+  collect(to, &out, "", false);
 }
 
 // ---- checks --------------------------------------------------------------------

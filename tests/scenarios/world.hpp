@@ -44,8 +44,8 @@ struct Member {
   core::Instant local_anchor;
   std::int64_t true_anchor = 0;     // ns of true time
   std::int64_t rate_ppm = 1'000'000;
-  // Application events of this member (all lives), and how many were printed.
-  std::vector<std::string> events;
+  // Application events of this member (all lives): (true time, line).
+  std::vector<std::pair<std::int64_t, std::string>> events;
   std::size_t events_printed = 0;
   // Persistence: the last reservation written durably, and one being written.
   std::optional<core::Token> synced;
@@ -84,9 +84,10 @@ class World {
   // ---- members ----
   void start(Member& m, core::RecoveryMode mode, std::string& out);
   void crash(Member& m);
-  // Takes the node's outbox: queues messages (printing them if `out`),
-  // records events and persistence requests.
-  void collect(Member& m, std::string* out, const std::string& prefix = "queued: ");
+  // Takes the node's outbox: queues messages (printing them if `out` and
+  // `show_messages`), records events, and prints and serves persistence
+  // requests (if `out`).
+  void collect(Member& m, std::string* out, const std::string& prefix = "queued: ", bool show_messages = true);
   void sync(Member& m, std::string& out);
 
   // ---- network ----

@@ -1,4 +1,6 @@
 // events, state, check: what the members saw and what they hold.
+#include <algorithm>
+
 #include "core/acquirer.hpp"
 #include "core/invariants.hpp"
 #include "core/recovery.hpp"
@@ -77,11 +79,15 @@ std::string acquirer_state(World& w, Member& m) {
 }  // namespace
 
 std::string cmd_events(World& w, const Cmd& c) {
-  std::string out;
+  // In the order they happened (true time), then by member.
+  std::vector<std::pair<std::int64_t, std::string>> lines;
   for (MemberId id : members_arg(w, c)) {
     Member& m = w.member(id);
-    for (; m.events_printed < m.events.size(); ++m.events_printed) out += m.events[m.events_printed] + "\n";
+    for (; m.events_printed < m.events.size(); ++m.events_printed) lines.push_back(m.events[m.events_printed]);
   }
+  std::stable_sort(lines.begin(), lines.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::string out;
+  for (const auto& [t, line] : lines) out += line + "\n";
   return out.empty() ? "no events" : out;
 }
 
