@@ -1,0 +1,389 @@
+// Cluster: start/stop, acquire (blocking and callback forms), and the
+// runtime hooks that turn core events into callbacks and lease handles.
+#include <cstdio>
+#include <future>
+#include <random>
+
+#include "api/cluster_impl.hpp"
+#include "api/config_internal.hpp"
+#include "core/assert.hpp"
+#include "core/limits.hpp"
+#include "runtime/clock.hpp"
+#include "runtime/state_dir.hpp"
+
+namespace baton {
+
+namespace {
+
+constexpr Error stopped_error{Errc::stopped, "the cluster is stopping or stopped"};
+constexpr Error on_loop_error{Errc::invalid_argument,
+                              "a blocking call on the loop thread would deadlock: use the callback form"};
+
+// The core's errors keep their own text; these give the async outcomes a
+// static description.
+Error acquire_error(Errc code) {
+  switch (code) {
+    case Errc::busy: return {code, "acquire: the resource is held by another lease"};
+    case Errc::unavailable: return {code, "acquire: no majority of voters answered in time"};
+    case Errc::overloaded: return {code, "acquire: a limit was reached (in-flight acquires, tables)"};
+    case Errc::cancelled: return {code, "acquire: cancelled"};
+    case Errc::stopped: return stopped_error;
+    default: return {code, "acquire: failed"};
+  }
+}
+
+static_assert(static_cast<int>(LostReason::renew_failing) == static_cast<int>(core::LostReason::renew_failing));
+static_assert(static_cast<int>(LostReason::expired) == static_cast<int>(core::LostReason::expired));
+static_assert(static_cast<int>(LostReason::superseded) == static_cast<int>(core::LostReason::superseded));
+
+std::uint64_t os_seed() {
+  std::random_device rd;  // getrandom(2): the core itself never reads entropy
+  return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+}
+
+// Builds the runtime's configuration: addresses, key, start plan.
+Result<runtime::DriverConfig> driver_config(const Config& config, LogHook& log) {
+  runtime::DriverConfig d;
+  d.node = detail::to_node_config(config);
+  auto plan = runtime::plan_start({.state_dir = config.state_dir,
+                                   .bootstrap = config.bootstrap,
+                                   .incarnation = config.incarnation,
+                                   .realtime_ns = runtime::realtime_ns()});
+  if (!plan) return plan.error();
+  d.node.recovery = plan->recovery;
+  d.node.persist = plan->persist;
+  d.node.recovered_reservation = plan->recovered_reservation;
+  d.node.incarnation = plan->incarnation;
+  d.cluster_id = config.cluster_id;
+  if (config.cluster_key) {
+    codec::ClusterKey k;
+    k.bytes = *config.cluster_key;
+    d.key = k;
+  }
+  for (const Member& m : config.members) {
+    auto addr = runtime::parse_address(m.host, m.port);
+    if (!addr) return addr.error();
+    if (m.id == config.self) {
+      d.bind_to = *addr;
+    } else {
+      d.peers.push_back({core::MemberId{m.id}, *addr});
+    }
+  }
+  d.state_dir = config.state_dir;
+  d.seed = os_seed();
+  d.calls_queued = config.limits.calls_queued;
+  d.send_buffers = config.limits.send_buffers;
+  d.receive_batch = config.limits.receive_batch;
+  if (log) {
+    const char* mode = plan->recovery == core::RecoveryMode::first_start ? "first start"
+                       : plan->recovery == core::RecoveryMode::reservation ? "recovering from the persisted floor"
+                                                                           : "recovering from peers";
+    log(LogLevel::info, std::string("baton: member ") + std::to_string(config.self) + " starting: " + mode);
+  }
+  return d;
+}
+
+Result<std::unique_ptr<Cluster>> start_cluster(Config config, uv_loop_t* embedder_loop,
+                                               const std::function<std::unique_ptr<Cluster>(std::shared_ptr<Cluster::Impl>)>& wrap) {
+  if (auto v = config.validate(); !v) return v.error();
+  auto impl = std::make_shared<Cluster::Impl>();
+  impl->self = config.self;
+  impl->ttl_min = core::Duration::ns(config.ttl_min.count());
+  impl->ttl_max = core::Duration::ns(config.ttl_max.count());
+  impl->renew_waiters_max = config.limits.renew_waiters_per_lease;
+  impl->log_hook = config.log;
+  if (!config.cluster_key) {
+    // Loud on purpose, even without a log hook: anyone who can send UDP to
+    // this port can forge votes.
+    constexpr std::string_view warning =
+        "baton: WARNING: no cluster key: datagrams are NOT authenticated; anyone who can reach the "
+        "members' UDP ports can forge grants and releases. Set Config::cluster_key.";
+    if (impl->log_hook) {
+      impl->log_hook(LogLevel::warn, warning);
+    } else {
+      std::fprintf(stderr, "%.*s\n", static_cast<int>(warning.size()), warning.data());
+    }
+  }
+  auto dc = driver_config(config, impl->log_hook);
+  if (!dc) return dc.error();
+
+  uv_loop_t* loop = embedder_loop;
+  if (loop == nullptr) {
+    auto t = runtime::LoopThread::create();
+    if (!t) return t.error();
+    impl->thread = std::move(*t);
+    loop = impl->thread->loop();
+  } else {
+    impl->embedded = true;
+    impl->loop_thread = std::this_thread::get_id();
+  }
+  auto d = runtime::Driver::create(loop, std::move(*dc), impl.get());
+  if (!d) {
+    // Own thread: run the loop here until the failed handles are closed.
+    if (impl->thread) impl->thread->join();
+    return d.error();
+  }
+  impl->driver = *d;
+  impl->loop_driver = *d;
+  impl->port = (*d)->local_port();
+  if (impl->thread) {
+    impl->thread->start();
+    impl->loop_thread = impl->thread->thread_id();
+  }
+  return wrap(std::move(impl));
+}
+
+}  // namespace
+
+// ---- Cluster -----------------------------------------------------------
+
+Cluster::Cluster(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Cluster::~Cluster() { stop(); }
+
+Result<std::unique_ptr<Cluster>> Cluster::start(Config config) {
+  return start_cluster(std::move(config), nullptr,
+                       [](std::shared_ptr<Impl> i) { return std::unique_ptr<Cluster>(new Cluster(std::move(i))); });
+}
+
+Result<std::unique_ptr<Cluster>> Cluster::start_on_loop(Config config, void* uv_loop) {
+  if (uv_loop == nullptr) return Error{Errc::invalid_argument, "start_on_loop: null loop"};
+  return start_cluster(std::move(config), static_cast<uv_loop_t*>(uv_loop),
+                       [](std::shared_ptr<Impl> i) { return std::unique_ptr<Cluster>(new Cluster(std::move(i))); });
+}
+
+void Cluster::stop() { impl_->stop(); }
+
+Result<void> Cluster::acquire(std::string_view resource, const AcquireOptions& opts, AcquireCallback done) {
+  return impl_->acquire(resource, opts, std::move(done));
+}
+
+Result<Lease> Cluster::acquire(std::string_view resource, const AcquireOptions& opts) {
+  if (impl_->on_loop_thread()) return on_loop_error;
+  // The promise is shared with the callback so that it outlives set_value.
+  auto promise = std::make_shared<std::promise<Result<Lease>>>();
+  std::future<Result<Lease>> outcome = promise->get_future();
+  auto r = impl_->acquire(resource, opts, [promise](Result<Lease> res) { promise->set_value(std::move(res)); });
+  if (!r) return r.error();
+  return outcome.get();
+}
+
+Result<Lease> Cluster::try_acquire(std::string_view resource, std::chrono::nanoseconds ttl) {
+  AcquireOptions opts;
+  opts.ttl = ttl;
+  opts.wait = std::chrono::nanoseconds{0};
+  return acquire(resource, opts);
+}
+
+Stats Cluster::stats() const {
+  std::lock_guard<std::mutex> lock(impl_->stats_mutex);
+  return impl_->stats;
+}
+
+std::uint16_t Cluster::local_port() const noexcept { return impl_->port; }
+std::uint32_t Cluster::self() const noexcept { return impl_->self; }
+
+// ---- Impl: calls ---------------------------------------------------------
+
+Result<void> Cluster::Impl::post(std::function<void()> task) {
+  std::lock_guard<std::mutex> lock(mutex);
+  if (driver == nullptr) return stopped_error;
+  return driver->post(std::move(task));
+}
+
+Result<void> Cluster::Impl::post_reserved(std::function<void()> task) {
+  std::lock_guard<std::mutex> lock(mutex);
+  if (driver == nullptr) return stopped_error;
+  return driver->post_reserved(std::move(task));
+}
+
+Result<void> Cluster::Impl::acquire(std::string_view resource, const AcquireOptions& opts, AcquireCallback done) {
+  // Synchronous checks: a failure here means `done` never runs.
+  if (!done) return Error{Errc::invalid_argument, "acquire: no callback"};
+  if (resource.empty() || resource.size() > core::limits::resource_name_bytes_max)
+    return Error{Errc::invalid_argument, "acquire: resource name must be 1..128 bytes"};
+  const core::Duration ttl = core::Duration::ns(opts.ttl.count());
+  if (ttl < ttl_min || ttl > ttl_max) return Error{Errc::invalid_argument, "acquire: ttl outside [ttl_min, ttl_max]"};
+  if (opts.wait.count() < 0) return Error{Errc::invalid_argument, "acquire: negative wait"};
+  const core::Instant called_at = runtime::boot_now();  // latency statistics only
+  return post([this, name = std::string(resource), ttl, wait = core::Duration::ns(opts.wait.count()),
+               auto_renew = opts.auto_renew, on_lost = opts.on_lost, done = std::move(done), called_at]() mutable {
+    if (stopping) {
+      done(stopped_error);
+      return;
+    }
+    // Acquirer t0: the core takes this reading as t0 and the REQUESTs leave
+    // later in this same batch, so t0 precedes the first send. An earlier t0
+    // is the safe direction: validity, measured from t0, ends earlier.
+    const core::Instant now = runtime::boot_now();
+    core::AcquireArgs args{.resource = core::ResourceName(name),
+                           .ttl = ttl,
+                           .wait_until = wait == core::Duration::zero() ? now : now + wait,
+                           .auto_renew = auto_renew};
+    auto id = loop_driver->node().acquire(now, args);
+    if (!id) {
+      done(id.error());
+      return;
+    }
+    pending.emplace(*id, Pending{std::move(done), called_at, std::move(on_lost)});
+  });
+}
+
+void Cluster::Impl::stop() {
+  runtime::Driver* d = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    d = driver;
+    driver = nullptr;  // later posts fail with stopped
+  }
+  if (d == nullptr) return;
+  if (embedded) {
+    // The embedder's loop thread: close now; the Driver frees itself after
+    // the loop has run the close callbacks.
+    BATON_ASSERT(on_loop_thread());
+    d->shutdown([d] { delete d; });
+    return;
+  }
+  // Waiting for our own loop from inside it would never end.
+  BATON_ASSERT(!on_loop_thread());
+  auto r = d->post_reserved([d] { d->shutdown([] {}); });
+  BATON_ASSERT(r.ok());  // only shutdown closes the mailbox
+  thread->join();        // returns once every handle is closed; asserts uv_loop_close == 0
+  delete d;
+}
+
+// ---- Impl: runtime hooks (loop thread) -------------------------------------
+
+void Cluster::Impl::on_event(const core::Event& e) {
+  switch (e.kind) {
+    case core::EventKind::acquired: return on_acquired(e);
+    case core::EventKind::acquire_failed: return on_acquire_failed(e);
+    case core::EventKind::renewed: {
+      auto it = leases.find(e.id);
+      if (it == leases.end()) return;
+      it->second->validity_end_ns.store(e.validity_end.ns(), std::memory_order_release);
+      return finish_renews(*it->second, {});
+    }
+    case core::EventKind::renew_failed: {
+      auto it = leases.find(e.id);
+      if (it == leases.end()) return;
+      return finish_renews(*it->second, Error{e.error, e.error == Errc::unknown_outcome
+                                                           ? "renew: no majority acknowledged in time"
+                                                           : "renew: failed"});
+    }
+    case core::EventKind::lost: return on_lost(e);
+  }
+}
+
+void Cluster::Impl::on_acquired(const core::Event& e) {
+  auto it = pending.find(e.id);
+  if (it == pending.end()) {
+    // Nobody waits for it any more (the cluster is stopping): give it back.
+    (void)loop_driver->node().release(runtime::boot_now(), e.id);
+    return;
+  }
+  Pending p = std::move(it->second);
+  pending.erase(it);
+  auto s = std::make_shared<Lease::State>();
+  s->cluster = weak_from_this();
+  s->id = e.id;
+  s->resource = e.resource.str();
+  s->token = e.token.value;
+  s->validity_end_ns.store(e.validity_end.ns(), std::memory_order_release);
+  s->on_lost = std::move(p.on_lost);
+  leases.emplace(e.id, s);
+  const core::Duration took = runtime::boot_now() - p.called_at;
+  latency.record(static_cast<std::uint64_t>(took.count_us() > 0 ? took.count_us() : 0));
+  p.done(detail::LeaseAccess::make(std::move(s)));
+}
+
+void Cluster::Impl::on_acquire_failed(const core::Event& e) {
+  auto it = pending.find(e.id);
+  if (it == pending.end()) return;
+  Pending p = std::move(it->second);
+  pending.erase(it);
+  p.done(acquire_error(e.error));
+}
+
+void Cluster::Impl::on_lost(const core::Event& e) {
+  auto it = leases.find(e.id);
+  if (it == leases.end()) return;
+  std::shared_ptr<Lease::State> s = std::move(it->second);
+  leases.erase(it);
+  const auto reason = static_cast<LostReason>(e.lost_reason);
+  std::function<void(LostReason)> cb;
+  {
+    // Phase and callback change together: Lease::on_lost decides under the
+    // same mutex whether to store its callback or to post it.
+    std::lock_guard<std::mutex> lock(s->mutex);
+    auto expected = Lease::State::Phase::held;
+    if (!s->phase.compare_exchange_strong(expected, Lease::State::Phase::lost)) return;  // released meanwhile
+    s->lost_reason.store(reason);
+    cb = std::move(s->on_lost);
+    s->on_lost = nullptr;
+  }
+  finish_renews(*s, Error{Errc::lost, "renew: the lease was lost"});
+  if (cb) cb(reason);
+}
+
+void Cluster::Impl::finish_renews(Lease::State& s, Result<void> r) {
+  std::vector<std::function<void(Result<void>)>> done;
+  done.swap(s.renew_done);
+  s.renews_waiting.fetch_sub(done.size());
+  for (auto& d : done) d(r);
+}
+
+void Cluster::Impl::on_batch_end(const core::Node& node, const runtime::DriverCounters& counters) {
+  const core::NodeStats& n = node.stats();
+  const core::NodeStatus st = node.status();
+  Stats s;
+  s.grants = n.grants;
+  s.denials = n.denials;
+  s.renewals = n.renewals;
+  s.live_leases = st.live_leases;
+  s.waiters = st.waiters;
+  s.quarantined = st.quarantined;
+  s.acquires = n.acquires;
+  s.acquired = n.acquired;
+  s.acquire_failures = n.acquire_failures;
+  s.renewed = n.renewed;
+  s.losses = n.lost;
+  s.held_leases = leases.size();
+  s.pending_acquires = pending.size();
+  s.acquire_latency = latency;
+  static_assert(drop_reason_count == static_cast<std::size_t>(core::DropReason::count_));
+  for (std::size_t i = 0; i < drop_reason_count; ++i) s.drops[i] = n.drops[i];
+  s.datagrams_received = counters.datagrams_received;
+  s.datagrams_sent = counters.datagrams_sent;
+  s.send_failures = counters.send_failures;
+  s.persist_failures = counters.persist_failures;
+  std::lock_guard<std::mutex> lock(stats_mutex);
+  stats = s;
+}
+
+void Cluster::Impl::on_shutdown(core::Node& node) {
+  stopping = true;
+  const core::Instant now = runtime::boot_now();
+  for (auto& [id, p] : pending) {
+    (void)node.release(now, id);  // cancels the attempt; partial grants are released
+    p.done(stopped_error);
+  }
+  pending.clear();
+  for (auto& [id, s] : leases) {
+    auto expected = Lease::State::Phase::held;
+    {
+      std::lock_guard<std::mutex> lock(s->mutex);
+      s->phase.compare_exchange_strong(expected, Lease::State::Phase::stopped);
+      s->on_lost = nullptr;
+    }
+    (void)node.release(now, id);  // best effort: the RELEASEs go out in the final flush
+    finish_renews(*s, stopped_error);
+  }
+  leases.clear();
+}
+
+void Cluster::Impl::log(LogLevel level, std::string_view text) {
+  if (log_hook) log_hook(level, text);
+}
+
+}  // namespace baton

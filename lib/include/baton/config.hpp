@@ -1,0 +1,62 @@
+// Config: one member's view of the static cluster and its tuning, checked by
+// validate() before anything starts.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "baton/log.hpp"
+#include "baton/result.hpp"
+
+namespace baton {
+
+// One member of the static cluster. Every member lists the same members.
+struct Member {
+  std::uint32_t id = 0;    // 1..2^32-1, unique in the cluster
+  std::string host;        // numeric IPv4 or IPv6 address (no DNS), e.g. "127.0.0.1"
+  std::uint16_t port = 0;  // UDP port, 1..65535
+};
+
+// The 32-byte shared secret that authenticates every datagram.
+using ClusterKey = std::array<std::uint8_t, 32>;
+
+// Bounds on every table and queue (DESIGN Guarantee 4). Defaults suit most
+// uses; each must be positive.
+struct Limits {
+  std::size_t acquires_in_flight = 1u << 16;    // pending acquires + held leases at this member
+  std::size_t leases_per_voter = 1u << 20;      // live leases this member holds as a voter
+  std::size_t waiters_per_resource = 64;        // waiters a voter remembers per resource
+  std::size_t waiters_per_voter = 1u << 16;     // waiters a voter remembers in total
+  std::size_t calls_queued = 4096;              // API calls queued towards the loop (full: overloaded)
+  std::size_t send_buffers = 1024;              // datagrams handed to the socket and not yet sent
+  std::size_t receive_batch = 1024;             // datagrams received and not yet processed
+  std::size_t renew_waiters_per_lease = 16;     // renew() calls waiting on one lease
+};
+
+struct Config {
+  std::vector<Member> members;       // the whole static cluster, this member included
+  std::uint32_t self = 0;            // this member's id; one of members
+  std::optional<ClusterKey> cluster_key;  // unset: datagrams are NOT authenticated (warned at start)
+  std::uint64_t cluster_id = 0;      // datagrams of other cluster ids are dropped
+  double rho = 0.01;                 // clock-rate drift bound, (0, 0.1]
+  std::chrono::nanoseconds margin = std::chrono::milliseconds{2};    // subtracted from every validity
+  std::chrono::nanoseconds ttl_min = std::chrono::milliseconds{10};  // shortest ttl accepted
+  std::chrono::nanoseconds ttl_max = std::chrono::seconds{60};       // longest ttl; restart quarantine
+  std::uint32_t replicas = 5;        // voters per resource when there are more members (odd)
+  std::optional<std::string> state_dir;  // floor reservations and incarnation counter live here
+  bool bootstrap = false;            // no state_dir: first start of the cluster (else: peer recovery)
+  std::optional<std::uint64_t> incarnation;  // explicit incarnation, non-zero (else derived)
+  Limits limits;
+  LogHook log;                       // null: quiet
+
+  // Checks every field and their relations without side effects. Errors:
+  // invalid_config, with `what` naming the field. Fix the config; nothing ran.
+  Result<void> validate() const;
+};
+
+}  // namespace baton

@@ -1,0 +1,35 @@
+// Logging hook. Baton is quiet by default: it logs only through the hook the
+// application sets in Config::log. The single exception is the start-up
+// warning that datagrams are not authenticated (no cluster key), which goes
+// to stderr when no hook is set, because running that way should be noticed.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string_view>
+
+namespace baton {
+
+enum class LogLevel : std::uint8_t {
+  debug,  // per-datagram detail; off unless asked for
+  info,   // start, stop, recovery progress
+  warn,   // degraded but working: no key, persistence retried, send buffers full
+  error,  // an operation failed: persistence, socket errors
+};
+
+constexpr std::string_view log_level_name(LogLevel l) noexcept {
+  switch (l) {
+    case LogLevel::debug: return "debug";
+    case LogLevel::info: return "info";
+    case LogLevel::warn: return "warn";
+    case LogLevel::error: return "error";
+  }
+  return "unknown";
+}
+
+// Called on the loop thread (and on the thread calling Cluster::start for
+// start-up messages). Must not block and must not call back into Baton's
+// blocking calls. The text is valid only during the call.
+using LogHook = std::function<void(LogLevel level, std::string_view text)>;
+
+}  // namespace baton

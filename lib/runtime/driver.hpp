@@ -1,0 +1,138 @@
+// Driver: one member's runtime. It owns the core Node, the codec's Packer and
+// Receiver, and the libuv handles (UDP socket, deadline timer, mailbox async,
+// a check handle), and runs the per-wakeup batch (STYLE.md 12):
+//
+//   drain received datagrams -> Node -> take_outbox -> pack -> send
+//   -> hand events to the API -> persist the floor if asked -> re-arm timer
+//
+// Everything here runs on the loop thread except post()/post_reserved().
+//
+// Lifetime. Every handle is closed by shutdown() (or by a failed create());
+// the Driver must outlive their close callbacks, after which `on_closed` runs.
+// The owner either runs the loop to completion and then destroys the Driver
+// (own thread), or lets the on_closed callback destroy it (embedder's loop).
+#pragma once
+
+#include <sys/socket.h>
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "baton/log.hpp"
+#include "baton/result.hpp"
+#include "codec/codec.hpp"
+#include "core/node.hpp"
+#include "runtime/deadline_timer.hpp"
+#include "runtime/mailbox.hpp"
+#include "runtime/udp_transport.hpp"
+
+namespace baton::runtime {
+
+struct PeerAddress {
+  core::MemberId id;     // a member other than self
+  sockaddr_storage addr; // its UDP address
+};
+
+struct DriverConfig {
+  core::NodeConfig node;                 // complete, with recovery, persist and incarnation set
+  std::uint64_t cluster_id = 0;          // stamped on and required of every datagram
+  std::optional<codec::ClusterKey> key;  // unset: no authentication
+  sockaddr_storage bind_to{};            // this member's address
+  std::vector<PeerAddress> peers;        // every other member
+  std::optional<std::string> state_dir;  // where floor reservations go (node.persist)
+  std::uint64_t seed = 0;                // the core's PRNG seed (from the OS)
+  std::size_t calls_queued = 4096;       // mailbox capacity
+  std::size_t send_buffers = 1024;       // send slots
+  std::size_t receive_batch = 1024;      // receive slots
+};
+
+// Cumulative counters of the runtime itself (drops go to Node::count_drop).
+struct DriverCounters {
+  std::uint64_t datagrams_received = 0;  // authenticated, decoded, handed to the core
+  std::uint64_t datagrams_sent = 0;      // handed to the socket
+  std::uint64_t send_failures = 0;       // not sent (no slot, socket error, unencodable)
+  std::uint64_t persist_failures = 0;    // floor reservation writes that failed
+};
+
+// What the layer above (lib/api) provides. All calls on the loop thread.
+class DriverHooks {
+ public:
+  virtual ~DriverHooks() = default;
+  // One event of the core (acquired, lost, ...). May call into the Node.
+  virtual void on_event(const core::Event& e) = 0;
+  // After every batch: publish a stats snapshot.
+  virtual void on_batch_end(const core::Node& node, const DriverCounters& counters) = 0;
+  // Shutdown, before the final flush: release leases, fail pending calls.
+  virtual void on_shutdown(core::Node& node) = 0;
+  virtual void log(LogLevel level, std::string_view text) = 0;
+};
+
+class Driver {
+ public:
+  // Initializes the handles on `loop` and binds the socket. On error the
+  // handles already initialized are closing and the Driver deletes itself
+  // once they are closed: the caller must run `loop` until uv_run returns.
+  static Result<Driver*> create(uv_loop_t* loop, DriverConfig config, DriverHooks* hooks);
+  ~Driver();
+  Driver(const Driver&) = delete;
+  Driver& operator=(const Driver&) = delete;
+
+  // Any thread. Errors: overloaded, stopped (see Mailbox).
+  Result<void> post(Mailbox::Task task) { return mailbox_.post(std::move(task)); }
+  Result<void> post_reserved(Mailbox::Task task) { return mailbox_.post_reserved(std::move(task)); }
+
+  // Loop thread.
+  core::Node& node() { return *node_; }
+  std::uint16_t local_port() const { return transport_.local_port(); }
+  // Runs tasks still queued, lets the hooks release and fail what is
+  // pending, flushes, waits (bounded) for the datagrams in flight to leave,
+  // then closes every handle; `on_closed` runs after the last close callback
+  // (it may delete the Driver).
+  void shutdown(std::function<void()> on_closed);
+
+ private:
+  Driver(uv_loop_t* loop, DriverConfig config, DriverHooks* hooks);
+  Result<void> start(core::Instant now);
+  void run_batch();
+  void receive_all();
+  void flush_outputs();
+  void send_datagram(core::MemberId to, const std::vector<std::uint8_t>& bytes);
+  void try_persist(core::Instant now);
+  void rearm();
+  void close_handles();
+  static void on_check(uv_check_t* check);
+  static void on_handle_closed(uv_handle_t* h);
+
+  uv_loop_t* loop_;
+  DriverConfig config_;
+  DriverHooks* hooks_;
+  std::unique_ptr<core::Node> node_;
+  codec::Packer packer_;
+  codec::Receiver receiver_;
+  UdpTransport transport_;
+  DeadlineTimer timer_;
+  Mailbox mailbox_;
+  uv_check_t check_{};                 // runs the batch after each poll that received datagrams
+  std::vector<uv_handle_t*> handles_;  // initialized handles, closed by close_handles()
+  int open_handles_ = 0;               // handles whose close callback has not run yet
+  bool closing_ = false;               // shutdown() or failed start: no more batches
+  bool handles_closing_ = false;       // close_handles() ran
+  core::Instant drain_deadline_ = core::Instant::max();  // shutdown: close handles by then at the latest
+  bool received_ = false;              // datagrams queued since the last batch
+  std::function<void()> on_closed_;    // after the last close callback
+  std::optional<core::Token> persist_pending_;  // reservation still to write durably
+  std::uint64_t packer_dropped_ = 0;   // packer_.dropped() already counted
+  core::Outbox outbox_;                // reused across batches
+  std::vector<codec::Datagram> datagrams_;  // reused across batches
+  std::vector<RecvSlot*> inbox_;            // reused across batches
+  codec::Decoded decoded_;                  // reused across datagrams
+  DriverCounters counters_;
+};
+
+}  // namespace baton::runtime

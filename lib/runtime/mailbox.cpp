@@ -1,0 +1,43 @@
+#include "runtime/mailbox.hpp"
+
+#include "core/assert.hpp"
+
+namespace baton::runtime {
+
+Mailbox::Mailbox(std::size_t capacity, std::function<void()> on_batch)
+    : queue_(capacity), on_batch_(std::move(on_batch)) {}
+
+Result<void> Mailbox::start(uv_loop_t* loop) {
+  if (uv_async_init(loop, &async_, &Mailbox::on_async) != 0) return Error{Errc::io_error, "mailbox: uv_async_init failed"};
+  async_.data = this;
+  return {};
+}
+
+Result<void> Mailbox::result_of(PushResult r) {
+  switch (r) {
+    case PushResult::ok: return {};
+    case PushResult::full: return Error{Errc::overloaded, "too many calls queued for the loop"};
+    case PushResult::closed: return Error{Errc::stopped, "the cluster is stopping"};
+  }
+  return Error{Errc::stopped, "the cluster is stopping"};
+}
+
+Result<void> Mailbox::post(Task task) {
+  return result_of(queue_.push(std::move(task), [this] { uv_async_send(&async_); }));
+}
+
+Result<void> Mailbox::post_reserved(Task task) {
+  return result_of(queue_.push_reserved(std::move(task), [this] { uv_async_send(&async_); }));
+}
+
+void Mailbox::on_async(uv_async_t* async) {
+  auto* self = static_cast<Mailbox*>(async->data);
+  // One batch: everything queued until now. Tasks posted while it runs wake
+  // the loop again (uv_async_send coalesces) and form the next batch.
+  self->queue_.drain(self->batch_);
+  for (Task& t : self->batch_) t();
+  self->batch_.clear();
+  self->on_batch_();
+}
+
+}  // namespace baton::runtime

@@ -1,0 +1,113 @@
+#include "runtime/udp_transport.hpp"
+
+#include <netinet/in.h>
+
+#include <cstring>
+
+#include "core/assert.hpp"
+
+namespace baton::runtime {
+
+namespace {
+// 64 KiB: the largest UDP payload, so libuv never truncates silently.
+constexpr std::size_t scratch_bytes = 65536;
+}  // namespace
+
+Result<sockaddr_storage> parse_address(const std::string& host, std::uint16_t port) {
+  sockaddr_storage ss{};
+  if (uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(&ss)) == 0) return ss;
+  ss = sockaddr_storage{};
+  if (uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(&ss)) == 0) return ss;
+  return Error{Errc::invalid_config, "members: host is not a numeric IPv4/IPv6 address"};
+}
+
+UdpTransport::UdpTransport(std::size_t send_slots, std::size_t recv_slots, std::function<void()> on_receive)
+    : send_pool_(send_slots), recv_pool_(recv_slots), scratch_(scratch_bytes), on_receive_(std::move(on_receive)) {
+  received_.reserve(recv_slots);
+}
+
+Result<void> UdpTransport::start(uv_loop_t* loop, const sockaddr_storage& bind_to) {
+  if (uv_udp_init(loop, &udp_) != 0) return Error{Errc::io_error, "udp: uv_udp_init failed"};
+  udp_.data = this;
+  // From here the handle exists and must be closed, even if binding fails.
+  if (uv_udp_bind(&udp_, reinterpret_cast<const sockaddr*>(&bind_to), 0) != 0)
+    return Error{Errc::io_error, "udp: cannot bind this member's address (in use? not local?)"};
+  sockaddr_storage bound{};
+  int len = sizeof(bound);
+  if (uv_udp_getsockname(&udp_, reinterpret_cast<sockaddr*>(&bound), &len) != 0)
+    return Error{Errc::io_error, "udp: getsockname failed"};
+  port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                            : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  if (uv_udp_recv_start(&udp_, &UdpTransport::on_alloc, &UdpTransport::on_recv) != 0)
+    return Error{Errc::io_error, "udp: cannot start receiving"};
+  return {};
+}
+
+std::uint16_t UdpTransport::local_port() const { return port_; }
+
+bool UdpTransport::send(const sockaddr_storage& to, std::span<const std::uint8_t> bytes) {
+  SendSlot* slot = bytes.size() <= core::limits::datagram_bytes_max ? send_pool_.acquire() : nullptr;
+  if (slot == nullptr) {
+    ++counters_.send_failures;
+    return false;
+  }
+  std::memcpy(slot->bytes.data(), bytes.data(), bytes.size());
+  slot->owner = this;
+  slot->req.data = slot;
+  uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(slot->bytes.data()), static_cast<unsigned>(bytes.size()));
+  if (uv_udp_send(&slot->req, &udp_, &buf, 1, reinterpret_cast<const sockaddr*>(&to), &UdpTransport::on_sent) != 0) {
+    // Failed synchronously: the callback will not run (libuv rule), so the slot comes back here.
+    send_pool_.release(slot);
+    ++counters_.send_failures;
+    return false;
+  }
+  ++counters_.sent;
+  return true;
+}
+
+void UdpTransport::on_sent(uv_udp_send_t* req, int status) {
+  auto* slot = static_cast<SendSlot*>(req->data);
+  UdpTransport* self = slot->owner;
+  // ECANCELED at close, or an ICMP error (peer down): the datagram is lost,
+  // which the protocol tolerates. Count everything but the close.
+  if (status != 0 && status != UV_ECANCELED) ++self->counters_.send_failures;
+  self->send_pool_.release(slot);
+  if (self->send_pool_.in_use() == 0 && self->on_drained_) self->on_drained_();
+}
+
+void UdpTransport::on_alloc(uv_handle_t* h, std::size_t, uv_buf_t* buf) {
+  auto* self = static_cast<UdpTransport*>(h->data);
+  *buf = uv_buf_init(reinterpret_cast<char*>(self->scratch_.data()), static_cast<unsigned>(self->scratch_.size()));
+}
+
+void UdpTransport::on_recv(uv_udp_t* h, ssize_t nread, const uv_buf_t*, const sockaddr* addr, unsigned flags) {
+  auto* self = static_cast<UdpTransport*>(h->data);
+  if (nread <= 0 || addr == nullptr) return;  // nothing read, or a transient socket error
+  const auto n = static_cast<std::size_t>(nread);
+  if (n > core::limits::datagram_bytes_max || (flags & UV_UDP_PARTIAL) != 0) {
+    ++self->counters_.oversized;
+    return;
+  }
+  RecvSlot* slot = self->recv_pool_.acquire();
+  if (slot == nullptr) {
+    ++self->counters_.overflow;
+    return;
+  }
+  std::memcpy(slot->bytes.data(), self->scratch_.data(), n);
+  slot->len = n;
+  self->received_.push_back(slot);
+  self->on_receive_();
+}
+
+void UdpTransport::take_received(std::vector<RecvSlot*>& out) {
+  out.clear();
+  std::swap(out, received_);
+}
+
+TransportCounters UdpTransport::take_counters() {
+  TransportCounters c = counters_;
+  counters_ = TransportCounters{};
+  return c;
+}
+
+}  // namespace baton::runtime

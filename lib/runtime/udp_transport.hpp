@@ -1,0 +1,98 @@
+// UdpTransport: one uv_udp_t, bounded send and receive buffers.
+//
+// Receive: libuv reads into one scratch buffer larger than any valid
+// datagram, so an oversized datagram is seen whole (or flagged partial) and
+// dropped as `oversized` instead of being truncated into something that
+// might parse. A datagram of valid size is copied into a slot of the receive
+// pool and queued for the driver's next batch; when the pool is empty it is
+// dropped as `overflow`.
+//
+// Send: each datagram takes a slot (its uv_udp_send_t and its bytes) from the
+// send pool; the slot returns to the pool in the send callback, which libuv
+// also runs (with UV_ECANCELED) for sends pending when the handle closes.
+// No slot free: the datagram is not sent and counted; the protocol treats it
+// as lost, which it must tolerate anyway.
+#pragma once
+
+#include <sys/socket.h>
+#include <uv.h>
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "baton/result.hpp"
+#include "core/limits.hpp"
+#include "runtime/slot_pool.hpp"
+
+namespace baton::runtime {
+
+class UdpTransport;
+
+struct SendSlot {
+  uv_udp_send_t req{};                                          // in flight while the slot is taken
+  std::array<std::uint8_t, core::limits::datagram_bytes_max> bytes{};  // the datagram
+  UdpTransport* owner = nullptr;                                // returns the slot in the callback
+};
+
+struct RecvSlot {
+  std::array<std::uint8_t, core::limits::datagram_bytes_max> bytes{};  // the datagram
+  std::size_t len = 0;                                          // bytes used
+};
+
+// Counters of the transport, drained by the driver after each batch.
+struct TransportCounters {
+  std::uint64_t oversized = 0;      // received datagrams above datagram_bytes_max
+  std::uint64_t overflow = 0;       // received datagrams dropped: receive pool empty
+  std::uint64_t send_failures = 0;  // datagrams not sent: no slot, too big, socket error
+  std::uint64_t sent = 0;           // datagrams handed to the socket
+};
+
+// Parses a numeric IPv4 or IPv6 address. Errors: invalid_config.
+Result<sockaddr_storage> parse_address(const std::string& host, std::uint16_t port);
+
+class UdpTransport {
+ public:
+  // `on_receive` runs on the loop after a datagram was queued.
+  UdpTransport(std::size_t send_slots, std::size_t recv_slots, std::function<void()> on_receive);
+  UdpTransport(const UdpTransport&) = delete;
+  UdpTransport& operator=(const UdpTransport&) = delete;
+
+  // Loop thread, once: init, bind, start receiving. Errors: io_error.
+  Result<void> start(uv_loop_t* loop, const sockaddr_storage& bind_to);
+  std::uint16_t local_port() const;
+
+  // Sends `bytes` to `to`. False when not sent (counted in send_failures).
+  bool send(const sockaddr_storage& to, std::span<const std::uint8_t> bytes);
+
+  // Moves the queued datagrams into `out`; give each back with recycle().
+  void take_received(std::vector<RecvSlot*>& out);
+  void recycle(RecvSlot* slot) { recv_pool_.release(slot); }
+
+  TransportCounters take_counters();
+  // Stops receiving (shutdown: nothing received would be processed).
+  void stop_receiving() { uv_udp_recv_stop(&udp_); }
+  // `on_drained` runs when the last send in flight completes.
+  void set_on_drained(std::function<void()> on_drained) { on_drained_ = std::move(on_drained); }
+  uv_handle_t* handle() { return reinterpret_cast<uv_handle_t*>(&udp_); }
+  std::size_t sends_in_flight() const { return send_pool_.in_use(); }
+
+ private:
+  static void on_alloc(uv_handle_t* h, std::size_t suggested, uv_buf_t* buf);
+  static void on_recv(uv_udp_t* h, ssize_t nread, const uv_buf_t* buf, const sockaddr* addr, unsigned flags);
+  static void on_sent(uv_udp_send_t* req, int status);
+
+  uv_udp_t udp_{};                       // the socket; closed by the driver
+  SlotPool<SendSlot> send_pool_;         // bounded send requests
+  SlotPool<RecvSlot> recv_pool_;         // bounded received datagrams
+  std::vector<RecvSlot*> received_;      // queued for the next batch
+  std::vector<std::uint8_t> scratch_;    // libuv reads here; larger than any valid datagram
+  std::function<void()> on_receive_;
+  std::function<void()> on_drained_;     // after the last send in flight completed
+  TransportCounters counters_;
+  std::uint16_t port_ = 0;               // bound port
+};
+
+}  // namespace baton::runtime

@@ -1,0 +1,65 @@
+// Config::validate: every rejection names the field and changes nothing.
+#include "baton/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <string>
+
+namespace baton {
+namespace {
+
+Config good() {
+  Config c;
+  c.members = {{1, "127.0.0.1", 7001}, {2, "127.0.0.1", 7002}, {3, "::1", 7003}};
+  c.self = 1;
+  c.bootstrap = true;
+  return c;
+}
+
+TEST(Config, DefaultsWithMembersAreValid) { EXPECT_TRUE(good().validate().ok()); }
+
+TEST(Config, RejectionsNameTheField) {
+  struct Case {
+    const char* field;
+    std::function<void(Config&)> edit;
+  };
+  const Case cases[] = {
+      {"members", [](Config& c) { c.members.clear(); }},
+      {"members", [](Config& c) { c.members[1].id = 0; }},
+      {"members", [](Config& c) { c.members[1].id = 1; }},  // duplicate id
+      {"members", [](Config& c) { c.members[1].port = 0; }},
+      {"members", [](Config& c) { c.members[1].host = "localhost"; }},  // no DNS
+      {"self", [](Config& c) { c.self = 0; }},
+      {"self", [](Config& c) { c.self = 9; }},
+      {"rho", [](Config& c) { c.rho = 0; }},
+      {"rho", [](Config& c) { c.rho = 0.5; }},
+      {"rho", [](Config& c) { c.rho = std::numeric_limits<double>::quiet_NaN(); }},
+      {"ttl_min", [](Config& c) { c.ttl_min = std::chrono::seconds{120}; }},
+      {"margin", [](Config& c) { c.margin = std::chrono::milliseconds{9}; }},
+      {"replicas", [](Config& c) { c.replicas = 4; }},
+      {"incarnation", [](Config& c) { c.incarnation = 0; }},
+      {"state_dir", [](Config& c) { c.state_dir = ""; }},
+      {"bootstrap", [](Config& c) {
+         c.state_dir = "/tmp";
+         c.bootstrap = true;
+       }},
+      {"limits", [](Config& c) { c.limits.calls_queued = 0; }},
+      {"limits", [](Config& c) { c.limits.acquires_in_flight = 0; }},
+      {"bootstrap", [](Config& c) {
+         c.members.resize(1);
+         c.bootstrap = false;
+       }},
+  };
+  for (const Case& k : cases) {
+    Config c = good();
+    k.edit(c);
+    auto r = c.validate();
+    ASSERT_FALSE(r.ok()) << k.field;
+    EXPECT_EQ(r.code(), Errc::invalid_config);
+    EXPECT_TRUE(r.what().starts_with(k.field)) << k.field << ": " << r.what();
+  }
+}
+
+}  // namespace
+}  // namespace baton

@@ -1,0 +1,112 @@
+// Helpers for the runtime tests: N members on 127.0.0.1 in one process, each
+// its own Cluster (its own loop thread), on ports the kernel picked.
+#pragma once
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "baton/baton.hpp"
+
+namespace baton::test {
+
+using namespace std::chrono_literals;
+
+// Distinct free UDP ports: bind port 0 for all of them at once (so they
+// differ), read them back, close. Another process could take one in the
+// tiny window before the members bind; start_members() retries then.
+inline std::vector<std::uint16_t> free_ports(std::size_t n) {
+  std::vector<int> fds;
+  std::vector<std::uint16_t> ports;
+  for (std::size_t i = 0; i < n; ++i) {
+    int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = 0;
+    EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+    socklen_t len = sizeof(a);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    ports.push_back(ntohs(a.sin_port));
+    fds.push_back(fd);
+  }
+  for (int fd : fds) ::close(fd);
+  return ports;
+}
+
+inline ClusterKey test_key(std::uint8_t seed = 7) {
+  ClusterKey k{};
+  for (std::size_t i = 0; i < k.size(); ++i) k[i] = static_cast<std::uint8_t>(seed + i * 13);
+  return k;
+}
+
+// A config for member `self` of `ports.size()` members (ids 1..n), with short
+// ttls so tests take milliseconds to seconds.
+inline Config member_config(const std::vector<std::uint16_t>& ports, std::uint32_t self) {
+  Config c;
+  for (std::size_t i = 0; i < ports.size(); ++i)
+    c.members.push_back({static_cast<std::uint32_t>(i + 1), "127.0.0.1", ports[i]});
+  c.self = self;
+  c.cluster_key = test_key();
+  c.cluster_id = 77;
+  c.bootstrap = true;
+  c.ttl_min = 20ms;
+  c.ttl_max = 5s;
+  c.margin = 2ms;
+  return c;
+}
+
+// Starts members 1..n (skipping ids in `skip`, whose ports are still
+// reserved in the configs). `edit` may adjust each config.
+struct Members {
+  std::vector<std::uint16_t> ports;
+  std::vector<std::unique_ptr<Cluster>> clusters;  // index i: member i+1 (null if skipped)
+  Cluster& operator[](std::size_t member_id) { return *clusters.at(member_id - 1); }
+};
+
+inline Members start_members(std::size_t n, std::vector<std::uint32_t> skip = {},
+                             const std::function<void(Config&)>& edit = {}) {
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    Members m;
+    m.ports = free_ports(n);
+    bool ok = true;
+    for (std::uint32_t id = 1; id <= n; ++id) {
+      if (std::find(skip.begin(), skip.end(), id) != skip.end()) {
+        m.clusters.emplace_back();
+        continue;
+      }
+      Config c = member_config(m.ports, id);
+      if (edit) edit(c);
+      auto r = Cluster::start(std::move(c));
+      if (!r) {
+        EXPECT_EQ(r.code(), Errc::io_error) << r.what();  // a port taken meanwhile: retry
+        ok = false;
+        break;
+      }
+      m.clusters.push_back(std::move(*r));
+    }
+    if (ok) return m;
+  }
+  ADD_FAILURE() << "could not start the members";
+  return {};
+}
+
+// Polls `cond` until true or `timeout` (generous: the machine is loaded).
+inline bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = 10s) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(2ms);
+  }
+  return cond();
+}
+
+}  // namespace baton::test
