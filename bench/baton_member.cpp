@@ -13,8 +13,9 @@
 //     cycle       acquire + release of one resource in a closed loop; one
 //                 sample = acquire call -> release() returned
 //     renew       one lease; one sample = one blocking Lease::renew()
-//     contended   C threads, each looping acquire (wait up to 10 s) -> release
-//                 on the one resource "bench:contended"; writes
+//     contended   C threads, each looping acquire (wait up to 10 s) -> hold
+//                 (--hold-us, default 1000) -> release -> think (--think-us,
+//                 default 1000) on the one resource "bench:contended"; writes
 //                 "contender,event,t_ns" lines (start, grant, release) to FILE
 //                 (contender = I*100 + thread) for bench/analyze.py
 //     throughput  K acquires in flight (callback form) on distinct resources;
@@ -30,6 +31,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <sys/resource.h>
 #include <string>
 #include <thread>
 #include <vector>
@@ -54,6 +56,8 @@ struct Options {
   int ttl_ms = 10000;
   std::size_t contenders = 1;
   std::size_t in_flight = 64;
+  int hold_us = 1000;   // contended: work under the lease
+  int think_us = 1000;  // contended: work between ownerships
   std::string events;
 };
 
@@ -100,6 +104,24 @@ void print(const Options& o, const char* extra, std::vector<std::int64_t>& sampl
   std::printf("{\"bench\":\"baton\",\"mode\":\"%s\",\"members\":%zu,\"errors\":%zu%s%s,%s}\n", o.mode.c_str(),
               o.ports.size(), errors, *extra ? "," : "", extra, baton::bench::json_fields(p).c_str());
   std::fflush(stdout);
+}
+
+// This member's counters that explain a slow or failing run.
+std::string stats_json(const baton::Cluster& c) {
+  const baton::Stats s = c.stats();
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  const double cpu_s = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                       static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  char buf[340];
+  std::snprintf(buf, sizeof buf,
+                "\"stats\":{\"grants\":%llu,\"denials\":%llu,\"acquire_failures\":%llu,\"datagrams_sent\":%llu,"
+                "\"datagrams_received\":%llu,\"drops\":%llu,\"send_failures\":%llu,\"cpu_s\":%.3f}",
+                static_cast<unsigned long long>(s.grants), static_cast<unsigned long long>(s.denials),
+                static_cast<unsigned long long>(s.acquire_failures), static_cast<unsigned long long>(s.datagrams_sent),
+                static_cast<unsigned long long>(s.datagrams_received), static_cast<unsigned long long>(s.drops_total()),
+                static_cast<unsigned long long>(s.send_failures), cpu_s);
+  return buf;
 }
 
 int run_acquire(baton::Cluster& c, const Options& o, bool cycle) {
@@ -175,10 +197,12 @@ int run_contended(baton::Cluster& c, const Options& o) {
         }
         record(who, "grant", now_ns());
         ++grants;
+        if (o.hold_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(o.hold_us));
         // The release is recorded before the call: the holder stops using the
         // lease here, and release() then tells the voters.
         record(who, "release", now_ns());
         (void)l->release();
+        if (o.think_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(o.think_us));
       }
     });
   }
@@ -199,6 +223,8 @@ struct Pump {
   std::atomic<std::size_t> done{0}, errors{0}, serial{0};
   std::atomic<bool> stopping{false};
   std::atomic<std::size_t> outstanding{0};
+  std::mutex mu;
+  std::vector<std::int64_t> samples;  // acquire call -> callback with the lease, ns
 
   void start_one() {
     if (stopping) return;
@@ -208,19 +234,25 @@ struct Pump {
     ao.wait = 1s;
     const std::string name = "bench:tp:" + std::to_string(o->id) + ":" + std::to_string(i % 65536);
     ++outstanding;
-    auto r = cluster->acquire(name, ao, [this](baton::Result<baton::Lease> l) {
+    const std::int64_t t0 = now_ns();
+    auto r = cluster->acquire(name, ao, [this, t0](baton::Result<baton::Lease> l) {
       if (l.ok()) {
+        const std::int64_t t1 = now_ns();
         (void)l->release();
         ++done;
+        std::lock_guard<std::mutex> g(mu);
+        if (samples.size() < 1'000'000) samples.push_back(t1 - t0);
       } else {
-        ++errors;
+        if (stopping) {
+          // The other members may already have stopped: not counted.
+        } else if (errors++ == 0) std::fprintf(stderr, "throughput: acquire failed: %s\n", std::string(l.what()).c_str());
       }
       --outstanding;
       start_one();
     });
     if (!r.ok()) {
       --outstanding;
-      ++errors;
+      if (errors++ == 0) std::fprintf(stderr, "throughput: acquire refused: %s\n", std::string(r.what()).c_str());
     }
   }
 };
@@ -237,11 +269,15 @@ int run_throughput(baton::Cluster& c, const Options& o) {
   p.stopping = true;
   const std::int64_t drain_until = now_ns() + 3'000'000'000;
   while (p.outstanding.load() > 0 && now_ns() < drain_until) std::this_thread::sleep_for(5ms);
-  std::vector<std::int64_t> none;
-  char extra[200];
-  std::snprintf(extra, sizeof extra, "\"in_flight\":%zu,\"acq_rel\":%zu,\"seconds\":%.3f,\"acq_rel_per_s\":%.1f",
-                o.in_flight, done, elapsed, static_cast<double>(done) / elapsed);
-  print(o, extra, none, p.errors.load());
+  std::vector<std::int64_t> lat;
+  {
+    std::lock_guard<std::mutex> g(p.mu);
+    lat = p.samples;
+  }
+  char extra[400];
+  std::snprintf(extra, sizeof extra, "\"in_flight\":%zu,\"acq_rel\":%zu,\"seconds\":%.3f,\"acq_rel_per_s\":%.1f,%s",
+                o.in_flight, done, elapsed, static_cast<double>(done) / elapsed, stats_json(c).c_str());
+  print(o, extra, lat, p.errors.load());
   return 0;
 }
 
@@ -262,6 +298,8 @@ int main(int argc, char** argv) {
     else if (k == "--contenders") o.contenders = std::strtoul(v, nullptr, 10);
     else if (k == "--in-flight") o.in_flight = std::strtoul(v, nullptr, 10);
     else if (k == "--events") o.events = v;
+    else if (k == "--hold-us") o.hold_us = std::atoi(v);
+    else if (k == "--think-us") o.think_us = std::atoi(v);
   }
   if (o.ports.empty() || o.id < 1 || o.id > o.ports.size()) {
     std::fprintf(stderr, "usage: baton_member --id I --ports P1,P2,P3 [--mode vote|acquire|cycle|renew|contended|throughput]\n");
@@ -279,6 +317,7 @@ int main(int argc, char** argv) {
   if (o.mode == "vote") {
     const std::int64_t until = now_ns() + static_cast<std::int64_t>(o.seconds * 1e9);
     while (!g_stop && now_ns() < until) std::this_thread::sleep_for(20ms);
+    std::fprintf(stderr, "{\"member\":%u,%s}\n", o.id, stats_json(cluster).c_str());
   } else if (!wait_ready(cluster, o)) {
     std::fprintf(stderr, "baton_member %u: cluster not ready within 10 s\n", o.id);
     rc = 1;

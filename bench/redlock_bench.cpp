@@ -23,9 +23,12 @@
 //     acquire     one client; times acquire alone on a new key each time (the
 //                 release afterwards is not timed, and completes first)
 //     cycle       one client; acquire + release on one key in a closed loop;
-//                 one sample = acquire start -> release sent
+//                 one sample = acquire start -> release sent, or with
+//                 --release-wait 1 -> every instance answered the unlock (as
+//                 the blocking clients, redlock-rb and redlock-py, do)
 //     contended   C clients, each with its own connections, on one key: loop
-//                 acquire (retrying) -> release -> acquire ...; writes
+//                 acquire (retrying) -> hold (--hold-us, default 1000) ->
+//                 release -> think (--think-us, default 1000) -> ...; writes
 //                 "contender,event,t_ns" lines (event: start, grant, release)
 //                 to FILE for bench/analyze.py, and a summary line.
 // Prints one JSON line (latencies in microseconds).
@@ -61,6 +64,9 @@ struct Options {
   int retry_delay_ms = 200;
   int ttl_ms = 10000;
   std::string events;
+  bool release_wait = false;  // cycle: a sample ends when every instance answered the unlock
+  int hold_us = 1000;         // contended: work under the lock
+  int think_us = 1000;        // contended: work between ownerships
 };
 
 struct Bench;
@@ -72,6 +78,7 @@ struct Client {
   std::vector<redisAsyncContext*> conns;
   std::mt19937_64 rng;
   uv_timer_t retry{};
+  uv_timer_t work{};           // contended: hold and think times
   std::string key;
   std::string value;
   std::uint64_t op = 0;        // current attempt; replies of older ones are ignored
@@ -108,6 +115,7 @@ struct Bench {
 
 void attempt(Client& c);
 void acquired(Client& c);
+void release_contended(Client& c);
 
 void stop(Bench& b) {
   if (b.stopping) return;
@@ -115,6 +123,8 @@ void stop(Bench& b) {
   for (auto& c : b.clients) {
     uv_timer_stop(&c->retry);
     uv_close(reinterpret_cast<uv_handle_t*>(&c->retry), nullptr);
+    uv_timer_stop(&c->work);
+    uv_close(reinterpret_cast<uv_handle_t*>(&c->work), nullptr);
     for (auto* ac : c->conns) redisAsyncDisconnect(ac);
   }
   uv_close(reinterpret_cast<uv_handle_t*>(&b.watchdog), nullptr);
@@ -230,14 +240,46 @@ void acquired(Client& c) {
     }
     return;
   }
+  if (b.o.mode == "contended") {
+    if (b.o.hold_us <= 0) return release_contended(c);
+    uv_timer_start(&c.work, [](uv_timer_t* t) { release_contended(*static_cast<Client*>(t->data)); },
+                   static_cast<std::uint64_t>((b.o.hold_us + 999) / 1000), 0);
+    return;
+  }
+  // cycle
+  if (b.o.release_wait) {
+    c.unlock_pending = 0;
+    for (auto* ac : c.conns) {
+      ++c.unlock_pending;
+      redisAsyncCommand(
+          ac,
+          [](redisAsyncContext*, void*, void* p) {
+            auto* c = static_cast<Client*>(p);
+            if (--c->unlock_pending != 0 || c->bench->stopping) return;
+            Bench& b = *c->bench;
+            if (b.attempts_total > b.o.warmup) b.samples.push_back(now_ns() - c->acquire_t0);
+            if (b.samples.size() >= b.o.ops) return stop(b);
+            begin_acquire(*c);
+          },
+          &c, "EVALSHA %s 1 %s %s", b.sha.c_str(), c.key.c_str(), c.value.c_str());
+    }
+    return;
+  }
   unlock_all(c, false);
   const std::int64_t rel = now_ns();
-  event(c, "release", rel);
-  if (b.o.mode == "cycle") {
-    if (b.attempts_total > b.o.warmup) b.samples.push_back(rel - c.acquire_t0);
-    if (b.samples.size() >= b.o.ops) return stop(b);
-  }
+  if (b.attempts_total > b.o.warmup) b.samples.push_back(rel - c.acquire_t0);
+  if (b.samples.size() >= b.o.ops) return stop(b);
   begin_acquire(c);
+}
+
+void release_contended(Client& c) {
+  Bench& b = *c.bench;
+  if (b.stopping) return;
+  event(c, "release", now_ns());
+  unlock_all(c, false);
+  if (b.o.think_us <= 0) return begin_acquire(c);
+  uv_timer_start(&c.work, [](uv_timer_t* t) { begin_acquire(*static_cast<Client*>(t->data)); },
+                 static_cast<std::uint64_t>((b.o.think_us + 999) / 1000), 0);
 }
 
 std::vector<int> parse_ports(const std::string& s) {
@@ -286,6 +328,9 @@ int main(int argc, char** argv) {
     else if (k == "--retry-delay-ms") b.o.retry_delay_ms = std::atoi(v);
     else if (k == "--ttl-ms") b.o.ttl_ms = std::atoi(v);
     else if (k == "--events") b.o.events = v;
+    else if (k == "--release-wait") b.o.release_wait = std::atoi(v) != 0;
+    else if (k == "--hold-us") b.o.hold_us = std::atoi(v);
+    else if (k == "--think-us") b.o.think_us = std::atoi(v);
   }
   if (b.o.ports.empty() || (b.o.mode != "acquire" && b.o.mode != "cycle" && b.o.mode != "contended")) {
     std::fprintf(stderr, "usage: baton_redlock_bench --ports P1,P2,P3 --mode acquire|cycle|contended ...\n");
@@ -304,6 +349,8 @@ int main(int argc, char** argv) {
     c->key = "bench:cycle";
     c->retry.data = c.get();
     uv_timer_init(b.loop, &c->retry);
+    c->work.data = c.get();
+    uv_timer_init(b.loop, &c->work);
     for (int port : b.o.ports) {
       redisAsyncContext* ac = redisAsyncConnect("127.0.0.1", port);
       if (!ac || ac->err) {
@@ -336,10 +383,10 @@ int main(int argc, char** argv) {
   for (auto& c : b.clients) grants += c->grants;
   auto p = baton::bench::percentiles(b.samples);
   std::printf(
-      "{\"bench\":\"redlock\",\"mode\":\"%s\",\"members\":%zu,\"contenders\":%zu,\"retry_delay_ms\":%d,"
+      "{\"bench\":\"redlock\",\"mode\":\"%s\",\"members\":%zu,\"contenders\":%zu,\"retry_delay_ms\":%d,\"release_wait\":%d,"
       "\"ttl_ms\":%d,\"grants\":%zu,\"attempts\":%zu,\"failed_attempts\":%zu,\"seconds\":%.3f,"
       "\"grants_per_s\":%.1f,%s}\n",
-      b.o.mode.c_str(), b.o.ports.size(), b.o.contenders, b.o.retry_delay_ms, b.o.ttl_ms, grants, b.attempts_total,
+      b.o.mode.c_str(), b.o.ports.size(), b.o.contenders, b.o.retry_delay_ms, b.o.release_wait ? 1 : 0, b.o.ttl_ms, grants, b.attempts_total,
       b.failures, elapsed_s, static_cast<double>(grants) / elapsed_s, baton::bench::json_fields(p).c_str());
   return 0;
 }

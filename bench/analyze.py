@@ -1,0 +1,226 @@
+#!/usr/bin/env python3
+"""Collects one bench.sh run into results.json and draws the chart (gnuplot).
+
+    python3 bench/analyze.py build-bench/results
+
+Reads <dir>/raw.jsonl (one JSON object per line, each tagged by bench.sh with
+"case"), <dir>/core.json and <dir>/codec.json (Google Benchmark JSON), and the
+contended runs' event files <dir>/events-<case>*.csv ("contender,event,t_ns",
+event in start/grant/release, t_ns on CLOCK_MONOTONIC, shared by every process
+on the machine). Writes <dir>/../results.json and <dir>/../bench.png.
+
+Hand-off: for each grant whose acquire started before the latest release (the
+new holder was already waiting when the resource was freed), the time from
+that release to the grant. A holder re-acquiring after its own release does
+not count as a hand-off, but its ownerships count in ownerships/s and shares.
+"""
+import glob
+import json
+import os
+import subprocess
+import sys
+
+
+def pct(xs, q):
+    if not xs:
+        return None
+    xs = sorted(xs)
+    i = min(int(q * len(xs)), len(xs) - 1)
+    return xs[i]
+
+
+def handoff(files):
+    ev = []
+    for f in files:
+        with open(f) as fh:
+            for line in fh:
+                parts = line.strip().split(",")
+                if len(parts) == 3:
+                    ev.append((int(parts[2]), parts[1], parts[0]))
+    ev.sort()
+    if not ev:
+        return None
+    started = {}
+    last_release = None
+    granted_since_release = False
+    grants = {}
+    samples = []
+    first = ev[0][0]
+    last = ev[-1][0]
+    for t, kind, who in ev:
+        if kind == "start":
+            started[who] = t
+        elif kind == "grant":
+            grants[who] = grants.get(who, 0) + 1
+            s = started.get(who)
+            if last_release is not None and not granted_since_release and s is not None and s < last_release:
+                samples.append((t - last_release) / 1000.0)
+            granted_since_release = True
+        elif kind == "release":
+            last_release = t
+            granted_since_release = False
+    total = sum(grants.values())
+    secs = max((last - first) / 1e9, 1e-9)
+    shares = {k: round(v / total, 3) for k, v in sorted(grants.items())} if total else {}
+    return {
+        "ownerships": total,
+        "ownerships_per_s": round(total / secs, 1),
+        "handoffs": len(samples),
+        "handoff_p50_us": pct(samples, 0.5),
+        "handoff_p99_us": pct(samples, 0.99),
+        "handoff_p999_us": pct(samples, 0.999),
+        "shares": shares,
+    }
+
+
+def gbench(path):
+    out = {}
+    if not os.path.exists(path):
+        return out
+    with open(path) as fh:
+        data = json.load(fh)
+    for b in data.get("benchmarks", []):
+        keep = {k: v for k, v in b.items() if k not in ("family_index", "per_family_instance_index", "run_type",
+                                                          "repetitions", "repetition_index", "threads")}
+        out[b["name"]] = keep
+    return out
+
+
+def main():
+    d = sys.argv[1]
+    top = os.path.dirname(os.path.abspath(d))
+    cases = {}
+    with open(os.path.join(d, "raw.jsonl")) as fh:
+        for line in fh:
+            line = line.strip()
+            if not line.startswith("{"):
+                continue
+            r = json.loads(line)
+            c = r.get("case", "?")
+            if c in cases and "acq_rel_per_s" in r:  # several member processes of one throughput case
+                cases[c].setdefault("per_member", []).append(r)
+                cases[c]["acq_rel_per_s"] = round(cases[c]["acq_rel_per_s"] + r["acq_rel_per_s"], 1)
+                continue
+            cases[c] = r
+            if "acq_rel_per_s" in r:
+                r["per_member"] = [dict(r)]
+    for c in list(cases):
+        files = sorted(glob.glob(os.path.join(d, "events-%s*.csv" % c)))
+        if files:
+            cases[c]["handoff"] = handoff(files)
+    machine = {}
+    mpath = os.path.join(d, "machine.json")
+    if os.path.exists(mpath):
+        with open(mpath) as fh:
+            machine = json.load(fh)
+    results = {"machine": machine, "cases": cases, "core": gbench(os.path.join(d, "core.json")),
+               "codec": gbench(os.path.join(d, "codec.json"))}
+    results["goals"] = goals(cases, results["core"])
+    with open(os.path.join(top, "results.json"), "w") as fh:
+        json.dump(results, fh, indent=1, sort_keys=True)
+    chart(d, top, cases, results["core"])
+    for g in results["goals"]:
+        print("%-58s %s" % (g["goal"], g["measured"]))
+
+
+def val(cases, c, k):
+    r = cases.get(c)
+    return None if r is None else r.get(k)
+
+
+def goals(cases, core):
+    g = []
+    for m in (3, 5):
+        b = val(cases, "baton_acquire_m%d" % m, "p50_us")
+        f = val(cases, "floor_m%d" % m, "p50_us")
+        r = val(cases, "redlock_acquire_m%d" % m, "p50_us")
+        ba = val(cases, "baton_async_m%d" % m, "p50_us")
+        bc = val(cases, "baton_cycle_m%d" % m, "p50_us")
+        rc = val(cases, "redlock_cycle_m%d" % m, "p50_us")
+        rcn = val(cases, "redlock_cycle_nowait_m%d" % m, "p50_us")
+        if b and f:
+            g.append({"goal": "m%d acquire p50 <= 1.3x fan-out floor p50" % m,
+                      "measured": "%.1f / %.1f us = %.2fx" % (b, f, b / f)})
+        if ba and f:
+            g.append({"goal": "m%d acquire p50 (callback API) vs fan-out floor p50" % m,
+                      "measured": "%.1f / %.1f us = %.2fx" % (ba, f, ba / f)})
+        if b and r:
+            g.append({"goal": "m%d acquire p50 <= 0.5x Redlock acquire p50" % m,
+                      "measured": "%.1f / %.1f us = %.2fx" % (b, r, b / r)})
+        if bc and rc:
+            g.append({"goal": "m%d acquire+release p50 <= 0.33x Redlock's (unlock awaited)" % m,
+                      "measured": "%.1f / %.1f us = %.2fx" % (bc, rc, bc / rc)})
+        if bc and rcn:
+            g.append({"goal": "m%d acquire+release p50 vs Redlock's (unlock not awaited)" % m,
+                      "measured": "%.1f / %.1f us = %.2fx" % (bc, rcn, bc / rcn)})
+    rtt = val(cases, "floor_rtt", "p50_us")
+    for n in (2, 4, 8):
+        h = (cases.get("baton_contended_c%d" % n) or {}).get("handoff") or {}
+        if h.get("handoff_p50_us") and rtt:
+            g.append({"goal": "hand-off p50 <= 3 floor round trips (%d contenders)" % n,
+                      "measured": "%.1f us = %.1f round trips of %.1f us" % (h["handoff_p50_us"], h["handoff_p50_us"] / rtt, rtt)})
+    t = val(cases, "baton_throughput_m3", "acq_rel_per_s")
+    if t:
+        g.append({"goal": ">= 100,000 acquire+release/s, 3-member cluster (all acquiring)", "measured": "%.0f/s" % t})
+    t1 = val(cases, "baton_throughput1_m3", "acq_rel_per_s")
+    if t1:
+        g.append({"goal": ">= 100,000 acquire+release/s, 3-member cluster (one acquiring)", "measured": "%.0f/s" % t1})
+    for name, b in core.items():
+        if name.startswith("BM_BytesPerLease"):
+            g.append({"goal": "<= 200 bytes per live lease per voter (%s)" % name.split("/")[1],
+                      "measured": "%.1f bytes" % b.get("bytes_per_lease", 0)})
+    return g
+
+
+def chart(d, top, cases, core):
+    # Panel 1: latency p50 and p99 by system and member count.
+    rows = []
+    for m in (3, 5):
+        for label, c in (("UDP floor (majority fan-out)", "floor_m%d"), ("Baton acquire", "baton_acquire_m%d"),
+                         ("Baton acquire (callback API)", "baton_async_m%d"),
+                         ("Baton acquire+release", "baton_cycle_m%d"), ("Baton renew", "baton_renew_m%d"),
+                         ("Redlock acquire", "redlock_acquire_m%d"),
+                         ("Redlock acquire+release (unlock awaited)", "redlock_cycle_m%d"),
+                         ("Redlock acquire+release (unlock not awaited)", "redlock_cycle_nowait_m%d")):
+            r = cases.get(c % m)
+            if r and r.get("p50_us"):
+                rows.append('"%s, %d members" %.1f %.1f' % (label, m, r["p50_us"], r["p99_us"]))
+    with open(os.path.join(d, "latency.dat"), "w") as fh:
+        fh.write("\n".join(rows) + "\n")
+    # Panel 2: hand-off p50 by contenders.
+    hrows = []
+    for n in (2, 4, 8):
+        vals = []
+        for c in ("baton_contended_c%d", "redlock_contended_c%d_d200", "redlock_contended_c%d_d0"):
+            h = (cases.get(c % n) or {}).get("handoff") or {}
+            vals.append("%.1f" % h["handoff_p50_us"] if h.get("handoff_p50_us") else "NaN")
+        hrows.append("%d %s" % (n, " ".join(vals)))
+    with open(os.path.join(d, "handoff.dat"), "w") as fh:
+        fh.write("\n".join(hrows) + "\n")
+    # Panel 3: throughput.
+    trows = []
+    t1 = val(cases, "baton_throughput1_m3", "acq_rel_per_s")
+    if t1:
+        trows.append('"Baton, 3 processes,\\n1 acquiring (16 in flight)" %.0f' % t1)
+    t = val(cases, "baton_throughput_m3", "acq_rel_per_s")
+    if t:
+        trows.append('"Baton, 3 processes,\\nall 3 acquiring (16 in flight each)" %.0f' % t)
+    for name, b in core.items():
+        if name.startswith("BM_AcquireRelease/members:3/in_flight:64"):
+            trows.append('"core::Node only, 3 members\\n(no I/O, 1 thread)" %.0f' % b.get("acq_rel_per_s", 0))
+    for c, label in (("redlock_cycle_nowait_m3", "Redlock, 3 redis\\n(1 client, closed loop)"),):
+        r = cases.get(c)
+        if r and r.get("grants_per_s"):
+            trows.append('"%s" %.0f' % (label, r["grants_per_s"]))
+    with open(os.path.join(d, "throughput.dat"), "w") as fh:
+        fh.write("\n".join(trows) + "\n")
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "chart.gp")
+    png = os.path.join(top, "bench.png")
+    try:
+        subprocess.run(["gnuplot", "-e", "dir='%s'; out='%s'" % (d, png), script], check=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        print("chart not drawn (gnuplot: %s); install gnuplot-nox" % e, file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
