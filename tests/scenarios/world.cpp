@@ -270,7 +270,9 @@ std::string World::check_all() {
       if (!info || info->state != LeaseInfo::State::held || now >= info->validity_end) continue;
       const std::string who = fmt_member(id) + " #" + std::to_string(a);
       auto [it, fresh] = believer.emplace(info->resource.str(), who);
-      if (!fresh && guarantee_violation_.empty()) {
+      const std::string key = "G1 " + info->resource.str() + " " + it->second + " " + who;
+      if (!fresh && guarantee_violation_.empty() && !reported_.count(key)) {
+        violation_key_ = key;
         guarantee_violation_ = "Guarantee 1: " + it->second + " and " + who + " both believe " + info->resource.str() +
                                " valid at " + fmt_offset(Duration::ns(true_now_));
       }
@@ -278,6 +280,14 @@ std::string World::check_all() {
   }
   if (bad.empty()) bad = guarantee_violation_;
   return bad;
+}
+
+std::string World::take_violation() {
+  std::string v = check_all();
+  if (!guarantee_violation_.empty()) reported_.insert(violation_key_);
+  guarantee_violation_.clear();
+  violation_key_.clear();
+  return v;
 }
 
 }  // namespace baton::scenario

@@ -98,8 +98,14 @@ class World {
   std::string link(const InFlight& f) const;
 
   // ---- checks ----
-  // Empty if every invariant and guarantee holds, else what broke.
+  // Empty if every invariant and guarantee holds, else what broke. A
+  // guarantee violation stays reported until take_violation().
   std::string check_all();
+  std::string take_violation();
+  // Negative controls: a script that breaks an assumption on purpose (a
+  // clock beyond rho) says so with `expect-violation`; the runner then
+  // leaves guarantee violations to the script's `check`.
+  bool violation_expected = false;
 
  private:
   void record_event(Member& m, const core::Event& e);
@@ -114,6 +120,8 @@ class World {
   // Guarantee 2: the token of the latest acquisition per resource.
   std::map<std::string, core::Token> last_token_;
   std::string guarantee_violation_;
+  std::string violation_key_;               // what guarantee_violation_ is about
+  std::set<std::string> reported_;          // violations already taken: not again
 };
 
 }  // namespace baton::scenario

@@ -13,7 +13,7 @@ const std::map<std::string, Handler>& handlers() {
       {"acquire", cmd_acquire},   {"advance", cmd_advance},     {"check", cmd_check},
       {"clock", cmd_clock},       {"cluster", cmd_cluster},     {"crash", cmd_crash},       {"delay", cmd_delay},
       {"deliver", cmd_deliver},   {"drop", cmd_drop},           {"duplicate", cmd_duplicate},
-      {"events", cmd_events},     {"heal", cmd_heal},           {"partition", cmd_partition},
+      {"events", cmd_events},     {"expect-violation", cmd_expect_violation},     {"heal", cmd_heal},           {"partition", cmd_partition},
       {"pause", cmd_pause},       {"release", cmd_release},     {"renew", cmd_renew},
       {"restart", cmd_restart},   {"resume", cmd_resume},       {"state", cmd_state},
       {"sync", cmd_sync},

@@ -58,5 +58,6 @@ std::string cmd_advance(World&, const Cmd&);
 std::string cmd_events(World&, const Cmd&);
 std::string cmd_state(World&, const Cmd&);
 std::string cmd_check(World&, const Cmd&);
+std::string cmd_expect_violation(World&, const Cmd&);
 
 }  // namespace baton::scenario
