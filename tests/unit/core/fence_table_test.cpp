@@ -1,0 +1,213 @@
+// fence_table.hpp: per-resource fences with one floor, bounded by evicting
+// idle entries (Guarantee 4) without ever lowering a resource's fence
+// (Guarantee 2).
+#include "core/fence_table.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace baton::core {
+namespace {
+
+LeaseId lease(std::uint64_t serial) { return LeaseId{.owner = MemberId{1}, .incarnation = Incarnation{1}, .serial = serial}; }
+
+// Stores `fence` for `name` as a grant followed by a release would.
+void store_idle(FenceTable& t, const std::string& name, std::uint64_t fence) {
+  t.get(ResourceName(name)).fence = Token{fence};
+  t.settle(name);
+}
+
+void hold(FenceTable& t, const std::string& name, std::uint64_t token, std::int64_t expiry_ns) {
+  t.get(ResourceName(name)).fence = Token{token};
+  t.set_hold(name, Hold{.lease = lease(token), .token = Token{token}, .holder = MemberId{2},
+                        .expiry = Instant::from_ns(expiry_ns)});
+}
+
+bool bounded(const FenceTable& t, std::size_t idle_max) { return t.entries() <= t.live() + t.waiters() + idle_max; }
+
+TEST(FenceTable, UnknownResourceHasFenceFloor) {
+  struct Case {
+    std::uint64_t floor;
+  };
+  const Case cases[] = {{.floor = 0}, {.floor = 1}, {.floor = 1ULL << 40}, {.floor = UINT64_MAX}};
+  for (const Case& c : cases) {
+    FenceTable t(Token{c.floor}, 4);
+    EXPECT_EQ(t.fence_of("nothing"), Token{c.floor});
+    EXPECT_EQ(t.find("nothing"), nullptr);
+    EXPECT_EQ(t.get(ResourceName("new")).fence, Token{c.floor}) << "a fresh entry starts at the floor";
+    EXPECT_EQ(t.max_token(), Token{c.floor});
+  }
+}
+
+TEST(FenceTable, EvictionFoldsIdleFencesIntoTheFloorOldestFirst) {
+  FenceTable t(Token{0}, 2);
+  store_idle(t, "a", 30);
+  store_idle(t, "b", 10);
+  EXPECT_EQ(t.entries(), 2u);
+  EXPECT_EQ(t.floor(), Token{0});
+  store_idle(t, "c", 20);  // third idle entry: "a", the least recently idle, goes
+  EXPECT_EQ(t.entries(), 2u);
+  EXPECT_EQ(t.evictions(), 1u);
+  EXPECT_EQ(t.find("a"), nullptr);
+  EXPECT_EQ(t.floor(), Token{30});
+  EXPECT_EQ(t.fence_of("a"), Token{30}) << "an evicted fence is never lowered";
+  // Entries below the new floor are not lowered either; their fence is now <= floor.
+  EXPECT_EQ(t.fence_of("b"), Token{10});
+  store_idle(t, "d", 5);  // evicts "b": floor stays 30 (max, not last)
+  EXPECT_EQ(t.find("b"), nullptr);
+  EXPECT_EQ(t.floor(), Token{30});
+  EXPECT_EQ(t.fence_of("b"), Token{30});
+  EXPECT_EQ(t.evictions(), 2u);
+}
+
+TEST(FenceTable, MemoryStaysBoundedOverManyNames) {
+  struct Case {
+    std::size_t idle_max;
+    int names;
+  };
+  const Case cases[] = {{.idle_max = 1, .names = 1000}, {.idle_max = 16, .names = 5000}, {.idle_max = 100, .names = 3000}};
+  for (const Case& c : cases) {
+    FenceTable t(Token{0}, c.idle_max);
+    // A few live holds and waiters, which must survive all the churn.
+    hold(t, "held", 1, 1'000'000);
+    hold(t, "waited", 2, 1'000'000);
+    ASSERT_TRUE(t.add_waiter("waited", MemberId{3}, 8, 100));
+    std::uint64_t highest = 2;
+    for (int i = 0; i < c.names; ++i) {
+      const std::uint64_t fence = 3 + static_cast<std::uint64_t>(i) * 7 % 1000;
+      highest = std::max(highest, fence);
+      store_idle(t, "r" + std::to_string(i), fence);
+      ASSERT_TRUE(bounded(t, c.idle_max)) << "entries " << t.entries() << " after " << i;
+      // Guarantee 2: no name's fence ever drops below what was stored for it.
+      ASSERT_GE(t.fence_of("r" + std::to_string(i)), Token{fence});
+    }
+    EXPECT_EQ(t.entries(), 2 + c.idle_max);
+    EXPECT_EQ(t.evictions(), static_cast<std::uint64_t>(c.names) - c.idle_max);
+    ASSERT_NE(t.find("held"), nullptr);
+    ASSERT_NE(t.find("waited"), nullptr);
+    EXPECT_TRUE(t.find("held")->hold.has_value());
+    EXPECT_EQ(t.max_token(), Token{highest});
+    for (int i = 0; i < c.names; ++i) EXPECT_GE(t.fence_of("r" + std::to_string(i)), Token{3 + static_cast<std::uint64_t>(i) * 7 % 1000});
+  }
+}
+
+TEST(FenceTable, WaitersKeepAnEntryUntilTaken) {
+  FenceTable t(Token{0}, 1);
+  hold(t, "w", 5, 100);
+  ASSERT_TRUE(t.add_waiter("w", MemberId{7}, 4, 10));
+  // The hold ends but, until its waiters are told, nothing else happens here;
+  // end_hold hands the waiters over and the entry becomes idle on settle().
+  store_idle(t, "x", 1);
+  store_idle(t, "y", 2);
+  ASSERT_NE(t.find("w"), nullptr);
+  const auto told = t.end_hold("w");
+  EXPECT_EQ(told, std::vector<MemberId>{MemberId{7}});
+  EXPECT_EQ(t.waiters(), 0u);
+  t.settle("w");  // now idle too: "y", idle longer, is folded at once
+  EXPECT_EQ(t.find("y"), nullptr);
+  ASSERT_NE(t.find("w"), nullptr);
+  EXPECT_EQ(t.floor(), Token{2});
+  store_idle(t, "z", 3);  // then "w"
+  EXPECT_EQ(t.find("w"), nullptr);
+  EXPECT_EQ(t.floor(), Token{5});
+  EXPECT_EQ(t.fence_of("w"), Token{5});
+}
+
+TEST(FenceTable, AddWaiterLimitsAndDedupe) {
+  FenceTable t(Token{0}, 4);
+  hold(t, "a", 1, 100);
+  hold(t, "b", 2, 100);
+  struct Step {
+    const char* res;
+    std::uint32_t member;
+    bool added;
+    std::size_t total;  // waiters() afterwards
+  };
+  // per resource: 2, per voter: 3.
+  const Step steps[] = {
+      {.res = "a", .member = 1, .added = true, .total = 1},
+      {.res = "a", .member = 1, .added = true, .total = 1},   // dedupe: not counted twice
+      {.res = "a", .member = 2, .added = true, .total = 2},
+      {.res = "a", .member = 3, .added = false, .total = 2},  // per-resource bound
+      {.res = "b", .member = 3, .added = true, .total = 3},
+      {.res = "b", .member = 4, .added = false, .total = 3},  // per-voter bound
+      {.res = "a", .member = 2, .added = true, .total = 3},   // present: still true when full
+  };
+  for (const Step& s : steps) {
+    EXPECT_EQ(t.add_waiter(s.res, MemberId{s.member}, 2, 3), s.added) << s.res << " " << s.member;
+    EXPECT_EQ(t.waiters(), s.total) << s.res << " " << s.member;
+  }
+  t.remove_waiter("a", MemberId{1});
+  EXPECT_EQ(t.waiters(), 2u);
+  t.remove_waiter("a", MemberId{1});  // absent: no change
+  t.remove_waiter("nothing", MemberId{1});
+  EXPECT_EQ(t.waiters(), 2u);
+  EXPECT_EQ(t.end_hold("a"), std::vector<MemberId>{MemberId{2}});
+  EXPECT_EQ(t.waiters(), 1u);
+}
+
+TEST(FenceTable, ExpiriesInOrder) {
+  FenceTable t(Token{0}, 8);
+  EXPECT_EQ(t.next_expiry(), Instant::max());
+  hold(t, "late", 1, 300);
+  hold(t, "early", 2, 100);
+  hold(t, "mid", 3, 200);
+  hold(t, "tie", 4, 200);
+  EXPECT_EQ(t.live(), 4u);
+  EXPECT_EQ(t.next_expiry(), Instant::from_ns(100));
+  struct Case {
+    std::int64_t now;
+    std::vector<std::string> expired;
+  };
+  const Case cases[] = {
+      {.now = 99, .expired = {}},
+      {.now = 100, .expired = {"early"}},  // at the expiry instant: expired
+      {.now = 200, .expired = {"early", "mid", "tie"}},
+      {.now = 1000, .expired = {"early", "mid", "tie", "late"}},
+  };
+  for (const Case& c : cases) EXPECT_EQ(t.expired(Instant::from_ns(c.now)), c.expired) << c.now;
+
+  t.extend_hold("early", Instant::from_ns(250));
+  EXPECT_EQ(t.next_expiry(), Instant::from_ns(200));
+  EXPECT_EQ(t.find("early")->hold->expiry, Instant::from_ns(250));
+  t.extend_hold("early", Instant::from_ns(150));  // never shortens
+  EXPECT_EQ(t.find("early")->hold->expiry, Instant::from_ns(250));
+  EXPECT_EQ(t.expired(Instant::from_ns(250)), (std::vector<std::string>{"mid", "tie", "early"}));
+
+  t.end_hold("mid");
+  t.end_hold("tie");
+  EXPECT_EQ(t.live(), 2u);
+  EXPECT_EQ(t.next_expiry(), Instant::from_ns(250));
+  EXPECT_EQ(t.fence_of("mid"), Token{3}) << "ending a hold keeps the fence";
+}
+
+TEST(FenceTable, RaiseFloorLiftsFencesNeverLowers) {
+  struct Case {
+    std::uint64_t raise_to;
+    std::uint64_t floor, a, b, unknown;  // afterwards
+  };
+  // Before: floor 10, a = 20, b = 50.
+  const Case cases[] = {
+      {.raise_to = 5, .floor = 10, .a = 20, .b = 50, .unknown = 10},
+      {.raise_to = 10, .floor = 10, .a = 20, .b = 50, .unknown = 10},
+      {.raise_to = 30, .floor = 30, .a = 30, .b = 50, .unknown = 30},
+      {.raise_to = 50, .floor = 50, .a = 50, .b = 50, .unknown = 50},
+      {.raise_to = 99, .floor = 99, .a = 99, .b = 99, .unknown = 99},
+  };
+  for (const Case& c : cases) {
+    FenceTable t(Token{10}, 8);
+    store_idle(t, "a", 20);
+    hold(t, "b", 50, 100);
+    t.raise_floor(Token{c.raise_to});
+    EXPECT_EQ(t.floor(), Token{c.floor}) << c.raise_to;
+    EXPECT_EQ(t.fence_of("a"), Token{c.a}) << c.raise_to;
+    EXPECT_EQ(t.fence_of("b"), Token{c.b}) << c.raise_to;
+    EXPECT_EQ(t.fence_of("unknown"), Token{c.unknown}) << c.raise_to;
+    EXPECT_EQ(t.find("b")->hold->token, Token{50}) << "the live lease keeps its token";
+  }
+}
+
+}  // namespace
+}  // namespace baton::core
