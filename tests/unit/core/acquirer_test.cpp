@@ -1,0 +1,797 @@
+// acquirer.hpp, driven directly with a recording Sink and hand-made voter
+// answers: attempts, partial releases, retries (stale, held/FREE, jitter),
+// deadlines, cancellation, validity, renewal rounds and loss.
+#include "core/acquirer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/drift.hpp"
+#include "core/placement.hpp"
+
+namespace baton::core {
+namespace {
+
+struct Sent {
+  MemberId to;
+  Message msg;
+  Instant at;
+};
+
+class FakeSink final : public Sink {
+ public:
+  void send(MemberId to, Message msg) override { sent.push_back(Sent{to, std::move(msg), *now}); }
+  void emit(Event e) override { events.push_back({*now, std::move(e)}); }
+  void persist(Token reservation) override { persists.push_back(reservation); }
+  NodeStats& stats() override { return st; }
+  void observe_token(Token t) override { observed.push_back(t); }
+
+  template <typename T>
+  std::vector<std::pair<MemberId, T>> all() const {
+    std::vector<std::pair<MemberId, T>> out;
+    for (const Sent& s : sent)
+      if (const T* m = std::get_if<T>(&s.msg)) out.emplace_back(s.to, *m);
+    return out;
+  }
+
+  const Instant* now = nullptr;
+  std::vector<Sent> sent;
+  std::vector<std::pair<Instant, Event>> events;
+  std::vector<Token> persists;
+  std::vector<Token> observed;
+  NodeStats st;
+};
+
+constexpr MemberId M1{1}, M2{2}, M3{3}, M4{4}, M5{5};
+const Instant T0 = Instant::from_ns(1'000'000'000);
+
+NodeConfig base_config(std::uint32_t n = 3) {
+  NodeConfig c;
+  for (std::uint32_t i = 1; i <= n; ++i) c.members.push_back(MemberId{i});
+  c.self = M1;
+  c.incarnation = Incarnation{7};
+  return c;
+}
+
+// One acquirer with a recording sink and a virtual clock.
+struct Harness {
+  explicit Harness(NodeConfig c = base_config(), std::uint64_t seed = 1) : cfg(std::move(c)), rng(seed), acq(cfg, rng) {
+    sink.now = &now;
+  }
+
+  Result<AcquireId> acquire(const char* res, Duration ttl, Duration wait, bool auto_renew = false) {
+    return acq.acquire(now, AcquireArgs{.resource = ResourceName(res), .ttl = ttl, .wait_until = now + wait,
+                                        .auto_renew = auto_renew},
+                       cfg.members, sink);
+  }
+  // Fires due timers up to `t`, then sets the clock to `t`.
+  void run_until(Instant t) {
+    while (acq.next_deadline() <= t) {
+      now = max(now, acq.next_deadline());
+      acq.on_deadline(now, sink);
+    }
+    now = t;
+  }
+  void at(Instant t) { run_until(t); }
+
+  std::vector<Request> requests() const {
+    std::vector<Request> out;
+    for (const auto& [to, r] : sink.all<Request>()) out.push_back(r);
+    return out;
+  }
+  // The REQUEST of the latest attempt (they all carry the same lease and token).
+  Request last_request() const {
+    const auto r = requests();
+    EXPECT_FALSE(r.empty());
+    return r.empty() ? Request{} : r.back();
+  }
+  std::size_t attempts() const { return requests().size() / cfg.members.size(); }
+
+  void grant(MemberId from, const Request& r) {
+    acq.on_grant(now, from, Grant{.resource = r.resource, .lease = r.lease, .token = r.token}, sink);
+  }
+  void deny(MemberId from, const Request& r, DenyReason why, Token fence = Token{0},
+            Duration time_left = Duration::zero(), MemberId holder = MemberId{9}) {
+    acq.on_deny(now, from, Deny{.resource = r.resource, .lease = r.lease, .token = r.token, .reason = why,
+                                 .holder = why == DenyReason::held ? holder : MemberId{},
+                                 .time_left = time_left, .fence = fence},
+                sink);
+  }
+  void ack(MemberId from, const Renew& r, bool ok = true, DenyReason why = {}) {
+    acq.on_renew_ack(now, from, RenewAck{.resource = r.resource, .lease = r.lease, .token = r.token,
+                                         .round = r.round, .ok = ok, .reason = why, .fence = r.token},
+                     sink);
+  }
+  void free_notice(MemberId from, const char* res, Token fence = Token{0}) {
+    acq.on_free(now, from, Free{.resource = ResourceName(res), .fence = fence}, sink);
+  }
+
+  std::vector<Event> events() const {
+    std::vector<Event> out;
+    for (const auto& [t, e] : sink.events) out.push_back(e);
+    return out;
+  }
+  std::optional<std::pair<Instant, Event>> last_event() const {
+    if (sink.events.empty()) return std::nullopt;
+    return sink.events.back();
+  }
+  std::vector<std::pair<MemberId, Release>> releases() const { return sink.all<Release>(); }
+
+  NodeConfig cfg;
+  Rng rng;
+  Acquirer acq;
+  FakeSink sink;
+  Instant now = T0;
+};
+
+// validity_end from the definition: t0 + floor(ttl·(1e6−rho)/(1e6+rho)) − margin.
+Instant expected_validity(Instant t0, std::int64_t ttl_ns, std::int64_t rho_ppm = 10'000,
+                          std::int64_t margin_ns = 2'000'000) {
+  return Instant::from_ns(t0.ns() + ttl_ns * (1'000'000 - rho_ppm) / (1'000'000 + rho_ppm) - margin_ns);
+}
+
+TEST(Acquirer, UncontendedAttemptWinsWithAMajority) {
+  Harness h;
+  auto id = h.acquire("seat:14A", Duration::s(10), Duration::s(1));
+  ASSERT_TRUE(id.ok());
+  const auto reqs = h.sink.all<Request>();
+  ASSERT_EQ(reqs.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(reqs[i].first, MemberId{static_cast<std::uint32_t>(i + 1)}) << "every voter, itself included";
+    EXPECT_EQ(reqs[i].second, reqs[0].second);
+  }
+  const Request r = reqs[0].second;
+  EXPECT_EQ(r.token, Token{1});
+  EXPECT_EQ(r.ttl, Duration::s(10));
+  EXPECT_EQ(r.lease.owner, M1);
+  EXPECT_EQ(r.lease.incarnation, Incarnation{7}) << "lease ids carry the incarnation";
+  h.at(T0 + Duration::ms(1));
+  h.grant(M1, r);
+  EXPECT_TRUE(h.events().empty()) << "one grant of three is not a majority";
+  h.grant(M1, r);  // a duplicate counts once
+  EXPECT_TRUE(h.events().empty());
+  h.grant(M3, r);
+  ASSERT_EQ(h.events().size(), 1u);
+  const Event e = h.events()[0];
+  EXPECT_EQ(e.kind, EventKind::acquired);
+  EXPECT_EQ(e.id, *id);
+  EXPECT_EQ(e.token, Token{1});
+  // Measured from t0 = T0 (before the first send), not from the majority at T0+1ms.
+  EXPECT_EQ(e.validity_end, expected_validity(T0, 10'000'000'000));
+  const auto info = h.acq.lease(*id);
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->state, LeaseInfo::State::held);
+  EXPECT_EQ(info->valid_from, T0);
+  EXPECT_TRUE(h.releases().empty());
+}
+
+TEST(Acquirer, TokenIsAboveEverythingSeen) {
+  Harness h;
+  h.acq.observe(Token{100});
+  h.acq.observe(Token{40});  // lower: no effect
+  ASSERT_TRUE(h.acquire("r", Duration::s(1), Duration::s(1)).ok());
+  EXPECT_EQ(h.last_request().token, Token{101});
+  h.free_notice(M2, "other", Token{500});
+  ASSERT_TRUE(h.acquire("q", Duration::s(1), Duration::s(1)).ok());
+  EXPECT_EQ(h.last_request().token, Token{501});
+}
+
+TEST(Acquirer, FailedAttemptReleasesExactlyThePartialGrants) {
+  struct Case {
+    std::uint32_t voters;
+    std::vector<MemberId> grants;
+    std::vector<MemberId> held;  // denials, enough to make a majority unreachable
+  };
+  const Case cases[] = {
+      {.voters = 3, .grants = {M1}, .held = {M2, M3}},
+      {.voters = 3, .grants = {}, .held = {M2, M3}},
+      {.voters = 5, .grants = {M1, M4}, .held = {M2, M3, M5}},
+      {.voters = 5, .grants = {M2}, .held = {M1, M3, M5}},
+  };
+  for (const Case& c : cases) {
+    Harness h(base_config(c.voters));
+    ASSERT_TRUE(h.acquire("r", Duration::s(10), Duration::s(30)).ok());
+    const Request r = h.last_request();
+    h.at(T0 + Duration::ms(1));
+    for (MemberId g : c.grants) h.grant(g, r);
+    for (std::size_t i = 0; i < c.held.size(); ++i) {
+      EXPECT_TRUE(h.releases().empty()) << "the attempt is still open";
+      h.deny(c.held[i], r, DenyReason::held, Token{0}, Duration::s(5));
+    }
+    const auto rel = h.releases();
+    ASSERT_EQ(rel.size(), c.grants.size());
+    for (std::size_t i = 0; i < rel.size(); ++i) {
+      EXPECT_EQ(rel[i].first, c.grants[i]);
+      EXPECT_EQ(rel[i].second, (Release{.resource = r.resource, .lease = r.lease, .token = r.token}));
+    }
+    EXPECT_TRUE(h.events().empty()) << "waiting, not failed";
+    EXPECT_EQ(h.attempts(), 1u) << "no retry before FREE or the hold's end";
+  }
+}
+
+TEST(Acquirer, LateGrantIsAnsweredWithRelease) {
+  Harness h;
+  ASSERT_TRUE(h.acquire("r", Duration::s(10), Duration::s(30)).ok());
+  const Request r = h.last_request();
+  // No answers: the attempt times out after clamp(4·srtt, 2 ms, 1 s) = 4 ms.
+  h.run_until(T0 + Duration::ms(4));
+  EXPECT_EQ(h.attempts(), 1u);
+  h.grant(M2, r);  // a grant for the abandoned attempt
+  auto rel = h.releases();
+  ASSERT_EQ(rel.size(), 1u);
+  EXPECT_EQ(rel[0].first, M2);
+  EXPECT_EQ(rel[0].second, (Release{.resource = r.resource, .lease = r.lease, .token = r.token}));
+  EXPECT_EQ(h.sink.st.late_releases, 1u);
+  // A grant for somebody else's lease is none of our business.
+  Request foreign = r;
+  foreign.lease.owner = M3;
+  h.grant(M2, foreign);
+  EXPECT_EQ(h.releases().size(), 1u);
+}
+
+TEST(Acquirer, LateGrantAfterGivingUpIsReleased) {
+  Harness h;
+  auto id = h.acquire("r", Duration::s(10), Duration::zero());  // try_acquire
+  const Request r = h.last_request();
+  h.run_until(T0 + Duration::ms(4));
+  ASSERT_EQ(h.events().size(), 1u);
+  EXPECT_EQ(h.events()[0].kind, EventKind::acquire_failed);
+  h.grant(M3, r);
+  ASSERT_EQ(h.releases().size(), 1u);
+  EXPECT_EQ(h.releases()[0].first, M3);
+  EXPECT_FALSE(h.acq.lease(*id).has_value());
+}
+
+TEST(Acquirer, StaleOnlyDenialsRetryAtOnceAboveTheReportedFence) {
+  Harness h;
+  ASSERT_TRUE(h.acquire("r", Duration::s(10), Duration::s(30)).ok());
+  const Request r1 = h.last_request();
+  h.at(T0 + Duration::ms(1));
+  h.grant(M1, r1);
+  h.deny(M2, r1, DenyReason::stale, Token{50});
+  EXPECT_EQ(h.attempts(), 1u);
+  h.deny(M3, r1, DenyReason::stale, Token{40});
+  // At once (same instant), all voters, a fresh lease id, a token above 50.
+  ASSERT_EQ(h.attempts(), 2u);
+  const Request r2 = h.last_request();
+  EXPECT_EQ(r2.token, Token{51});
+  EXPECT_NE(r2.lease, r1.lease);
+  EXPECT_EQ(h.sink.sent.back().at, h.now);
+  EXPECT_EQ(h.sink.st.stale_retries, 1u);
+  // The grant of the failed attempt was given back.
+  ASSERT_EQ(h.releases().size(), 1u);
+  EXPECT_EQ(h.releases()[0].first, M1);
+  EXPECT_EQ(h.releases()[0].second.token, r1.token);
+  h.grant(M2, r2);
+  h.grant(M3, r2);
+  ASSERT_EQ(h.events().size(), 1u);
+  EXPECT_EQ(h.events()[0].kind, EventKind::acquired);
+  EXPECT_EQ(h.events()[0].token, Token{51});
+  // t0 of the retry, not of the first attempt.
+  EXPECT_EQ(h.events()[0].validity_end, expected_validity(T0 + Duration::ms(1), 10'000'000'000));
+}
+
+TEST(Acquirer, StaleRetriesAreBounded) {
+  struct Case {
+    std::uint32_t stale_retries_max;
+  };
+  const Case cases[] = {{.stale_retries_max = 0}, {.stale_retries_max = 1}, {.stale_retries_max = 3}};
+  for (const Case& c : cases) {
+    NodeConfig cfg = base_config();
+    cfg.stale_retries_max = c.stale_retries_max;
+    Harness h(cfg);
+    ASSERT_TRUE(h.acquire("r", Duration::s(10), Duration::zero()).ok());  // try_acquire
+    for (std::uint64_t round = 1; round <= 10 && h.events().empty(); ++round) {
+      const Request r = h.last_request();
+      const Token fence{r.token.value + 100};  // someone keeps getting ahead
+      h.deny(M2, r, DenyReason::stale, fence);
+      h.deny(M3, r, DenyReason::stale, fence);
+      if (h.events().empty()) {
+        EXPECT_GT(h.last_request().token, fence);
+      }
+    }
+    EXPECT_EQ(h.attempts(), c.stale_retries_max + 1u);
+    ASSERT_EQ(h.events().size(), 1u);
+    EXPECT_EQ(h.events()[0].kind, EventKind::acquire_failed);
+    EXPECT_EQ(h.events()[0].error, Errc::unavailable);
+  }
+}
+
+TEST(Acquirer, HeldDenialWaitsForFree) {
+  Harness h;
+  ASSERT_TRUE(h.acquire("r", Duration::s(10), Duration::s(30)).ok());
+  const Request r1 = h.last_request();
+  h.at(T0 + Duration::ms(1));  // answers after exactly one srtt: the estimate stays 1 ms
+  h.deny(M2, r1, DenyReason::held, Token{3}, Duration::s(5));
+  h.deny(M3, r1, DenyReason::held, Token{3}, Duration::s(5));
+  ASSERT_EQ(h.acq.srtt(), Duration::ms(1));
+  // No blind polling: nothing until FREE (or the hold's end).
+  h.run_until(T0 + Duration::s(2));
+  EXPECT_EQ(h.attempts(), 1u);
+  const Instant free_at = h.now;
+  h.free_notice(M2, "r", Token{3});
+  // Retry after jitter in [0, J], J = srtt = 1 ms.
+  h.run_until(free_at + Duration::ms(1));
+  ASSERT_EQ(h.attempts(), 2u);
+  const Instant retry_at = h.sink.sent.back().at;
+  EXPECT_GE(retry_at, free_at);
+  EXPECT_LE(retry_at, free_at + Duration::ms(1));
+  EXPECT_GT(h.last_request().token, Token{3});
+}
+
+TEST(Acquirer, HeldDenialWithoutFreeRetriesWhenTheHoldEnds) {
+  Harness h;
+  ASSERT_TRUE(h.acquire("r", Duration::s(10), Duration::s(30)).ok());
+  const Request r1 = h.last_request();
+  h.at(T0 + Duration::ms(1));
+  h.deny(M2, r1, DenyReason::held, Token{3}, Duration::s(5));
+  h.deny(M3, r1, DenyReason::held, Token{3}, Duration::s(3));
+  const Instant denied = h.now;
+  h.run_until(denied + Duration::s(5) - Duration::ns(1));
+  EXPECT_EQ(h.attempts(), 1u) << "not before the longest reported hold ends";
+  h.run_until(denied + Duration::s(5) + Duration::ms(1));
+  ASSERT_EQ(h.attempts(), 2u) << "the FREE was lost: try when the hold ends, plus jitter";
+}
+
+TEST(Acquirer, FreeDuringTheAttemptIsRemembered) {
+  Harness h;
+  ASSERT_TRUE(h.acquire("r", Duration::s(10), Duration::s(30)).ok());
+  const Request r1 = h.last_request();
+  h.at(T0 + Duration::ms(1));
+  h.deny(M2, r1, DenyReason::held, Token{3}, Duration::s(5));
+  h.free_notice(M2, "r", Token{3});  // the holder released while we were still counting
+  h.deny(M3, r1, DenyReason::held, Token{3}, Duration::s(5));
+  const Instant failed = h.now;
+  h.run_until(failed + Duration::ms(1));
+  EXPECT_EQ(h.attempts(), 2u) << "retry after jitter, not after the reported 5 s";
+}
+
+TEST(Acquirer, JitterIsBoundedAndDoubles) {
+  // Attempts that nobody answers: each fails at its deadline t0 + 4·srtt
+  // (srtt stays at rtt_initial = 1 ms without samples), then waits a jitter
+  // drawn from [0, J·2^(k−1)] with k the failures so far, capped at 4·J.
+  const std::int64_t J = 1'000'000;
+  const std::int64_t caps[] = {J, 2 * J, 4 * J, 4 * J, 4 * J};
+  std::int64_t max_gap[5] = {};
+  for (std::uint64_t seed = 1; seed <= 200; ++seed) {
+    Harness h(base_config(), seed);
+    ASSERT_TRUE(h.acquire("r", Duration::s(10), Duration::s(30)).ok());
+    Instant t0 = T0;
+    for (std::size_t k = 0; k < 5; ++k) {
+      const Instant failed = t0 + Duration::ms(4);
+      h.run_until(failed);
+      ASSERT_EQ(h.attempts(), k + 1) << "seed " << seed;
+      h.run_until(failed + Duration::ns(caps[k]));
+      ASSERT_EQ(h.attempts(), k + 2) << "seed " << seed << ": retry later than its cap after failure " << k + 1;
+      t0 = h.sink.sent.back().at;
+      const std::int64_t gap = (t0 - failed).count_ns();
+      EXPECT_GE(gap, 0);
+      EXPECT_LE(gap, caps[k]);
+      max_gap[k] = std::max(max_gap[k], gap);
+    }
+  }
+  // Over 200 seeds the largest draw comes close to its cap: the jitter really
+  // doubles (and the first one really is within one round trip).
+  for (std::size_t k = 0; k < 5; ++k) EXPECT_GT(max_gap[k], caps[k] * 3 / 4) << "failure " << k + 1;
+}
+
+TEST(Acquirer, WaitDeadlineFailsBusyOrUnavailable) {
+  enum class Answer { held, none, quarantined };
+  struct Case {
+    const char* name;
+    Answer answer;
+    Errc want;
+  };
+  const Case cases[] = {
+      {.name = "held", .answer = Answer::held, .want = Errc::busy},
+      {.name = "no answers", .answer = Answer::none, .want = Errc::unavailable},
+      {.name = "quarantined voters", .answer = Answer::quarantined, .want = Errc::unavailable},
+  };
+  for (const Case& c : cases) {
+    Harness h;
+    auto id = h.acquire("r", Duration::s(10), Duration::s(1));
+    const Instant wait_until = T0 + Duration::s(1);
+    // Answer every attempt the same way, one round trip (1 ms, the initial
+    // estimate, so the jitter base stays 1 ms) after it was sent, until the
+    // wait is over.
+    std::size_t seen = 0;
+    const Instant limit = wait_until + Duration::s(1);
+    while (h.events().empty() && h.now < limit) {
+      bool answered = false;
+      while (seen < h.sink.sent.size() && !answered) {
+        const Sent s = h.sink.sent[seen++];  // a copy: answering may send more
+        const Request* r = std::get_if<Request>(&s.msg);
+        if (!r || s.to == M1 || c.answer == Answer::none) continue;
+        answered = true;
+        h.run_until(max(h.now, s.at + Duration::ms(1)));
+        if (!h.events().empty()) break;
+        if (c.answer == Answer::held) h.deny(s.to, *r, DenyReason::held, Token{0}, Duration::s(60));
+        if (c.answer == Answer::quarantined) h.deny(s.to, *r, DenyReason::quarantined);
+      }
+      if (!answered) h.run_until(min(h.acq.next_deadline(), limit));
+    }
+    ASSERT_EQ(h.events().size(), 1u) << c.name;
+    EXPECT_EQ(h.last_event()->first, wait_until) << c.name << ": fails at the wait deadline";
+    EXPECT_EQ(h.events()[0].kind, EventKind::acquire_failed) << c.name;
+    EXPECT_EQ(h.events()[0].error, c.want) << c.name;
+    EXPECT_EQ(h.events()[0].id, *id);
+    EXPECT_EQ(h.acq.in_flight(), 0u);
+  }
+}
+
+TEST(Acquirer, TryAcquireMakesOneAttempt) {
+  enum class Answer { held_with_one_grant, none };
+  struct Case {
+    const char* name;
+    Answer answer;
+    Errc want;
+    std::size_t releases;
+  };
+  const Case cases[] = {
+      {.name = "held", .answer = Answer::held_with_one_grant, .want = Errc::busy, .releases = 1},
+      {.name = "no answers", .answer = Answer::none, .want = Errc::unavailable, .releases = 0},
+  };
+  for (const Case& c : cases) {
+    Harness h;
+    ASSERT_TRUE(h.acquire("r", Duration::s(10), Duration::zero()).ok());
+    const Request r = h.last_request();
+    if (c.answer == Answer::held_with_one_grant) {
+      h.grant(M1, r);
+      h.deny(M2, r, DenyReason::held, Token{0}, Duration::s(5));
+      h.deny(M3, r, DenyReason::held, Token{0}, Duration::s(5));
+    }
+    h.run_until(T0 + Duration::s(10));
+    EXPECT_EQ(h.attempts(), 1u) << c.name;
+    ASSERT_EQ(h.events().size(), 1u) << c.name;
+    EXPECT_EQ(h.events()[0].kind, EventKind::acquire_failed);
+    EXPECT_EQ(h.events()[0].error, c.want) << c.name;
+    EXPECT_EQ(h.releases().size(), c.releases) << c.name;
+  }
+}
+
+TEST(Acquirer, ReleaseCancelsAPendingAcquire) {
+  struct Case {
+    const char* name;
+    bool in_backoff;
+  };
+  const Case cases[] = {{.name = "attempting", .in_backoff = false}, {.name = "backoff", .in_backoff = true}};
+  for (const Case& c : cases) {
+    Harness h;
+    auto id = h.acquire("r", Duration::s(10), Duration::s(30));
+    const Request r = h.last_request();
+    h.grant(M1, r);
+    if (c.in_backoff) {
+      h.deny(M2, r, DenyReason::held, Token{0}, Duration::s(5));
+      h.deny(M3, r, DenyReason::held, Token{0}, Duration::s(5));
+    }
+    const std::size_t releases_before = h.releases().size();
+    ASSERT_TRUE(h.acq.release(h.now, *id, h.sink).ok());
+    if (!c.in_backoff) {
+      ASSERT_EQ(h.releases().size(), 1u) << "the partial grant is given back";
+      EXPECT_EQ(h.releases()[0].first, M1);
+    } else {
+      EXPECT_EQ(h.releases().size(), releases_before);
+    }
+    ASSERT_EQ(h.events().size(), 1u) << c.name;
+    EXPECT_EQ(h.events()[0].kind, EventKind::acquire_failed);
+    EXPECT_EQ(h.events()[0].error, Errc::cancelled);
+    EXPECT_EQ(h.acq.in_flight(), 0u);
+    EXPECT_EQ(h.acq.release(h.now, *id, h.sink).code(), Errc::not_held);
+    // A grant arriving now is given back.
+    const std::size_t n = h.releases().size();
+    h.grant(M2, r);
+    EXPECT_EQ(h.releases().size(), n + 1) << c.name;
+    h.run_until(T0 + Duration::s(60));
+    EXPECT_EQ(h.events().size(), 1u) << c.name << ": exactly one terminal event";
+    EXPECT_EQ(h.attempts(), 1u);
+  }
+}
+
+TEST(Acquirer, ReleaseOfAHeldLeaseTellsEveryVoter) {
+  Harness h;
+  auto id = h.acquire("r", Duration::s(10), Duration::s(30));
+  const Request r = h.last_request();
+  h.grant(M1, r);
+  h.grant(M2, r);
+  ASSERT_EQ(h.events().size(), 1u);
+  ASSERT_TRUE(h.acq.release(h.now, *id, h.sink).ok());
+  const auto rel = h.releases();
+  ASSERT_EQ(rel.size(), 3u);
+  for (const auto& [to, m] : rel) EXPECT_EQ(m, (Release{.resource = r.resource, .lease = r.lease, .token = r.token}));
+  EXPECT_EQ(h.events().size(), 1u) << "no event for an explicit release";
+  EXPECT_FALSE(h.acq.lease(*id).has_value());
+  h.grant(M3, r);  // late duplicate grant for the released lease
+  EXPECT_EQ(h.releases().size(), 4u);
+}
+
+TEST(Acquirer, MajorityCompletingAtOrAfterValidityEndIsAFailedAttempt) {
+  // ttl 10 ms: validity = floor(10e6·99/101) − 2e6 = 7,801,980 ns after t0. A
+  // 5 ms round-trip estimate keeps the attempt open for 20 ms.
+  struct Case {
+    std::int64_t majority_at_ns;  // after t0
+    bool acquired;
+  };
+  const Case cases[] = {{.majority_at_ns = 7'801'979, .acquired = true},
+                        {.majority_at_ns = 7'801'980, .acquired = false},
+                        {.majority_at_ns = 9'000'000, .acquired = false}};
+  for (const Case& c : cases) {
+    NodeConfig cfg = base_config();
+    cfg.rtt_initial = Duration::ms(5);
+    Harness h(cfg);
+    ASSERT_TRUE(h.acquire("r", Duration::ms(10), Duration::zero()).ok());
+    const Request r = h.last_request();
+    h.now = T0 + Duration::ns(c.majority_at_ns);
+    h.grant(M2, r);
+    h.grant(M3, r);
+    ASSERT_EQ(h.events().size(), 1u) << c.majority_at_ns;
+    if (c.acquired) {
+      EXPECT_EQ(h.events()[0].kind, EventKind::acquired);
+      EXPECT_EQ(h.events()[0].validity_end, T0 + Duration::ns(7'801'980));
+      EXPECT_TRUE(h.releases().empty());
+    } else {
+      EXPECT_EQ(h.events()[0].kind, EventKind::acquire_failed) << c.majority_at_ns;
+      EXPECT_EQ(h.releases().size(), 2u) << "both useless grants are given back";
+    }
+  }
+}
+
+// ---- renewals --------------------------------------------------------------
+
+// A harness holding "r" (ttl 10 s), acquired with answers after 1 ms.
+struct Held {
+  explicit Held(bool auto_renew = false, NodeConfig cfg = base_config()) : h(std::move(cfg)) {
+    id = *h.acquire("r", Duration::s(10), Duration::s(30), auto_renew);
+    req = h.last_request();
+    h.at(T0 + Duration::ms(1));
+    for (std::uint32_t i = 1; i <= majority(h.cfg.members.size()); ++i) h.grant(MemberId{i}, req);
+    EXPECT_EQ(h.events().size(), 1u);
+    validity_end = h.acq.lease(id)->validity_end;
+  }
+  std::vector<Renew> renews() const {
+    std::vector<Renew> out;
+    for (const auto& [to, r] : h.sink.all<Renew>()) out.push_back(r);
+    return out;
+  }
+  Harness h;
+  AcquireId id;
+  Request req;
+  Instant validity_end;
+};
+
+TEST(Acquirer, RenewRoundExtendsFromItsSendTime) {
+  Held held;
+  Harness& h = held.h;
+  h.at(T0 + Duration::s(2));
+  ASSERT_TRUE(h.acq.renew(h.now, held.id, h.sink).ok());
+  const auto rs = held.renews();
+  ASSERT_EQ(rs.size(), 3u);
+  EXPECT_EQ(rs[0].round, 1u);
+  EXPECT_EQ(rs[0].token, held.req.token);
+  EXPECT_EQ(rs[0].lease, held.req.lease);
+  const Instant t_r = h.now;
+  h.at(t_r + Duration::ms(1));
+  h.ack(M2, rs[1]);
+  EXPECT_EQ(h.events().size(), 1u);
+  h.ack(M3, rs[2]);
+  ASSERT_EQ(h.events().size(), 2u);
+  EXPECT_EQ(h.events()[1].kind, EventKind::renewed);
+  EXPECT_EQ(h.events()[1].validity_end, expected_validity(t_r, 10'000'000'000));
+  EXPECT_EQ(h.acq.lease(held.id)->validity_end, expected_validity(t_r, 10'000'000'000));
+  EXPECT_EQ(h.acq.lease(held.id)->valid_from, t_r);
+}
+
+TEST(Acquirer, AcksOfAnOlderRoundAreIgnored) {
+  Held held;
+  Harness& h = held.h;
+  h.at(T0 + Duration::s(2));
+  ASSERT_TRUE(h.acq.renew(h.now, held.id, h.sink).ok());
+  const Renew round1 = held.renews().back();
+  // No answers: after the round deadline (4·srtt) a new round goes out.
+  h.run_until(h.now + Duration::ms(10));
+  const auto rs = held.renews();
+  ASSERT_GE(rs.size(), 6u);
+  const Renew round2 = rs.back();
+  EXPECT_GT(round2.round, round1.round);
+  const Instant t_r2 = h.sink.sent.back().at;
+  h.ack(M2, round1);
+  h.ack(M3, round1);
+  EXPECT_EQ(h.events().size(), 1u) << "acks of round 1 do not count for round 2";
+  EXPECT_EQ(h.acq.lease(held.id)->validity_end, held.validity_end);
+  // Acks with the right round but another token do not count either.
+  Renew wrong = round2;
+  wrong.token = Token{round2.token.value + 1};
+  h.ack(M2, wrong);
+  h.ack(M3, wrong);
+  EXPECT_EQ(h.events().size(), 1u);
+  h.ack(M2, round2);
+  h.ack(M3, round2);
+  ASSERT_EQ(h.events().size(), 2u);
+  EXPECT_EQ(h.events()[1].kind, EventKind::renewed);
+  EXPECT_EQ(h.events()[1].validity_end, expected_validity(t_r2, 10'000'000'000));
+}
+
+TEST(Acquirer, RenewNacksSupersede) {
+  struct Case {
+    std::uint32_t voters;
+    std::vector<DenyReason> nacks;  // from voters 2, 3, ...
+    bool lost;
+  };
+  const Case cases[] = {
+      {.voters = 3, .nacks = {DenyReason::not_current, DenyReason::not_current}, .lost = true},
+      {.voters = 3, .nacks = {DenyReason::stale, DenyReason::not_current}, .lost = true},
+      {.voters = 3, .nacks = {DenyReason::not_current}, .lost = false},
+      {.voters = 3, .nacks = {DenyReason::quarantined, DenyReason::quarantined}, .lost = false},
+      {.voters = 3, .nacks = {DenyReason::ttl_too_long, DenyReason::not_current}, .lost = false},
+      {.voters = 5, .nacks = {DenyReason::stale, DenyReason::stale}, .lost = false},
+      {.voters = 5, .nacks = {DenyReason::stale, DenyReason::stale, DenyReason::not_current}, .lost = true},
+  };
+  for (const Case& c : cases) {
+    Held held(false, base_config(c.voters));
+    Harness& h = held.h;
+    ASSERT_TRUE(h.acq.renew(h.now, held.id, h.sink).ok());
+    const Renew r = held.renews().back();
+    for (std::size_t i = 0; i < c.nacks.size(); ++i) h.ack(MemberId{static_cast<std::uint32_t>(i + 2)}, r, false, c.nacks[i]);
+    const auto ev = h.events();
+    if (c.lost) {
+      ASSERT_EQ(ev.size(), 3u);
+      EXPECT_EQ(ev[1].kind, EventKind::renew_failed) << "the explicit renew() gets its answer";
+      EXPECT_EQ(ev[1].error, Errc::lost);
+      EXPECT_EQ(ev[2].kind, EventKind::lost);
+      EXPECT_EQ(ev[2].lost_reason, LostReason::superseded);
+      EXPECT_EQ(h.releases().size(), c.voters) << "voters are told at once";
+      EXPECT_FALSE(h.acq.lease(held.id).has_value());
+    } else {
+      EXPECT_EQ(ev.size(), 1u);
+      EXPECT_TRUE(h.acq.lease(held.id).has_value());
+    }
+  }
+}
+
+TEST(Acquirer, AutoRenewFailingIsReportedAtTheCutoffBeforeValidityEnds) {
+  Held held(/*auto_renew=*/true);
+  Harness& h = held.h;
+  const Instant cutoff = drift::renew_cutoff(T0, held.validity_end);
+  // valid_end − (valid_end − t0)/5, from the definition.
+  EXPECT_EQ(cutoff, held.validity_end - (held.validity_end - T0) / 5);
+  ASSERT_LT(cutoff, held.validity_end);
+  h.run_until(cutoff - Duration::ns(1));
+  EXPECT_EQ(h.events().size(), 1u);
+  EXPECT_FALSE(held.renews().empty()) << "rounds were tried (and lost)";
+  EXPECT_GE(h.sink.all<Renew>().size(), 6u) << "several rounds, each to every voter";
+  // The first round started a third into the window.
+  const auto first_renew = std::find_if(h.sink.sent.begin(), h.sink.sent.end(),
+                                        [](const Sent& s) { return std::holds_alternative<Renew>(s.msg); });
+  ASSERT_NE(first_renew, h.sink.sent.end());
+  EXPECT_EQ(first_renew->at, T0 + (held.validity_end - T0) / 3);
+  h.run_until(cutoff);
+  ASSERT_EQ(h.events().size(), 2u);
+  EXPECT_EQ(h.last_event()->first, cutoff);
+  EXPECT_EQ(h.events()[1].kind, EventKind::lost);
+  EXPECT_EQ(h.events()[1].lost_reason, LostReason::renew_failing);
+  EXPECT_LT(h.now, held.validity_end) << "told while the lease is still valid";
+}
+
+TEST(Acquirer, AutoRenewKeepsTheLease) {
+  Held held(/*auto_renew=*/true);
+  Harness& h = held.h;
+  std::size_t answered = 0;
+  Instant end = held.validity_end;
+  for (int i = 0; i < 2000 && h.now < T0 + Duration::s(60); ++i) {
+    h.run_until(min(h.acq.next_deadline(), T0 + Duration::s(60)));
+    const auto rs = held.renews();
+    for (; answered < rs.size(); ++answered) {
+      if (answered % 3 != 2) continue;  // answer once per round, after its three sends
+      h.at(h.now + Duration::ms(1));
+      h.ack(M2, rs[answered]);
+      h.ack(M3, rs[answered]);
+    }
+    ASSERT_TRUE(h.acq.lease(held.id).has_value()) << "lost at " << h.now.ns();
+    EXPECT_GE(h.acq.lease(held.id)->validity_end, end) << "validity never moves back";
+    end = h.acq.lease(held.id)->validity_end;
+  }
+  EXPECT_GT(end, T0 + Duration::s(60));
+}
+
+TEST(Acquirer, WithoutAutoRenewTheLeaseExpires) {
+  Held held;
+  Harness& h = held.h;
+  h.run_until(held.validity_end - Duration::ns(1));
+  EXPECT_EQ(h.events().size(), 1u);
+  EXPECT_TRUE(held.renews().empty()) << "no renewal unless asked";
+  h.run_until(held.validity_end);
+  ASSERT_EQ(h.events().size(), 2u);
+  EXPECT_EQ(h.last_event()->first, held.validity_end);
+  EXPECT_EQ(h.events()[1].kind, EventKind::lost);
+  EXPECT_EQ(h.events()[1].lost_reason, LostReason::expired);
+  EXPECT_FALSE(h.acq.lease(held.id).has_value());
+}
+
+TEST(Acquirer, ExplicitRenewThatFailsReportsThenRunsToItsEnd) {
+  Held held;
+  Harness& h = held.h;
+  h.at(T0 + Duration::s(5));
+  ASSERT_TRUE(h.acq.renew(h.now, held.id, h.sink).ok());
+  const Instant cutoff = drift::renew_cutoff(T0, held.validity_end);
+  h.run_until(cutoff);
+  ASSERT_EQ(h.events().size(), 2u);
+  EXPECT_EQ(h.events()[1].kind, EventKind::renew_failed);
+  EXPECT_EQ(h.events()[1].error, Errc::unknown_outcome);
+  EXPECT_TRUE(h.acq.lease(held.id).has_value()) << "still valid until its end";
+  h.run_until(held.validity_end);
+  ASSERT_EQ(h.events().size(), 3u);
+  EXPECT_EQ(h.events()[2].lost_reason, LostReason::expired);
+  // renew() on a lease that is gone.
+  EXPECT_EQ(h.acq.renew(h.now, held.id, h.sink).code(), Errc::not_held);
+}
+
+TEST(Acquirer, LateRenewAckForAGoneLeaseIsReleased) {
+  Held held;
+  Harness& h = held.h;
+  ASSERT_TRUE(h.acq.renew(h.now, held.id, h.sink).ok());
+  const Renew r = held.renews().back();
+  ASSERT_TRUE(h.acq.release(h.now, held.id, h.sink).ok());
+  const std::size_t n = h.releases().size();
+  h.ack(M3, r);
+  ASSERT_EQ(h.releases().size(), n + 1);
+  EXPECT_EQ(h.releases().back().first, M3);
+  h.ack(M2, r, /*ok=*/false, DenyReason::not_current);  // a nack needs no answer
+  EXPECT_EQ(h.releases().size(), n + 1);
+}
+
+// ---- limits and arguments --------------------------------------------------
+
+TEST(Acquirer, InFlightLimitIsOverloaded) {
+  NodeConfig cfg = base_config();
+  cfg.limits.acquires_in_flight = 2;
+  Harness h(cfg);
+  auto a = h.acquire("a", Duration::s(10), Duration::s(30));
+  ASSERT_TRUE(a.ok());
+  const Request ra = h.last_request();
+  h.grant(M1, ra);
+  h.grant(M2, ra);  // held leases count too
+  ASSERT_TRUE(h.acquire("b", Duration::s(10), Duration::s(30)).ok());
+  const std::size_t sent = h.sink.sent.size();
+  auto c = h.acquire("c", Duration::s(10), Duration::s(30));
+  EXPECT_EQ(c.code(), Errc::overloaded);
+  EXPECT_EQ(h.sink.sent.size(), sent) << "nothing sent for a refused call";
+  EXPECT_EQ(h.acq.in_flight(), 2u);
+  EXPECT_EQ(h.sink.st.acquires, 2u);
+  ASSERT_TRUE(h.acq.release(h.now, *a, h.sink).ok());
+  EXPECT_TRUE(h.acquire("c", Duration::s(10), Duration::s(30)).ok());
+}
+
+TEST(Acquirer, InvalidArguments) {
+  struct Case {
+    const char* name;
+    std::string resource;
+    Duration ttl;
+  };
+  const Case cases[] = {
+      {.name = "empty name", .resource = "", .ttl = Duration::s(1)},
+      {.name = "name of 129 bytes", .resource = std::string(129, 'x'), .ttl = Duration::s(1)},
+      {.name = "ttl below ttl_min", .resource = "r", .ttl = Duration::ms(10) - Duration::ns(1)},
+      {.name = "ttl above ttl_max", .resource = "r", .ttl = Duration::s(60) + Duration::ns(1)},
+  };
+  for (const Case& c : cases) {
+    Harness h;
+    auto r = h.acq.acquire(h.now, AcquireArgs{.resource = ResourceName(c.resource), .ttl = c.ttl,
+                                              .wait_until = h.now + Duration::s(1), .auto_renew = false},
+                           h.cfg.members, h.sink);
+    EXPECT_EQ(r.code(), Errc::invalid_argument) << c.name;
+    EXPECT_TRUE(h.sink.sent.empty()) << c.name;
+    EXPECT_EQ(h.acq.in_flight(), 0u) << c.name;
+  }
+  Harness h;
+  EXPECT_TRUE(h.acq.acquire(h.now, AcquireArgs{.resource = ResourceName(std::string(128, 'x')), .ttl = Duration::ms(10),
+                                               .wait_until = h.now, .auto_renew = false},
+                            h.cfg.members, h.sink)
+                  .ok());
+}
+
+}  // namespace
+}  // namespace baton::core

@@ -1,0 +1,563 @@
+// voter.hpp, driven directly with a recording Sink: grant/deny/renew/release,
+// waiters and FREE, quarantine, ttl bounds, limits and floor reservations.
+#include "core/voter.hpp"
+
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace baton::core {
+namespace {
+
+struct Sent {
+  MemberId to;
+  Message msg;
+};
+
+class FakeSink final : public Sink {
+ public:
+  void send(MemberId to, Message msg) override { sent.push_back(Sent{to, std::move(msg)}); }
+  void emit(Event e) override { events.push_back(std::move(e)); }
+  void persist(Token reservation) override { persists.push_back(reservation); }
+  NodeStats& stats() override { return st; }
+  void observe_token(Token t) override { observed.push_back(t); }
+
+  template <typename T>
+  std::vector<std::pair<MemberId, T>> all() const {
+    std::vector<std::pair<MemberId, T>> out;
+    for (const Sent& s : sent)
+      if (const T* m = std::get_if<T>(&s.msg)) out.emplace_back(s.to, *m);
+    return out;
+  }
+  // The one message sent since the last clear(), of type T.
+  template <typename T>
+  T only() const {
+    EXPECT_EQ(sent.size(), 1u);
+    if (sent.empty()) return T{};
+    const T* m = std::get_if<T>(&sent.back().msg);
+    EXPECT_NE(m, nullptr) << "got " << message_name(sent.back().msg);
+    return m ? *m : T{};
+  }
+  void clear() { sent.clear(); }
+
+  std::vector<Sent> sent;
+  std::vector<Event> events;
+  std::vector<Token> persists;
+  std::vector<Token> observed;
+  NodeStats st;
+};
+
+constexpr MemberId A{1}, B{2}, C{3}, D{4};
+
+NodeConfig config() {
+  NodeConfig c;
+  c.members = {A, B, C, D};
+  c.self = A;
+  c.incarnation = Incarnation{1};
+  return c;
+}
+
+LeaseId lease_of(MemberId owner, std::uint64_t serial) {
+  return LeaseId{.owner = owner, .incarnation = Incarnation{1}, .serial = serial};
+}
+
+Request req(const char* res, MemberId owner, std::uint64_t serial, std::uint64_t token,
+            Duration ttl = Duration::s(10)) {
+  return Request{.resource = ResourceName(res), .lease = lease_of(owner, serial), .ttl = ttl, .token = Token{token}};
+}
+
+Renew renew_of(const Request& r, std::uint32_t round = 1, Duration ttl = Duration::s(10)) {
+  return Renew{.resource = r.resource, .lease = r.lease, .token = r.token, .ttl = ttl, .round = round};
+}
+
+Release release_of(const Request& r) { return Release{.resource = r.resource, .lease = r.lease, .token = r.token}; }
+
+const Instant T0 = Instant::from_ns(1'000'000'000);
+
+TEST(Voter, GrantsOnlyAboveFence) {
+  struct Case {
+    std::uint64_t floor;
+    std::uint64_t token;
+    bool granted;
+  };
+  const Case cases[] = {
+      {.floor = 0, .token = 1, .granted = true},   {.floor = 0, .token = 0, .granted = false},
+      {.floor = 10, .token = 9, .granted = false}, {.floor = 10, .token = 10, .granted = false},
+      {.floor = 10, .token = 11, .granted = true}, {.floor = 10, .token = UINT64_MAX, .granted = true},
+  };
+  for (const Case& c : cases) {
+    NodeConfig cfg = config();
+    Voter v(cfg, Token{c.floor}, true);
+    FakeSink s;
+    const Request r = req("r", B, 1, c.token);
+    v.on_request(T0, B, r, s);
+    ASSERT_EQ(s.sent.size(), 1u);
+    EXPECT_EQ(s.sent[0].to, B);
+    if (c.granted) {
+      EXPECT_EQ(s.only<Grant>(), (Grant{.resource = r.resource, .lease = r.lease, .token = r.token}));
+      // The token is stored with the grant; the hold runs ttl from the fresh reading.
+      EXPECT_EQ(v.table().fence_of("r"), Token{c.token});
+      ASSERT_NE(v.table().find("r"), nullptr);
+      const Hold& h = *v.table().find("r")->hold;
+      EXPECT_EQ(h.lease, r.lease);
+      EXPECT_EQ(h.token, r.token);
+      EXPECT_EQ(h.holder, B);
+      EXPECT_EQ(h.expiry, T0 + Duration::s(10));
+      EXPECT_EQ(s.st.grants, 1u);
+    } else {
+      const Deny d = s.only<Deny>();
+      EXPECT_EQ(d.reason, DenyReason::stale) << c.floor << " " << c.token;
+      EXPECT_EQ(d.fence, Token{c.floor});
+      EXPECT_EQ(d.token, Token{c.token});
+      EXPECT_EQ(d.lease, r.lease);
+      EXPECT_EQ(v.table().live(), 0u);
+      EXPECT_EQ(v.table().fence_of("r"), Token{c.floor}) << "a denial never changes the fence";
+      EXPECT_EQ(s.st.denials_by_reason[static_cast<std::size_t>(DenyReason::stale)], 1u);
+    }
+    EXPECT_EQ(s.st.requests, 1u);
+    EXPECT_EQ(s.observed, std::vector<Token>{Token{c.token}});
+  }
+}
+
+TEST(Voter, FencesArePerResource) {
+  NodeConfig cfg = config();
+  Voter v(cfg, Token{0}, true);
+  FakeSink s;
+  v.on_request(T0, B, req("x", B, 1, 100), s);
+  s.clear();
+  // A lower token on another resource is fine: per-resource fences.
+  v.on_request(T0, C, req("y", C, 1, 5), s);
+  EXPECT_EQ(s.only<Grant>().token, Token{5});
+  EXPECT_EQ(v.table().fence_of("x"), Token{100});
+  EXPECT_EQ(v.table().fence_of("y"), Token{5});
+}
+
+TEST(Voter, DuplicateRequestGetsTheSameGrantAndNoSecondHold) {
+  NodeConfig cfg = config();
+  Voter v(cfg, Token{0}, true);
+  FakeSink s;
+  const Request r = req("r", B, 1, 7);
+  v.on_request(T0, B, r, s);
+  const Grant first = s.only<Grant>();
+  s.clear();
+  v.on_request(T0 + Duration::s(3), B, r, s);  // retransmission, later
+  EXPECT_EQ(s.only<Grant>(), first);
+  EXPECT_EQ(v.table().live(), 1u);
+  EXPECT_EQ(v.table().find("r")->hold->expiry, T0 + Duration::s(10)) << "a duplicate does not extend the hold";
+  EXPECT_EQ(v.table().waiters(), 0u) << "the holder is not its own waiter";
+  EXPECT_EQ(s.st.grants, 2u);
+  // Same lease, different token: not the duplicate, a held denial.
+  s.clear();
+  v.on_request(T0, B, req("r", B, 1, 8), s);
+  EXPECT_EQ(s.only<Deny>().reason, DenyReason::held);
+}
+
+TEST(Voter, HeldDenialCarriesHolderTimeLeftFenceAndRegistersWaiter) {
+  NodeConfig cfg = config();
+  Voter v(cfg, Token{0}, true);
+  FakeSink s;
+  v.on_request(T0, B, req("r", B, 1, 7), s);
+  s.clear();
+  const Request r2 = req("r", C, 1, 9);
+  v.on_request(T0 + Duration::s(4), C, r2, s);
+  const Deny d = s.only<Deny>();
+  EXPECT_EQ(d.reason, DenyReason::held);
+  EXPECT_EQ(d.holder, B);
+  EXPECT_EQ(d.time_left, Duration::s(6));
+  EXPECT_EQ(d.fence, Token{7});
+  EXPECT_EQ(d.token, Token{9});
+  EXPECT_EQ(d.lease, r2.lease);
+  EXPECT_EQ(v.table().waiters(), 1u);
+  EXPECT_TRUE(v.table().find("r")->waiters.contains(C));
+  EXPECT_EQ(v.table().fence_of("r"), Token{7}) << "a held denial does not store the proposed token";
+  // Repeated requests from the same member are one waiter.
+  v.on_request(T0 + Duration::s(5), C, req("r", C, 2, 10), s);
+  EXPECT_EQ(v.table().waiters(), 1u);
+}
+
+TEST(Voter, WaiterLimitsAreCounted) {
+  NodeConfig cfg = config();
+  cfg.members = {A, B, C, D, MemberId{5}, MemberId{6}};
+  cfg.limits.waiters_per_resource = 2;
+  cfg.limits.waiters_per_voter = 3;
+  Voter v(cfg, Token{0}, true);
+  FakeSink s;
+  v.on_request(T0, A, req("x", A, 1, 1), s);
+  v.on_request(T0, A, req("y", A, 2, 2), s);
+  struct Step {
+    const char* res;
+    std::uint32_t from;
+    std::size_t waiters;   // afterwards, whole voter
+    std::uint64_t dropped; // waiters_dropped afterwards
+  };
+  const Step steps[] = {
+      {.res = "x", .from = 2, .waiters = 1, .dropped = 0},
+      {.res = "x", .from = 3, .waiters = 2, .dropped = 0},
+      {.res = "x", .from = 4, .waiters = 2, .dropped = 1},  // per resource full
+      {.res = "y", .from = 5, .waiters = 3, .dropped = 1},
+      {.res = "y", .from = 6, .waiters = 3, .dropped = 2},  // per voter full
+      {.res = "x", .from = 2, .waiters = 3, .dropped = 2},  // already waiting: not a drop
+  };
+  std::uint64_t serial = 10;
+  for (const Step& st : steps) {
+    s.clear();
+    v.on_request(T0, MemberId{st.from}, req(st.res, MemberId{st.from}, ++serial, 50), s);
+    EXPECT_EQ(s.only<Deny>().reason, DenyReason::held) << "denied held even when not remembered";
+    EXPECT_EQ(v.table().waiters(), st.waiters) << st.res << " " << st.from;
+    EXPECT_EQ(s.st.waiters_dropped, st.dropped) << st.res << " " << st.from;
+  }
+}
+
+TEST(Voter, ReleaseOnlyByOwnerWithMatchingLeaseAndToken) {
+  struct Case {
+    const char* name;
+    MemberId from;
+    Release rel;
+    bool released;
+  };
+  const Request r = req("r", B, 1, 7);
+  const Case cases[] = {
+      {.name = "owner, exact", .from = B, .rel = release_of(r), .released = true},
+      {.name = "other member", .from = C, .rel = release_of(r), .released = false},
+      {.name = "wrong token", .from = B, .rel = Release{.resource = r.resource, .lease = r.lease, .token = Token{6}},
+       .released = false},
+      {.name = "wrong lease", .from = B,
+       .rel = Release{.resource = r.resource, .lease = lease_of(B, 2), .token = r.token}, .released = false},
+      {.name = "wrong resource", .from = B,
+       .rel = Release{.resource = ResourceName("q"), .lease = r.lease, .token = r.token}, .released = false},
+  };
+  for (const Case& c : cases) {
+    NodeConfig cfg = config();
+    Voter v(cfg, Token{0}, true);
+    FakeSink s;
+    v.on_request(T0, B, r, s);
+    v.on_request(T0, C, req("r", C, 1, 8), s);  // a waiter
+    s.clear();
+    v.on_release(T0 + Duration::s(1), c.from, c.rel, s);
+    EXPECT_EQ(v.table().live(), c.released ? 0u : 1u) << c.name;
+    EXPECT_EQ(s.st.releases, c.released ? 1u : 0u) << c.name;
+    EXPECT_EQ(s.all<Free>().size(), c.released ? 1u : 0u) << c.name;
+    EXPECT_EQ(v.table().fence_of("r"), Token{7}) << c.name << ": release keeps the fence";
+  }
+}
+
+TEST(Voter, FreeToWaitersOnReleaseThenForgotten) {
+  NodeConfig cfg = config();
+  Voter v(cfg, Token{0}, true);
+  FakeSink s;
+  const Request r = req("r", B, 1, 7);
+  v.on_request(T0, B, r, s);
+  v.on_request(T0, D, req("r", D, 1, 8), s);
+  v.on_request(T0, C, req("r", C, 1, 9), s);
+  s.clear();
+  v.on_release(T0, B, release_of(r), s);
+  const auto frees = s.all<Free>();
+  ASSERT_EQ(frees.size(), 2u);
+  EXPECT_EQ(frees[0].first, D);  // arrival order
+  EXPECT_EQ(frees[1].first, C);
+  for (const auto& [to, f] : frees) {
+    EXPECT_EQ(f.resource, ResourceName("r"));
+    EXPECT_EQ(f.fence, Token{7});
+  }
+  EXPECT_EQ(s.st.frees_sent, 2u);
+  EXPECT_EQ(v.table().waiters(), 0u);
+  // The resource is free: the next request above the fence is granted and
+  // told nobody else.
+  s.clear();
+  v.on_request(T0, C, req("r", C, 2, 8), s);
+  EXPECT_EQ(s.only<Grant>().token, Token{8});
+  s.clear();
+  v.on_release(T0, C, release_of(req("r", C, 2, 8)), s);
+  EXPECT_TRUE(s.all<Free>().empty()) << "waiters are forgotten once told";
+}
+
+TEST(Voter, FreeToWaitersOnExpiry) {
+  NodeConfig cfg = config();
+  Voter v(cfg, Token{0}, true);
+  FakeSink s;
+  v.on_request(T0, B, req("r", B, 1, 7, Duration::s(2)), s);
+  v.on_request(T0, C, req("r", C, 1, 8), s);
+  EXPECT_EQ(v.next_deadline(), T0 + Duration::s(2));
+  s.clear();
+  v.expire(T0 + Duration::s(2) - Duration::ns(1), s);
+  EXPECT_TRUE(s.sent.empty()) << "not before the hold ends";
+  EXPECT_EQ(v.table().live(), 1u);
+  v.expire(T0 + Duration::s(2), s);
+  EXPECT_EQ(s.only<Free>(), (Free{.resource = ResourceName("r"), .fence = Token{7}}));
+  EXPECT_EQ(s.sent[0].to, C);
+  EXPECT_EQ(v.table().live(), 0u);
+  EXPECT_EQ(s.st.expiries, 1u);
+  EXPECT_EQ(v.next_deadline(), Instant::max());
+  // A request with the old token is stale now; a higher one is granted.
+  s.clear();
+  v.on_request(T0 + Duration::s(2), C, req("r", C, 2, 7), s);
+  EXPECT_EQ(s.only<Deny>().reason, DenyReason::stale);
+}
+
+TEST(Voter, RenewExtendsTheHold) {
+  NodeConfig cfg = config();
+  Voter v(cfg, Token{0}, true);
+  FakeSink s;
+  const Request r = req("r", B, 1, 7);
+  v.on_request(T0, B, r, s);
+  s.clear();
+  v.on_renew(T0 + Duration::s(5), B, renew_of(r, 3), s);
+  const RenewAck a = s.only<RenewAck>();
+  EXPECT_TRUE(a.ok);
+  EXPECT_EQ(a.round, 3u);
+  EXPECT_EQ(a.token, Token{7});
+  EXPECT_EQ(a.lease, r.lease);
+  EXPECT_EQ(v.table().find("r")->hold->expiry, T0 + Duration::s(15));
+  EXPECT_EQ(v.next_deadline(), T0 + Duration::s(15));
+  EXPECT_EQ(s.st.renewals, 1u);
+  // A renew with a shorter ttl never shortens the hold.
+  s.clear();
+  v.on_renew(T0 + Duration::s(6), B, renew_of(r, 4, Duration::s(1)), s);
+  EXPECT_TRUE(s.only<RenewAck>().ok);
+  EXPECT_EQ(v.table().find("r")->hold->expiry, T0 + Duration::s(15));
+}
+
+TEST(Voter, RenewTable) {
+  // Voter state: lease L1 (B, token 7) granted at T0 with ttl 2 s; then `setup`.
+  enum class Setup { live, expired, expired_then_other_granted, expired_then_other_released, evicted };
+  struct Case {
+    const char* name;
+    Setup setup;
+    Renew renew;
+    bool ok;
+    DenyReason reason;  // !ok
+    bool live_after;    // L1 held here afterwards
+  };
+  const Request l1 = req("r", B, 1, 7, Duration::s(2));
+  const Case cases[] = {
+      {.name = "live: extend", .setup = Setup::live, .renew = renew_of(l1), .ok = true, .reason = {}, .live_after = true},
+      {.name = "live: other lease", .setup = Setup::live,
+       .renew = renew_of(req("r", B, 2, 7)), .ok = false, .reason = DenyReason::not_current, .live_after = true},
+      {.name = "live: other token", .setup = Setup::live,
+       .renew = renew_of(req("r", B, 1, 8)), .ok = false, .reason = DenyReason::not_current, .live_after = true},
+      {.name = "nothing live, fence == token: re-grant", .setup = Setup::expired, .renew = renew_of(l1), .ok = true,
+       .reason = {}, .live_after = true},
+      {.name = "nothing live, token above fence", .setup = Setup::expired,
+       .renew = renew_of(req("r", B, 1, 9)), .ok = false, .reason = DenyReason::not_current, .live_after = false},
+      {.name = "newer lease live", .setup = Setup::expired_then_other_granted, .renew = renew_of(l1), .ok = false,
+       .reason = DenyReason::not_current, .live_after = false},
+      {.name = "newer lease released: fence above token", .setup = Setup::expired_then_other_released,
+       .renew = renew_of(l1), .ok = false, .reason = DenyReason::stale, .live_after = false},
+      // Evicted entry: fence == floor == 7 == token, still the same number.
+      {.name = "evicted, floor == token: re-grant", .setup = Setup::evicted, .renew = renew_of(l1), .ok = true,
+       .reason = {}, .live_after = true},
+  };
+  for (const Case& c : cases) {
+    NodeConfig cfg = config();
+    cfg.limits.idle_fences = 1;
+    Voter v(cfg, Token{0}, true);
+    FakeSink s;
+    v.on_request(T0, B, l1, s);
+    Instant now = T0 + Duration::s(1);
+    if (c.setup != Setup::live) {
+      now = T0 + Duration::s(3);
+      v.expire(now, s);
+    }
+    const Request other = req("r", C, 1, 20);
+    if (c.setup == Setup::expired_then_other_granted || c.setup == Setup::expired_then_other_released) {
+      v.on_request(now, C, other, s);
+    }
+    if (c.setup == Setup::expired_then_other_released) v.on_release(now, C, release_of(other), s);
+    if (c.setup == Setup::evicted) {
+      v.on_request(now, C, req("q", C, 1, 3), s);
+      v.on_release(now, C, release_of(req("q", C, 1, 3)), s);
+      ASSERT_EQ(v.table().find("r"), nullptr) << "setup: entry evicted";
+      ASSERT_EQ(v.table().floor(), Token{7});
+    }
+    const Token fence_before = v.table().fence_of("r");
+    s.clear();
+    v.on_renew(now, B, c.renew, s);
+    const RenewAck a = s.only<RenewAck>();
+    EXPECT_EQ(a.ok, c.ok) << c.name;
+    EXPECT_EQ(a.round, c.renew.round) << c.name;
+    if (!c.ok) {
+      EXPECT_EQ(a.reason, c.reason) << c.name;
+      EXPECT_EQ(a.fence, fence_before) << c.name;
+    }
+    const FenceTable::Entry* e = v.table().find("r");
+    const bool live = e && e->hold && e->hold->lease == l1.lease;
+    EXPECT_EQ(live, c.live_after) << c.name;
+    if (c.ok && live) {
+      EXPECT_EQ(e->hold->expiry, now + Duration::s(10)) << c.name;
+    }
+    EXPECT_EQ(v.table().fence_of("r"), fence_before) << c.name << ": renew never changes a fence";
+  }
+}
+
+TEST(Voter, QuarantinedVoterDeniesAndNacks) {
+  NodeConfig cfg = config();
+  Voter v(cfg, Token{0}, false);
+  FakeSink s;
+  const Request r = req("r", B, 1, 7);
+  v.on_request(T0, B, r, s);
+  const Deny d = s.only<Deny>();
+  EXPECT_EQ(d.reason, DenyReason::quarantined);
+  EXPECT_EQ(v.table().live(), 0u);
+  s.clear();
+  v.on_renew(T0, B, renew_of(r), s);
+  const RenewAck a = s.only<RenewAck>();
+  EXPECT_FALSE(a.ok);
+  EXPECT_EQ(a.reason, DenyReason::quarantined);
+  EXPECT_EQ(v.table().live(), 0u) << "no re-grant while quarantined";
+  // Once ready, the same request is granted.
+  v.set_ready(true);
+  s.clear();
+  v.on_request(T0, B, r, s);
+  EXPECT_EQ(s.only<Grant>().token, Token{7});
+}
+
+TEST(Voter, TtlBounds) {
+  struct Case {
+    Duration ttl;
+    bool ok;
+  };
+  // Defaults: ttl_min 10 ms, ttl_max 60 s.
+  const Case cases[] = {
+      {.ttl = Duration::ms(10) - Duration::ns(1), .ok = false}, {.ttl = Duration::ms(10), .ok = true},
+      {.ttl = Duration::s(60), .ok = true}, {.ttl = Duration::s(60) + Duration::ns(1), .ok = false},
+      {.ttl = Duration::zero(), .ok = false}};
+  for (const Case& c : cases) {
+    NodeConfig cfg = config();
+    Voter v(cfg, Token{0}, true);
+    FakeSink s;
+    v.on_request(T0, B, req("r", B, 1, 7, c.ttl), s);
+    if (c.ok) {
+      EXPECT_EQ(s.only<Grant>().token, Token{7});
+    } else {
+      EXPECT_EQ(s.only<Deny>().reason, DenyReason::ttl_too_long) << c.ttl.count_ns();
+    }
+    // Renew of a live lease with the same ttl.
+    if (c.ok) {
+      s.clear();
+      v.on_renew(T0, B, renew_of(req("r", B, 1, 7), 1, c.ttl + Duration::s(61)), s);
+      EXPECT_EQ(s.only<RenewAck>().reason, DenyReason::ttl_too_long);
+    }
+  }
+}
+
+TEST(Voter, LiveLeaseLimitDeniesOverloaded) {
+  NodeConfig cfg = config();
+  cfg.limits.leases_per_voter = 2;
+  Voter v(cfg, Token{0}, true);
+  FakeSink s;
+  v.on_request(T0, B, req("a", B, 1, 1), s);
+  v.on_request(T0, B, req("b", B, 2, 2), s);
+  s.clear();
+  v.on_request(T0, B, req("c", B, 3, 3), s);
+  EXPECT_EQ(s.only<Deny>().reason, DenyReason::overloaded);
+  EXPECT_EQ(v.table().live(), 2u);
+  EXPECT_EQ(v.table().fence_of("c"), Token{0});
+}
+
+// ---- persistence ----------------------------------------------------------
+
+NodeConfig persist_config() {
+  NodeConfig c = config();
+  c.persist = true;
+  c.reservation_block = 1024;
+  c.limits.pending_persist = 3;
+  return c;
+}
+
+TEST(Voter, PersistParksUntilTheReservationIsSynced) {
+  NodeConfig cfg = persist_config();
+  Voter v(cfg, Token{0}, true);
+  FakeSink s;
+  const Request r1 = req("a", B, 1, 5);
+  v.on_request(T0, B, r1, s);
+  EXPECT_TRUE(s.sent.empty()) << "no answer before the sync";
+  EXPECT_EQ(v.parked(), 1u);
+  EXPECT_EQ(v.table().live(), 0u);
+  EXPECT_EQ(v.table().fence_of("a"), Token{0}) << "nothing stored above the reservation";
+  // token + block, one sync for the whole block.
+  EXPECT_EQ(s.persists, std::vector<Token>{Token{5 + 1024}});
+  EXPECT_EQ(v.persist_pending(), Token{1029});
+  // A second request in the same block: parked, no second sync.
+  v.on_request(T0, C, req("b", C, 1, 900), s);
+  EXPECT_EQ(s.persists.size(), 1u);
+  EXPECT_EQ(v.parked(), 2u);
+  EXPECT_EQ(s.st.persists, 1u);
+  // A sync of some other value is not ours.
+  v.on_persisted(T0, Token{77}, s);
+  EXPECT_EQ(v.parked(), 2u);
+  EXPECT_TRUE(s.sent.empty());
+  v.on_persisted(T0, Token{1029}, s);
+  EXPECT_EQ(v.reservation(), Token{1029});
+  EXPECT_EQ(v.parked(), 0u);
+  const auto grants = s.all<Grant>();
+  ASSERT_EQ(grants.size(), 2u);
+  EXPECT_EQ(grants[0].first, B);
+  EXPECT_EQ(grants[0].second.token, Token{5});
+  EXPECT_EQ(grants[1].first, C);
+  EXPECT_EQ(grants[1].second.token, Token{900});
+  // Within the reservation: granted at once, no sync.
+  s.clear();
+  v.on_request(T0, D, req("c", D, 1, 1029), s);
+  EXPECT_EQ(s.only<Grant>().token, Token{1029});
+  EXPECT_EQ(s.persists.size(), 1u);
+  // Above it: the next block.
+  s.clear();
+  v.on_request(T0, D, req("d", D, 2, 1030), s);
+  EXPECT_TRUE(s.sent.empty());
+  EXPECT_EQ(s.persists.back(), Token{1030 + 1024});
+  EXPECT_EQ(s.persists.size(), 2u);
+}
+
+TEST(Voter, PersistTokenAbovePendingSyncAsksForAHigherOneAfterIt) {
+  NodeConfig cfg = persist_config();
+  Voter v(cfg, Token{0}, true);
+  FakeSink s;
+  v.on_request(T0, B, req("a", B, 1, 5), s);     // asks 1029
+  v.on_request(T0, C, req("b", C, 1, 5000), s);  // above 1029: waits for that sync first
+  EXPECT_EQ(s.persists, std::vector<Token>{Token{1029}});
+  v.on_persisted(T0, Token{1029}, s);
+  // "a" is answered; "b" is parked again behind a sync covering 5000.
+  ASSERT_EQ(s.all<Grant>().size(), 1u);
+  EXPECT_EQ(s.all<Grant>()[0].second.token, Token{5});
+  EXPECT_EQ(s.persists.back(), Token{5000 + 1024});
+  EXPECT_EQ(v.parked(), 1u);
+  v.on_persisted(T0, Token{6024}, s);
+  ASSERT_EQ(s.all<Grant>().size(), 2u);
+  EXPECT_EQ(s.all<Grant>()[1].second.token, Token{5000});
+  EXPECT_LE(v.table().max_token(), v.reservation()) << "every stored token is covered by the synced reservation";
+}
+
+TEST(Voter, PersistParkedOverflowIsOverloaded) {
+  NodeConfig cfg = persist_config();  // pending_persist = 3
+  Voter v(cfg, Token{0}, true);
+  FakeSink s;
+  for (std::uint64_t i = 1; i <= 3; ++i) v.on_request(T0, B, req(("r" + std::to_string(i)).c_str(), B, i, i), s);
+  EXPECT_EQ(v.parked(), 3u);
+  EXPECT_TRUE(s.sent.empty());
+  v.on_request(T0, C, req("r4", C, 1, 4), s);
+  EXPECT_EQ(s.only<Deny>().reason, DenyReason::overloaded);
+  EXPECT_EQ(v.parked(), 3u);
+  s.clear();
+  v.on_persisted(T0, *v.persist_pending(), s);
+  EXPECT_EQ(s.all<Grant>().size(), 3u);
+}
+
+TEST(Voter, RestartedFromReservationStartsAboveIt) {
+  NodeConfig cfg = persist_config();
+  Voter v(cfg, Token{5000}, true);  // floor = the recovered reservation
+  FakeSink s;
+  EXPECT_EQ(v.reservation(), Token{5000});
+  v.on_request(T0, B, req("a", B, 1, 5000), s);
+  EXPECT_EQ(s.only<Deny>().reason, DenyReason::stale);
+  EXPECT_EQ(s.only<Deny>().fence, Token{5000});
+  s.clear();
+  v.on_request(T0, B, req("a", B, 2, 5001), s);
+  EXPECT_TRUE(s.sent.empty());
+  EXPECT_EQ(s.persists, std::vector<Token>{Token{5001 + 1024}});
+}
+
+}  // namespace
+}  // namespace baton::core
