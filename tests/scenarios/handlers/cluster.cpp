@@ -13,7 +13,8 @@ using namespace baton::core;
 //         [persist=true] [sync=auto|manual] [rtt=1ms] [attempt_timeout_min=2ms]
 // rtt: the acquirers' round-trip estimate before any sample. Scripts that
 // leave messages undelivered for long raise attempt_timeout_min so that
-// retries (every attempt timeout) stay few enough to read.
+// retries (every attempt timeout) stay few enough to read. idle_fences: idle
+// fence entries a voter keeps before folding the oldest into its floor.
 std::string cmd_cluster(World& w, const Cmd& c) {
   NodeConfig base;
   const std::size_t n = std::stoul(value_arg(c, "n", "3"));
@@ -25,6 +26,7 @@ std::string cmd_cluster(World& w, const Cmd& c) {
   base.persist = value_arg(c, "persist", "false") == "true";
   base.rtt_initial = parse_duration(value_arg(c, "rtt", "1ms"));
   base.attempt_timeout_min = parse_duration(value_arg(c, "attempt_timeout_min", "2ms"));
+  base.limits.idle_fences = std::stoul(value_arg(c, "idle_fences", std::to_string(base.limits.idle_fences)));
   w.create(n, base, value_arg(c, "sync", "auto") == "manual");
   std::string out;
   for (MemberId id : w.ids()) w.start(w.member(id), RecoveryMode::first_start, out);
