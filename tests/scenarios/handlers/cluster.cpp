@@ -13,7 +13,8 @@ using namespace baton::core;
 //         [persist=true] [sync=auto|manual] [rtt=1ms] [attempt_timeout_min=2ms]
 // rtt: the acquirers' round-trip estimate before any sample. Scripts that
 // leave messages undelivered for long raise attempt_timeout_min so that
-// retries (every attempt timeout) stay few enough to read. idle_fences: idle
+// retries (every attempt timeout) stay few enough to read (attempt_timeout_max
+// follows it when it is larger). idle_fences: idle
 // fence entries a voter keeps before folding the oldest into its floor.
 std::string cmd_cluster(World& w, const Cmd& c) {
   NodeConfig base;
@@ -26,6 +27,7 @@ std::string cmd_cluster(World& w, const Cmd& c) {
   base.persist = value_arg(c, "persist", "false") == "true";
   base.rtt_initial = parse_duration(value_arg(c, "rtt", "1ms"));
   base.attempt_timeout_min = parse_duration(value_arg(c, "attempt_timeout_min", "2ms"));
+  base.attempt_timeout_max = max(base.attempt_timeout_max, base.attempt_timeout_min);
   base.limits.idle_fences = std::stoul(value_arg(c, "idle_fences", std::to_string(base.limits.idle_fences)));
   w.create(n, base, value_arg(c, "sync", "auto") == "manual");
   std::string out;
