@@ -3,9 +3,11 @@
 # each one is there). Idempotent: it asks dpkg first and runs apt-get only
 # when something is missing; when everything is present it prints one line.
 #
-# Usage: scripts/install-deps.sh [--redis]
+# Usage: scripts/install-deps.sh [--redis] [--bench]
 #   --redis   also install redis-server (only the Redis comparison benchmark
 #             uses it; installing it starts a Redis service on the machine)
+#   --bench   everything scripts/bench.sh uses: --redis, plus python3 (the
+#             results analysis) and gnuplot-nox (the chart)
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -26,7 +28,8 @@ packages=(
 for arg in "$@"; do
   case "$arg" in
     --redis) packages+=(redis-server) ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    --bench) packages+=(redis-server python3 gnuplot-nox) ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) baton_die "install-deps.sh: unknown argument '$arg' (try --help)" ;;
   esac
 done
@@ -41,6 +44,8 @@ find_missing() {
   done
 }
 
+# Options may name a package twice.
+mapfile -t packages < <(printf '%s\n' "${packages[@]}" | awk '!seen[$0]++')
 find_missing "${packages[@]}"
 
 if [[ ${#missing[@]} -eq 0 ]]; then
