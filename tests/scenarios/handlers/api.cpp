@@ -37,7 +37,14 @@ std::string cmd_acquire(World& w, const Cmd& c) {
     return out;
   }
   m.last_acquire = std::max(m.last_acquire, *r);
-  out += "#" + std::to_string(r->value) + " " + c.pos[1] + "\n";
+  out += "#" + std::to_string(r->value) + " " + c.pos[1];
+  // With more members than replicas, say who votes on this resource.
+  const auto voters = w.node(m.id).voters_of(args.resource);
+  if (voters.size() < w.ids().size()) {
+    out += " voters=";
+    for (std::size_t i = 0; i < voters.size(); ++i) out += (i ? "," : "") + fmt_member(voters[i]);
+  }
+  out += "\n";
   w.collect(m, &out);
   return out;
 }
