@@ -29,8 +29,9 @@ std::size_t Acquirer::voter_index(const Acq& a, MemberId m) const {
   return static_cast<std::size_t>(it - a.voters.begin());
 }
 
-Duration Acquirer::attempt_timeout() const {
-  return std::clamp(srtt_ * 4, config_.attempt_timeout_min, config_.attempt_timeout_max);
+Duration Acquirer::attempt_timeout(std::uint32_t timeouts) const {
+  const Duration base = std::clamp(srtt_ * 4, config_.attempt_timeout_min, config_.attempt_timeout_max);
+  return min(base * (std::int64_t{1} << std::min<std::uint32_t>(timeouts, 20)), config_.attempt_timeout_max);
 }
 
 Duration Acquirer::jitter(const Acq& a) {
@@ -179,7 +180,7 @@ void Acquirer::start_attempt(Acq& a, Instant now, Sink& sink) {
   // Guarantee 1: validity is measured from t0, read before the first send.
   // An earlier t0 only shortens validity, so `now` (read before this call) is safe.
   a.t0 = now;
-  a.attempt_deadline = now + attempt_timeout();
+  a.attempt_deadline = now + attempt_timeout(a.timeouts);
   a.answer.assign(a.voters.size(), kNone);
   a.yes = a.no = 0;
   a.saw_held = a.saw_stale = a.saw_overloaded = a.saw_ttl = false;
@@ -344,7 +345,7 @@ void Acquirer::start_round(Acq& a, Instant now, Sink& sink) {
   // The new validity is measured from t_r, read before the round's first RENEW.
   a.t_r = now;
   a.renewing = true;
-  a.round_deadline = now + attempt_timeout();
+  a.round_deadline = now + attempt_timeout(a.round_timeouts);
   a.renew_answer.assign(a.voters.size(), kNone);
   a.acks = a.nacks = a.superseded_nacks = 0;
   ++sink.stats().renew_rounds;
@@ -381,6 +382,7 @@ void Acquirer::on_renew_ack(Instant now, MemberId from, const RenewAck& ack, Sin
         a->valid_from = a->t_r;
       }
       a->renewing = false;
+      a->round_timeouts = 0;
       a->renew_at = drift::renew_start(a->valid_from, a->validity_end);
       const bool was_explicit = a->renew_explicit;
       a->renew_explicit = false;
@@ -437,7 +439,10 @@ void Acquirer::on_deadline(Instant now, Sink& sink) {
 void Acquirer::due(Acq& a, Instant now, Sink& sink) {
   switch (a.phase) {
     case Phase::attempting:
-      if (now >= a.attempt_deadline) return attempt_failed(a, now, sink);
+      if (now >= a.attempt_deadline) {
+        ++a.timeouts;
+        return attempt_failed(a, now, sink);
+      }
       if (!a.try_only && now >= a.wait_until) {
         release_grants(a, sink);
         return fail(a, failure_code(a), sink);
@@ -472,6 +477,7 @@ void Acquirer::due(Acq& a, Instant now, Sink& sink) {
         break;
       }
       if (a.renewing && now >= a.round_deadline) {
+        ++a.round_timeouts;
         start_round(a, now, sink);  // the round's messages or answers were lost: a new round
         return;
       }

@@ -73,6 +73,7 @@ class Acquirer {
     Phase phase = Phase::attempting;
     std::uint32_t failures = 0;    // failed attempts so far (jitter doubling)
     std::uint32_t stale_retries = 0;
+    std::uint32_t timeouts = 0;    // consecutive attempts that ended without a verdict
     // Current attempt, or the held lease.
     LeaseId lease;
     Token token;
@@ -96,13 +97,17 @@ class Acquirer {
     Instant round_deadline;
     std::vector<std::uint8_t> renew_answer;
     std::size_t acks = 0, nacks = 0, superseded_nacks = 0;
+    std::uint32_t round_timeouts = 0;  // consecutive rounds that ended without a verdict
     Instant timer = Instant::max();  // this acquire's entry in timers_
   };
 
   Acq* find(AcquireId id);
   Acq* find_by_lease(const LeaseId& lease);
   std::size_t voter_index(const Acq& a, MemberId m) const;
-  Duration attempt_timeout() const;
+  // How long an attempt (or renewal round) waits for a verdict: four smoothed
+  // round trips, doubled per consecutive timeout, within [min, max]; so a
+  // network slower than the estimate is outlived after a few tries.
+  Duration attempt_timeout(std::uint32_t timeouts) const;
   Duration jitter(const Acq& a);
   void sample_rtt(Duration d);
   void reschedule(Acq& a);

@@ -7,10 +7,11 @@
 namespace baton::core {
 
 void FenceTable::raise_floor(Token t) {
-  if (t <= floor_) return;
-  floor_ = t;
-  // Guarantee 2: a fence never sits below the floor.
-  for (auto& [name, e] : map_) e.fence = std::max(e.fence, floor_);
+  if (t <= base_) return;
+  base_ = t;
+  floor_ = std::max(floor_, t);
+  // Guarantee 2: no fence sits below what earlier lives may have stored.
+  for (auto& [name, e] : map_) e.fence = std::max(e.fence, base_);
 }
 
 Token FenceTable::fence_of(std::string_view name) const {

@@ -44,11 +44,15 @@ class FenceTable {
     std::list<std::string_view>::iterator idle_pos;
   };
 
-  FenceTable(Token floor, std::size_t idle_max) : floor_(floor), idle_max_(idle_max) {}
+  FenceTable(Token floor, std::size_t idle_max) : floor_(floor), base_(floor), idle_max_(idle_max) {}
   FenceTable(const FenceTable&) = delete;
   FenceTable& operator=(const FenceTable&) = delete;
 
   Token floor() const { return floor_; }
+  // The floor learned at recovery: every entry's fence is at or above it.
+  // (The eviction floor may pass a kept entry's fence: that entry's fence is
+  // its own resource's history, and resources without an entry use floor().)
+  Token base() const { return base_; }
   // Recovery learned that tokens up to `t` may have been stored.
   void raise_floor(Token t);
 
@@ -95,7 +99,8 @@ class FenceTable {
   Map map_;                                                   // ordered: deterministic iteration
   std::set<std::pair<Instant, std::string_view>> expiries_;  // live holds by expiry; views into map_ keys
   std::list<std::string_view> idle_;                          // idle entries, least recently idle first
-  Token floor_{};                                               // covers every evicted entry
+  Token floor_{};                                             // covers every evicted entry (>= base_)
+  Token base_{};                                              // recovered floor; every fence >= it
   std::size_t idle_max_;                                      // idle entries kept
   std::size_t waiters_ = 0;                                   // total over all entries
   std::uint64_t evictions_ = 0;

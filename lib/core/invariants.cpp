@@ -17,7 +17,7 @@ std::string check_invariants(const Node& node) {
   };
   std::size_t live = 0, waiters = 0;
   t.for_each([&](std::string_view name, const FenceTable::Entry& e) {
-    if (e.fence < t.floor()) fail("fence below floor: " + std::string(name));
+    if (e.fence < t.base()) fail("fence below the recovered floor: " + std::string(name));
     if (e.hold) {
       ++live;
       if (e.hold->token > e.fence) fail("live lease token above fence: " + std::string(name));
@@ -37,6 +37,7 @@ std::string check_invariants(const Node& node) {
   if (v.parked() > c.limits.pending_persist) fail("parked requests over limit");
   if (node.acquirer().in_flight() > c.limits.acquires_in_flight) fail("acquires over limit");
   if (node.acquirer().hint() < t.floor()) fail("token hint below own floor");
+  if (t.floor() < t.base()) fail("floor below the recovered floor");
   return bad;
 }
 
