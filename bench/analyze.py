@@ -29,7 +29,7 @@ def pct(xs, q):
     return xs[i]
 
 
-def handoff(files):
+def handoff(files, seconds=None):
     ev = []
     for f in files:
         with open(f) as fh:
@@ -60,7 +60,7 @@ def handoff(files):
             last_release = t
             granted_since_release = False
     total = sum(grants.values())
-    secs = max((last - first) / 1e9, 1e-9)
+    secs = seconds if seconds else max((last - first) / 1e9, 1e-9)
     shares = {k: round(v / total, 3) for k, v in sorted(grants.items())} if total else {}
     return {
         "ownerships": total,
@@ -107,7 +107,7 @@ def main():
     for c in list(cases):
         files = sorted(glob.glob(os.path.join(d, "events-%s*.csv" % c)))
         if files:
-            cases[c]["handoff"] = handoff(files)
+            cases[c]["handoff"] = handoff(files, cases[c].get("seconds"))
     machine = {}
     mpath = os.path.join(d, "machine.json")
     if os.path.exists(mpath):
@@ -176,15 +176,15 @@ def chart(d, top, cases, core):
     # Panel 1: latency p50 and p99 by system and member count.
     rows = []
     for m in (3, 5):
-        for label, c in (("UDP floor (majority fan-out)", "floor_m%d"), ("Baton acquire", "baton_acquire_m%d"),
-                         ("Baton acquire (callback API)", "baton_async_m%d"),
-                         ("Baton acquire+release", "baton_cycle_m%d"), ("Baton renew", "baton_renew_m%d"),
-                         ("Redlock acquire", "redlock_acquire_m%d"),
-                         ("Redlock acquire+release (unlock awaited)", "redlock_cycle_m%d"),
-                         ("Redlock acquire+release (unlock not awaited)", "redlock_cycle_nowait_m%d")):
+        for label, c in (("UDP floor\\n(fan-out)", "floor_m%d"), ("Baton\\nacquire", "baton_acquire_m%d"),
+                         ("Baton acquire\\n(callback)", "baton_async_m%d"),
+                         ("Baton\\nacq+rel", "baton_cycle_m%d"), ("Baton\\nrenew", "baton_renew_m%d"),
+                         ("Redlock\\nacquire", "redlock_acquire_m%d"),
+                         ("Redlock acq+rel\\n(unlock awaited)", "redlock_cycle_m%d"),
+                         ("Redlock acq+rel\\n(not awaited)", "redlock_cycle_nowait_m%d")):
             r = cases.get(c % m)
             if r and r.get("p50_us"):
-                rows.append('"%s, %d members" %.1f %.1f' % (label, m, r["p50_us"], r["p99_us"]))
+                rows.append('"%s\\n[%d members]" %.1f %.1f' % (label, m, r["p50_us"], r["p99_us"]))
     with open(os.path.join(d, "latency.dat"), "w") as fh:
         fh.write("\n".join(rows) + "\n")
     # Panel 2: hand-off p50 by contenders.
@@ -201,14 +201,14 @@ def chart(d, top, cases, core):
     trows = []
     t1 = val(cases, "baton_throughput1_m3", "acq_rel_per_s")
     if t1:
-        trows.append('"Baton, 3 processes,\\n1 acquiring (16 in flight)" %.0f' % t1)
+        trows.append('"Baton 3 members,\\n1 acquiring\\n(16 in flight)" %.0f' % t1)
     t = val(cases, "baton_throughput_m3", "acq_rel_per_s")
     if t:
-        trows.append('"Baton, 3 processes,\\nall 3 acquiring (16 in flight each)" %.0f' % t)
+        trows.append('"Baton 3 members,\\nall 3 acquiring\\n(16 in flight each)" %.0f' % t)
     for name, b in core.items():
         if name.startswith("BM_AcquireRelease/members:3/in_flight:64"):
-            trows.append('"core::Node only, 3 members\\n(no I/O, 1 thread)" %.0f' % b.get("acq_rel_per_s", 0))
-    for c, label in (("redlock_cycle_nowait_m3", "Redlock, 3 redis\\n(1 client, closed loop)"),):
+            trows.append('"core::Node only,\\n3 members\\n(no I/O, 1 thread)" %.0f' % b.get("acq_rel_per_s", 0))
+    for c, label in (("redlock_cycle_nowait_m3", "Redlock, 3 redis\\n(1 client,\\nclosed loop)"),):
         r = cases.get(c)
         if r and r.get("grants_per_s"):
             trows.append('"%s" %.0f' % (label, r["grants_per_s"]))

@@ -182,6 +182,7 @@ int run_contended(baton::Cluster& c, const Options& o) {
     std::fprintf(ev, "%zu,%s,%lld\n", who, what, static_cast<long long>(t));
   };
   std::vector<std::thread> threads;
+  const std::int64_t t0 = now_ns();
   for (std::size_t k = 0; k < o.contenders; ++k) {
     threads.emplace_back([&, k] {
       const std::size_t who = o.id * 100 + k;
@@ -209,8 +210,9 @@ int run_contended(baton::Cluster& c, const Options& o) {
   for (auto& t : threads) t.join();
   if (ev) std::fclose(ev);
   std::vector<std::int64_t> none;
-  char extra[128];
-  std::snprintf(extra, sizeof extra, "\"contenders\":%zu,\"grants\":%zu", o.contenders, grants.load());
+  char extra[160];
+  std::snprintf(extra, sizeof extra, "\"contenders\":%zu,\"grants\":%zu,\"seconds\":%.3f", o.contenders, grants.load(),
+                static_cast<double>(now_ns() - t0) / 1e9);
   print(o, extra, none, errors);
   return 0;
 }
