@@ -81,5 +81,62 @@ TEST(Node, AutoRenewKeepsLeasePastTtl) {
   EXPECT_GT(info->validity_end, c.now());
 }
 
+
+// ---- added by the unit-test pass ---------------------------------------------
+
+TEST(Node, MessagesFromStrangersAndFromSelfAreDroppedAndCounted) {
+  TestCluster c(3);
+  const Message m = Request{.resource = ResourceName("r"),
+                            .lease = LeaseId{.owner = MemberId{9}, .incarnation = Incarnation{1}, .serial = 1},
+                            .ttl = Duration::s(1), .token = Token{5}};
+  c.node(1).on_message(c.now(), MemberId{9}, m);  // not a member
+  c.node(1).on_message(c.now(), MemberId{1}, m);  // claims to be us
+  EXPECT_EQ(c.node(1).stats().drops[static_cast<std::size_t>(DropReason::stranger)], 2u);
+  EXPECT_EQ(c.node(1).stats().requests, 0u);
+  EXPECT_EQ(c.node(1).status().live_leases, 0u);
+  EXPECT_FALSE(c.node(1).has_output());
+}
+
+TEST(Node, DelayedGrantForAnAbandonedAttemptIsReleased) {
+  TestCluster c(3);
+  auto a = c.acquire(1, "r", Duration::s(10), Duration::zero());  // one attempt
+  // The requests to 2 and 3 are delayed past the attempt's deadline.
+  auto delayed = c.network();
+  c.network().clear();
+  c.advance(Duration::ms(50));
+  ASSERT_EQ(c.last_event(1, *a)->kind, EventKind::acquire_failed);
+  for (auto& f : delayed) c.network().push_back(f);
+  c.deliver_all();
+  // 2 and 3 granted the stale request, member 1 answered with RELEASE, and
+  // the resource is free again everywhere.
+  EXPECT_EQ(c.node(1).stats().late_releases, 2u);
+  for (std::uint32_t id : {1u, 2u, 3u}) EXPECT_EQ(c.node(id).status().live_leases, 0u) << id;
+  auto b = c.acquire(2, "r", Duration::s(10), Duration::zero());
+  c.deliver_all();
+  EXPECT_EQ(c.last_event(2, *b)->kind, EventKind::acquired);
+}
+
+// BUG(lead): NodeStats::evictions ("fence entries folded into the floor") is
+// never incremented: FenceTable counts its evictions, but nothing copies or
+// adds them to the node's stats, so status/PONG always report 0. Input: a
+// 3-member cluster with limits.idle_fences = 1, three resources acquired and
+// released in turn. Actual: stats().evictions == 0 while
+// voter().table().evictions() == 2. Expected: equal. Matters for Guarantee 4
+// observability (STYLE 5: "on overflow, deny, drop or count").
+// TEST(Node, EvictionsAreCountedInStats) {
+//   NodeConfig base;
+//   base.limits.idle_fences = 1;
+//   TestCluster c(3, base);
+//   for (const char* name : {"a", "b", "c"}) {
+//     auto id = c.acquire(1, name, Duration::s(10), Duration::s(1));
+//     c.deliver_all();
+//     ASSERT_TRUE(c.node(1).release(c.now(), *id).ok());
+//     c.collect(MemberId{1});
+//     c.deliver_all();
+//   }
+//   EXPECT_EQ(c.node(2).voter().table().evictions(), 2u);
+//   EXPECT_EQ(c.node(2).stats().evictions, c.node(2).voter().table().evictions());
+// }
+
 }  // namespace
 }  // namespace baton::core
