@@ -171,7 +171,7 @@ void World::collect(Member& m, std::string* out, const std::string& prefix, bool
   Outbox box;
   m.node->take_outbox(box);
   for (Outgoing& o : box.messages) {
-    InFlight f{.seq = next_seq_++, .from = m.id, .to = o.to, .msg = std::move(o.msg)};
+    InFlight f{.seq = next_seq_++, .sent_at = true_now_, .from = m.id, .to = o.to, .msg = std::move(o.msg)};
     if (out && show_messages) *out += prefix + link(f) + " " + fmt_message(f.msg) + "\n";
     queue_.push_back(std::move(f));
   }

@@ -30,6 +30,7 @@ namespace baton::scenario {
 
 struct InFlight {
   std::uint64_t seq = 0;  // queue order
+  std::int64_t sent_at = 0;  // true time (ns) when it was queued
   core::MemberId from;
   core::MemberId to;
   core::Message msg;

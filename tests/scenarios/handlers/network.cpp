@@ -28,11 +28,16 @@ std::vector<InFlight> take(World& w, std::size_t max, Pred keep) {
 std::size_t count_arg(const Cmd& c) { return std::stoul(value_arg(c, "count", "1000000")); }
 }  // namespace
 
-// deliver [n1->n2] [count=K]: delivers the messages queued now (not the
-// answers they cause), oldest first. Messages to a paused member stay queued.
+// deliver [n1->n2] [count=K] [age=100ms]: delivers the messages queued now
+// (not the answers they cause), oldest first; with age=, only those queued
+// at least that long ago (a network with that one-way delay). Messages to a
+// paused member stay queued.
 std::string cmd_deliver(World& w, const Cmd& c) {
   const LinkFilter f = link_arg(c);
-  auto msgs = take(w, count_arg(c), [&](const InFlight& m) { return f.matches(m) && !w.member(m.to).paused; });
+  const std::int64_t age = parse_duration(value_arg(c, "age", "0s")).count_ns();
+  auto msgs = take(w, count_arg(c), [&](const InFlight& m) {
+    return f.matches(m) && !w.member(m.to).paused && w.true_now() - m.sent_at >= age;
+  });
   if (msgs.empty()) return "no messages";
   std::string out;
   for (const InFlight& m : msgs) w.deliver(m, out);
