@@ -270,7 +270,9 @@ void SimCluster::crash(std::uint32_t m) {
   mem.inbox.clear();
   mem.state = State::crashed;
   mem.wake_true_ns = INT64_MAX;
-  mem.until_true_ns = now_ + (rng_.uniform(9) < 3 ? uniform_ns(ms_ns, 20 * ms_ns) : uniform_ns(20 * ms_ns, 3 * s_ns));
+  // Half of the restarts come back at once, while leases granted by the
+  // member's previous life are still believed (the quarantine's reason to be).
+  mem.until_true_ns = now_ + (rng_.uniform(1) ? uniform_ns(ms_ns, 20 * ms_ns) : uniform_ns(20 * ms_ns, 3 * s_ns));
   ++result_.crashes;
 }
 
@@ -333,7 +335,16 @@ void SimCluster::inject_fault() {
   const std::uint32_t n = opt_.members;
   const auto pick = [&] { return static_cast<std::uint32_t>(rng_.uniform(n - 1)); };
   const std::uint64_t roll = rng_.uniform(99);
-  const std::uint32_t a = pick();
+  std::uint32_t a = pick();
+  if (rng_.uniform(1) == 0) {
+    // Aim half of the faults at a member whose voter holds live leases: a
+    // crash there is what restart quarantine exists for.
+    std::vector<std::uint32_t> voting;
+    for (std::uint32_t m = 0; m < n; ++m) {
+      if (members_[m].state == State::up && members_[m].node->status().live_leases > 0) voting.push_back(m);
+    }
+    if (!voting.empty()) a = voting[rng_.uniform(voting.size() - 1)];
+  }
   std::uint32_t b = pick();
   if (n > 1 && b == a) b = (a + 1) % n;
   const core::MemberId ia(a + 1), ib(b + 1);
@@ -372,14 +383,21 @@ void SimCluster::inject_fault() {
     }
     ++result_.clogs;
   } else if (roll < 75) {
-    // Short pauses, and pauses far past any validity (a holder asleep).
-    pause(a, rng_.uniform(1) ? uniform_ns(ms_ns, 50 * ms_ns) : uniform_ns(500 * ms_ns, 3 * s_ns));
-  } else if (roll < 80 && disks_) {
+    // Short pauses, and pauses far past any validity (a holder asleep),
+    // now and then for many ttls.
+    const std::uint64_t kind = rng_.uniform(19);
+    pause(a, kind < 10 ? uniform_ns(ms_ns, 50 * ms_ns)
+             : kind < 19 ? uniform_ns(500 * ms_ns, 3 * s_ns)
+                         : uniform_ns(3 * s_ns, 10 * s_ns));
+  } else if (roll < 85 && disks_) {
     // A majority (and sometimes everyone) loses its memory at once.
     trace_world("crash a majority");
     std::vector<std::uint32_t> order(n);
     for (std::uint32_t i = 0; i < n; ++i) order[i] = i;
     for (std::uint32_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng_.uniform(i - 1)]);
+    std::stable_partition(order.begin(), order.end(), [&](std::uint32_t m) {
+      return members_[m].state == State::up && members_[m].node->status().live_leases > 0;
+    });
     const std::uint32_t count = static_cast<std::uint32_t>(core::majority(n) + rng_.uniform(n - core::majority(n)));
     for (std::uint32_t i = 0; i < count; ++i) crash(order[i]);
   } else if (roll < 97) {
