@@ -106,7 +106,7 @@ void World::advance_member(Member& m, Duration d, std::string& out) {
   if (d < Duration::zero()) throw std::runtime_error("advance: negative duration");
   m.local_anchor = local_now(m) + d;
   m.true_anchor = true_now_;
-  if (m.node && !m.paused) fire_member(m, out);
+  if (m.node && !m.paused && m.node->next_deadline() <= local_now(m)) fire_member(m, out);
 }
 
 void World::fire_due(std::string& out) {
