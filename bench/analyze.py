@@ -2,6 +2,7 @@
 """Collects one bench.sh run into results.json and draws the chart (gnuplot).
 
     python3 bench/analyze.py build-bench/results
+    python3 bench/analyze.py --markdown build-bench/results.json   # tables for docs/benchmarks.md
 
 Reads <dir>/raw.jsonl (one JSON object per line, each tagged by bench.sh with
 "case"), <dir>/core.json and <dir>/codec.json (Google Benchmark JSON), and the
@@ -86,7 +87,67 @@ def gbench(path):
     return out
 
 
+def markdown(path):
+    """Prints the tables of docs/benchmarks.md from a results.json."""
+    r = json.load(open(path))
+    c = r["cases"]
+    lat = [("floor, one UDP round trip", "floor_rtt"), ("floor, 3 members (1 of 2 replies)", "floor_m3"),
+           ("Baton acquire, 3 members (blocking API)", "baton_acquire_m3"),
+           ("Baton acquire, 3 members (callback API)", "baton_async_m3"),
+           ("Baton acquire + release, 3 members", "baton_cycle_m3"), ("Baton renew, 3 members", "baton_renew_m3"),
+           ("Redlock acquire, 3 redis", "redlock_acquire_m3"),
+           ("Redlock acquire + release, 3 redis, unlock awaited", "redlock_cycle_m3"),
+           ("Redlock acquire + release, 3 redis, unlock not awaited", "redlock_cycle_nowait_m3"),
+           ("floor, 5 members (2 of 4 replies)", "floor_m5"),
+           ("Baton acquire, 5 members (blocking API)", "baton_acquire_m5"),
+           ("Baton acquire, 5 members (callback API)", "baton_async_m5"),
+           ("Baton acquire + release, 5 members", "baton_cycle_m5"), ("Baton renew, 5 members", "baton_renew_m5"),
+           ("Redlock acquire, 5 redis", "redlock_acquire_m5"),
+           ("Redlock acquire + release, 5 redis, unlock awaited", "redlock_cycle_m5"),
+           ("Redlock acquire + release, 5 redis, unlock not awaited", "redlock_cycle_nowait_m5")]
+    print("| case | p50 | p99 | p99.9 |\n|---|---|---|---|")
+    for label, k in lat:
+        v = c.get(k)
+        if v:
+            print("| %s | %.1f | %.1f | %.1f |" % (label, v["p50_us"], v["p99_us"], v["p999_us"]))
+    print("\n| contenders | system | hand-off p50 (us) | hand-off p99 (us) | hand-offs | ownerships/s | shares |")
+    print("|---|---|---|---|---|---|---|")
+    for n in (2, 4, 8):
+        for label, k in (("Baton", "baton_contended_c%d"), ("Redlock, delay 0–200 ms", "redlock_contended_c%d_d200"),
+                         ("Redlock, retry at once", "redlock_contended_c%d_d0")):
+            h = (c.get(k % n) or {}).get("handoff")
+            if not h:
+                continue
+            f = lambda x: "%.1f" % x if x is not None else "–"
+            print("| %d | %s | %s | %s | %d | %.1f | %s |" % (n, label, f(h["handoff_p50_us"]), f(h["handoff_p99_us"]),
+                  h["handoffs"], h["ownerships_per_s"], " ".join("%s:%.2f" % kv for kv in h["shares"].items())))
+    print("\n| case | per second |\n|---|---|")
+    for label, k in (("Baton, 3 member processes, member 1 acquiring with 16 in flight", "baton_throughput1_m3"),
+                     ("Baton, 3 member processes, all 3 acquiring with 16 in flight each", "baton_throughput_m3"),
+                     ("Baton, 5 member processes, member 1 acquiring with 16 in flight", "baton_throughput1_m5")):
+        v = c.get(k)
+        if v:
+            print("| %s | %s |" % (label, format(round(v["acq_rel_per_s"]), ",")))
+    for name, b in r["core"].items():
+        if name.startswith("BM_AcquireRelease"):
+            print("| `core::Node` only, %s | %s |" % (name.split("/", 1)[1], format(round(b["acq_rel_per_s"]), ",")))
+    for name, b in list(r["core"].items()) + list(r["codec"].items()):
+        if not name.startswith("BM_AcquireRelease"):
+            extra = " bytes_per_lease=%.1f" % b["bytes_per_lease"] if "bytes_per_lease" in b else ""
+            print("%s: %.1f %s CPU%s" % (name, b["cpu_time"], b["time_unit"], extra))
+    for g in r["goals"]:
+        print("%s: %s" % (g["goal"], g["measured"]))
+    for k in ("baton_throughput1_m3", "baton_throughput_m3"):
+        for m in (c.get(k) or {}).get("per_member", []):
+            st = m.get("stats", {})
+            if st.get("cpu_s") and m.get("acq_rel"):
+                print("%s: %d acq+rel, cpu %.2f s, %.1f us cpu each" % (k, m["acq_rel"], st["cpu_s"], st["cpu_s"] / m["acq_rel"] * 1e6))
+    print(r["machine"])
+
+
 def main():
+    if sys.argv[1] == "--markdown":
+        return markdown(sys.argv[2])
     d = sys.argv[1]
     top = os.path.dirname(os.path.abspath(d))
     cases = {}

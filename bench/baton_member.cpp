@@ -303,7 +303,7 @@ int main(int argc, char** argv) {
     else if (k == "--hold-us") o.hold_us = std::atoi(v);
     else if (k == "--think-us") o.think_us = std::atoi(v);
   }
-  if (o.ports.empty() || o.id < 1 || o.id > o.ports.size()) {
+  if (o.ports.empty() || o.id < 1 || o.id > o.ports.size() || (o.mode == "contended" && o.contenders == 0)) {
     std::fprintf(stderr, "usage: baton_member --id I --ports P1,P2,P3 [--mode vote|acquire|cycle|renew|contended|throughput]\n");
     return 2;
   }

@@ -143,6 +143,10 @@ run_baton() {
     local waits=()
     for i in 1 2 3; do
       k=$(((c + 3 - i) / 3))
+      if ((k == 0)); then  # no contender here: this member only votes
+        "$BIN/baton_member" --id $i --ports "$MPORTS" --mode vote --seconds $((SECS + 20)) 2>/dev/null & PIDS+=($!)
+        continue
+      fi
       timeout 60 "$BIN/baton_member" --id $i --ports "$MPORTS" --mode contended --contenders $k \
         --seconds $SECS --events "$OUT/events-baton_contended_c$c-$i.csv" >"$OUT/contended-$c-$i.out" &
       waits+=($!); PIDS+=($!)
