@@ -33,10 +33,8 @@ Recovery::Recovery(const NodeConfig& config, Instant start, Rng& rng) : config_(
 }
 
 void Recovery::start(Instant now, Sink& sink) {
-  // One nonce for this life: any recovered answer after the restart bounds the
-  // tokens the previous life stored, so answers accumulate across resends.
   nonce_ = rng_.next() | 1;
-  if (!floor_known_) query(now, sink);
+  if (!floor_known_ && quarantine_over_) query(now, sink);
 }
 
 void Recovery::query(Instant now, Sink& sink) {
@@ -50,8 +48,11 @@ void Recovery::query(Instant now, Sink& sink) {
 }
 
 void Recovery::on_deadline(Instant now, Sink& sink) {
-  if (!quarantine_over_ && now >= quarantine_end_) quarantine_over_ = true;
-  if (!floor_known_ && now >= next_query_) query(now, sink);
+  if (!quarantine_over_ && now >= quarantine_end_) {
+    quarantine_over_ = true;
+    if (!floor_known_) return query(now, sink);
+  }
+  if (!floor_known_ && quarantine_over_ && now >= next_query_) query(now, sink);
 }
 
 void Recovery::on_floor_reply(Instant /*now*/, MemberId from, const FloorReply& r) {

@@ -11,6 +11,14 @@
 //     least floor(R/2) of them besides this member; N−1 others minus
 //     (N − floor(R/2)) answers leaves floor(R/2)−1 unheard, fewer than any
 //     such group: the answers include one member of every committing majority.
+//     The queries go out only once the quarantine is over: a grant of the
+//     previous life may still be in flight after the restart and complete a
+//     majority with grants that peers make later; but a majority that
+//     completes after its validity would end is a failed attempt, and every
+//     such validity ends before the quarantine does. So answers sent after the
+//     quarantine include every token any lease was ever committed with.
+//     (Found by tests/scenarios/testdata/peer_recovery_late_commit.txt.)
+//     Answers accumulate across resends (one nonce per life).
 // A first start (never ran before) needs neither.
 #pragma once
 

@@ -133,6 +133,8 @@ TEST(Recovery, PeersModeAnswersNeeded) {
     FakeSink s;
     r.start(T0, s);
     EXPECT_EQ(r.answers_needed(), c.needed) << c.members << "/" << c.replicas;
+    EXPECT_TRUE(s.queries().empty()) << "no query before the quarantine is over";
+    r.on_deadline(r.quarantine_end(), s);
     const auto q = s.queries();
     ASSERT_EQ(q.size(), c.members - 1u) << "every other member asked";
     for (const auto& [to, m] : q) {
@@ -151,9 +153,7 @@ TEST(Recovery, PeersModeAnswersNeeded) {
     }
     EXPECT_TRUE(r.floor_known()) << c.members << "/" << c.replicas;
     EXPECT_EQ(r.floor(), Token{highest}) << "the max of the answers";
-    EXPECT_FALSE(r.ready()) << "still quarantined";
-    r.on_deadline(r.quarantine_end(), s);
-    EXPECT_TRUE(r.ready());
+    EXPECT_TRUE(r.ready()) << "quarantine over and floor known";
   }
 }
 
@@ -163,6 +163,7 @@ TEST(Recovery, PeersModeIgnoresNotReadyWrongNonceSelfAndDuplicates) {
   Recovery r(cfg, T0, rng);
   FakeSink s;
   r.start(T0, s);
+  r.on_deadline(r.quarantine_end(), s);
   const std::uint64_t nonce = s.queries().at(0).second.nonce;
   struct Step {
     const char* what;
@@ -211,21 +212,27 @@ TEST(Recovery, PeersModeQueriesAgainUntilAnswered) {
     Recovery r(cfg, T0, rng);
     FakeSink s;
     r.start(T0, s);
+    EXPECT_TRUE(s.queries().empty());
+    EXPECT_EQ(r.next_deadline(), r.quarantine_end());
+    // The first query goes out when the quarantine ends (peer_recovery_late_commit).
+    const Instant q0 = r.quarantine_end();
+    r.on_deadline(q0, s);
     ASSERT_EQ(s.queries().size(), 2u);
     const std::uint64_t nonce = s.queries()[0].second.nonce;
-    EXPECT_EQ(r.next_deadline(), T0 + c.every);
-    r.on_deadline(T0 + c.every - Duration::ns(1), s);
+    EXPECT_EQ(r.next_deadline(), q0 + c.every);
+    r.on_deadline(q0 + c.every - Duration::ns(1), s);
     EXPECT_EQ(s.queries().size(), 2u) << "not early";
-    r.on_deadline(T0 + c.every, s);
+    r.on_deadline(q0 + c.every, s);
     ASSERT_EQ(s.queries().size(), 4u);
     EXPECT_EQ(s.queries()[3].second.nonce, nonce) << "one nonce per life: answers accumulate across resends";
-    EXPECT_EQ(r.next_deadline(), T0 + c.every * 2);
+    EXPECT_EQ(r.next_deadline(), q0 + c.every * 2);
     // Answers to the first query still count after the resend.
-    r.on_floor_reply(T0 + c.every, MemberId{2}, reply(nonce, 3));
-    r.on_floor_reply(T0 + c.every, MemberId{3}, reply(nonce, 4));
+    r.on_floor_reply(q0 + c.every, MemberId{2}, reply(nonce, 3));
+    r.on_floor_reply(q0 + c.every, MemberId{3}, reply(nonce, 4));
     ASSERT_TRUE(r.floor_known());
-    EXPECT_EQ(r.next_deadline(), r.quarantine_end()) << "no more queries once the floor is known";
-    r.on_deadline(T0 + c.every * 5, s);
+    EXPECT_TRUE(r.ready());
+    EXPECT_EQ(r.next_deadline(), Instant::max()) << "no more queries once the floor is known";
+    r.on_deadline(q0 + c.every * 5, s);
     EXPECT_EQ(s.queries().size(), 4u);
   }
 }
@@ -246,16 +253,19 @@ TEST(Recovery, RestartedPeerLearnsTheFloorAndVotesAfterQuarantine) {
   const Instant started = c.now();
   c.start(MemberId{3}, RecoveryMode::peers);
   c.deliver_all();
-  // Both others are recovered and answered: the floor is known, the quarantine is not over.
-  EXPECT_TRUE(c.node(3).recovery().floor_known());
-  EXPECT_GE(c.node(3).status().floor, t);
+  // No query before the quarantine ends: answers given earlier could miss a
+  // majority that the previous life's in-flight grants complete later.
+  EXPECT_TRUE(c.network().empty());
+  EXPECT_FALSE(c.node(3).recovery().floor_known());
   EXPECT_TRUE(c.node(3).status().quarantined);
-  EXPECT_GE(c.node(3).acquirer().hint(), t) << "its own proposals start above what it learned";
   const Instant qend = expected_quarantine_end(started, Duration::s(60), 10'000);
   EXPECT_EQ(c.node(3).recovery().quarantine_end(), qend);
   c.advance(qend - c.now() - Duration::ns(1));
   EXPECT_TRUE(c.node(3).status().quarantined);
-  c.advance(Duration::ns(1));
+  c.advance(Duration::ns(1));  // quarantine over: query, both others answer
+  EXPECT_TRUE(c.node(3).recovery().floor_known());
+  EXPECT_GE(c.node(3).status().floor, t);
+  EXPECT_GE(c.node(3).acquirer().hint(), t) << "its own proposals start above what it learned";
   EXPECT_FALSE(c.node(3).status().quarantined);
   EXPECT_EQ(check_invariants(c.node(3)), "");
 }
