@@ -32,13 +32,20 @@ def pct(xs, q):
 
 def handoff(files, seconds=None):
     ev = []
+    ends = []  # each file's last event: the window ends when the first process stopped
     for f in files:
+        last_t = None
         with open(f) as fh:
             for line in fh:
                 parts = line.strip().split(",")
                 if len(parts) == 3:
                     ev.append((int(parts[2]), parts[1], parts[0]))
+                    last_t = int(parts[2])
+        if last_t is not None:
+            ends.append(last_t)
     ev.sort()
+    if ends and seconds is None:
+        ev = [e for e in ev if e[0] <= min(ends)]
     if not ev:
         return None
     started = {}
@@ -168,7 +175,11 @@ def main():
     for c in list(cases):
         files = sorted(glob.glob(os.path.join(d, "events-%s*.csv" % c)))
         if files:
-            cases[c]["handoff"] = handoff(files, cases[c].get("seconds"))
+            # Redlock stops every client at its deadline: its duration is the
+            # run's. A Baton member's last acquire may outlast the others'
+            # run, so the span of its events is used instead.
+            secs = cases[c].get("seconds") if cases[c].get("bench") == "redlock" else None
+            cases[c]["handoff"] = handoff(files, secs)
     machine = {}
     mpath = os.path.join(d, "machine.json")
     if os.path.exists(mpath):
