@@ -73,7 +73,9 @@ int main() {
     // ... work on seat:14A, passing lease->token() along with every write ...
     auto busy = members[1]->try_acquire("seat:14A", 5s);
     std::printf("member 2 meanwhile: %s\n", std::string(baton::errc_name(busy.code())).c_str());
-    if (busy.code() != baton::Errc::busy) return 1;
+    // busy; or unavailable if, on a loaded machine, the denials came after
+    // the single attempt's timeout. Either way: not granted.
+    if (busy.ok()) return 1;
   }  // the Lease destructor releases it
 
   auto next = members[1]->acquire("seat:14A", opts);

@@ -99,6 +99,10 @@ inline Members start_members(std::size_t n, std::vector<std::uint32_t> skip = {}
   return {};
 }
 
+// An attempt on a resource held elsewhere is refused: busy, or unavailable
+// when the denials arrived after the attempt's timeout (a loaded machine).
+inline bool refused(Errc e) { return e == Errc::busy || e == Errc::unavailable; }
+
 // Polls `cond` until true or `timeout` (generous: the machine is loaded).
 inline bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = 10s) {
   const auto end = std::chrono::steady_clock::now() + timeout;
