@@ -141,6 +141,36 @@ TEST(Cluster, DestructorReleases) {
   EXPECT_GT(next->token(), t1);
 }
 
+TEST(Cluster, FullCallQueueIsOverloadedAndChangesNothing) {
+  auto m = start_members(3, {}, [](Config& c) { c.limits.calls_queued = 2; });
+  auto lease = m[1].acquire("r", opts(2s, 5s));
+  ASSERT_TRUE(lease.ok()) << lease.what();
+  // Stall member 1's loop inside a callback, so posted calls pile up.
+  std::promise<void> unblock;
+  std::shared_future<void> resume = unblock.get_future().share();
+  std::promise<void> stalled;
+  ASSERT_TRUE(lease->renew([&, resume](Result<void>) {
+                     stalled.set_value();
+                     resume.wait();
+                   }).ok());
+  ASSERT_EQ(stalled.get_future().wait_for(20s), std::future_status::ready);
+  std::atomic<int> callbacks{0};
+  int accepted = 0;
+  int overloaded = 0;
+  for (int i = 0; i < 5; ++i) {
+    auto r = m[1].acquire("x" + std::to_string(i), opts(1s), [&](Result<Lease>) { ++callbacks; });
+    if (r.ok()) ++accepted;
+    if (r.code() == Errc::overloaded) ++overloaded;
+  }
+  EXPECT_EQ(accepted, 2);
+  EXPECT_EQ(overloaded, 3);
+  unblock.set_value();
+  // Only the accepted calls ever call back.
+  EXPECT_TRUE(eventually([&] { return callbacks.load() == 2; }));
+  m[1].stop();
+  EXPECT_EQ(callbacks.load(), 2);
+}
+
 TEST(Cluster, StatsCountLeasesAndLatency) {
   auto m = start_members(3);
   auto lease = m[1].acquire("r", opts(2s, 5s));
