@@ -81,7 +81,7 @@ class Cluster {
 
   // A snapshot taken after the loop's latest batch. Any thread; never blocks on the loop.
   Stats stats() const;
-  // The UDP port this member is bound to (useful when it was configured as 0).
+  // The UDP port this member is bound to (its Member::port).
   std::uint16_t local_port() const noexcept;
   std::uint32_t self() const noexcept;
 
