@@ -46,11 +46,10 @@ std::chrono::nanoseconds Lease::time_left() const noexcept {
 
 bool Lease::valid() const noexcept {
   if (!state_) return false;
-  const State::Phase phase = state_->phase.load(std::memory_order_acquire);
-  // renew_failing is a warning, not an end: the lease stays valid until its
-  // validity end, which the clock check below enforces.
-  const bool usable = phase == State::Phase::held ||
-                      (phase == State::Phase::lost && state_->lost_reason.load() == LostReason::renew_failing);
+  // Every loss ends the lease at once, renew_failing included: the core
+  // releases a lost lease at its voters, so another member may hold it next
+  // even before the old validity end.
+  const bool usable = state_->phase.load(std::memory_order_acquire) == State::Phase::held;
   // Holder side: a fresh reading, compared with the validity end. A reading
   // taken a little early could only say "valid" for a moment longer than
   // true; `margin`, subtracted from every validity end, covers that gap

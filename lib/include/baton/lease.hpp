@@ -29,8 +29,9 @@ struct BootClock {
 
 // Why a held lease ended without being released.
 enum class LostReason : std::uint8_t {
-  renew_failing,  // renewal did not reach a majority in time; the lease is still valid
-                  // until validity_end(): finish or abandon the work before then
+  renew_failing,  // renewal did not reach a majority before the renewal cut-off (its
+                  // validity had not run out yet); the voters are told to release it,
+                  // so it ends now
   expired,        // validity ended without a successful renewal
   superseded,     // the voters report another lease on the resource
 };
@@ -79,7 +80,7 @@ class Lease {
   std::chrono::nanoseconds time_left() const noexcept;
   // Computed now, against BootClock, not a cached flag: false once
   // validity_end() has passed, after release(), after the cluster stopped,
-  // and after a loss other than renew_failing.
+  // and after any loss.
   bool valid() const noexcept;
   // Set once the lease was lost; the reason.
   std::optional<LostReason> lost_reason() const noexcept;
