@@ -186,6 +186,7 @@ void Acquirer::start_attempt(Acq& a, Instant now, Sink& sink) {
   a.saw_held = a.saw_stale = a.saw_overloaded = a.saw_ttl = false;
   a.free_seen = false;
   a.max_time_left = Duration::zero();
+  a.min_quarantine_left = Duration::max();
   a.retry_at = Instant::max();
   by_lease_[a.lease] = a.id;
   ++sink.stats().attempts;
@@ -211,7 +212,7 @@ void Acquirer::on_grant(Instant now, MemberId from, const Grant& g, Sink& sink) 
   if (a->phase != Phase::attempting || g.token != a->token) return;  // duplicate for a won lease
   const std::size_t i = voter_index(*a, from);
   if (i >= a->voters.size() || a->answer[i] != kNone) return;
-  sample_rtt(now - a->t0);
+  if (from != config_.self) sample_rtt(now - a->t0);  // in-process answers take no time
   a->answer[i] = kYes;
   ++a->yes;
   if (a->yes >= a->need) won(*a, now, sink);
@@ -222,7 +223,7 @@ void Acquirer::on_deny(Instant now, MemberId from, const Deny& d, Sink& sink) {
   if (!a || a->phase != Phase::attempting || d.token != a->token) return;
   const std::size_t i = voter_index(*a, from);
   if (i >= a->voters.size() || a->answer[i] != kNone) return;
-  sample_rtt(now - a->t0);
+  if (from != config_.self) sample_rtt(now - a->t0);
   a->answer[i] = kNo;
   ++a->no;
   a->max_fence = std::max(a->max_fence, d.fence);
@@ -235,6 +236,8 @@ void Acquirer::on_deny(Instant now, MemberId from, const Deny& d, Sink& sink) {
     case DenyReason::overloaded: a->saw_overloaded = true; break;
     case DenyReason::ttl_too_long: a->saw_ttl = true; break;
     case DenyReason::quarantined:
+      if (d.time_left > Duration::zero()) a->min_quarantine_left = min(a->min_quarantine_left, d.time_left);
+      break;
     case DenyReason::not_current: break;
   }
   // A majority is out of reach once more than voters − majority said no.
@@ -305,6 +308,10 @@ void Acquirer::attempt_failed(Acq& a, Instant now, Sink& sink) {
   if (a.saw_held && !a.free_seen) {
     // Wait for FREE; if it is lost, try when the longest reported hold ends.
     a.retry_at = now + a.max_time_left + jitter(a);
+  } else if (!a.saw_held && a.min_quarantine_left != Duration::max()) {
+    // Restarted voters kept a majority out of reach: try again when the
+    // first of them votes again, rather than polling it every round trip.
+    a.retry_at = now + a.min_quarantine_left + jitter(a);
   } else {
     a.retry_at = now + jitter(a);
   }
@@ -370,7 +377,7 @@ void Acquirer::on_renew_ack(Instant now, MemberId from, const RenewAck& ack, Sin
   if (!a->renewing || ack.round != a->round || ack.token != a->token) return;
   const std::size_t i = voter_index(*a, from);
   if (i >= a->voters.size() || a->renew_answer[i] != kNone) return;
-  sample_rtt(now - a->t_r);
+  if (from != config_.self) sample_rtt(now - a->t_r);
   if (ack.ok) {
     a->renew_answer[i] = kYes;
     ++a->acks;

@@ -85,6 +85,7 @@ class Acquirer {
     bool free_seen = false;        // a FREE arrived during the attempt
     Token max_fence;               // highest fence reported by a denial
     Duration max_time_left;        // longest hold reported by a held denial
+    Duration min_quarantine_left = Duration::max();  // soonest a quarantined voter votes again
     Instant retry_at = Instant::max();
     // Held lease.
     Instant valid_from;            // t0 or t_r of the latest successful round

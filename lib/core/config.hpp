@@ -51,7 +51,8 @@ struct NodeConfig {
   Token recovered_reservation{};   // recovery == reservation: the reservation read back
   std::uint64_t reservation_block = 1ULL << 32;  // tokens covered by one persisted reservation
   Duration rtt_initial = Duration::ms(1);        // round-trip estimate before any sample
-  Duration attempt_timeout_min = Duration::ms(2);  // one acquire attempt waits at least this
+  Duration attempt_timeout_min = Duration::ms(10);  // one acquire attempt waits at least this (loaded
+                                                   // hosts answer late; only lost messages wait it out)
   Duration attempt_timeout_max = Duration::s(1);   // ... and at most this for a verdict
   std::uint32_t stale_retries_max = 8;  // immediate retries after stale denials, per acquire
   NodeLimits limits;

@@ -64,7 +64,9 @@ struct Node::Impl final : Sink {
       acquirer.observe(recovery.floor());
       floor_applied = true;
     }
-    voter.set_ready(recovery.ready());
+    // While quarantined the remaining time is known; after it, a voter still
+    // waiting for peer answers cannot say when it will be ready.
+    voter.set_ready(recovery.ready(), recovery.quarantine_over() ? Instant::max() : recovery.quarantine_end());
   }
 
   void dispatch(Instant now, MemberId from, const Message& m) {
@@ -113,6 +115,8 @@ struct Node::Impl final : Sink {
       dispatch(now, config.self, m);
       BATON_ASSERT(++n < local_deliveries_max);
     }
+    // Every input ends here: copy the counters kept below the Node.
+    stats_.evictions = voter.table().evictions();
   }
 
   bool is_member(MemberId m) const { return std::binary_search(config.members.begin(), config.members.end(), m); }

@@ -28,7 +28,8 @@ enum class EventKind : std::uint8_t {
 };
 
 enum class LostReason : std::uint8_t {
-  renew_failing,  // renewal did not reach a majority before the cut-off; validity not yet over
+  renew_failing,  // renewal did not reach a majority before the cut-off: told before validity
+                  // ended, the lease is given up at once (RELEASE sent); stop using it
   expired,        // the validity deadline passed without renewal
   superseded,     // voters report another lease (or a higher fence) for the resource
 };

@@ -16,6 +16,8 @@ void Voter::deny(MemberId to, const Request& r, DenyReason why, Sink& sink, cons
   if (holder) {
     d.holder = holder->holder;
     d.time_left = max(holder->expiry - now, Duration::zero());
+  } else if (why == DenyReason::quarantined && !quarantine_until_.is_max()) {
+    d.time_left = max(quarantine_until_ - now, Duration::zero());
   }
   auto& st = sink.stats();
   ++st.denials;
@@ -49,7 +51,7 @@ bool Voter::covered(Token t, Sink& sink) {
 void Voter::on_request(Instant now, MemberId from, const Request& r, Sink& sink) {
   ++sink.stats().requests;
   sink.observe_token(r.token);
-  if (!ready_) return deny(from, r, DenyReason::quarantined, sink);
+  if (!ready_) return deny(from, r, DenyReason::quarantined, sink, nullptr, now);
   if (!ttl_ok(r.ttl)) return deny(from, r, DenyReason::ttl_too_long, sink);
   FenceTable::Entry* e = table_.find(r.resource.view());
   if (e && e->hold) {

@@ -41,7 +41,13 @@ class Voter {
   void on_persisted(Instant now, Token reservation, Sink& sink);
 
   // Recovery: quarantine over / floor learned.
-  void set_ready(bool ready) { ready_ = ready; }
+  // `until`: while not ready, when the quarantine ends on this clock
+  // (Instant::max() if unknown); reported in quarantined denials so that
+  // acquirers wait instead of polling.
+  void set_ready(bool ready, Instant until = Instant::max()) {
+    ready_ = ready;
+    quarantine_until_ = until;
+  }
   void raise_floor(Token t) { table_.raise_floor(t); }
 
   bool ready() const { return ready_; }
@@ -65,6 +71,7 @@ class Voter {
   const NodeConfig& config_;
   FenceTable table_;
   bool ready_;
+  Instant quarantine_until_ = Instant::max();  // while !ready_: when voting may resume
   Token reservation_;                          // persist: tokens up to this are synced
   std::optional<Token> persist_pending_;       // a reservation being synced
   std::vector<std::pair<MemberId, Request>> parked_;  // waiting for that sync; bounded

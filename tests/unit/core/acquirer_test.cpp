@@ -55,6 +55,8 @@ NodeConfig base_config(std::uint32_t n = 3) {
   for (std::uint32_t i = 1; i <= n; ++i) c.members.push_back(MemberId{i});
   c.self = M1;
   c.incarnation = Incarnation{7};
+  // Pinned (not the default) so the timeout arithmetic below stays explicit.
+  c.attempt_timeout_min = Duration::ms(2);
   return c;
 }
 
