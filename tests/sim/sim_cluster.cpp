@@ -401,7 +401,8 @@ void SimCluster::inject_fault() {
     const std::uint32_t count = static_cast<std::uint32_t>(core::majority(n) + rng_.uniform(n - core::majority(n)));
     for (std::uint32_t i = 0; i < count; ++i) crash(order[i]);
   } else if (roll < 97) {
-    const std::uint32_t allowed = static_cast<std::uint32_t>(std::min<std::size_t>(n, 5) / 2);
+    const std::uint32_t allowed =
+        static_cast<std::uint32_t>(std::min<std::size_t>(n, core::limits::replicas_default) / 2);
     if (disks_ || (members_[a].state != State::crashed && unrecovered() < allowed)) crash(a);
   } else {
     trace_world("heal all links");
