@@ -9,7 +9,7 @@
 
 namespace baton::core {
 
-Acquirer::Acquirer(const NodeConfig& config, Rng& rng) : config_(config), rng_(rng), srtt_(config.rtt_initial) {}
+Acquirer::Acquirer(const NodeConfig& config, Rng& rng) : config_(config), rng_(rng), rtt_(config.rtt_initial) {}
 
 // ---- bookkeeping ------------------------------------------------------------
 
@@ -30,23 +30,19 @@ std::size_t Acquirer::voter_index(const Acq& a, MemberId m) const {
 }
 
 Duration Acquirer::attempt_timeout(std::uint32_t timeouts) const {
-  const Duration base = std::clamp(srtt_ * 4, config_.attempt_timeout_min, config_.attempt_timeout_max);
+  const Duration base = std::clamp(rtt_.get() * 4, config_.attempt_timeout_min, config_.attempt_timeout_max);
   return min(base * (std::int64_t{1} << std::min<std::uint32_t>(timeouts, 20)), config_.attempt_timeout_max);
 }
 
 Duration Acquirer::jitter(const Acq& a) {
   // J = one measured round trip; doubles per failed attempt, capped at 4·J.
-  const Duration base = max(srtt_, Duration::us(1));
+  const Duration base = max(rtt_.get(), Duration::us(1));
   const std::uint32_t doublings = std::min<std::uint32_t>(a.failures > 0 ? a.failures - 1 : 0, 2);
   const Duration cap = base * (std::int64_t{1} << doublings);
   return Duration::ns(static_cast<std::int64_t>(rng_.uniform(static_cast<std::uint64_t>(cap.count_ns()))));
 }
 
-void Acquirer::sample_rtt(Duration d) {
-  if (d < Duration::zero()) return;
-  srtt_ = srtt_ + (d - srtt_) / 8;
-  if (srtt_ < Duration::us(1)) srtt_ = Duration::us(1);
-}
+void Acquirer::sample_rtt(Duration d) { rtt_.sample(d); }
 
 void Acquirer::reschedule(Acq& a) {
   Instant due = Instant::max();

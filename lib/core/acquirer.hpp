@@ -26,6 +26,7 @@
 #include "core/message.hpp"
 #include "core/node.hpp"
 #include "core/rng.hpp"
+#include "core/rtt.hpp"
 #include "core/sink.hpp"
 #include "core/time.hpp"
 
@@ -55,7 +56,7 @@ class Acquirer {
   std::optional<LeaseInfo> lease(AcquireId id) const;
   std::size_t in_flight() const { return acqs_.size(); }
   std::size_t held() const;
-  Duration srtt() const { return srtt_; }
+  Duration srtt() const { return rtt_.get(); }
 
  private:
   enum class Phase : std::uint8_t { attempting, backoff, held };
@@ -134,7 +135,7 @@ class Acquirer {
   std::uint64_t next_id_ = 1;
   std::uint64_t next_serial_ = 1;
   Token hint_;                                        // highest token seen anywhere
-  Duration srtt_;                                     // smoothed round trip
+  RttEstimator rtt_;                                  // recent round trips (median)
 };
 
 }  // namespace baton::core
