@@ -300,8 +300,10 @@ void Checker::run_due(std::int64_t now) {
   for (const std::string& name : demanding_) {
     const Resource& r = resources_.at(name);
     if (now > r.demand_since + cfg_.liveness_bound_ns) {
+      std::string who;
+      for (const auto& [k, w] : r.waiting) who += " " + to_string(k) + " (since " + ms(w.issued_true_ns) + ")";
       report(now, 3, name + " free with a waiting acquire since " + ms(r.demand_since) + ", no grant within " +
-                         ms(cfg_.liveness_bound_ns));
+                         ms(cfg_.liveness_bound_ns) + "; waiting:" + who);
     }
   }
 }
