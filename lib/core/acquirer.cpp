@@ -35,9 +35,9 @@ Duration Acquirer::attempt_timeout(std::uint32_t timeouts) const {
 }
 
 Duration Acquirer::jitter(const Acq& a) {
-  // J = one measured round trip; doubles per failed attempt, capped at 4·J.
+  // J = one measured round trip; doubles per split vote lost, capped at 64·J.
   const Duration base = max(rtt_.get(), Duration::us(1));
-  const std::uint32_t doublings = std::min<std::uint32_t>(a.failures > 0 ? a.failures - 1 : 0, 2);
+  const std::uint32_t doublings = std::min<std::uint32_t>(a.splits > 0 ? a.splits - 1 : 0, limits::jitter_doublings_max);
   const Duration cap = base * (std::int64_t{1} << doublings);
   return Duration::ns(static_cast<std::int64_t>(rng_.uniform(static_cast<std::uint64_t>(cap.count_ns()))));
 }
@@ -259,6 +259,7 @@ void Acquirer::won(Acq& a, Instant now, Sink& sink) {
   a.validity_end = believed_end;
   a.renew_at = drift::renew_start(a.valid_from, a.validity_end);
   a.failures = 0;
+  a.splits = 0;
   ++sink.stats().acquired;
   reschedule(a);
   sink.emit(Event{.kind = EventKind::acquired, .id = a.id, .resource = a.resource, .token = a.token,
@@ -290,6 +291,7 @@ void Acquirer::attempt_failed(Acq& a, Instant now, Sink& sink) {
   // Later grants for this lease id are answered with RELEASE (on_grant).
   by_lease_.erase(a.lease);
   ++a.failures;
+  if (a.yes > 0) ++a.splits;  // the resource was free somewhere: we lost to contenders
   const bool stale_only = a.saw_stale && !a.saw_held;
   if (stale_only && a.stale_retries < config_.stale_retries_max && (a.try_only || now < a.wait_until)) {
     // Our token was below a voter's fence: retry at once above it.

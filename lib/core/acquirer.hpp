@@ -12,8 +12,10 @@
 //     hold ends, in case the FREE is lost), after random jitter;
 //   - after jitter otherwise (timeouts, split votes, quarantined voters).
 // The jitter is uniform in [0, J·2^k] with J the measured round trip and k the
-// failed attempts of this acquire so far, capped at 4·J: contenders that tie
-// draw apart, so split votes die out (docs/protocol.md, "Liveness").
+// split votes this acquire lost so far (attempts with some grants but no
+// majority), capped at 64·J: contenders that tie draw apart, and the window
+// grows until it is wide enough for however many contend, so split votes die
+// out (docs/protocol.md, "Liveness"). Losing to a plain holder does not widen it.
 #pragma once
 
 #include <cstdint>
@@ -72,7 +74,8 @@ class Acquirer {
     std::vector<MemberId> voters;  // sorted
     std::size_t need = 0;          // majority of voters
     Phase phase = Phase::attempting;
-    std::uint32_t failures = 0;    // failed attempts so far (jitter doubling)
+    std::uint32_t failures = 0;    // failed attempts so far
+    std::uint32_t splits = 0;      // failed attempts that had some grants: contention (jitter doubling)
     std::uint32_t stale_retries = 0;
     std::uint32_t timeouts = 0;    // consecutive attempts that ended without a verdict
     // Current attempt, or the held lease.

@@ -25,6 +25,9 @@ inline constexpr std::size_t known_fences_default = 4096;            // acquirer
 inline constexpr std::size_t idle_fences_default = 65536;            // idle per-resource fences a voter keeps
 
 inline constexpr std::uint32_t rho_ppm_max = 100000;  // rho <= 0.1
+// Retry jitter window: one round trip, doubled per split vote lost, at most 2^6
+// round trips (the simulator's 14 contenders on 7 members needed more than 4).
+inline constexpr std::uint32_t jitter_doublings_max = 6;
 inline constexpr Duration ttl_floor = Duration::ms(1);
 inline constexpr Duration ttl_ceiling = Duration::s(3600);
 

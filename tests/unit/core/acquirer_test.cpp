@@ -353,24 +353,29 @@ TEST(Acquirer, FreeDuringTheAttemptIsRemembered) {
   EXPECT_EQ(h.attempts(), 2u) << "retry after jitter, not after the reported 5 s";
 }
 
-TEST(Acquirer, JitterIsBoundedAndDoubles) {
-  // Attempts that nobody answers: each fails at its own deadline (srtt stays
-  // at rtt_initial = 1 ms without samples), then waits a jitter drawn from
-  // [0, J·2^(k−1)] with k the failures so far, capped at 4·J.
+TEST(Acquirer, JitterIsBoundedAndDoublesPerSplitVote) {
+  // Each attempt gets one grant (from M2, exactly one round trip after it was
+  // sent, so the round-trip estimate stays at rtt_initial = 1 ms) and then no
+  // majority: a split vote. The retry waits a jitter drawn from
+  // [0, J·2^(k−1)] with k the split votes so far, capped at 64·J.
   const std::int64_t J = 1'000'000;
-  const std::int64_t caps[] = {J, 2 * J, 4 * J, 4 * J, 4 * J};
-  std::int64_t max_gap[5] = {};
+  const std::int64_t caps[] = {J, 2 * J, 4 * J, 8 * J, 16 * J, 32 * J, 64 * J, 64 * J};
+  constexpr std::size_t rounds = std::size(caps);
+  std::int64_t max_gap[rounds] = {};
   for (std::uint64_t seed = 1; seed <= 200; ++seed) {
     Harness h(base_config(), seed);
     ASSERT_TRUE(h.acquire("r", Duration::s(10), Duration::s(30)).ok());
-    for (std::size_t k = 0; k < 5; ++k) {
+    for (std::size_t k = 0; k < rounds; ++k) {
+      const Request r = h.last_request();
+      h.run_until(h.sink.sent.back().at + Duration::ms(1));
+      h.grant(M2, r);  // one grant of two needed
       const Instant failed = h.acq.next_deadline();  // the attempt's deadline
       ASSERT_LT(failed, T0 + Duration::s(30));
       h.run_until(failed);
       ASSERT_EQ(h.attempts(), k + 1) << "seed " << seed;
       const std::int64_t gap = (h.acq.next_deadline() - failed).count_ns();  // the retry is due then
       EXPECT_GE(gap, 0);
-      EXPECT_LE(gap, caps[k]) << "seed " << seed << " failure " << k + 1;
+      EXPECT_LE(gap, caps[k]) << "seed " << seed << " split " << k + 1;
       max_gap[k] = std::max(max_gap[k], gap);
       h.run_until(failed + Duration::ns(gap));
       ASSERT_EQ(h.attempts(), k + 2) << "seed " << seed;
@@ -379,7 +384,24 @@ TEST(Acquirer, JitterIsBoundedAndDoubles) {
   }
   // Over 200 seeds the largest draw comes close to its cap: the jitter really
   // doubles (and the first one really is within one round trip).
-  for (std::size_t k = 0; k < 5; ++k) EXPECT_GT(max_gap[k], caps[k] * 3 / 4) << "failure " << k + 1;
+  for (std::size_t k = 0; k < rounds; ++k) EXPECT_GT(max_gap[k], caps[k] * 3 / 4) << "split " << k + 1;
+}
+
+TEST(Acquirer, LosingToAPlainHolderDoesNotWidenTheJitter) {
+  // Attempts that get no grant at all (nobody answers) are not split votes:
+  // however many fail, the retry jitter stays within one round trip.
+  const std::int64_t J = 1'000'000;
+  for (std::uint64_t seed = 1; seed <= 50; ++seed) {
+    Harness h(base_config(), seed);
+    ASSERT_TRUE(h.acquire("r", Duration::s(10), Duration::s(30)).ok());
+    for (std::size_t k = 0; k < 6; ++k) {
+      const Instant failed = h.acq.next_deadline();
+      h.run_until(failed);
+      const std::int64_t gap = (h.acq.next_deadline() - failed).count_ns();
+      EXPECT_LE(gap, J) << "seed " << seed << " failure " << k + 1;
+      h.run_until(failed + Duration::ns(gap));
+    }
+  }
 }
 
 TEST(Acquirer, WaitDeadlineFailsBusyOrUnavailable) {
