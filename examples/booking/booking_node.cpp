@@ -1,0 +1,543 @@
+// booking-node: one application server of the seat-booking example
+// (docs/booking.md). It is a member of a Baton cluster and serves HTTP:
+//
+//   GET  /        the live seat map (page.html, compiled in)
+//   GET  /seats   the seat map, stale-write counter and recent rejected writes, as JSON
+//   GET  /health  this node: id, pid, mode, slow-hook state
+//   POST /book    {"seat":"14A","user":"ana"} -> 201 booked, 409 taken (or stale
+//                 write rejected), 423 no lease in time, 400 bad input
+//
+// Every node opens the same SQLite database. A booking takes the lease
+// "seat:<id>", reads the seat, and writes it with the lease's fencing token:
+//
+//   UPDATE seats SET user=?, node=?, token=?, fence=?, writes=writes+1, booked_at_ms=?
+//    WHERE id=? AND fence < ?
+//
+// so a holder that was paused past its lease (and was replaced by a holder
+// with a higher token) cannot overwrite the newer booking.
+//
+// --baseline runs the same service without Baton: check, then write, no lease
+// and no fence, the way the airline's servers did it.
+#include <httplib.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <baton/baton.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "booking_page.hpp"
+#include "json.hpp"
+
+using namespace std::chrono_literals;
+namespace json = booking::json;
+
+namespace {
+
+struct Options {
+  std::uint32_t id = 0;
+  std::vector<baton::Member> members;
+  std::uint16_t http_port = 0;
+  std::string db;
+  std::string state_dir;
+  bool baseline = false;
+  std::string slow_seat;       // debug hook: pause between the checks and the write
+  int slow_ms = 0;
+  int race_ms = 30;            // baseline: time between the check and the write
+  int ttl_ms = 1000;           // lease ttl
+  int wait_ms = 5000;          // how long a booking waits for the seat's lease
+};
+
+[[noreturn]] void usage(const char* why) {
+  std::fprintf(stderr,
+               "booking-node: %s\n"
+               "usage: booking-node --id N --members HOST:PORT,HOST:PORT,... --http PORT --db FILE\n"
+               "                    [--baseline] [--race-ms MS] [--ttl-ms MS] [--wait-ms MS]\n"
+               "                    [--slow-seat SEAT --slow-ms MS] [--state-dir DIR]\n"
+               "  members get ids 1..n in the order given; --id picks this node.\n",
+               why);
+  std::exit(2);
+}
+
+int to_int(const char* s, const char* what) {
+  char* end = nullptr;
+  const long v = std::strtol(s, &end, 10);
+  if (!*s || *end || v < 0 || v > 1000000) usage(what);
+  return static_cast<int>(v);
+}
+
+Options parse_args(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> const char* {
+      if (i + 1 >= argc) usage(("missing value for " + a).c_str());
+      return argv[++i];
+    };
+    if (a == "--id") o.id = static_cast<std::uint32_t>(to_int(next(), "bad --id"));
+    else if (a == "--http") o.http_port = static_cast<std::uint16_t>(to_int(next(), "bad --http"));
+    else if (a == "--db") o.db = next();
+    else if (a == "--state-dir") o.state_dir = next();
+    else if (a == "--baseline") o.baseline = true;
+    else if (a == "--slow-seat") o.slow_seat = next();
+    else if (a == "--slow-ms") o.slow_ms = to_int(next(), "bad --slow-ms");
+    else if (a == "--race-ms") o.race_ms = to_int(next(), "bad --race-ms");
+    else if (a == "--ttl-ms") o.ttl_ms = to_int(next(), "bad --ttl-ms");
+    else if (a == "--wait-ms") o.wait_ms = to_int(next(), "bad --wait-ms");
+    else if (a == "--members") {
+      std::string list = next();
+      std::uint32_t id = 1;
+      std::size_t pos = 0;
+      while (pos <= list.size()) {
+        const std::size_t comma = std::min(list.find(',', pos), list.size());
+        const std::string item = list.substr(pos, comma - pos);
+        const std::size_t colon = item.rfind(':');
+        if (colon == std::string::npos) usage("bad --members item (want HOST:PORT)");
+        o.members.push_back({id++, item.substr(0, colon),
+                             static_cast<std::uint16_t>(to_int(item.substr(colon + 1).c_str(), "bad member port"))});
+        pos = comma + 1;
+      }
+    } else if (a == "-h" || a == "--help") usage("help");
+    else usage(("unknown argument " + a).c_str());
+  }
+  if (o.db.empty()) usage("--db is required");
+  if (o.http_port == 0) usage("--http is required");
+  if (!o.baseline && (o.members.empty() || o.id == 0 || o.id > o.members.size()))
+    usage("--members and --id (1..n) are required unless --baseline");
+  if (o.baseline && o.id == 0) o.id = 1;
+  return o;
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The seat map: rows 12..16, seats A..F.
+std::vector<std::string> all_seats() {
+  std::vector<std::string> s;
+  for (int row = 12; row <= 16; ++row)
+    for (char c = 'A'; c <= 'F'; ++c) s.push_back(std::to_string(row) + c);
+  return s;
+}
+
+// ---------------------------------------------------------------- database
+
+// One connection per HTTP worker thread (thread_local below). SQLite
+// serializes writers across processes; WAL lets readers run alongside.
+class Db {
+ public:
+  explicit Db(const std::string& path) {
+    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK)
+      throw std::runtime_error("cannot open database " + path);
+    sqlite3_busy_timeout(db_, 10000);
+    exec("PRAGMA journal_mode=WAL");
+    exec("PRAGMA synchronous=NORMAL");
+  }
+  ~Db() { sqlite3_close(db_); }
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+
+  void exec(const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string what = err ? err : "?";
+      sqlite3_free(err);
+      throw std::runtime_error(std::string("sqlite: ") + what + " in: " + sql);
+    }
+  }
+
+  class Stmt {
+   public:
+    Stmt(sqlite3* db, const char* sql) : db_(db) {
+      if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK)
+        throw std::runtime_error(std::string("sqlite prepare: ") + sqlite3_errmsg(db));
+    }
+    ~Stmt() { sqlite3_finalize(s_); }
+    Stmt(const Stmt&) = delete;
+    Stmt& operator=(const Stmt&) = delete;
+    Stmt& bind(int i, std::int64_t v) {
+      sqlite3_bind_int64(s_, i, v);
+      return *this;
+    }
+    Stmt& bind(int i, const std::string& v) {
+      sqlite3_bind_text(s_, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+      return *this;
+    }
+    bool step() {  // true: a row is available
+      const int rc = sqlite3_step(s_);
+      if (rc == SQLITE_ROW) return true;
+      if (rc == SQLITE_DONE) return false;
+      throw std::runtime_error(std::string("sqlite step: ") + sqlite3_errmsg(db_));
+    }
+    std::int64_t i64(int col) { return sqlite3_column_int64(s_, col); }
+    bool is_null(int col) { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
+    std::string text(int col) {
+      const unsigned char* t = sqlite3_column_text(s_, col);
+      return t ? reinterpret_cast<const char*>(t) : "";
+    }
+
+   private:
+    sqlite3* db_;
+    sqlite3_stmt* s_ = nullptr;
+  };
+
+  Stmt prepare(const char* sql) { return Stmt(db_, sql); }
+  int changes() { return sqlite3_changes(db_); }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+void init_schema(const std::string& path) {
+  Db db(path);
+  db.exec("BEGIN IMMEDIATE");
+  db.exec(
+      "CREATE TABLE IF NOT EXISTS seats("
+      " id TEXT PRIMARY KEY,"
+      " user TEXT,"                                 // who holds the seat (NULL: free)
+      " node INTEGER,"                              // which node wrote the booking
+      " token INTEGER NOT NULL DEFAULT 0,"          // the lease token of that write
+      " fence INTEGER NOT NULL DEFAULT 0,"          // highest token ever written to the row
+      " writes INTEGER NOT NULL DEFAULT 0,"         // successful writes (more than 1: double booking)
+      " booked_at_ms INTEGER)");
+  db.exec(
+      "CREATE TABLE IF NOT EXISTS rejected("         // bounded log of stale writes refused by the fence
+      " n INTEGER PRIMARY KEY AUTOINCREMENT, seat TEXT, user TEXT, node INTEGER,"
+      " token INTEGER, fence INTEGER, at_ms INTEGER)");
+  db.exec("CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL)");
+  db.exec("INSERT OR IGNORE INTO counters VALUES('stale_rejected', 0)");
+  for (const auto& s : all_seats()) {
+    Db::Stmt one = db.prepare("INSERT OR IGNORE INTO seats(id) VALUES(?)");
+    one.bind(1, s).step();
+  }
+  db.exec("COMMIT");
+}
+
+constexpr int rejected_log_max = 20;
+
+// ---------------------------------------------------------------- service
+
+struct Reply {
+  int status;
+  std::string body;
+};
+
+Reply error_reply(int status, std::string_view error, std::string_view why) {
+  return {status, json::Object().str("error", error).str("why", why).done()};
+}
+
+class Service {
+ public:
+  Service(Options opts, baton::Cluster* cluster) : o_(std::move(opts)), cluster_(cluster), seats_(all_seats()) {}
+
+  Db& db() {
+    thread_local std::unique_ptr<Db> conn;
+    if (!conn) conn = std::make_unique<Db>(o_.db);
+    return *conn;
+  }
+
+  Reply book(const std::string& body) {
+    json::Value req;
+    std::string err;
+    if (!json::parse(body, req, err)) return error_reply(400, "bad_json", err);
+    if (req.type != json::Value::Type::object) return error_reply(400, "bad_json", "the body must be a JSON object");
+    const json::Value* seat_v = req.get("seat");
+    const json::Value* user_v = req.get("user");
+    if (!seat_v || seat_v->type != json::Value::Type::string) return error_reply(400, "bad_seat", "missing \"seat\" (a string such as \"14A\")");
+    if (!user_v || user_v->type != json::Value::Type::string || user_v->s.empty())
+      return error_reply(400, "bad_user", "missing \"user\" (a non-empty string)");
+    const std::string& seat = seat_v->s;
+    const std::string& user = user_v->s;
+    if (user.size() > 64) return error_reply(400, "bad_user", "\"user\" is longer than 64 bytes");
+    if (std::find(seats_.begin(), seats_.end(), seat) == seats_.end())
+      return error_reply(400, "unknown_seat", "no such seat: rows 12-16, seats A-F, e.g. \"14A\"");
+    return o_.baseline ? book_baseline(seat, user) : book_with_lease(seat, user);
+  }
+
+  // The unsafe way: check, then write. Two nodes can both see "free".
+  Reply book_baseline(const std::string& seat, const std::string& user) {
+    Db& d = db();
+    if (auto holder = read_holder(d, seat)) return taken(seat, *holder);
+    std::this_thread::sleep_for(std::chrono::milliseconds(o_.race_ms));  // the window the race needs
+    auto w = d.prepare("UPDATE seats SET user=?, node=?, token=0, writes=writes+1, booked_at_ms=? WHERE id=?");
+    w.bind(1, user).bind(2, static_cast<std::int64_t>(o_.id)).bind(3, now_ms()).bind(4, seat).step();
+    return booked(seat, user, 0);
+  }
+
+  // The Baton way: lease, check, write fenced by the lease's token, release.
+  Reply book_with_lease(const std::string& seat, const std::string& user) {
+    baton::AcquireOptions opts;
+    opts.ttl = std::chrono::milliseconds(o_.ttl_ms);
+    opts.wait = std::chrono::milliseconds(o_.wait_ms);
+    auto lease = cluster_->acquire("seat:" + seat, opts);
+    if (!lease) {
+      const std::string code(baton::errc_name(lease.code()));
+      if (lease.code() == baton::Errc::stopped) return error_reply(503, "stopping", "this node is shutting down");
+      return error_reply(423, "no_lease", "could not get the lease seat:" + seat + " in time (" + code + "): retry");
+    }
+    const std::uint64_t token = lease->token();
+    Db& d = db();
+    if (auto holder = read_holder(d, seat)) {
+      (void)lease->release();
+      return taken(seat, *holder);
+    }
+    if (!lease->valid()) {  // checking is good practice; fencing covers a pause after it
+      (void)lease->release();
+      return error_reply(423, "no_lease", "the lease ran out before the write: retry");
+    }
+    if (!o_.slow_seat.empty() && seat == o_.slow_seat) {
+      // Debug hook (--slow-seat/--slow-ms): a pause between the last check and
+      // the write, where a GC pause or a SIGSTOP would hit. booking-load --chaos
+      // waits for slow_waiting in /health and SIGSTOPs this process here.
+      slow_waiting_.fetch_add(1);
+      std::this_thread::sleep_for(std::chrono::milliseconds(o_.slow_ms));
+      slow_waiting_.fetch_sub(1);
+    }
+    // The fenced write: one statement, atomic in the database.
+    auto w = d.prepare(
+        "UPDATE seats SET user=?, node=?, token=?, fence=?, writes=writes+1, booked_at_ms=?"
+        " WHERE id=? AND fence < ?");
+    const auto t = static_cast<std::int64_t>(token);
+    w.bind(1, user).bind(2, static_cast<std::int64_t>(o_.id)).bind(3, t).bind(4, t).bind(5, now_ms());
+    w.bind(6, seat).bind(7, t).step();
+    if (d.changes() == 1) {
+      (void)lease->release();
+      return booked(seat, user, token);
+    }
+    // Rejected: a holder with a higher token has written this row.
+    (void)lease->release();  // not_held if the lease was lost meanwhile: fine
+    const std::int64_t fence = record_rejected(d, seat, user, t);
+    std::fprintf(stderr, "node %u: stale write rejected: seat %s user %s token %lld < fence %lld\n", o_.id,
+                 seat.c_str(), user.c_str(), static_cast<long long>(t), static_cast<long long>(fence));
+    std::string holder = read_holder(d, seat).value_or("");
+    return {409, json::Object()
+                     .str("error", "stale_token")
+                     .str("why", "this node's lease ended while it was paused; a newer lease (fence " +
+                                     std::to_string(fence) + ") booked the seat, so the write with token " +
+                                     std::to_string(t) + " was rejected")
+                     .str("seat", seat)
+                     .str("holder", holder)
+                     .num("token", t)
+                     .num("fence", fence)
+                     .num("node", o_.id)
+                     .done()};
+  }
+
+  std::optional<std::string> read_holder(Db& d, const std::string& seat) {
+    auto r = d.prepare("SELECT user FROM seats WHERE id=?");
+    r.bind(1, seat);
+    if (!r.step() || r.is_null(0)) return std::nullopt;
+    return r.text(0);
+  }
+
+  std::int64_t record_rejected(Db& d, const std::string& seat, const std::string& user, std::int64_t token) {
+    d.exec("BEGIN IMMEDIATE");
+    try {
+      auto ins = d.prepare(
+          "INSERT INTO rejected(seat, user, node, token, fence, at_ms)"
+          " SELECT id, ?, ?, ?, fence, ? FROM seats WHERE id=?");
+      ins.bind(1, user).bind(2, static_cast<std::int64_t>(o_.id)).bind(3, token).bind(4, now_ms()).bind(5, seat).step();
+      auto trim = d.prepare("DELETE FROM rejected WHERE n <= (SELECT MAX(n) FROM rejected) - ?");
+      trim.bind(1, rejected_log_max).step();
+      d.exec("UPDATE counters SET value = value + 1 WHERE name = 'stale_rejected'");
+      d.exec("COMMIT");
+    } catch (...) {
+      d.exec("ROLLBACK");
+      throw;
+    }
+    auto f = d.prepare("SELECT fence FROM seats WHERE id=?");
+    f.bind(1, seat);
+    return f.step() ? f.i64(0) : 0;
+  }
+
+  Reply taken(const std::string& seat, const std::string& holder) {
+    return {409, json::Object()
+                     .str("error", "taken")
+                     .str("why", "seat " + seat + " is already booked")
+                     .str("seat", seat)
+                     .str("holder", holder)
+                     .done()};
+  }
+
+  Reply booked(const std::string& seat, const std::string& user, std::uint64_t token) {
+    return {201, json::Object()
+                     .str("booked", seat)
+                     .str("user", user)
+                     .num("node", o_.id)
+                     .unum("token", token)
+                     .done()};
+  }
+
+  std::string seats_json() {
+    Db& d = db();
+    std::string seats = "[";
+    {
+      auto r = d.prepare("SELECT id, user, node, token, fence, writes, booked_at_ms FROM seats ORDER BY rowid");
+      bool first = true;
+      while (r.step()) {
+        json::Object o;
+        o.str("id", r.text(0));
+        if (r.is_null(1)) o.null("user").null("node");
+        else o.str("user", r.text(1)).num("node", r.i64(2));
+        o.num("token", r.i64(3)).num("fence", r.i64(4)).num("writes", r.i64(5));
+        if (r.is_null(6)) o.null("booked_at_ms");
+        else o.num("booked_at_ms", r.i64(6));
+        seats += (first ? "" : ",") + o.done();
+        first = false;
+      }
+    }
+    seats += "]";
+    std::string rejected = "[";
+    {
+      auto r = d.prepare("SELECT seat, user, node, token, fence, at_ms FROM rejected ORDER BY n DESC");
+      bool first = true;
+      while (r.step()) {
+        rejected += (first ? "" : ",") + json::Object()
+                                             .str("seat", r.text(0))
+                                             .str("user", r.text(1))
+                                             .num("node", r.i64(2))
+                                             .num("token", r.i64(3))
+                                             .num("fence", r.i64(4))
+                                             .num("at_ms", r.i64(5))
+                                             .done();
+        first = false;
+      }
+    }
+    rejected += "]";
+    std::int64_t stale = 0;
+    {
+      auto r = d.prepare("SELECT value FROM counters WHERE name='stale_rejected'");
+      if (r.step()) stale = r.i64(0);
+    }
+    return json::Object()
+        .num("node", o_.id)
+        .str("mode", mode())
+        .raw("seats", seats)
+        .num("stale_writes_rejected", stale)
+        .raw("rejected", rejected)
+        .done();
+  }
+
+  std::string health_json() const {
+    return json::Object()
+        .num("node", o_.id)
+        .num("pid", ::getpid())
+        .str("mode", mode())
+        .str("slow_seat", o_.slow_seat)
+        .num("slow_ms", o_.slow_ms)
+        .num("slow_waiting", slow_waiting_.load())
+        .num("ttl_ms", o_.ttl_ms)
+        .done();
+  }
+
+  std::string mode() const { return o_.baseline ? "baseline" : "baton"; }
+
+ private:
+  Options o_;
+  baton::Cluster* cluster_;
+  std::vector<std::string> seats_;
+  std::atomic<int> slow_waiting_{0};
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options opts = parse_args(argc, argv);
+
+  // SIGINT/SIGTERM are handled by one thread (sigwait); block them everywhere
+  // else, including the threads Baton and httplib start below.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  try {
+    init_schema(opts.db);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "booking-node: database: %s\n", e.what());
+    return 1;
+  }
+
+  std::unique_ptr<baton::Cluster> cluster;
+  if (!opts.baseline) {
+    baton::Config c;
+    c.members = opts.members;
+    c.self = opts.id;
+    c.cluster_key = baton::ClusterKey{};
+    c.cluster_key->fill(0x42);  // a demo key; a real service loads its secret from a file
+    c.cluster_id = 0xB00C;
+    if (opts.state_dir.empty()) c.bootstrap = true;  // first start of a demo cluster
+    else c.state_dir = opts.state_dir;
+    auto started = baton::Cluster::start(std::move(c));
+    if (!started) {
+      std::fprintf(stderr, "booking-node: baton: %s (%s)\n", std::string(baton::errc_name(started.code())).c_str(),
+                   std::string(started.what()).c_str());
+      return 1;
+    }
+    cluster = std::move(*started);
+  }
+
+  Service service(opts, cluster.get());
+  httplib::Server http;
+  http.new_task_queue = [] { return new httplib::ThreadPool(16); };
+  auto send = [](httplib::Response& res, const Reply& r) {
+    res.status = r.status;
+    res.set_content(r.body, "application/json");
+  };
+  auto guard = [&](httplib::Response& res, auto&& fn) {
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      send(res, error_reply(500, "internal", e.what()));
+    }
+  };
+  http.Get("/", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(booking::page_html, "text/html; charset=utf-8");
+  });
+  http.Get("/seats", [&](const httplib::Request&, httplib::Response& res) {
+    guard(res, [&] {
+      res.set_header("Cache-Control", "no-store");
+      res.set_content(service.seats_json(), "application/json");
+    });
+  });
+  http.Get("/health", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(service.health_json(), "application/json");
+  });
+  http.Post("/book", [&](const httplib::Request& req, httplib::Response& res) {
+    guard(res, [&] { send(res, service.book(req.body)); });
+  });
+
+  if (!http.bind_to_port("127.0.0.1", opts.http_port)) {
+    std::fprintf(stderr, "booking-node: cannot listen on 127.0.0.1:%u\n", opts.http_port);
+    return 1;
+  }
+  std::thread stopper([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    http.stop();
+  });
+  std::printf("booking-node %u (%s) ready: http://127.0.0.1:%u/ pid %d\n", opts.id, service.mode().c_str(),
+              opts.http_port, static_cast<int>(::getpid()));
+  std::fflush(stdout);
+  http.listen_after_bind();
+  // Wake the stopper if listen ended for another reason.
+  ::kill(::getpid(), SIGTERM);
+  stopper.join();
+  if (cluster) cluster->stop();
+  return 0;
+}
