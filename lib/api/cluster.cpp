@@ -357,6 +357,7 @@ void Cluster::Impl::on_batch_end(const core::Node& node, const runtime::DriverCo
   s.datagrams_sent = counters.datagrams_sent;
   s.send_failures = counters.send_failures;
   s.persist_failures = counters.persist_failures;
+  s.observer_pings = counters.observer_pings;
   std::lock_guard<std::mutex> lock(stats_mutex);
   stats = s;
 }

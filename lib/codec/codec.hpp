@@ -100,6 +100,13 @@ class Packer {
   // dropped and counted in dropped(). Every Outgoing::to must be a member
   // other than self (the core delivers to itself in-process).
   void pack(std::span<const core::Outgoing> msgs, std::vector<Datagram>& out);
+  // One datagram of `msgs` (all of them, or false), stamped with the next
+  // sequence number of this packer, for a destination that is not a member
+  // (an observer's address: the runtime's PONG to `batonctl status`). Using
+  // this packer's sequence space means a captured copy replayed to a member
+  // can at most take a number no member datagram uses, never push a
+  // member's replay window ahead of this sender's real datagrams.
+  bool pack_direct(std::span<const core::Message> msgs, std::vector<std::uint8_t>& out);
   std::uint64_t dropped() const { return dropped_; }
   std::uint64_t next_seq() const { return seq_ + 1; }
 
@@ -115,15 +122,34 @@ class Packer {
   std::vector<const core::Message*> group_;  // scratch: one destination's messages
 };
 
+// The sender id of an observer: a client that is not a member (batonctl
+// status) and may only ask PING. Member ids are never 0 (Config::validate).
+inline constexpr core::MemberId observer_id{0};
+
+// Whether Receiver::receive lets observer datagrams through.
+enum class Observers : std::uint8_t {
+  reject,  // sender observer_id is a stranger, like any non-member
+  accept,  // sender observer_id is accepted iff every message is a PING
+};
+
 // The whole receive pipeline for one member: decode(), then reject senders
 // that are not members or claim to be `self` (stranger), then the replay
 // window (replayed). Only a datagram that passes every check advances the
 // replay window.
+//
+// With Observers::accept, an authenticated datagram from observer_id whose
+// messages are all PING is returned too (out.header.sender == observer_id)
+// without a replay check and without touching the replay window: a PING
+// changes no state, so a replayed one is harmless, and an observer has no
+// sequence space of its own. The caller must answer it itself and never hand
+// it to the core (the core addresses only members). Any other message from
+// observer_id is a stranger's.
 class Receiver {
  public:
   Receiver(std::uint64_t cluster_id, std::optional<ClusterKey> key, std::vector<core::MemberId> members,
            core::MemberId self);
-  std::optional<core::DropReason> receive(std::span<const std::uint8_t> bytes, Decoded& out);
+  std::optional<core::DropReason> receive(std::span<const std::uint8_t> bytes, Decoded& out,
+                                          Observers observers = Observers::reject);
 
  private:
   bool is_member(core::MemberId m) const;

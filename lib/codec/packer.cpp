@@ -50,6 +50,24 @@ void Packer::pack(std::span<const core::Outgoing> msgs, std::vector<Datagram>& o
   }
 }
 
+bool Packer::pack_direct(std::span<const core::Message> msgs, std::vector<std::uint8_t>& out) {
+  if (msgs.empty() || msgs.size() > core::limits::messages_per_datagram_max) return false;
+  std::array<const core::Message*, core::limits::messages_per_datagram_max> ptrs{};
+  for (std::size_t i = 0; i < msgs.size(); ++i) ptrs[i] = &msgs[i];
+  BATON_ASSERT(seq_ < UINT64_MAX);
+  Header h = base_;
+  h.seq = seq_ + 1;
+  std::array<std::uint8_t, core::limits::datagram_bytes_max> buf{};
+  Result<std::size_t> r = encoder_->encode(h, std::span(ptrs).first(msgs.size()), key_ ? &*key_ : nullptr, buf);
+  if (!r.ok()) {
+    ++dropped_;
+    return false;
+  }
+  seq_ = h.seq;
+  out.assign(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(*r));
+  return true;
+}
+
 // All of `msgs` go to `to`: emit as many datagrams as needed, in order.
 void Packer::pack_one(core::MemberId to, std::span<const core::Message* const> msgs, std::vector<Datagram>& out) {
   const ClusterKey* key = key_ ? &*key_ : nullptr;

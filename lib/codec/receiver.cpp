@@ -4,6 +4,7 @@
 // malformed datagrams cannot push a sender's window forward and make its
 // real datagrams look old.
 #include <algorithm>
+#include <variant>
 
 #include "codec/codec.hpp"
 
@@ -18,9 +19,19 @@ Receiver::Receiver(std::uint64_t cluster_id, std::optional<ClusterKey> key, std:
 
 bool Receiver::is_member(core::MemberId m) const { return std::binary_search(members_.begin(), members_.end(), m); }
 
-std::optional<core::DropReason> Receiver::receive(std::span<const std::uint8_t> bytes, Decoded& out) {
+std::optional<core::DropReason> Receiver::receive(std::span<const std::uint8_t> bytes, Decoded& out,
+                                                  Observers observers) {
   if (auto why = decode(bytes, key_ ? &*key_ : nullptr, cluster_id_, out)) return why;
   const Header& h = out.header;
+  if (h.sender == observer_id) {
+    // An observer may only ask: PING and nothing else, and no replay-window
+    // state (see codec.hpp). decode() guarantees at least one message.
+    const bool pings_only = std::all_of(out.messages.begin(), out.messages.end(), [](const core::Message& m) {
+      return std::holds_alternative<core::Ping>(m);
+    });
+    if (observers == Observers::accept && pings_only) return std::nullopt;
+    return core::DropReason::stranger;
+  }
   // Our own id from the network is a reflection or a forgery: the core
   // delivers to itself in-process.
   if (h.sender == self_ || !is_member(h.sender)) return core::DropReason::stranger;

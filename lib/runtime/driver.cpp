@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <variant>
 
 #include "core/assert.hpp"
 #include "runtime/clock.hpp"
@@ -115,12 +116,21 @@ void Driver::receive_all() {
   received_ = false;
   transport_.take_received(inbox_);
   for (RecvSlot* slot : inbox_) {
-    const std::optional<core::DropReason> drop = receiver_.receive({slot->bytes.data(), slot->len}, decoded_);
+    const std::optional<core::DropReason> drop =
+        receiver_.receive({slot->bytes.data(), slot->len}, decoded_, codec::Observers::accept);
+    const sockaddr_storage from = slot->from;
     transport_.recycle(slot);
     if (drop) {
       // Verify, then parse, then act: a datagram that fails any check never
       // reaches the core; it is only counted.
       node_->count_drop(*drop);
+      continue;
+    }
+    if (decoded_.header.sender == codec::observer_id) {
+      // An observer's PING (only PINGs get this far, see Receiver): answered
+      // here from a snapshot, never handed to the core, so it cannot change
+      // any protocol state.
+      answer_observer(from, decoded_);
       continue;
     }
     ++counters_.datagrams_received;
@@ -166,6 +176,24 @@ void Driver::send_datagram(core::MemberId to, const std::vector<std::uint8_t>& b
   BATON_ASSERT(it != config_.peers.end());
   BATON_ASSERT(it->id == to);
   transport_.send(it->addr, bytes);
+}
+
+void Driver::answer_observer(const sockaddr_storage& to, const codec::Decoded& ping) {
+  ++counters_.observer_pings;
+  // One PONG per datagram, for its first PING: an observer asks one at a
+  // time, and a reply never outgrows the question by more than a PONG.
+  const auto& p = std::get<core::Ping>(ping.messages.front());
+  const core::NodeStatus st = node_->status();
+  core::Pong pong{.nonce = p.nonce,
+                  .quarantined = st.quarantined,
+                  .live_leases = st.live_leases,
+                  .waiters = st.waiters,
+                  .floor = st.floor,
+                  .drops = {}};
+  pong.drops.assign(node_->stats().drops.begin(), node_->stats().drops.end());
+  const core::Message reply[] = {std::move(pong)};
+  // The header carries this member's incarnation (status shows it).
+  if (packer_.pack_direct(reply, direct_)) transport_.send(to, direct_);
 }
 
 void Driver::try_persist(core::Instant now) {

@@ -58,6 +58,7 @@ struct DriverCounters {
   std::uint64_t datagrams_sent = 0;      // handed to the socket
   std::uint64_t send_failures = 0;       // not sent (no slot, socket error, unencodable)
   std::uint64_t persist_failures = 0;    // floor reservation writes that failed
+  std::uint64_t observer_pings = 0;      // observer (status) PINGs answered, never handed to the core
 };
 
 // What the layer above (lib/api) provides. All calls on the loop thread.
@@ -103,6 +104,7 @@ class Driver {
   void receive_all();
   void flush_outputs();
   void send_datagram(core::MemberId to, const std::vector<std::uint8_t>& bytes);
+  void answer_observer(const sockaddr_storage& to, const codec::Decoded& ping);
   void try_persist(core::Instant now);
   void rearm();
   void close_handles();
@@ -132,6 +134,7 @@ class Driver {
   std::vector<codec::Datagram> datagrams_;  // reused across batches
   std::vector<RecvSlot*> inbox_;            // reused across batches
   codec::Decoded decoded_;                  // reused across datagrams
+  std::vector<std::uint8_t> direct_;        // reused: an observer's PONG
   DriverCounters counters_;
 };
 

@@ -95,6 +95,8 @@ void UdpTransport::on_recv(uv_udp_t* h, ssize_t nread, const uv_buf_t*, const so
   }
   std::memcpy(slot->bytes.data(), self->scratch_.data(), n);
   slot->len = n;
+  slot->from = sockaddr_storage{};
+  std::memcpy(&slot->from, addr, addr->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
   self->received_.push_back(slot);
   self->on_receive_();
 }

@@ -40,6 +40,7 @@ struct SendSlot {
 struct RecvSlot {
   std::array<std::uint8_t, core::limits::datagram_bytes_max> bytes{};  // the datagram
   std::size_t len = 0;                                          // bytes used
+  sockaddr_storage from{};                                      // the source address (observers are answered there)
 };
 
 // Counters of the transport, drained by the driver after each batch.

@@ -82,6 +82,7 @@ struct Stats {
   std::uint64_t datagrams_sent = 0;      // handed to the socket
   std::uint64_t send_failures = 0;       // not sent: no send buffer free, socket error, unencodable
   std::uint64_t persist_failures = 0;    // floor reservation writes that failed (retried)
+  std::uint64_t observer_pings = 0;      // status PINGs from observers (sender 0) answered by the runtime
 
   std::uint64_t drops_total() const noexcept {
     std::uint64_t t = 0;

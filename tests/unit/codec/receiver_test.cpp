@@ -99,6 +99,73 @@ TEST(Receiver, Scripts) {
   }
 }
 
+std::vector<std::uint8_t> observer_datagram(std::uint64_t seq, std::vector<core::Message> msgs,
+                                            std::uint8_t key_byte = 0x11) {
+  const Header h{.version = wire_version, .cluster_id = cluster, .sender = observer_id,
+                 .incarnation = core::Incarnation(1), .seq = seq};
+  const ClusterKey k = key(key_byte);
+  std::vector<std::uint8_t> buf(core::limits::datagram_bytes_max);
+  Result<std::size_t> n = encode(h, msgs, &k, buf);
+  EXPECT_TRUE(n.ok());
+  buf.resize(n.ok() ? *n : 0);
+  return buf;
+}
+
+TEST(Receiver, ObserversMayOnlyPingAndLeaveNoState) {
+  using core::DropReason;
+  const core::ResourceName res("r0");
+  const core::LeaseId lease{core::MemberId(2), core::Incarnation(1), 1};
+  const core::Message ping = core::Ping{.nonce = 5};
+  const core::Message release = core::Release{.resource = res, .lease = lease, .token = core::Token(9)};
+  const core::Message pong = core::Pong{.nonce = 5, .quarantined = false, .live_leases = 0, .waiters = 0, .floor = {}, .drops = {}};
+  Receiver r = make_receiver();
+  Decoded d;
+  // Without Observers::accept, sender 0 is a stranger whatever it carries.
+  EXPECT_EQ(r.receive(observer_datagram(1, {ping}), d), DropReason::stranger);
+  // Accepted: PINGs only, returned with sender 0, the same bytes again too
+  // (no replay window for observers).
+  const auto pings = observer_datagram(1, {ping, core::Ping{.nonce = 6}});
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(r.receive(pings, d, Observers::accept), std::nullopt) << i;
+    EXPECT_EQ(d.header.sender, observer_id);
+    EXPECT_EQ(d.messages.size(), 2u);
+  }
+  // Anything else from an observer is a stranger's, alone or mixed with PINGs.
+  EXPECT_EQ(r.receive(observer_datagram(2, {release}), d, Observers::accept), DropReason::stranger);
+  EXPECT_EQ(r.receive(observer_datagram(3, {ping, release}), d, Observers::accept), DropReason::stranger);
+  EXPECT_EQ(r.receive(observer_datagram(4, {pong}), d, Observers::accept), DropReason::stranger);
+  // Authentication comes first: a PING with the wrong key is bad_auth.
+  EXPECT_EQ(r.receive(observer_datagram(5, {ping}, 0x22), d, Observers::accept), DropReason::bad_auth);
+  // Observer datagrams with huge sequence numbers left the members' windows
+  // alone: member 2's first datagram is still new.
+  EXPECT_EQ(r.receive(observer_datagram(1'000'000, {ping}), d, Observers::accept), std::nullopt);
+  EXPECT_EQ(r.receive(datagram({.sender = 2, .seq = 1}), d, Observers::accept), std::nullopt);
+  EXPECT_EQ(d.header.sender, core::MemberId(2));
+}
+
+TEST(Receiver, PackDirectSharesThePackersSequence) {
+  Packer p(cluster, core::MemberId(2), core::Incarnation(4), key());
+  Receiver r = make_receiver();
+  std::vector<Datagram> out;
+  const std::vector<core::Outgoing> one = {{.to = core::MemberId(1), .msg = core::Ping{.nonce = 1}}};
+  p.pack(one, out);
+  std::vector<std::uint8_t> direct;
+  const std::vector<core::Message> pong = {core::Pong{.nonce = 2, .quarantined = true, .live_leases = 3, .waiters = 0, .floor = {}, .drops = {1, 2}}};
+  ASSERT_TRUE(p.pack_direct(pong, direct));
+  p.pack(one, out);
+  ASSERT_EQ(out.size(), 2u);
+  Decoded d;
+  ASSERT_EQ(r.receive(direct, d), std::nullopt);
+  EXPECT_EQ(d.header.seq, 2u);
+  EXPECT_EQ(d.header.incarnation, core::Incarnation(4));
+  EXPECT_EQ(d.messages, pong);
+  ASSERT_EQ(r.receive(out[0].bytes, d), std::nullopt);
+  EXPECT_EQ(d.header.seq, 1u);
+  ASSERT_EQ(r.receive(out[1].bytes, d), std::nullopt);
+  EXPECT_EQ(d.header.seq, 3u);
+  EXPECT_FALSE(p.pack_direct({}, direct));
+}
+
 TEST(Receiver, PackerToReceiverEndToEnd) {
   Packer p(cluster, core::MemberId(2), core::Incarnation(4), key());
   Receiver r = make_receiver();

@@ -1,0 +1,138 @@
+// Observer PINGs (batonctl status): a datagram from sender 0 that carries
+// only PINGs is answered by the runtime with a PONG to its source address,
+// carrying the member's incarnation and status, and changes nothing. Any
+// other message from sender 0 is dropped as a stranger's.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <variant>
+
+#include "codec/codec.hpp"
+#include "test_cluster.hpp"
+
+namespace baton {
+namespace {
+
+using namespace std::chrono_literals;
+using test::eventually;
+
+// A UDP socket on an ephemeral loopback port: not any member's.
+class Observer {
+ public:
+  Observer() : fd_(::socket(AF_INET, SOCK_DGRAM, 0)) {
+    sockaddr_in a = addr(0);
+    bound_ = ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+  }
+  ~Observer() { ::close(fd_); }
+  bool bound() const { return bound_; }
+  void send_to(std::uint16_t port, const std::vector<std::uint8_t>& bytes) {
+    sockaddr_in a = addr(port);
+    ASSERT_EQ(::sendto(fd_, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof(a)),
+              static_cast<ssize_t>(bytes.size()));
+  }
+  ssize_t receive(std::vector<std::uint8_t>& out, int ms) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, ms) != 1) return -1;
+    out.resize(65536);
+    const ssize_t n = ::recv(fd_, out.data(), out.size(), 0);
+    if (n >= 0) out.resize(static_cast<std::size_t>(n));
+    return n;
+  }
+
+ private:
+  static sockaddr_in addr(std::uint16_t port) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    return a;
+  }
+  int fd_;
+  bool bound_ = false;
+};
+
+codec::ClusterKey codec_key(const ClusterKey& k) {
+  codec::ClusterKey c;
+  c.bytes = k;
+  return c;
+}
+
+std::vector<std::uint8_t> from_observer(const ClusterKey& key, std::vector<core::Message> msgs) {
+  const codec::ClusterKey k = codec_key(key);
+  const codec::Header h{.version = codec::wire_version, .cluster_id = 77, .sender = codec::observer_id,
+                        .incarnation = core::Incarnation{1}, .seq = 1};
+  std::vector<std::uint8_t> out(core::limits::datagram_bytes_max);
+  auto n = codec::encode(h, msgs, &k, out);
+  EXPECT_TRUE(n.ok()) << n.what();
+  out.resize(n.ok() ? *n : 0);
+  return out;
+}
+
+std::uint64_t drops(const Stats& s, DropReason r) { return s.drops[static_cast<std::size_t>(r)]; }
+
+TEST(ObserverPing, IsAnsweredWithStatusAndChangesNothing) {
+  auto m = test::start_members(3, {}, [](Config& c) { c.incarnation = 40 + c.self; });
+  Observer obs;
+  ASSERT_TRUE(obs.bound());
+  const ClusterKey key = test::test_key();
+
+  AcquireOptions o;
+  o.ttl = 5s;
+  o.wait = 5s;
+  auto lease = m[2].acquire("seat:14A", o);
+  ASSERT_TRUE(lease.ok()) << lease.what();
+  ASSERT_TRUE(eventually([&] { return m[1].stats().live_leases == 1; }));
+  const Stats before = m[1].stats();
+
+  const auto ping = from_observer(key, {core::Ping{.nonce = 0xfeed}});
+  for (int round = 0; round < 2; ++round) {  // the same bytes twice: no replay window for observers
+    obs.send_to(m.ports[0], ping);
+    std::vector<std::uint8_t> reply;
+    ASSERT_GT(obs.receive(reply, 20000), 0) << "no PONG for an observer PING, round " << round;
+    codec::Decoded d;
+    const codec::ClusterKey k = codec_key(key);
+    ASSERT_EQ(codec::decode(reply, &k, 77, d), std::nullopt);
+    EXPECT_EQ(d.header.sender, core::MemberId{1});
+    EXPECT_EQ(d.header.incarnation, core::Incarnation{41});
+    ASSERT_EQ(d.messages.size(), 1u);
+    const auto* pong = std::get_if<core::Pong>(&d.messages[0]);
+    ASSERT_NE(pong, nullptr);
+    EXPECT_EQ(pong->nonce, 0xfeedu);
+    EXPECT_FALSE(pong->quarantined);
+    EXPECT_EQ(pong->live_leases, 1u);
+    EXPECT_EQ(pong->drops.size(), drop_reason_count);
+  }
+
+  // Sender 0 with anything but PINGs: a REQUEST with a huge token, a RELEASE
+  // of the live lease, and a RELEASE hidden behind a PING. None is answered.
+  const core::LeaseId fake{codec::observer_id, core::Incarnation{1}, 1};
+  const core::ResourceName res("seat:14A");
+  obs.send_to(m.ports[0], from_observer(key, {core::Request{res, fake, core::Duration::s(5), core::Token{1ull << 62}}}));
+  obs.send_to(m.ports[0], from_observer(key, {core::Release{res, fake, core::Token{lease->token()}}}));
+  obs.send_to(m.ports[0], from_observer(key, {core::Ping{.nonce = 1}, core::Release{res, fake, core::Token{lease->token()}}}));
+  // A PING with the wrong key is not answered either.
+  obs.send_to(m.ports[0], from_observer(test::test_key(99), {core::Ping{.nonce = 2}}));
+  ASSERT_TRUE(eventually([&] {
+    const Stats s = m[1].stats();
+    return drops(s, DropReason::stranger) >= 3 && drops(s, DropReason::bad_auth) >= 1;
+  })) << "drops were not counted";
+  std::vector<std::uint8_t> reply;
+  EXPECT_EQ(obs.receive(reply, 200), -1) << "a non-PING from sender 0 was answered";
+
+  const Stats after = m[1].stats();
+  EXPECT_EQ(drops(after, DropReason::stranger), 3u);
+  EXPECT_EQ(drops(after, DropReason::bad_auth), 1u);
+  EXPECT_EQ(after.observer_pings, before.observer_pings + 2);
+  EXPECT_EQ(after.grants, before.grants);
+  EXPECT_EQ(after.denials, before.denials);
+  EXPECT_EQ(after.live_leases, before.live_leases);
+  EXPECT_TRUE(lease->valid());
+  EXPECT_TRUE(test::refused(m[3].try_acquire("seat:14A", 1s).code()));
+}
+
+}  // namespace
+}  // namespace baton
