@@ -3,7 +3,7 @@
 //
 //   booking-load --nodes 127.0.0.1:8081,127.0.0.1:8082,127.0.0.1:8083
 //                [--users 12] [--seats 14A,14B,14C] [--rounds 1] [--chaos]
-//                [--pause-ms MS] [--json] [--wait-ready SEC]
+//                [--pause-ms MS] [--json | --both] [--wait-ready SEC]
 //                [--expect-no-double] [--expect-double] [--expect-stale]
 //   booking-load --free-ports N     prints N free TCP/UDP ports on 127.0.0.1
 //
@@ -57,7 +57,8 @@ struct Options {
   int rounds = 1;
   bool chaos = false;
   int pause_ms = 0;  // 0: the nodes' ttl * 2
-  bool json_out = false;
+  bool json_out = false;   // the report as one JSON line
+  bool text_out = true;    // the report for people
   int wait_ready_s = 0;
   bool expect_no_double = false, expect_double = false, expect_stale = false;
 };
@@ -66,7 +67,7 @@ struct Options {
   std::fprintf(stderr,
                "booking-load: %s\n"
                "usage: booking-load --nodes HOST:PORT,... [--users N] [--seats 14A,14B] [--rounds N]\n"
-               "                    [--chaos] [--pause-ms MS] [--json] [--wait-ready SEC]\n"
+               "                    [--chaos] [--pause-ms MS] [--json | --both] [--wait-ready SEC]\n"
                "                    [--expect-no-double] [--expect-double] [--expect-stale]\n"
                "       booking-load --free-ports N\n",
                why.c_str());
@@ -206,7 +207,8 @@ int main(int argc, char** argv) {
     else if (a == "--rounds") o.rounds = std::max(1, to_int(next(), "--rounds"));
     else if (a == "--chaos") o.chaos = true;
     else if (a == "--pause-ms") o.pause_ms = to_int(next(), "--pause-ms");
-    else if (a == "--json") o.json_out = true;
+    else if (a == "--json") { o.json_out = true; o.text_out = false; }
+    else if (a == "--both") o.json_out = o.text_out = true;
     else if (a == "--wait-ready") o.wait_ready_s = to_int(next(), "--wait-ready");
     else if (a == "--expect-no-double") o.expect_no_double = true;
     else if (a == "--expect-double") o.expect_double = true;
@@ -382,6 +384,34 @@ int main(int argc, char** argv) {
   const double p50 = percentile(lat, 50), p90 = percentile(lat, 90), p99 = percentile(lat, 99),
                pmax = percentile(lat, 100);
 
+  if (o.text_out) {
+    std::printf("Booking load: %zu nodes (%s), %d users, seats %zu, %d round(s), %.0f ms\n", o.nodes.size(),
+                mode == "baton" ? "Baton leases + fencing tokens" : "BASELINE: no lease, no fence", o.users,
+                o.seats.size(), o.rounds, wall_ms);
+    std::printf("  requests               %zu\n", answers.size());
+    std::printf("  201 booked             %d\n", booked);
+    std::printf("  409 already taken      %d\n", taken);
+    std::printf("  409 stale write        %d\n", stale);
+    std::printf("  423 no lease in time   %d\n", no_lease);
+    if (bad + failed) std::printf("  other / no answer      %d\n", bad + failed);
+    std::printf("  per seat:\n");
+    for (const auto& r : rows)
+      std::printf("    %-4s %-12s node %lld token %-6lld told 201: %zu  rows written: %lld%s\n", r.id.c_str(),
+                  r.user.empty() ? "(free)" : r.user.c_str(), static_cast<long long>(r.node),
+                  static_cast<long long>(r.token), r.told, static_cast<long long>(r.writes),
+                  r.told > 1 || r.writes > 1 ? "   <-- DOUBLE BOOKED" : "");
+    std::printf("  double booked seats    %d\n", double_booked);
+    std::printf("  stale writes rejected  %lld (database counter)\n", static_cast<long long>(stale_db));
+    if (o.chaos) {
+      std::printf("  chaos: node %d SIGSTOPped %.0f ms while holding seat:%s", victim_index + 1, paused_ms,
+                  chaos_seat.c_str());
+      if (victim_answer)
+        std::printf(" -> its late write answered %d %s", victim_answer->status, victim_answer->error.c_str());
+      std::printf("\n");
+    }
+    std::printf("  latency ms             p50 %.1f  p90 %.1f  p99 %.1f  max %.1f\n", p50, p90, p99, pmax);
+  }
+
   if (o.json_out) {
     std::string seats = "[";
     for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -420,32 +450,6 @@ int main(int argc, char** argv) {
       out.raw("chaos", c.done());
     }
     std::printf("%s\n", out.done().c_str());
-  } else {
-    std::printf("Booking load: %zu nodes (%s), %d users, seats %zu, %d round(s), %.0f ms\n", o.nodes.size(),
-                mode == "baton" ? "Baton leases + fencing tokens" : "BASELINE: no lease, no fence", o.users,
-                o.seats.size(), o.rounds, wall_ms);
-    std::printf("  requests               %zu\n", answers.size());
-    std::printf("  201 booked             %d\n", booked);
-    std::printf("  409 already taken      %d\n", taken);
-    std::printf("  409 stale write        %d\n", stale);
-    std::printf("  423 no lease in time   %d\n", no_lease);
-    if (bad + failed) std::printf("  other / no answer      %d\n", bad + failed);
-    std::printf("  per seat:\n");
-    for (const auto& r : rows)
-      std::printf("    %-4s %-12s node %lld token %-6lld told 201: %zu  rows written: %lld%s\n", r.id.c_str(),
-                  r.user.empty() ? "(free)" : r.user.c_str(), static_cast<long long>(r.node),
-                  static_cast<long long>(r.token), r.told, static_cast<long long>(r.writes),
-                  r.told > 1 || r.writes > 1 ? "   <-- DOUBLE BOOKED" : "");
-    std::printf("  double booked seats    %d\n", double_booked);
-    std::printf("  stale writes rejected  %lld (database counter)\n", static_cast<long long>(stale_db));
-    if (o.chaos) {
-      std::printf("  chaos: node %d SIGSTOPped %.0f ms while holding seat:%s", victim_index + 1, paused_ms,
-                  chaos_seat.c_str());
-      if (victim_answer)
-        std::printf(" -> its late write answered %d %s", victim_answer->status, victim_answer->error.c_str());
-      std::printf("\n");
-    }
-    std::printf("  latency ms             p50 %.1f  p90 %.1f  p99 %.1f  max %.1f\n", p50, p90, p99, pmax);
   }
 
   int rc = 0;
