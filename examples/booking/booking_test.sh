@@ -29,7 +29,7 @@ case "$case" in
     "${load[@]}" --nodes "$NODES" --expect-no-double
     ;;
   chaos)
-    BOOKING_NODE1_OPTS="--slow-seat 14A --slow-ms 200" booking_start "$dir" --ttl-ms 500
+    BOOKING_NODE1_OPTS="--slow-seat 14A --slow-ms 400" booking_start "$dir" --ttl-ms 500
     "${load[@]}" --nodes "$NODES" --chaos --expect-no-double --expect-stale
     ;;
   baseline)

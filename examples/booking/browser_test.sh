@@ -29,7 +29,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-BOOKING_NODE1_OPTS="--slow-seat 14A --slow-ms 200" booking_start "$dir" --ttl-ms 500
+BOOKING_NODE1_OPTS="--slow-seat 14A --slow-ms 400" booking_start "$dir" --ttl-ms 500
 "$BOOKING_LOAD" --nodes "$NODES" --users 3 --seats 14A,15C --chaos --wait-ready 20 --expect-no-double --expect-stale
 
 url="http://127.0.0.1:${HTTP_PORTS[1]}/"
