@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""batonctl's command line as processes see it: --help on every subcommand,
+exit code 2 and a clear message for bad flags and bad keys, keygen, node
+stopping cleanly on SIGTERM, acquire's exit codes (0 acquired, 3 not), status
+as a table and as JSON, and a member with the wrong key ignored and reported
+(bad_auth) by the others."""
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+FAILURES = []
+
+
+def check(cond, what, detail=""):
+    print(f"{'ok  ' if cond else 'FAIL'} {what}")
+    if not cond:
+        FAILURES.append(what)
+        if detail:
+            print("     " + detail.replace("\n", "\n     "))
+
+
+def free_ports(n):
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--batonctl", required=True)
+    p.add_argument("--workdir", required=True)
+    args = p.parse_args()
+    B = os.path.abspath(args.batonctl)
+    work = args.workdir
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    procs = []
+
+    def run(*argv, timeout=30):
+        return subprocess.run([B, *argv], capture_output=True, text=True, cwd=work, timeout=timeout)
+
+    def spawn(*argv, log):
+        f = open(os.path.join(work, log), "wb")
+        pr = subprocess.Popen([B, *argv], stdout=f, stderr=subprocess.STDOUT, cwd=work, start_new_session=True)
+        procs.append(pr)
+        return pr
+
+    try:
+        # --help everywhere, exit 0; usage errors exit 2.
+        for cmd in ["keygen", "node", "acquire", "status", "torture", "register"]:
+            r = run(cmd, "--help")
+            check(r.returncode == 0 and f"usage: batonctl {cmd}" in r.stdout, f"{cmd} --help")
+            r = run(cmd, "--no-such-flag")
+            check(r.returncode == 2 and "unknown flag '--no-such-flag'" in r.stderr, f"{cmd}: unknown flag exits 2",
+                  r.stderr)
+        r = run("--help")
+        check(r.returncode == 0 and "commands:" in r.stdout, "batonctl --help")
+        r = run("frobnicate")
+        check(r.returncode == 2 and "unknown command" in r.stderr, "unknown command exits 2")
+        r = run()
+        check(r.returncode == 2, "no command exits 2")
+        r = run("node", "--id", "1")
+        check(r.returncode == 2 and "--members is required" in r.stderr, "node without --members", r.stderr)
+        r = run("node", "--members", "1=127.0.0.1:1", "--id", "2")
+        check(r.returncode == 2 and "not one of --members" in r.stderr, "--id not a member", r.stderr)
+        r = run("node", "--members", "1=localhost:7101", "--id", "1")
+        check(r.returncode == 2 and "numeric" in r.stderr, "non-numeric host", r.stderr)
+        r = run("node", "--members", "1=127.0.0.1:7101", "--id", "x")
+        check(r.returncode == 2 and "not a non-negative integer" in r.stderr, "non-numeric id", r.stderr)
+        r = run("node", "--members", "1=127.0.0.1:7101", "--id", "1", "--rho", "0.5")
+        check(r.returncode == 2 and "--rho" in r.stderr, "rho out of range", r.stderr)
+        r = run("torture", "--members", "1=127.0.0.1:7101", "--id", "1")
+        check(r.returncode == 2 and "--history is required" in r.stderr, "torture without --history", r.stderr)
+        r = run("acquire", "--members", "1=127.0.0.1:7101", "--id", "1")
+        check(r.returncode == 2 and "RESOURCE" in r.stderr, "acquire without RESOURCE", r.stderr)
+
+        # keygen: 64 hex characters, fresh every time.
+        k1, k2 = run("keygen").stdout, run("keygen").stdout
+        check(len(k1.strip()) == 64 and all(c in "0123456789abcdef" for c in k1.strip()) and k1 != k2,
+              "keygen prints a fresh 64-hex key")
+        key = os.path.join(work, "cluster.key")
+        with open(key, "w") as f:
+            f.write("\n  " + k1.strip() + "  \n\n")  # surrounding whitespace is ignored
+        wrong_key = os.path.join(work, "wrong.key")
+        with open(wrong_key, "w") as f:
+            f.write(k2)
+        for name, text, expect in [("short", k1.strip()[:63], "64 hex characters"),
+                                   ("not hex", "zz" + k1.strip()[2:], "is not hex"),
+                                   ("inner space", k1.strip()[:30] + " " + k1.strip()[31:], "is not hex")]:
+            bad = os.path.join(work, "bad.key")
+            with open(bad, "w") as f:
+                f.write(text)
+            r = run("status", "--members", "1=127.0.0.1:9", "--key-file", bad)
+            check(r.returncode == 2 and expect in r.stderr, f"bad key file ({name}) exits 2", r.stderr)
+        r = run("status", "--members", "1=127.0.0.1:9", "--key-file", os.path.join(work, "missing.key"))
+        check(r.returncode == 2 and "cannot read" in r.stderr, "missing key file exits 2", r.stderr)
+
+        # A 3-member cluster (4 slots: member 4 is the acquirer).
+        ports = free_ports(4)
+        members = ",".join(f"{i}=127.0.0.1:{ports[i - 1]}" for i in range(1, 5))
+        three = ",".join(f"{i}=127.0.0.1:{ports[i - 1]}" for i in range(1, 4))
+        nodes = [spawn("node", "--members", members, "--id", str(i), "--key-file", key, "--ttl-max-ms", "5000",
+                       log=f"node-{i}.log") for i in (1, 2, 3)]
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            r = run("status", "--members", three, "--key-file", key, "--timeout-ms", "200", "--attempts", "1")
+            if r.returncode == 0:
+                break
+            time.sleep(0.2)
+        check(r.returncode == 0 and r.stdout.count(" yes ") == 3, "status: three members reachable", r.stdout)
+        r = run("status", "--members", members, "--key-file", key, "--json", "--timeout-ms", "300", "--attempts", "1")
+        doc = json.loads(r.stdout)
+        rows = {m["id"]: m for m in doc["members"]}
+        check(r.returncode == 1 and not rows[4]["reachable"] and rows[1]["reachable"]
+              and rows[1]["quarantined"] is False and "bad_auth" in rows[1]["drops"]
+              and rows[1]["incarnation"] > 0 and rows[1]["rtt_us"] >= 0,
+              "status --json: fields, member 4 unreachable, exit 1", r.stdout)
+
+        # acquire: 0 when acquired (token and validity printed), 3 when not.
+        holder = subprocess.Popen([B, "acquire", "--members", members, "--id", "4", "--key-file", key,
+                                   "--ttl-ms", "1000", "--wait-ms", "20000", "--hold-ms", "3000", "seat"], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, cwd=work, start_new_session=True)
+        procs.append(holder)
+        first = holder.stdout.readline()
+        check(first.startswith("acquired seat token=") and "validity_ms=" in first, "acquire prints the token", first)
+        r = run("status", "--members", three, "--key-file", key, "--json")
+        leases = sum(m["live_leases"] for m in json.loads(r.stdout)["members"])
+        check(leases >= 2, "status shows the live lease at a majority of voters", r.stdout)
+        # Member 3 cannot take it meanwhile (the node is stopped first: one process per member).
+        nodes[2].send_signal(signal.SIGTERM)
+        rc = nodes[2].wait(timeout=20)
+        check(rc == 0, "node exits 0 on SIGTERM")
+        r = run("acquire", "--members", members, "--id", "3", "--key-file", key, "--ttl-ms", "1000",
+                "--state-dir", "acq-3", "seat", timeout=60)
+        check(r.returncode == 3 and "not acquired" in r.stdout, "acquire of a held resource exits 3",
+              r.stdout + r.stderr)
+        out, err = holder.communicate(timeout=60)
+        check(holder.returncode == 0 and "released seat" in out, "holder renewed past its ttl and released",
+              out + err)
+
+        # A member with the wrong key is ignored, and the others say so.
+        wrong = run("acquire", "--members", members, "--id", "3", "--key-file", wrong_key, "--ttl-ms", "1000",
+                    "--state-dir", "acq-3w", "other", timeout=60)
+        check(wrong.returncode == 3, "a member with the wrong key gets no lease", wrong.stdout + wrong.stderr)
+        r = run("status", "--members", three, "--key-file", key, "--json", "--attempts", "1", "--timeout-ms", "300")
+        rows = {m["id"]: m for m in json.loads(r.stdout)["members"]}
+        check(rows[1]["drops"]["bad_auth"] >= 1 and rows[2]["drops"]["bad_auth"] >= 1,
+              "the others count the wrong key's datagrams as bad_auth", r.stdout)
+        deadline = time.monotonic() + 10
+        logged = False
+        while time.monotonic() < deadline and not logged:
+            with open(os.path.join(work, "node-1.log"), errors="replace") as f:
+                logged = "bad_auth" in f.read()
+            time.sleep(0.2)
+        check(logged, "and log it")
+        for n in nodes[:2]:
+            n.send_signal(signal.SIGINT)
+            check(n.wait(timeout=20) == 0, "node exits 0 on SIGINT")
+    finally:
+        for pr in procs:
+            if pr.poll() is None:
+                pr.kill()
+                pr.wait()
+    print(f"cli_test: {len(FAILURES)} failure(s)")
+    return 1 if FAILURES else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,249 @@
+#!/usr/bin/env python3
+"""Multi-process fault tests: 5 batonctl members on 127.0.0.1, all running
+`torture` against one fenced register, while this driver injects faults;
+then check_history.py checks the histories and the register log.
+
+usage: faults.py --batonctl PATH --scenario NAME [--duration S] [--workdir DIR] [--seed N]
+
+Scenarios:
+  kill_restart  SIGKILL one member at a time and restart it (next --incarnation)
+                after a pause; member 5 runs diskless (--no-state: peer recovery).
+  stop_cont     SIGSTOP one or two members at once for 2-5 ttls, then SIGCONT.
+  majority      SIGKILL three of five members at once, restart them together.
+  mixed         all of the above at random (the soak).
+
+Every process is bounded (torture --duration-s, a hard deadline here) and
+killed on exit; the work directory keeps the histories and logs for reading.
+"""
+import argparse
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+N = 5
+TTL_MS = 300
+HOLD_MS = 60         # members 3..5: short holds
+LONG_HOLD_MS = 450   # members 1, 2: holds that outlast the ttl, so they renew
+RESOURCES = 3
+
+
+def free_ports(n):
+    socks, ports = [], []
+    for _ in range(n):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.1", 0))
+        socks.append(s)
+        ports.append(s.getsockname()[1])
+    for s in socks:
+        s.close()
+    return ports
+
+
+class Run:
+    def __init__(self, args):
+        self.args = args
+        self.rng = random.Random(args.seed)
+        self.work = args.workdir
+        shutil.rmtree(self.work, ignore_errors=True)
+        os.makedirs(self.work)
+        ports = free_ports(N + 1)
+        self.members = ",".join(f"{i}=127.0.0.1:{ports[i - 1]}" for i in range(1, N + 1))
+        self.register_addr = f"127.0.0.1:{ports[N]}"
+        self.key = os.path.join(self.work, "cluster.key")
+        with open(self.key, "w") as f:
+            f.write(subprocess.check_output([args.batonctl, "keygen"], text=True))
+        self.procs = {}        # member id -> Popen
+        self.incarnation = {}  # member id -> current incarnation
+        self.stopped = set()   # members under SIGSTOP
+        self.all_procs = []
+        self.start = time.monotonic()
+        self.end = self.start + args.duration
+        self.faults = []
+
+    def log(self, text):
+        line = f"[{time.monotonic() - self.start:6.2f}s] {text}"
+        print(line, flush=True)
+        self.faults.append(line)
+
+    def spawn(self, argv, logname):
+        f = open(os.path.join(self.work, logname), "ab")
+        p = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT, cwd=self.work, start_new_session=True)
+        f.close()
+        self.all_procs.append(p)
+        return p
+
+    def start_register(self):
+        self.register = self.spawn([self.args.batonctl, "register", "--listen", self.register_addr, "--log",
+                                    os.path.join(self.work, "register.jsonl")], "register.log")
+
+    def start_member(self, i):
+        inc = self.incarnation.get(i, 0) + 1
+        self.incarnation[i] = inc
+        remaining = max(1, int(round(self.end - time.monotonic())))
+        argv = [self.args.batonctl, "torture", "--members", self.members, "--id", str(i), "--key-file", self.key,
+                "--resources", str(RESOURCES), "--ttl-ms", str(TTL_MS),
+                "--hold-ms", str(LONG_HOLD_MS if i <= 2 else HOLD_MS),
+                "--duration-s", str(remaining), "--history", os.path.join(self.work, f"history-{i}.jsonl"),
+                "--register", self.register_addr, "--incarnation", str(inc),
+                "--seed", str(self.rng.getrandbits(63))]
+        if i == N:
+            # Diskless: its first life bootstraps, later lives recover the floor from peers.
+            argv += ["--no-state"] + (["--bootstrap"] if inc == 1 else [])
+        else:
+            argv += ["--state-dir", os.path.join(self.work, f"state-{i}")]
+        self.procs[i] = self.spawn(argv, f"member-{i}.log")
+
+    def kill(self, i):
+        p = self.procs[i]
+        if i in self.stopped:
+            self.cont(i)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        self.log(f"SIGKILL member {i} (incarnation {self.incarnation[i]})")
+
+    def stop(self, i):
+        self.procs[i].send_signal(signal.SIGSTOP)
+        self.stopped.add(i)
+        self.log(f"SIGSTOP member {i}")
+
+    def cont(self, i):
+        self.procs[i].send_signal(signal.SIGCONT)
+        self.stopped.discard(i)
+        self.log(f"SIGCONT member {i}")
+
+    def alive(self):
+        return [i for i, p in self.procs.items() if p.poll() is None]
+
+    def sleep(self, s):
+        time.sleep(max(0.0, min(s, self.end - time.monotonic())))
+
+    def time_left(self):
+        return self.end - time.monotonic()
+
+    # ---- scenarios ---------------------------------------------------------
+
+    def fault_kill_restart(self):
+        i = self.rng.choice(self.alive())
+        self.kill(i)
+        self.sleep(self.rng.uniform(0.3, 1.5))
+        if self.time_left() > 2:
+            self.start_member(i)
+            self.log(f"restart member {i} as incarnation {self.incarnation[i]}")
+
+    def fault_stop_cont(self, many=False):
+        k = 2 if many else 1
+        victims = self.rng.sample([i for i in self.alive() if i not in self.stopped], k)
+        for i in victims:
+            self.stop(i)
+        self.sleep(self.rng.uniform(2, 5) * TTL_MS / 1000)
+        for i in victims:
+            self.cont(i)
+
+    def fault_majority(self):
+        victims = self.rng.sample([i for i in self.alive() if i != N], 3)
+        for i in victims:
+            self.kill(i)
+        self.sleep(self.rng.uniform(0.5, 1.5))
+        if self.time_left() > 2:
+            for i in victims:
+                self.start_member(i)
+            self.log(f"restart members {victims}")
+
+    def drive(self):
+        sc = self.args.scenario
+        self.sleep(2.0)  # a quiet start: everyone makes progress first
+        while self.time_left() > 5:
+            if sc == "kill_restart":
+                self.fault_kill_restart()
+            elif sc == "stop_cont":
+                self.fault_stop_cont(many=self.rng.random() < 0.5)
+            elif sc == "majority":
+                self.fault_majority()
+            else:
+                self.rng.choice([self.fault_kill_restart, self.fault_stop_cont,
+                                 lambda: self.fault_stop_cont(many=True), self.fault_majority])()
+            self.sleep(self.rng.uniform(1.0, 2.5))
+        # The last seconds are fault-free: every member ends connected.
+
+    def cleanup(self):
+        for p in self.all_procs:
+            if p.poll() is None:
+                try:
+                    os.killpg(p.pid, signal.SIGCONT)
+                    os.killpg(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                p.wait()
+
+    def run(self):
+        try:
+            self.start_register()
+            for i in range(1, N + 1):
+                self.start_member(i)
+            self.drive()
+            # Members end by themselves (--duration-s); a hard deadline after that.
+            deadline = time.monotonic() + max(0, self.time_left()) + 15
+            for i, p in self.procs.items():
+                try:
+                    rc = p.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    print(f"member {i} did not finish by the deadline", flush=True)
+                    return 1
+                if rc != 0:
+                    print(f"member {i} exited {rc}; see {self.work}/member-{i}.log", flush=True)
+                    return 1
+            self.register.send_signal(signal.SIGTERM)
+            self.register.wait(timeout=10)
+        finally:
+            self.cleanup()
+        histories = [os.path.join(self.work, f"history-{i}.jsonl") for i in range(1, N + 1)]
+        cmd = [sys.executable, os.path.join(HERE, "check_history.py"), "--register",
+               os.path.join(self.work, "register.jsonl"), "--expect-nodes", ",".join(str(i) for i in range(1, N + 1)),
+               "--min-life-s", "3", "--min-acquires", "1", *histories]
+        rc = subprocess.call(cmd)
+        for i in range(1, N + 1):
+            with open(os.path.join(self.work, f"member-{i}.log"), errors="replace") as f:
+                for line in f:
+                    if "torture done" in line or "error" in line:
+                        print(f"member {i}: {line.rstrip()}")
+        return rc
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--batonctl", required=True)
+    p.add_argument("--scenario", required=True, choices=["kill_restart", "stop_cont", "majority", "mixed"])
+    p.add_argument("--duration", type=float, default=20)
+    p.add_argument("--workdir", default=None)
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--soak", action="store_true", help="run only when BATON_SOAK=1 (else exit 77: skipped)")
+    args = p.parse_args()
+    if args.soak and os.environ.get("BATON_SOAK") != "1":
+        print("faults.py: soak skipped (set BATON_SOAK=1 to run it)")
+        return 77
+    args.batonctl = os.path.abspath(args.batonctl)
+    if args.seed is None:
+        args.seed = random.SystemRandom().getrandbits(32)
+    if args.workdir is None:
+        args.workdir = os.path.join(os.getcwd(), f"multiproc-{args.scenario}")
+    print(f"faults.py: scenario {args.scenario}, seed {args.seed}, duration {args.duration}s, work {args.workdir}",
+          flush=True)
+    run = Run(args)
+
+    def on_term(signum, frame):
+        run.cleanup()
+        sys.exit(1)
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+    return run.run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,212 @@
+// batonctl status: asks every member for its status with an observer PING
+// (sender 0, see lib/codec/codec.hpp) and prints what the PONGs say.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <variant>
+
+#include "codec/codec.hpp"
+#include "commands.hpp"
+#include "common.hpp"
+#include "history.hpp"
+
+namespace batonctl {
+
+namespace {
+
+struct Row {
+  baton::Member member;
+  sockaddr_storage addr{};
+  socklen_t addr_len = 0;
+  std::uint64_t nonce = 0;         // attempt a's PING carries nonce + a
+  std::vector<std::int64_t> sent_ns;  // per attempt: when its PING left
+  bool reachable = false;
+  std::int64_t rtt_ns = 0;        // PING sent -> PONG received
+  std::uint64_t incarnation = 0;  // from the PONG's envelope
+  baton::codec::Decoded reply;    // the PONG
+};
+
+bool resolve(Row& r) {
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&r.addr);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&r.addr);
+  if (inet_pton(AF_INET, r.member.host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(r.member.port);
+    r.addr_len = sizeof(*v4);
+    return true;
+  }
+  if (inet_pton(AF_INET6, r.member.host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(r.member.port);
+    r.addr_len = sizeof(*v6);
+    return true;
+  }
+  return false;
+}
+
+const baton::core::Pong* pong_of(const Row& r) {
+  if (!r.reachable || r.reply.messages.empty()) return nullptr;
+  return std::get_if<baton::core::Pong>(&r.reply.messages[0]);
+}
+
+std::string drops_text(const baton::core::Pong& p) {
+  std::string out;
+  for (std::size_t i = 0; i < p.drops.size(); ++i) {
+    if (p.drops[i] == 0) continue;
+    if (!out.empty()) out += ",";
+    out += std::string(baton::drop_reason_name(static_cast<baton::DropReason>(i))) + "=" + std::to_string(p.drops[i]);
+  }
+  return out.empty() ? "-" : out;
+}
+
+void print_table(const std::vector<Row>& rows) {
+  std::printf("%-4s %-22s %-9s %8s %-20s %-11s %6s %7s %20s %s\n", "id", "address", "reachable", "rtt_ms",
+              "incarnation", "quarantined", "leases", "waiters", "floor", "drops");
+  for (const Row& r : rows) {
+    const std::string addr = r.member.host + ":" + std::to_string(r.member.port);
+    const auto* p = pong_of(r);
+    if (p == nullptr) {
+      std::printf("%-4u %-22s %-9s %8s %-20s %-11s %6s %7s %20s %s\n", r.member.id, addr.c_str(), "no", "-", "-", "-",
+                  "-", "-", "-", "-");
+      continue;
+    }
+    std::printf("%-4u %-22s %-9s %8.3f %-20llu %-11s %6llu %7llu %20llu %s\n", r.member.id, addr.c_str(), "yes",
+                static_cast<double>(r.rtt_ns) / 1e6, static_cast<unsigned long long>(r.incarnation),
+                p->quarantined ? "yes" : "no", static_cast<unsigned long long>(p->live_leases),
+                static_cast<unsigned long long>(p->waiters), static_cast<unsigned long long>(p->floor.value),
+                drops_text(*p).c_str());
+  }
+}
+
+void print_json(const std::vector<Row>& rows) {
+  std::string out = "{\"members\":[";
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const Row& r = rows[i];
+    Json j;
+    j.unum("id", r.member.id).str("address", r.member.host + ":" + std::to_string(r.member.port));
+    const auto* p = pong_of(r);
+    j.boolean("reachable", p != nullptr);
+    std::string body;
+    if (p != nullptr) {
+      j.num("rtt_us", r.rtt_ns / 1000)
+          .unum("incarnation", r.incarnation)
+          .boolean("quarantined", p->quarantined)
+          .unum("live_leases", p->live_leases)
+          .unum("waiters", p->waiters)
+          .unum("floor", p->floor.value);
+      std::string drops = "{";
+      for (std::size_t d = 0; d < p->drops.size(); ++d) {
+        if (d > 0) drops += ",";
+        drops += json_quote(baton::drop_reason_name(static_cast<baton::DropReason>(d))) + ":" +
+                 std::to_string(p->drops[d]);
+      }
+      drops += "}";
+      body = j.done();
+      body.pop_back();
+      body += ",\"drops\":" + drops + "}";
+    } else {
+      body = j.done();
+    }
+    out += (i ? "," : "") + body;
+  }
+  out += "]}";
+  std::printf("%s\n", out.c_str());
+}
+
+}  // namespace
+
+int cmd_status(const Args& args) {
+  FlagSet flags("status", "--members ... [--key-file F] [--json]",
+                "Sends every member a status PING (as observer, sender id 0, authenticated with the cluster\n"
+                "key) and prints one row per member: reachable, round-trip time, incarnation, quarantined,\n"
+                "live leases (at it as a voter), waiters, floor and datagrams dropped by reason.\n"
+                "Exit 0 when every member answered, 1 when some did not.");
+  MemberFlags member;
+  member.declare(flags, false);
+  bool json = false;
+  std::uint64_t timeout_ms = 1000, attempts = 3;
+  flags.add_bool("json", &json, "print JSON instead of a table");
+  flags.add_u64("timeout-ms", &timeout_ms, "how long to wait for answers per attempt (default 1000)", 1, 600000);
+  flags.add_u64("attempts", &attempts, "PINGs sent to a silent member (default 3)", 1, 100);
+  if (!flags.parse(args)) return exit_ok;
+  if (!flags.positional().empty()) throw UsageError{"unexpected argument '" + flags.positional()[0] + "'"};
+  std::vector<Row> rows;
+  for (const auto& m : parse_members(member.members)) {
+    Row r;
+    r.member = m;
+    rows.push_back(std::move(r));
+  }
+  std::optional<baton::codec::ClusterKey> key;
+  if (!member.key_file.empty()) key = baton::codec::ClusterKey{read_key_file(member.key_file)};
+
+  const int fd4 = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  const int fd6 = ::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  std::uint64_t base_nonce = 0;
+  (void)!getrandom(&base_nonce, sizeof(base_nonce), 0);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (!resolve(rows[i])) throw UsageError{"--members: bad address for member " + std::to_string(rows[i].member.id)};
+    rows[i].nonce = base_nonce + (static_cast<std::uint64_t>(i) << 16);
+  }
+
+  baton::codec::Decoded d;
+  for (std::uint64_t attempt = 0; attempt < attempts; ++attempt) {
+    std::size_t waiting = 0;
+    for (Row& r : rows) {
+      if (r.reachable) continue;
+      ++waiting;
+      const baton::codec::Header h{.version = baton::codec::wire_version, .cluster_id = member.cluster_id,
+                                   .sender = baton::codec::observer_id, .incarnation = baton::core::Incarnation{1},
+                                   .seq = attempt + 1};
+      const baton::core::Message ping[] = {baton::core::Ping{.nonce = r.nonce + attempt}};
+      std::vector<std::uint8_t> bytes(baton::core::limits::datagram_bytes_max);
+      auto n = baton::codec::encode(h, ping, key ? &*key : nullptr, bytes);
+      if (!n) return exit_failure;
+      r.sent_ns.push_back(true_now_ns());
+      const int fd = r.addr.ss_family == AF_INET6 ? fd6 : fd4;
+      ::sendto(fd, bytes.data(), *n, 0, reinterpret_cast<sockaddr*>(&r.addr), r.addr_len);
+    }
+    if (waiting == 0) break;
+    const std::int64_t end = true_now_ns() + static_cast<std::int64_t>(timeout_ms) * 1000000;
+    while (waiting > 0) {
+      const std::int64_t left_ms = (end - true_now_ns()) / 1000000;
+      if (left_ms <= 0) break;
+      pollfd p[2] = {{fd4, POLLIN, 0}, {fd6, POLLIN, 0}};
+      if (::poll(p, 2, static_cast<int>(left_ms)) <= 0) continue;
+      for (const pollfd& pf : p) {
+        if ((pf.revents & POLLIN) == 0) continue;
+        std::vector<std::uint8_t> buf(65536);
+        const ssize_t got = ::recv(pf.fd, buf.data(), buf.size(), 0);
+        const std::int64_t now = true_now_ns();
+        if (got <= 0) continue;
+        buf.resize(static_cast<std::size_t>(got));
+        if (baton::codec::decode(buf, key ? &*key : nullptr, member.cluster_id, d)) continue;
+        const auto* pong = d.messages.size() == 1 ? std::get_if<baton::core::Pong>(&d.messages[0]) : nullptr;
+        if (pong == nullptr) continue;
+        for (Row& r : rows) {
+          if (r.reachable || r.member.id != d.header.sender.value) continue;
+          // A late answer to an earlier attempt counts, timed from its own PING.
+          const std::uint64_t a = pong->nonce - r.nonce;
+          if (pong->nonce < r.nonce || a >= r.sent_ns.size()) continue;
+          r.reachable = true;
+          r.rtt_ns = now - r.sent_ns[a];
+          r.incarnation = d.header.incarnation.value;
+          r.reply = d;
+          --waiting;
+        }
+      }
+    }
+  }
+  if (fd4 >= 0) ::close(fd4);
+  if (fd6 >= 0) ::close(fd6);
+  if (json) print_json(rows); else print_table(rows);
+  for (const Row& r : rows)
+    if (!r.reachable) return exit_failure;
+  return exit_ok;
+}
+
+}  // namespace batonctl

@@ -1,0 +1,264 @@
+#include "flags.hpp"
+
+#include <arpa/inet.h>
+
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+namespace batonctl {
+
+namespace {
+
+std::uint64_t to_u64(const std::string& flag, const std::string& v, std::uint64_t min, std::uint64_t max) {
+  std::uint64_t out = 0;
+  const auto* end = v.data() + v.size();
+  auto [p, ec] = std::from_chars(v.data(), end, out);
+  if (v.empty() || ec != std::errc{} || p != end)
+    throw UsageError{"--" + flag + ": '" + v + "' is not a non-negative integer"};
+  if (out < min || out > max)
+    throw UsageError{"--" + flag + ": " + v + " is outside [" + std::to_string(min) + ", " + std::to_string(max) + "]"};
+  return out;
+}
+
+std::string trim(std::string_view s) {
+  std::size_t b = 0, e = s.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  return std::string(s.substr(b, e - b));
+}
+
+}  // namespace
+
+FlagSet::FlagSet(std::string command, std::string synopsis, std::string description)
+    : command_(std::move(command)), synopsis_(std::move(synopsis)), description_(std::move(description)) {}
+
+void FlagSet::add_string(std::string name, std::string* out, std::string help) {
+  flags_.push_back({std::move(name), std::move(help), false, [out](const std::string& v) { *out = v; }});
+}
+
+void FlagSet::add_u64(std::string name, std::uint64_t* out, std::string help, std::uint64_t min, std::uint64_t max) {
+  const std::string n = name;
+  flags_.push_back(
+      {std::move(name), std::move(help), false, [=](const std::string& v) { *out = to_u64(n, v, min, max); }});
+}
+
+void FlagSet::add_double(std::string name, double* out, std::string help, double min, double max) {
+  const std::string n = name;
+  flags_.push_back({std::move(name), std::move(help), false, [=](const std::string& v) {
+                      double d = 0;
+                      std::size_t used = 0;
+                      try {
+                        d = std::stod(v, &used);
+                      } catch (...) {
+                        used = 0;
+                      }
+                      if (v.empty() || used != v.size() || !std::isfinite(d))
+                        throw UsageError{"--" + n + ": '" + v + "' is not a number"};
+                      if (d < min || d > max) {
+                        std::ostringstream o;
+                        o << "--" << n << ": " << v << " is outside [" << min << ", " << max << "]";
+                        throw UsageError{o.str()};
+                      }
+                      *out = d;
+                    }});
+}
+
+void FlagSet::add_bool(std::string name, bool* out, std::string help) {
+  flags_.push_back({std::move(name), std::move(help), true, [out](const std::string&) { *out = true; }});
+}
+
+FlagSet::Flag* FlagSet::find(std::string_view name) {
+  for (Flag& f : flags_)
+    if (f.name == name) return &f;
+  return nullptr;
+}
+
+bool FlagSet::given(std::string_view name) const {
+  for (const Flag& f : flags_)
+    if (f.name == name) return f.given;
+  return false;
+}
+
+bool FlagSet::parse(const std::vector<std::string>& args) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--help" || a == "-h") {
+      std::fputs(usage().c_str(), stdout);
+      return false;
+    }
+    if (a == "--") {
+      positional_.insert(positional_.end(), args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+      break;
+    }
+    if (!a.starts_with("--")) {
+      if (a.starts_with("-") && a.size() > 1) throw UsageError{"unknown flag '" + a + "' (see --help)"};
+      positional_.push_back(a);
+      continue;
+    }
+    std::string name = a.substr(2);
+    std::optional<std::string> value;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    }
+    Flag* f = find(name);
+    if (f == nullptr) throw UsageError{"unknown flag '--" + name + "' (see " + command_ + " --help)"};
+    if (f->given) throw UsageError{"--" + name + " given twice"};
+    if (f->is_bool) {
+      if (value) throw UsageError{"--" + name + " takes no value"};
+    } else if (!value) {
+      if (i + 1 >= args.size()) throw UsageError{"--" + name + " needs a value"};
+      value = args[++i];
+    }
+    f->set(value.value_or(""));
+    f->given = true;
+  }
+  return true;
+}
+
+std::string FlagSet::usage() const {
+  std::ostringstream o;
+  o << "usage: batonctl " << command_ << " " << synopsis_ << "\n\n" << description_ << "\n";
+  if (!flags_.empty()) o << "\nflags:\n";
+  for (const Flag& f : flags_) {
+    std::string head = "  --" + f.name + (f.is_bool ? "" : " V");
+    o << head;
+    if (head.size() < 24) o << std::string(24 - head.size(), ' '); else o << "\n" << std::string(24, ' ');
+    o << f.help << "\n";
+  }
+  o << "  --help                show this help\n";
+  return o.str();
+}
+
+// ---- values -----------------------------------------------------------------
+
+HostPort parse_host_port(std::string_view text, std::string_view flag) {
+  const std::string where = std::string(flag) + ": '" + std::string(text) + "'";
+  HostPort hp;
+  std::string_view port;
+  if (text.starts_with("[")) {
+    const auto close = text.find("]:");
+    if (close == std::string_view::npos) throw UsageError{where + ": expected [IPv6]:PORT"};
+    hp.host = std::string(text.substr(1, close - 1));
+    port = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string_view::npos) throw UsageError{where + ": expected HOST:PORT"};
+    hp.host = std::string(text.substr(0, colon));
+    port = text.substr(colon + 1);
+  }
+  unsigned char buf[16];
+  if (inet_pton(AF_INET, hp.host.c_str(), buf) != 1 && inet_pton(AF_INET6, hp.host.c_str(), buf) != 1)
+    throw UsageError{where + ": host must be a numeric IPv4 or IPv6 address"};
+  hp.port = static_cast<std::uint16_t>(to_u64(std::string(flag).substr(2), std::string(port), 1, 65535));
+  return hp;
+}
+
+std::vector<baton::Member> parse_members(std::string_view text) {
+  std::vector<baton::Member> out;
+  if (text.empty()) throw UsageError{"--members is required, e.g. --members 1=127.0.0.1:7101,2=127.0.0.1:7102"};
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const auto comma = text.find(',', start);
+    const std::string_view item = text.substr(start, comma == std::string_view::npos ? text.npos : comma - start);
+    const auto eq = item.find('=');
+    if (eq == std::string_view::npos)
+      throw UsageError{"--members: '" + std::string(item) + "' is not ID=HOST:PORT"};
+    baton::Member m;
+    m.id = static_cast<std::uint32_t>(to_u64("members", std::string(item.substr(0, eq)), 1, UINT32_MAX));
+    const HostPort hp = parse_host_port(item.substr(eq + 1), "--members");
+    m.host = hp.host;
+    m.port = hp.port;
+    for (const auto& o : out)
+      if (o.id == m.id) throw UsageError{"--members: id " + std::to_string(m.id) + " appears twice"};
+    out.push_back(m);
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+baton::ClusterKey parse_key(std::string_view text, std::string_view where) {
+  const std::string t = trim(text);
+  if (t.size() != 64)
+    throw UsageError{std::string(where) + ": a cluster key is 64 hex characters (32 bytes), found " +
+                     std::to_string(t.size()) + " characters; make one with `batonctl keygen`"};
+  baton::ClusterKey key{};
+  for (std::size_t i = 0; i < 32; ++i) {
+    unsigned v = 0;
+    auto [p, ec] = std::from_chars(t.data() + 2 * i, t.data() + 2 * i + 2, v, 16);
+    if (ec != std::errc{} || p != t.data() + 2 * i + 2)
+      throw UsageError{std::string(where) + ": '" + t.substr(2 * i, 2) + "' at character " + std::to_string(2 * i + 1) +
+                       " is not hex"};
+    key[i] = static_cast<std::uint8_t>(v);
+  }
+  return key;
+}
+
+baton::ClusterKey read_key_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError{"--key-file: cannot read '" + path + "'"};
+  std::ostringstream s;
+  s << in.rdbuf();
+  if (s.str().size() > 4096) throw UsageError{"--key-file: '" + path + "' is too large to be a key"};
+  return parse_key(s.str(), "--key-file '" + path + "'");
+}
+
+std::string key_hex(const baton::ClusterKey& key) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (auto b : key) {
+    out += digits[b >> 4];
+    out += digits[b & 15];
+  }
+  return out;
+}
+
+// ---- member flags ----------------------------------------------------------
+
+void MemberFlags::declare(FlagSet& f, bool with_id) {
+  f.add_string("members", &members, "the static cluster: ID=HOST:PORT,... (required; the same on every member)");
+  if (with_id) f.add_u64("id", &id, "this member's id, one of --members (required)", 1, UINT32_MAX);
+  f.add_string("key-file", &key_file,
+               "file holding the cluster key: 64 hex characters (batonctl keygen); without it datagrams are "
+               "NOT authenticated");
+  f.add_u64("cluster-id", &cluster_id, "cluster id stamped on every datagram (default 0)");
+  if (!with_id) return;
+  f.add_double("rho", &rho, "clock-rate drift bound (default 0.01)", 1e-6, 0.1);
+  f.add_u64("ttl-max-ms", &ttl_max_ms, "longest ttl this member grants; also its restart quarantine (default 60000)",
+            1, 24ull * 3600 * 1000);
+  f.add_u64("ttl-min-ms", &ttl_min_ms, "shortest ttl this member grants (default 10)", 1, 24ull * 3600 * 1000);
+  f.add_double("margin-ms", &margin_ms, "subtracted from every validity (default 2)", 0, 60000);
+  f.add_string("state-dir", &state_dir, "where the floor reservation is persisted (default baton-state-<id>)");
+  f.add_bool("no-state", &no_state, "run diskless: after a restart, recover the floor from peers");
+  f.add_bool("bootstrap", &bootstrap, "with --no-state: this is the cluster's first start (no peer recovery)");
+  f.add_bool("verbose", &verbose, "log debug messages too");
+}
+
+baton::Config MemberFlags::config(const FlagSet& f) const {
+  baton::Config c;
+  c.members = parse_members(members);
+  if (!f.given("id")) throw UsageError{"--id is required"};
+  c.self = static_cast<std::uint32_t>(id);
+  bool found = false;
+  for (const auto& m : c.members) found = found || m.id == c.self;
+  if (!found) throw UsageError{"--id " + std::to_string(id) + " is not one of --members"};
+  if (!key_file.empty()) c.cluster_key = read_key_file(key_file);
+  c.cluster_id = cluster_id;
+  c.rho = rho;
+  c.ttl_max = std::chrono::milliseconds(ttl_max_ms);
+  c.ttl_min = std::chrono::milliseconds(std::min(ttl_min_ms, ttl_max_ms));
+  c.margin = std::chrono::nanoseconds(static_cast<std::int64_t>(margin_ms * 1e6));
+  if (no_state && f.given("state-dir")) throw UsageError{"--no-state and --state-dir exclude each other"};
+  if (bootstrap && !no_state) throw UsageError{"--bootstrap only goes with --no-state"};
+  if (!no_state) c.state_dir = state_dir.empty() ? "baton-state-" + std::to_string(id) : state_dir;
+  c.bootstrap = bootstrap;
+  if (auto v = c.validate(); !v) throw UsageError{"invalid configuration: " + std::string(v.what())};
+  return c;
+}
+
+}  // namespace batonctl

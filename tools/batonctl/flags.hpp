@@ -1,0 +1,103 @@
+// Command-line flags of batonctl: a tiny declarative parser (every
+// subcommand declares its flags, gets --help for free, and turns any bad flag
+// into a clear message and exit code 2), and the member flags shared by
+// node, acquire, torture and status.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "baton/config.hpp"
+
+namespace batonctl {
+
+// Exit codes shared by every subcommand.
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_failure = 1;   // a runtime error (bind failed, file unwritable, ...)
+inline constexpr int exit_usage = 2;     // bad flags or arguments
+inline constexpr int exit_not_acquired = 3;
+
+// Thrown by parsing and by the value checks; main() prints it and exits 2.
+struct UsageError {
+  std::string message;
+};
+
+class FlagSet {
+ public:
+  FlagSet(std::string command, std::string synopsis, std::string description);
+
+  // Each flag is `--name VALUE` or `--name=VALUE` (bools: `--name`).
+  void add_string(std::string name, std::string* out, std::string help);
+  void add_u64(std::string name, std::uint64_t* out, std::string help, std::uint64_t min = 0,
+               std::uint64_t max = UINT64_MAX);
+  void add_double(std::string name, double* out, std::string help, double min, double max);
+  void add_bool(std::string name, bool* out, std::string help);
+  // Records whether a flag was given at all (after parse()).
+  bool given(std::string_view name) const;
+
+  // Parses argv (without the subcommand). Returns false when --help was
+  // asked (usage already printed to stdout). Positional arguments go to
+  // positional(). Throws UsageError.
+  bool parse(const std::vector<std::string>& args);
+  const std::vector<std::string>& positional() const { return positional_; }
+  std::string usage() const;
+
+ private:
+  struct Flag {
+    std::string name;  // without the leading --
+    std::string help;
+    bool is_bool = false;
+    std::function<void(const std::string&)> set;  // throws UsageError
+    bool given = false;
+  };
+  Flag* find(std::string_view name);
+
+  std::string command_;
+  std::string synopsis_;
+  std::string description_;
+  std::vector<Flag> flags_;
+  std::vector<std::string> positional_;
+};
+
+// ---- values -----------------------------------------------------------------
+
+// "1=127.0.0.1:7101,2=127.0.0.1:7102" (IPv6 as [::1]:7101). Throws UsageError.
+std::vector<baton::Member> parse_members(std::string_view text);
+// 64 hex characters, surrounding whitespace ignored. Throws UsageError.
+baton::ClusterKey parse_key(std::string_view text, std::string_view where);
+baton::ClusterKey read_key_file(const std::string& path);
+std::string key_hex(const baton::ClusterKey& key);
+// "HOST:PORT" (IPv6 as [::1]:PORT). Throws UsageError.
+struct HostPort {
+  std::string host;
+  std::uint16_t port = 0;
+};
+HostPort parse_host_port(std::string_view text, std::string_view flag);
+
+// ---- the member flags ------------------------------------------------------
+
+struct MemberFlags {
+  std::string members;          // --members
+  std::uint64_t id = 0;         // --id
+  std::string key_file;         // --key-file
+  std::uint64_t cluster_id = 0; // --cluster-id
+  double rho = 0.01;            // --rho
+  std::uint64_t ttl_max_ms = 60000;  // --ttl-max-ms
+  std::uint64_t ttl_min_ms = 10;     // --ttl-min-ms
+  double margin_ms = 2;              // --margin-ms
+  std::string state_dir;        // --state-dir (default baton-state-<id>)
+  bool no_state = false;        // --no-state
+  bool bootstrap = false;       // --bootstrap (with --no-state: first start of the cluster)
+  bool verbose = false;         // --verbose: debug logs
+
+  // `with_id`: the subcommand runs a member (node, acquire, torture).
+  void declare(FlagSet& flags, bool with_id);
+  // The library's Config (validated). Throws UsageError.
+  baton::Config config(const FlagSet& flags) const;
+};
+
+}  // namespace batonctl

@@ -1,0 +1,64 @@
+// The torture history writer (shared/HISTORY.md, version 1): one JSON object
+// per line, each line one write(2) on an O_APPEND file, written before the
+// program acts on it; and the `clock` sampler.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+
+namespace batonctl {
+
+// A JSON object under construction: fields in the order added.
+class Json {
+ public:
+  Json& str(std::string_view key, std::string_view value);
+  Json& num(std::string_view key, std::int64_t value);
+  Json& unum(std::string_view key, std::uint64_t value);
+  Json& boolean(std::string_view key, bool value);
+  std::string done() const { return body_ + "}"; }
+
+ private:
+  void key(std::string_view k);
+  std::string body_ = "{";
+};
+
+// Escapes a string for JSON (quotes included).
+std::string json_quote(std::string_view s);
+
+class History {
+ public:
+  // Opens (creates, appends to) `path`. Errors: empty optional, errno in `error`.
+  static std::optional<History*> open(const std::string& path, std::uint32_t node, std::uint64_t incarnation,
+                                      std::string& error);
+  ~History();
+
+  // Starts a record with v, node, incarnation, seq, type; finish it with
+  // write(). Records are numbered in the order they are written.
+  Json begin(std::string_view type);
+  // Adds seq and writes the line (one write(2)). False on a write error.
+  bool write(const Json& record);
+
+  // Samples the clocks every 10 to 50 ms on a thread of its own until stopped.
+  void start_clock_sampler();
+  void stop_clock_sampler();
+  // One `clock` record now (if the sample is tight enough).
+  void sample_clock();
+
+ private:
+  History() = default;
+
+  int fd_ = -1;
+  std::uint32_t node_ = 0;
+  std::uint64_t incarnation_ = 0;
+  std::mutex mutex_;      // seq and the write happen together
+  std::uint64_t seq_ = 0;  // last seq written
+  std::atomic<bool> sampler_stop_{false};
+  std::thread sampler_;
+};
+
+}  // namespace batonctl
