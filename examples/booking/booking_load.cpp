@@ -12,10 +12,11 @@
 //
 // --chaos: the node started with --slow-seat SEAT pauses between its checks
 // and its write for that seat. booking-load books SEAT there, waits until the
-// node is in that window (/health slow_waiting), SIGSTOPs it for longer than
-// the lease ttl while the load runs (so another node takes the lease over and
-// books the seat), then SIGCONTs it. Its late write must be rejected by the
-// fencing token.
+// node is in that window (/health slow_waiting), SIGSTOPs it, books SEAT as
+// "rival-user" through the next node (which gets the lease once the stopped
+// holder's has run out), keeps it stopped for at least --pause-ms, SIGCONTs
+// it, then runs the load. The paused node's late write must be rejected by
+// the fencing token.
 #include <arpa/inet.h>
 #include <httplib.h>
 #include <netinet/in.h>
@@ -285,6 +286,31 @@ int main(int argc, char** argv) {
   }
   const auto load_start = Clock::now();
 
+  if (o.chaos) {
+    // While the victim is stopped, one rival books the seat through the next
+    // node: its acquire gets the lease once the victim's has run out at the
+    // voters (its ttl), with a higher token. Keep the victim stopped for at
+    // least --pause-ms and until the rival has its answer.
+    const std::size_t other = static_cast<std::size_t>(victim_index + 1) % o.nodes.size();
+    const auto stop_until = load_start + std::chrono::milliseconds(pause_ms);
+    const auto give_up = load_start + 20s;
+    auto c = client(o.nodes[other]);
+    for (;;) {
+      Answer a = book(*c, static_cast<int>(other) + 1, chaos_seat, "rival-user");
+      {
+        std::lock_guard<std::mutex> lock(answers_mu);
+        answers.push_back(a);
+      }
+      if (a.status == 201 || a.status == 409 || Clock::now() >= give_up) break;
+      std::this_thread::sleep_for(50ms);  // 423 (no lease in time): try again
+    }
+    std::this_thread::sleep_until(stop_until);
+    paused_ms = std::chrono::duration<double, std::milli>(Clock::now() - load_start).count();
+    ::kill(continuer.pid, SIGCONT);
+    continuer.pid = 0;
+    victim.join();
+  }
+
   // The users: every user books every seat (same order for all, so that they
   // collide), each request through a different node.
   std::atomic<int> ready{0};
@@ -307,32 +333,6 @@ int main(int argc, char** argv) {
     });
   }
 
-  if (o.chaos) {
-    // Keep the victim stopped past its lease, until another node booked the seat.
-    const auto stop_until = load_start + std::chrono::milliseconds(pause_ms);
-    const auto give_up = load_start + 20s;
-    std::size_t other = static_cast<std::size_t>(victim_index + 1) % o.nodes.size();
-    for (;;) {
-      const auto now = Clock::now();
-      if (now >= give_up) break;
-      if (now >= stop_until) {
-        json::Value s;
-        bool booked_elsewhere = false;
-        if (get_json(o.nodes[other], "/seats", s))
-          if (const json::Value* seats = s.get("seats"))
-            for (const auto& seat : seats->a)
-              if (seat.str("id") == chaos_seat && seat.get("user") &&
-                  seat.get("user")->type == json::Value::Type::string)
-                booked_elsewhere = true;
-        if (booked_elsewhere) break;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    paused_ms = std::chrono::duration<double, std::milli>(Clock::now() - load_start).count();
-    ::kill(continuer.pid, SIGCONT);
-    continuer.pid = 0;
-    victim.join();
-  }
   for (auto& t : users) t.join();
   const double wall_ms = std::chrono::duration<double, std::milli>(Clock::now() - load_start).count();
 
@@ -351,9 +351,11 @@ int main(int argc, char** argv) {
   std::vector<double> lat;
   std::map<std::string, std::set<std::string>> told_201;
   const Answer* victim_answer = nullptr;
+  const Answer* rival_answer = nullptr;
   for (const auto& a : answers) {
     lat.push_back(a.ms);
     if (a.user == "paused-user") victim_answer = &a;
+    if (a.user == "rival-user" && a.status == 201) rival_answer = &a;
     if (a.status == 201) {
       ++booked;
       told_201[a.seat].insert(a.user);
@@ -406,7 +408,11 @@ int main(int argc, char** argv) {
       std::printf("  chaos: node %d SIGSTOPped %.0f ms while holding seat:%s", victim_index + 1, paused_ms,
                   chaos_seat.c_str());
       if (victim_answer)
-        std::printf(" -> its late write answered %d %s", victim_answer->status, victim_answer->error.c_str());
+        std::printf(" (token %llu) -> its late write answered %d %s", static_cast<unsigned long long>(victim_answer->token),
+                    victim_answer->status, victim_answer->error.c_str());
+      if (rival_answer)
+        std::printf("\n         meanwhile rival-user booked %s through node %d with token %llu", chaos_seat.c_str(),
+                    rival_answer->node, static_cast<unsigned long long>(rival_answer->token));
       std::printf("\n");
     }
     std::printf("  latency ms             p50 %.1f  p90 %.1f  p99 %.1f  max %.1f\n", p50, p90, p99, pmax);
@@ -447,6 +453,7 @@ int main(int argc, char** argv) {
       json::Object c;
       c.num("node", victim_index + 1).str("seat", chaos_seat).dbl("paused_ms", paused_ms);
       if (victim_answer) c.num("status", victim_answer->status).str("error", victim_answer->error).unum("token", victim_answer->token);
+      if (rival_answer) c.num("rival_node", rival_answer->node).unum("rival_token", rival_answer->token);
       out.raw("chaos", c.done());
     }
     std::printf("%s\n", out.done().c_str());

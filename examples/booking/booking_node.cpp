@@ -151,9 +151,19 @@ class Db {
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
 
+  // Retries SQLITE_BUSY: SQLite skips the busy handler in some cases, e.g.
+  // when several processes switch a fresh file to WAL at the same moment.
   void exec(const char* sql) {
     char* err = nullptr;
-    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    int rc = SQLITE_OK;
+    for (int attempt = 0; attempt < 250; ++attempt) {
+      rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+      if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED) break;
+      sqlite3_free(err);
+      err = nullptr;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (rc != SQLITE_OK) {
       std::string what = err ? err : "?";
       sqlite3_free(err);
       throw std::runtime_error(std::string("sqlite: ") + what + " in: " + sql);
