@@ -6,6 +6,7 @@
 //                [--pause-ms MS] [--json | --both] [--wait-ready SEC]
 //                [--expect-no-double] [--expect-double] [--expect-stale]
 //   booking-load --free-ports N     prints N free TCP/UDP ports on 127.0.0.1
+//   booking-load --nodes H:P --check-api   checks one node's HTTP answers
 //
 // double_booked counts the seats that more than one user was told 201 for, or
 // whose row was written more than once (the `writes` column in /seats).
@@ -70,7 +71,8 @@ struct Options {
                "usage: booking-load --nodes HOST:PORT,... [--users N] [--seats 14A,14B] [--rounds N]\n"
                "                    [--chaos] [--pause-ms MS] [--json | --both] [--wait-ready SEC]\n"
                "                    [--expect-no-double] [--expect-double] [--expect-stale]\n"
-               "       booking-load --free-ports N\n",
+               "       booking-load --free-ports N\n"
+               "       booking-load --nodes HOST:PORT --check-api [--wait-ready SEC]\n",
                why.c_str());
   std::exit(2);
 }
@@ -186,10 +188,63 @@ struct Continuer {
   }
 };
 
+// --check-api: the HTTP answers of one node, case by case (ctest booking.api).
+int check_api(const Node& n) {
+  auto c = client(n);
+  int failures = 0;
+  auto post = [&](const std::string& body, int want_status, const std::string& want_error, json::Value& got) {
+    auto res = c->Post("/book", body, "application/json");
+    std::string err;
+    const bool ok = res && res->status == want_status && json::parse(res->body, got, err) &&
+                    got.str("error") == want_error;
+    std::printf("%s POST /book %s -> %d %s (want %d %s)\n", ok ? "ok  " : "FAIL", body.c_str(), res ? res->status : 0,
+                res ? res->body.c_str() : "no answer", want_status, want_error.c_str());
+    if (!ok) ++failures;
+  };
+  json::Value v;
+  post(R"({"seat":"12A","user":"ana"})", 201, "", v);
+  const double token = v.num("token");
+  if (token < 1 || v.str("booked") != "12A" || v.str("user") != "ana") {
+    std::printf("FAIL 201 body lacks booked/user/token\n");
+    ++failures;
+  }
+  post(R"({"seat":"12A","user":"bob"})", 409, "taken", v);
+  if (v.str("holder") != "ana") {
+    std::printf("FAIL 409 body does not name the holder\n");
+    ++failures;
+  }
+  post(R"({"seat":"99Z","user":"ana"})", 400, "unknown_seat", v);
+  post(R"({"seat":"12B"})", 400, "bad_user", v);
+  post(R"({"seat":"12B","user":""})", 400, "bad_user", v);
+  post(R"({"seat":12,"user":"ana"})", 400, "bad_seat", v);
+  post(R"({"user":"ana"})", 400, "bad_seat", v);
+  post("not json", 400, "bad_json", v);
+  post(R"({"seat":"12B","user":"ana",})", 400, "bad_json", v);
+  post(R"(["12B","ana"])", 400, "bad_json", v);
+  // The database row: the booking, its node, and the fence at its token.
+  json::Value seats;
+  bool row_ok = false;
+  if (get_json(n, "/seats", seats))
+    if (const json::Value* list = seats.get("seats"))
+      for (const auto& s : list->a)
+        if (s.str("id") == "12A")
+          row_ok = s.str("user") == "ana" && s.num("token") == token && s.num("fence") == token &&
+                   s.num("writes") == 1 && s.num("node") >= 1;
+  std::printf("%s GET /seats: 12A held by ana with token = fence = %.0f, written once\n", row_ok ? "ok  " : "FAIL",
+              token);
+  if (!row_ok) ++failures;
+  auto page = c->Get("/");
+  const bool page_ok = page && page->status == 200 && page->body.find("fetch(\"/seats\"") != std::string::npos;
+  std::printf("%s GET / serves the seat map page\n", page_ok ? "ok  " : "FAIL");
+  if (!page_ok) ++failures;
+  return failures == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   Options o;
+  bool check_api_only = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -197,6 +252,10 @@ int main(int argc, char** argv) {
       return argv[++i];
     };
     if (a == "--free-ports") return free_ports(std::max(1, to_int(next(), "--free-ports")));
+    if (a == "--check-api") {
+      check_api_only = true;
+      continue;
+    }
     if (a == "--nodes") {
       for (const auto& item : split(next())) {
         const std::size_t colon = item.rfind(':');
@@ -233,6 +292,7 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_for(100ms);
     }
   }
+  if (check_api_only) return check_api(o.nodes[0]);
   const std::string mode = health[0].str("mode");
 
   // Chaos: the victim booking on the node with the slow hook.

@@ -5,13 +5,15 @@
 #             past its lease: its late write is rejected by the fencing token
 #   baseline  3 nodes without a lease (check, then write): at least one seat
 #             double booked
+#   api       the HTTP answers of a node: 201, 409 taken, 400 for bad input,
+#             the row in /seats (token = fence), the page
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 : "${BOOKING_NODE:?}" "${BOOKING_LOAD:?}"
 # shellcheck source=examples/booking/cluster.sh
 source "$here/cluster.sh"
 
-case="${1:?usage: booking_test.sh baton|chaos|baseline}"
+case="${1:?usage: booking_test.sh baton|chaos|baseline|api}"
 dir="$(mktemp -d /tmp/booking-test.XXXXXX)"
 cleanup() {
   booking_stop
@@ -35,6 +37,10 @@ case "$case" in
   baseline)
     booking_start "$dir" --baseline --race-ms 100
     "${load[@]}" --nodes "$NODES" --expect-double
+    ;;
+  api)
+    booking_start "$dir"
+    "$BOOKING_LOAD" --nodes "$NODES" --wait-ready 20 --check-api
     ;;
   *) echo "unknown case $case" >&2; exit 2 ;;
 esac

@@ -211,6 +211,7 @@ class Parser {
 };
 
 inline bool parse(std::string_view text, Value& out, std::string& error) {
+  out = Value{};  // replaces whatever `out` held
   return Parser(text).parse(out, error);
 }
 
