@@ -23,6 +23,10 @@ packages=(
   libcpp-httplib-dev libsqlite3-dev
   # The Redis comparison benchmark only (client library; no server).
   libhiredis-dev
+  # Test drivers: the multi-process fault tests and their history checker
+  # (python3), network namespaces and fault rules for their network faults
+  # (iproute2, nftables).
+  python3 iproute2 nftables
 )
 
 for arg in "$@"; do
