@@ -3,7 +3,9 @@
 # each one is there). Idempotent: it asks dpkg first and runs apt-get only
 # when something is missing; when everything is present it prints one line.
 #
-# Usage: scripts/install-deps.sh [--redis] [--bench]
+# Usage: scripts/install-deps.sh [--browser] [--redis] [--bench]
+#   --browser also install chromium (the booking page's browser test; the
+#             test command installs it, the demo does not need it)
 #   --redis   also install redis-server (only the Redis comparison benchmark
 #             uses it; installing it starts a Redis service on the machine)
 #   --bench   everything scripts/bench.sh uses: --redis, plus python3 (the
@@ -31,6 +33,7 @@ packages=(
 
 for arg in "$@"; do
   case "$arg" in
+    --browser) packages+=(chromium) ;;
     --redis) packages+=(redis-server) ;;
     --bench) packages+=(redis-server python3 gnuplot-nox) ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;

@@ -34,7 +34,7 @@ for s in ${stages//,/ }; do
   case "$s" in gcc|asan|tsan|fuzz) ;; *) baton_die "unknown stage '$s' (gcc, asan, tsan, fuzz)" ;; esac
 done
 
-bash "$BATON_ROOT/scripts/install-deps.sh"
+bash "$BATON_ROOT/scripts/install-deps.sh" --browser
 
 # Sanitizer reports must fail the test that triggered them, with a stack.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}"
