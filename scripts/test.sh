@@ -39,7 +39,7 @@ bash "$BATON_ROOT/scripts/install-deps.sh" --browser
 # Sanitizer reports must fail the test that triggered them, with a stack.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
-export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}"
+export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$BATON_ROOT/tests/tsan.supp}"
 
 # Soak tests (label `soak`) are excluded unless asked for.
 soak_filter=(-LE soak)
