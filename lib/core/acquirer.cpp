@@ -85,12 +85,6 @@ void Acquirer::erase(Acq& a) {
   acqs_.erase(a.id);
 }
 
-std::size_t Acquirer::held() const {
-  std::size_t n = 0;
-  for (const auto& [id, a] : acqs_) n += a.phase == Phase::held;
-  return n;
-}
-
 std::optional<LeaseInfo> Acquirer::lease(AcquireId id) const {
   auto it = acqs_.find(id);
   if (it == acqs_.end()) return std::nullopt;
@@ -258,12 +252,10 @@ void Acquirer::won(Acq& a, Instant now, Sink& sink) {
   a.valid_from = a.t0;
   a.validity_end = believed_end;
   a.renew_at = drift::renew_start(a.valid_from, a.validity_end);
-  a.failures = 0;
   a.splits = 0;
   ++sink.stats().acquired;
   reschedule(a);
-  sink.emit(Event{.kind = EventKind::acquired, .id = a.id, .resource = a.resource, .token = a.token,
-                  .validity_end = a.validity_end, .error = Errc::ok, .lost_reason = {}});
+  emit(sink, a, EventKind::acquired);
 }
 
 void Acquirer::release_grants(Acq& a, Sink& sink) {
@@ -290,7 +282,6 @@ void Acquirer::attempt_failed(Acq& a, Instant now, Sink& sink) {
   release_grants(a, sink);
   // Later grants for this lease id are answered with RELEASE (on_grant).
   by_lease_.erase(a.lease);
-  ++a.failures;
   if (a.yes > 0) ++a.splits;  // the resource was free somewhere: we lost to contenders
   const bool stale_only = a.saw_stale && !a.saw_held;
   if (stale_only && a.stale_retries < config_.stale_retries_max && (a.try_only || now < a.wait_until)) {
@@ -316,10 +307,15 @@ void Acquirer::attempt_failed(Acq& a, Instant now, Sink& sink) {
   reschedule(a);
 }
 
+void Acquirer::emit(Sink& sink, const Acq& a, EventKind kind, Errc error, LostReason why) {
+  const bool lease = kind != EventKind::acquire_failed;
+  sink.emit(Event{.kind = kind, .id = a.id, .resource = a.resource, .token = lease ? a.token : Token{},
+                  .validity_end = lease ? a.validity_end : Instant{}, .error = error, .lost_reason = why});
+}
+
 void Acquirer::fail(Acq& a, Errc why, Sink& sink) {
   ++sink.stats().acquire_failures;
-  sink.emit(Event{.kind = EventKind::acquire_failed, .id = a.id, .resource = a.resource, .token = {},
-                  .validity_end = {}, .error = why, .lost_reason = {}});
+  emit(sink, a, EventKind::acquire_failed, why);
   erase(a);
 }
 
@@ -394,8 +390,7 @@ void Acquirer::on_renew_ack(Instant now, MemberId from, const RenewAck& ack, Sin
       ++sink.stats().renewed;
       reschedule(*a);
       if (was_explicit || a->auto_renew) {
-        sink.emit(Event{.kind = EventKind::renewed, .id = a->id, .resource = a->resource, .token = a->token,
-                        .validity_end = a->validity_end, .error = Errc::ok, .lost_reason = {}});
+        emit(sink, *a, EventKind::renewed);
       }
     }
     return;
@@ -406,8 +401,7 @@ void Acquirer::on_renew_ack(Instant now, MemberId from, const RenewAck& ack, Sin
   // Enough voters granted someone else that no majority can renew this lease.
   if (a->superseded_nacks > a->voters.size() - a->need) {
     if (a->renew_explicit) {
-      sink.emit(Event{.kind = EventKind::renew_failed, .id = a->id, .resource = a->resource, .token = a->token,
-                      .validity_end = a->validity_end, .error = Errc::lost, .lost_reason = {}});
+      emit(sink, *a, EventKind::renew_failed, Errc::lost);
     }
     lose(*a, LostReason::superseded, sink);
   }
@@ -423,8 +417,7 @@ void Acquirer::lose(Acq& a, LostReason why, Sink& sink) {
   ++sink.stats().lost;
   // Let the voters free the resource now rather than at their hold's end.
   send_release(a, sink);
-  sink.emit(Event{.kind = EventKind::lost, .id = a.id, .resource = a.resource, .token = a.token,
-                  .validity_end = a.validity_end, .error = Errc::lost, .lost_reason = why});
+  emit(sink, a, EventKind::lost, Errc::lost, why);
   erase(a);
 }
 
@@ -460,16 +453,14 @@ void Acquirer::due(Acq& a, Instant now, Sink& sink) {
     case Phase::held: {
       if (now >= a.validity_end) {
         if (a.renew_explicit) {
-          sink.emit(Event{.kind = EventKind::renew_failed, .id = a.id, .resource = a.resource, .token = a.token,
-                          .validity_end = a.validity_end, .error = Errc::unknown_outcome, .lost_reason = {}});
+          emit(sink, a, EventKind::renew_failed, Errc::unknown_outcome);
         }
         return lose(a, LostReason::expired, sink);
       }
       if (a.renewing && now >= drift::renew_cutoff(a.valid_from, a.validity_end)) {
         if (a.auto_renew) {
           if (a.renew_explicit) {
-            sink.emit(Event{.kind = EventKind::renew_failed, .id = a.id, .resource = a.resource, .token = a.token,
-                            .validity_end = a.validity_end, .error = Errc::unknown_outcome, .lost_reason = {}});
+            emit(sink, a, EventKind::renew_failed, Errc::unknown_outcome);
           }
           // Tell the holder before its validity ends that renewal is failing.
           return lose(a, LostReason::renew_failing, sink);
@@ -477,8 +468,7 @@ void Acquirer::due(Acq& a, Instant now, Sink& sink) {
         // An explicit renew that did not get through: the lease runs to its end.
         a.renewing = false;
         a.renew_explicit = false;
-        sink.emit(Event{.kind = EventKind::renew_failed, .id = a.id, .resource = a.resource, .token = a.token,
-                        .validity_end = a.validity_end, .error = Errc::unknown_outcome, .lost_reason = {}});
+        emit(sink, a, EventKind::renew_failed, Errc::unknown_outcome);
         break;
       }
       if (a.renewing && now >= a.round_deadline) {

@@ -57,7 +57,6 @@ class Acquirer {
   Instant next_deadline() const { return timers_.empty() ? Instant::max() : timers_.begin()->first; }
   std::optional<LeaseInfo> lease(AcquireId id) const;
   std::size_t in_flight() const { return acqs_.size(); }
-  std::size_t held() const;
   Duration srtt() const { return rtt_.get(); }
 
  private:
@@ -74,7 +73,6 @@ class Acquirer {
     std::vector<MemberId> voters;  // sorted
     std::size_t need = 0;          // majority of voters
     Phase phase = Phase::attempting;
-    std::uint32_t failures = 0;    // failed attempts so far
     std::uint32_t splits = 0;      // failed attempts that had some grants: contention (jitter doubling)
     std::uint32_t stale_retries = 0;
     std::uint32_t timeouts = 0;    // consecutive attempts that ended without a verdict
@@ -123,6 +121,9 @@ class Acquirer {
   void attempt_failed(Acq& a, Instant now, Sink& sink);
   void release_grants(Acq& a, Sink& sink);
   void fail(Acq& a, Errc why, Sink& sink);
+  // An event about `a`: the lease's token and validity, except for
+  // acquire_failed, which has neither.
+  static void emit(Sink& sink, const Acq& a, EventKind kind, Errc error = Errc::ok, LostReason why = {});
   Errc failure_code(const Acq& a) const;
   void start_round(Acq& a, Instant now, Sink& sink);
   void lose(Acq& a, LostReason why, Sink& sink);

@@ -1,5 +1,7 @@
 #include "core/message.hpp"
 
+#include "baton/stats.hpp"
+
 namespace baton::core {
 
 std::string_view deny_reason_name(DenyReason r) {
@@ -14,19 +16,21 @@ std::string_view deny_reason_name(DenyReason r) {
   return "unknown";
 }
 
+// The public stats carry the same reasons with the same stable numbers (they
+// travel in PONG); one table of names serves both.
+static_assert(static_cast<std::size_t>(DropReason::count_) == baton::drop_reason_count);
+static_assert(static_cast<int>(DropReason::oversized) == static_cast<int>(baton::DropReason::oversized));
+static_assert(static_cast<int>(DropReason::overflow) == static_cast<int>(baton::DropReason::overflow));
+static_assert(static_cast<int>(DropReason::replayed) == static_cast<int>(baton::DropReason::replayed));
+static_assert(static_cast<int>(DropReason::stranger) == static_cast<int>(baton::DropReason::stranger));
+static_assert(static_cast<int>(DropReason::bad_auth) == static_cast<int>(baton::DropReason::bad_auth));
+static_assert(static_cast<int>(DropReason::malformed) == static_cast<int>(baton::DropReason::malformed));
+static_assert(static_cast<int>(DropReason::wrong_cluster) == static_cast<int>(baton::DropReason::wrong_cluster));
+static_assert(static_cast<int>(DropReason::wrong_version) == static_cast<int>(baton::DropReason::wrong_version));
+
 std::string_view drop_reason_name(DropReason r) {
-  switch (r) {
-    case DropReason::oversized: return "oversized";
-    case DropReason::bad_auth: return "bad_auth";
-    case DropReason::malformed: return "malformed";
-    case DropReason::wrong_cluster: return "wrong_cluster";
-    case DropReason::wrong_version: return "wrong_version";
-    case DropReason::replayed: return "replayed";
-    case DropReason::stranger: return "stranger";
-    case DropReason::overflow: return "overflow";
-    case DropReason::count_: break;
-  }
-  return "unknown";
+  if (r == DropReason::count_) return "unknown";
+  return baton::drop_reason_name(static_cast<baton::DropReason>(r));
 }
 
 std::string_view message_name(const Message& m) {

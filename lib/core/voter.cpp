@@ -33,17 +33,14 @@ void Voter::nack(MemberId to, const Renew& r, DenyReason why, Sink& sink) {
 
 bool Voter::covered(Token t, Sink& sink) {
   if (!config_.persist || t <= reservation_) return true;
-  if (!persist_pending_ || *persist_pending_ < t) {
+  // One sync at a time. If one is pending (even below t), the parked request
+  // is handled again when it completes and then asks for a higher one.
+  if (!persist_pending_) {
     // One sync covers a whole block of tokens above t.
     const std::uint64_t want = t.value + config_.reservation_block;
-    const Token target{want < t.value ? UINT64_MAX : want};
-    if (!persist_pending_) {
-      persist_pending_ = target;
-      ++sink.stats().persists;
-      sink.persist(target);
-    }
-    // A pending sync below t: after it completes the parked request is handled
-    // again and asks for a higher one.
+    persist_pending_ = Token{want < t.value ? UINT64_MAX : want};
+    ++sink.stats().persists;
+    sink.persist(*persist_pending_);
   }
   return false;
 }

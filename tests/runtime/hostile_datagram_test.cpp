@@ -15,6 +15,7 @@
 #include <random>
 
 #include "codec/codec.hpp"
+#include "raw_socket.hpp"
 #include "test_cluster.hpp"
 
 namespace baton {
@@ -23,40 +24,6 @@ namespace {
 using namespace std::chrono_literals;
 using test::eventually;
 
-class RawSocket {
- public:
-  explicit RawSocket(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_DGRAM, 0)) {
-    sockaddr_in a = addr(port);
-    bound_ = ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
-  }
-  ~RawSocket() { ::close(fd_); }
-  bool bound() const { return bound_; }
-  void send_to(std::uint16_t port, const std::vector<std::uint8_t>& bytes) {
-    sockaddr_in a = addr(port);
-    ASSERT_EQ(::sendto(fd_, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof(a)),
-              static_cast<ssize_t>(bytes.size()));
-  }
-  // Waits up to `ms` for a datagram; its size, or -1.
-  ssize_t receive(std::vector<std::uint8_t>& out, int ms) {
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, ms) != 1) return -1;
-    out.resize(65536);
-    const ssize_t n = ::recv(fd_, out.data(), out.size(), 0);
-    if (n >= 0) out.resize(static_cast<std::size_t>(n));
-    return n;
-  }
-
- private:
-  static sockaddr_in addr(std::uint16_t port) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(port);
-    return a;
-  }
-  int fd_;
-  bool bound_ = false;
-};
 
 std::vector<std::uint8_t> datagram(std::uint32_t sender, std::uint64_t cluster_id, const ClusterKey& key,
                                    std::uint64_t seq, core::Message msg) {
@@ -79,7 +46,7 @@ std::uint64_t drops(const Stats& s, DropReason r) { return s.drops[static_cast<s
 
 TEST(HostileDatagrams, AreDroppedCountedAndChangeNothing) {
   auto m = test::start_members(3, {3});
-  RawSocket raw(m.ports[2]);
+  test::RawSocket raw(m.ports[2]);
   ASSERT_TRUE(raw.bound()) << "member 3's port was taken meanwhile";
   const std::uint16_t target = m.ports[0];
   const ClusterKey key = test::test_key();

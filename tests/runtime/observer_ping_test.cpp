@@ -12,6 +12,7 @@
 #include <variant>
 
 #include "codec/codec.hpp"
+#include "raw_socket.hpp"
 #include "test_cluster.hpp"
 
 namespace baton {
@@ -19,41 +20,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using test::eventually;
-
-// A UDP socket on an ephemeral loopback port: not any member's.
-class Observer {
- public:
-  Observer() : fd_(::socket(AF_INET, SOCK_DGRAM, 0)) {
-    sockaddr_in a = addr(0);
-    bound_ = ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
-  }
-  ~Observer() { ::close(fd_); }
-  bool bound() const { return bound_; }
-  void send_to(std::uint16_t port, const std::vector<std::uint8_t>& bytes) {
-    sockaddr_in a = addr(port);
-    ASSERT_EQ(::sendto(fd_, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof(a)),
-              static_cast<ssize_t>(bytes.size()));
-  }
-  ssize_t receive(std::vector<std::uint8_t>& out, int ms) {
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, ms) != 1) return -1;
-    out.resize(65536);
-    const ssize_t n = ::recv(fd_, out.data(), out.size(), 0);
-    if (n >= 0) out.resize(static_cast<std::size_t>(n));
-    return n;
-  }
-
- private:
-  static sockaddr_in addr(std::uint16_t port) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(port);
-    return a;
-  }
-  int fd_;
-  bool bound_ = false;
-};
 
 codec::ClusterKey codec_key(const ClusterKey& k) {
   codec::ClusterKey c;
@@ -76,7 +42,7 @@ std::uint64_t drops(const Stats& s, DropReason r) { return s.drops[static_cast<s
 
 TEST(ObserverPing, IsAnsweredWithStatusAndChangesNothing) {
   auto m = test::start_members(3, {}, [](Config& c) { c.incarnation = 40 + c.self; });
-  Observer obs;
+  test::RawSocket obs;  // an ephemeral port: not any member's
   ASSERT_TRUE(obs.bound());
   const ClusterKey key = test::test_key();
 
