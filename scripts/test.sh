@@ -5,11 +5,13 @@
 #   asan   clang 14, ASan+UBSan, -Werror, into build-asan/     ctest (all)
 #   tsan   clang 14, TSan, -Werror, into build-tsan/           ctest -L threaded
 #   fuzz   clang 14, libFuzzer (+ASan/UBSan), into build-fuzz/ ctest -L fuzz
+#   negative  g++ 12, the core broken four ways on purpose, into
+#          build-negative/<switch>/: the simulator must catch each one
 # The clang builds leave out the benchmarks (no tests); fuzz also the examples.
 # Every stage runs even when an earlier one failed; the exit status is
 # non-zero when any stage failed. Tests labelled `soak` run only with --soak.
 #
-# Usage: scripts/test.sh [--soak] [--stages gcc,asan,tsan,fuzz]
+# Usage: scripts/test.sh [--soak] [--stages gcc,asan,tsan,fuzz,negative]
 #   --soak            also run the long soak tests (label `soak`); the same
 #                     as BATON_SOAK=1 in the environment, which tests can read
 #   --stages LIST     run only these stages (for local iteration)
@@ -18,7 +20,7 @@ set -euo pipefail
 # shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-stages="gcc,asan,tsan,fuzz"
+stages="gcc,asan,tsan,fuzz,negative"
 export BATON_SOAK="${BATON_SOAK:-0}"
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -31,7 +33,7 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 for s in ${stages//,/ }; do
-  case "$s" in gcc|asan|tsan|fuzz) ;; *) baton_die "unknown stage '$s' (gcc, asan, tsan, fuzz)" ;; esac
+  case "$s" in gcc|asan|tsan|fuzz|negative) ;; *) baton_die "unknown stage '$s' (gcc, asan, tsan, fuzz, negative)" ;; esac
 done
 
 bash "$BATON_ROOT/scripts/install-deps.sh" --browser
@@ -91,6 +93,23 @@ stage_fuzz() {
     -DBATON_FUZZ=ON -DBATON_SANITIZE=address,undefined -DBATON_WERROR=ON -DBATON_EXAMPLES=OFF
   cmake --build "$BATON_ROOT/build-fuzz" -j "$BATON_JOBS"
   run_ctest "$BATON_ROOT/build-fuzz" -L fuzz "${soak_filter[@]}"
+}
+# The simulator's negative controls (docs/testing.md): the core built four
+# times, each with one protocol detail removed on purpose; the checker must
+# catch every one. Only baton-sim is built in each.
+stage_negative() {
+  local name dir
+  mkdir -p "$BATON_ROOT/build-negative"
+  for name in no_drift no_quarantine no_token_check no_partial_release; do
+    dir="$BATON_ROOT/build-negative/$name"
+    cmake -S "$BATON_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBATON_BREAK="$name" \
+      -DBATON_EXAMPLES=OFF -DBATON_BENCH=OFF >/dev/null
+    cmake --build "$dir" -j "$BATON_JOBS" --target baton-sim
+    run_ctest "$dir" -L negative
+  done
+  # One status for the stage: every control ran.
+  echo ran >"$BATON_ROOT/build-negative/ctest.status"
+  cat "$BATON_ROOT"/build-negative/*/ctest.log >"$BATON_ROOT/build-negative/ctest.log"
 }
 stage_dir() {
   case "$1" in gcc) echo build ;; *) echo "build-$1" ;; esac

@@ -29,24 +29,40 @@ std::size_t Acquirer::voter_index(const Acq& a, MemberId m) const {
   return static_cast<std::size_t>(it - a.voters.begin());
 }
 
-Duration Acquirer::attempt_timeout(std::uint32_t timeouts) const {
-  const Duration base = std::clamp(rtt_.get() * 4, config_.attempt_timeout_min, config_.attempt_timeout_max);
+Duration Acquirer::attempt_timeout(std::uint32_t timeouts, Instant now) const {
+  const Duration base = std::clamp(rtt_.get(now) * 4, config_.attempt_timeout_min, config_.attempt_timeout_max);
   return min(base * (std::int64_t{1} << std::min<std::uint32_t>(timeouts, 20)), config_.attempt_timeout_max);
 }
 
-Duration Acquirer::jitter(const Acq& a) {
+Duration Acquirer::jitter(const Acq& a, Instant now) {
   // J = one measured round trip; doubles per split vote lost, capped at 64·J.
-  const Duration base = max(rtt_.get(), Duration::us(1));
+  const Duration base = max(rtt_.get(now), Duration::us(1));
   const std::uint32_t doublings = std::min<std::uint32_t>(a.splits > 0 ? a.splits - 1 : 0, limits::jitter_doublings_max);
   const Duration cap = base * (std::int64_t{1} << doublings);
-  return Duration::ns(static_cast<std::int64_t>(rng_.uniform(static_cast<std::uint64_t>(cap.count_ns()))));
+  // The head draws once for itself and once for every acquire queued behind
+  // it, and keeps the earliest: a member with k waiting acquires then wins a
+  // race after FREE about as often as k members with one each would, so each
+  // contender gets its share whichever process it runs in.
+  std::size_t draws = 1;
+  auto [lo, hi] = by_resource_.equal_range(a.resource);
+  for (auto it = lo; it != hi && draws < limits::jitter_draws_max; ++it) {
+    if (acqs_.at(it->second).phase == Phase::queued) ++draws;
+  }
+  std::uint64_t best = UINT64_MAX;
+  for (std::size_t i = 0; i < draws; ++i) {
+    best = std::min(best, rng_.uniform(static_cast<std::uint64_t>(cap.count_ns())));
+  }
+  return Duration::ns(static_cast<std::int64_t>(best));
 }
 
-void Acquirer::sample_rtt(Duration d) { rtt_.sample(d); }
+void Acquirer::sample_rtt(Instant now, Duration d) { rtt_.sample(now, d); }
 
 void Acquirer::reschedule(Acq& a) {
   Instant due = Instant::max();
   switch (a.phase) {
+    case Phase::queued:
+      due = a.wait_until;
+      break;
     case Phase::attempting:
       due = a.attempt_deadline;
       if (!a.try_only) due = min(due, a.wait_until);
@@ -119,13 +135,20 @@ Result<AcquireId> Acquirer::acquire(Instant now, const AcquireArgs& args, std::v
   a.auto_renew = args.auto_renew;
   a.voters = std::move(voters);
   a.need = majority(a.voters.size());
+  const bool queue = !a.try_only && has_head(a.resource);
   by_resource_.emplace(a.resource, id);
   ++sink.stats().acquires;
-  start_attempt(a, now, sink);
+  if (queue) {
+    // Another acquire of this resource is under way here: wait for its turn.
+    a.phase = Phase::queued;
+    reschedule(a);
+  } else {
+    start_attempt(a, now, sink);
+  }
   return id;
 }
 
-Result<void> Acquirer::release(Instant /*now*/, AcquireId id, Sink& sink) {
+Result<void> Acquirer::release(Instant now, AcquireId id, Sink& sink) {
   Acq* a = find(id);
   if (!a) return Error{Errc::not_held, "no such lease"};
   if (a->phase == Phase::held) {
@@ -135,7 +158,7 @@ Result<void> Acquirer::release(Instant /*now*/, AcquireId id, Sink& sink) {
     return {};
   }
   if (a->phase == Phase::attempting) release_grants(*a, sink);
-  fail(*a, Errc::cancelled, sink);
+  fail(*a, Errc::cancelled, now, sink);
   return {};
 }
 
@@ -170,7 +193,7 @@ void Acquirer::start_attempt(Acq& a, Instant now, Sink& sink) {
   // Guarantee 1: validity is measured from t0, read before the first send.
   // An earlier t0 only shortens validity, so `now` (read before this call) is safe.
   a.t0 = now;
-  a.attempt_deadline = now + attempt_timeout(a.timeouts);
+  a.attempt_deadline = now + attempt_timeout(a.timeouts, now);
   a.answer.assign(a.voters.size(), kNone);
   a.yes = a.no = 0;
   a.saw_held = a.saw_stale = a.saw_overloaded = a.saw_ttl = false;
@@ -202,7 +225,7 @@ void Acquirer::on_grant(Instant now, MemberId from, const Grant& g, Sink& sink) 
   if (a->phase != Phase::attempting || g.token != a->token) return;  // duplicate for a won lease
   const std::size_t i = voter_index(*a, from);
   if (i >= a->voters.size() || a->answer[i] != kNone) return;
-  if (from != config_.self) sample_rtt(now - a->t0);  // in-process answers take no time
+  if (from != config_.self) sample_rtt(now, now - a->t0);  // in-process answers take no time
   a->answer[i] = kYes;
   ++a->yes;
   if (a->yes >= a->need) won(*a, now, sink);
@@ -213,7 +236,7 @@ void Acquirer::on_deny(Instant now, MemberId from, const Deny& d, Sink& sink) {
   if (!a || a->phase != Phase::attempting || d.token != a->token) return;
   const std::size_t i = voter_index(*a, from);
   if (i >= a->voters.size() || a->answer[i] != kNone) return;
-  if (from != config_.self) sample_rtt(now - a->t0);
+  if (from != config_.self) sample_rtt(now, now - a->t0);
   a->answer[i] = kNo;
   ++a->no;
   a->max_fence = std::max(a->max_fence, d.fence);
@@ -256,6 +279,7 @@ void Acquirer::won(Acq& a, Instant now, Sink& sink) {
   ++sink.stats().acquired;
   reschedule(a);
   emit(sink, a, EventKind::acquired);
+  advance_queue(a.resource, now, sink);
 }
 
 void Acquirer::release_grants(Acq& a, Sink& sink) {
@@ -292,17 +316,17 @@ void Acquirer::attempt_failed(Acq& a, Instant now, Sink& sink) {
     start_attempt(a, now, sink);
     return;
   }
-  if (a.try_only || now >= a.wait_until) return fail(a, failure_code(a), sink);
+  if (a.try_only || now >= a.wait_until) return fail(a, failure_code(a), now, sink);
   a.phase = Phase::backoff;
   if (a.saw_held && !a.free_seen) {
     // Wait for FREE; if it is lost, try when the longest reported hold ends.
-    a.retry_at = now + a.max_time_left + jitter(a);
+    a.retry_at = now + a.max_time_left + jitter(a, now);
   } else if (!a.saw_held && a.min_quarantine_left != Duration::max()) {
     // Restarted voters kept a majority out of reach: try again when the
     // first of them votes again, rather than polling it every round trip.
-    a.retry_at = now + a.min_quarantine_left + jitter(a);
+    a.retry_at = now + a.min_quarantine_left + jitter(a, now);
   } else {
-    a.retry_at = now + jitter(a);
+    a.retry_at = now + jitter(a, now);
   }
   reschedule(a);
 }
@@ -313,10 +337,45 @@ void Acquirer::emit(Sink& sink, const Acq& a, EventKind kind, Errc error, LostRe
                   .validity_end = lease ? a.validity_end : Instant{}, .error = error, .lost_reason = why});
 }
 
-void Acquirer::fail(Acq& a, Errc why, Sink& sink) {
+void Acquirer::fail(Acq& a, Errc why, Instant now, Sink& sink) {
   ++sink.stats().acquire_failures;
   emit(sink, a, EventKind::acquire_failed, why);
+  const bool head = a.phase == Phase::attempting || a.phase == Phase::backoff;
+  const ResourceName resource = a.resource;
   erase(a);
+  if (head) advance_queue(resource, now, sink);
+}
+
+bool Acquirer::has_head(const ResourceName& resource) const {
+  auto [lo, hi] = by_resource_.equal_range(resource);
+  for (auto it = lo; it != hi; ++it) {
+    const Acq& a = acqs_.at(it->second);
+    if (!a.try_only && (a.phase == Phase::attempting || a.phase == Phase::backoff)) return true;
+  }
+  return false;
+}
+
+void Acquirer::advance_queue(const ResourceName& resource, Instant now, Sink& sink) {
+  if (has_head(resource)) return;
+  // by_resource_ keeps equal keys in insertion order: the first queued is the oldest.
+  auto [lo, hi] = by_resource_.equal_range(resource);
+  for (auto it = lo; it != hi; ++it) {
+    Acq& a = acqs_.at(it->second);
+    if (a.phase == Phase::queued) return start_attempt(a, now, sink);
+  }
+}
+
+std::string Acquirer::check_queues() const {
+  std::map<ResourceName, std::pair<std::size_t, std::size_t>> n;  // heads, queued
+  for (const auto& [id, a] : acqs_) {
+    if (a.phase == Phase::queued) ++n[a.resource].second;
+    if (!a.try_only && (a.phase == Phase::attempting || a.phase == Phase::backoff)) ++n[a.resource].first;
+  }
+  for (const auto& [resource, c] : n) {
+    if (c.first > 1) return "two acquires of one resource attempting at once: " + std::string(resource.view());
+    if (c.second > 0 && c.first == 0) return "queued acquire with none attempting: " + std::string(resource.view());
+  }
+  return {};
 }
 
 void Acquirer::on_free(Instant now, MemberId /*from*/, const Free& f, Sink& /*sink*/) {
@@ -330,7 +389,7 @@ void Acquirer::on_free(Instant now, MemberId /*from*/, const Free& f, Sink& /*si
     if (a->phase == Phase::attempting) {
       a->free_seen = true;  // remembered for the retry
     } else if (a->phase == Phase::backoff) {
-      const Instant at = now + jitter(*a);
+      const Instant at = now + jitter(*a, now);
       if (at < a->retry_at) {
         a->retry_at = at;
         reschedule(*a);
@@ -346,7 +405,7 @@ void Acquirer::start_round(Acq& a, Instant now, Sink& sink) {
   // The new validity is measured from t_r, read before the round's first RENEW.
   a.t_r = now;
   a.renewing = true;
-  a.round_deadline = now + attempt_timeout(a.round_timeouts);
+  a.round_deadline = now + attempt_timeout(a.round_timeouts, now);
   a.renew_answer.assign(a.voters.size(), kNone);
   a.acks = a.nacks = a.superseded_nacks = 0;
   ++sink.stats().renew_rounds;
@@ -371,7 +430,7 @@ void Acquirer::on_renew_ack(Instant now, MemberId from, const RenewAck& ack, Sin
   if (!a->renewing || ack.round != a->round || ack.token != a->token) return;
   const std::size_t i = voter_index(*a, from);
   if (i >= a->voters.size() || a->renew_answer[i] != kNone) return;
-  if (from != config_.self) sample_rtt(now - a->t_r);
+  if (from != config_.self) sample_rtt(now, now - a->t_r);
   if (ack.ok) {
     a->renew_answer[i] = kYes;
     ++a->acks;
@@ -436,6 +495,10 @@ void Acquirer::on_deadline(Instant now, Sink& sink) {
 
 void Acquirer::due(Acq& a, Instant now, Sink& sink) {
   switch (a.phase) {
+    case Phase::queued:
+      // Its turn never came: the resource stayed contended here.
+      if (now >= a.wait_until) return fail(a, Errc::busy, now, sink);
+      break;
     case Phase::attempting:
       if (now >= a.attempt_deadline) {
         ++a.timeouts;
@@ -443,12 +506,12 @@ void Acquirer::due(Acq& a, Instant now, Sink& sink) {
       }
       if (!a.try_only && now >= a.wait_until) {
         release_grants(a, sink);
-        return fail(a, failure_code(a), sink);
+        return fail(a, failure_code(a), now, sink);
       }
       break;
     case Phase::backoff:
       if (now >= a.retry_at && now < a.wait_until) return start_attempt(a, now, sink);
-      if (now >= a.wait_until) return fail(a, failure_code(a), sink);
+      if (now >= a.wait_until) return fail(a, failure_code(a), now, sink);
       break;
     case Phase::held: {
       if (now >= a.validity_end) {

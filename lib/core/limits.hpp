@@ -28,6 +28,9 @@ inline constexpr std::uint32_t rho_ppm_max = 100000;  // rho <= 0.1
 // Retry jitter window: one round trip, doubled per split vote lost, at most 2^6
 // round trips (the simulator's 14 contenders on 7 members needed more than 4).
 inline constexpr std::uint32_t jitter_doublings_max = 6;
+// A member draws one jitter per local acquire waiting on the resource and keeps
+// the earliest (acquirer.hpp); more than this many draws change nothing useful.
+inline constexpr std::size_t jitter_draws_max = 64;
 inline constexpr Duration ttl_floor = Duration::ms(1);
 inline constexpr Duration ttl_ceiling = Duration::s(3600);
 

@@ -1,9 +1,23 @@
 // RttEstimator: the round-trip time that scales retry jitter and attempt
-// timeouts. The median of the last `window` samples: a few enormous delays
-// (a partition healing, a paused peer answering late) do not inflate it the
-// way an exponential average does, so hand-offs stay fast once the network is
-// healthy again (found by the simulator: seed 56 waited seconds after healing
-// because one long-tail sample had pushed a smoothed estimate to ~1 s).
+// timeouts, from the last `window` samples that are younger than `age_max`.
+//
+//   estimate = min(median of the fresh samples, largest of the newest `recent`)
+//
+// The median ignores a few enormous delays (a partition healing, a paused peer
+// answering late), which an exponential average would not: the simulator's
+// seed 56 waited seconds after healing because one long-tail sample had pushed
+// a smoothed estimate to ~1 s. The second term follows a network that got
+// faster as soon as two answers say so: after a faulty phase the median of 16
+// stays at seconds until 9 fast samples came in, and a waiter that had heard
+// only 3 denials retried after a FREE hundreds of milliseconds late (seed 1315;
+// with the newest 4 it still needed a fourth). The age limit forgets samples
+// from a faulty phase long past: seed 1106's restarted member, after 90 quiet
+// seconds, still held a median of seconds-long samples. With no fresh sample
+// the estimate is `initial` again.
+//
+// Erring low is safe: jitter that is too short loses one more split vote and
+// doubles (acquirer.hpp), and an attempt that times out doubles its timeout.
+// Erring high costs every hand-off its whole excess.
 #pragma once
 
 #include <algorithm>
@@ -17,28 +31,45 @@ namespace baton::core {
 class RttEstimator {
  public:
   static constexpr std::size_t window = 16;
+  static constexpr std::size_t recent = 2;
+  static constexpr Duration age_max = Duration::s(10);
 
-  explicit RttEstimator(Duration initial) : median_(initial) {}
+  explicit RttEstimator(Duration initial) : initial_(initial) {}
 
-  void sample(Duration d) {
+  // A round trip of `d` measured at `now`. Negative samples are ignored.
+  void sample(Instant now, Duration d) {
     if (d < Duration::zero()) return;
-    samples_[next_] = d;
+    samples_[next_] = Sample{now, max(d, Duration::us(1))};
     next_ = (next_ + 1) % window;
     if (count_ < window) ++count_;
-    std::array<Duration, window> sorted{};
-    std::copy_n(samples_.begin(), count_, sorted.begin());
-    std::nth_element(sorted.begin(), sorted.begin() + count_ / 2, sorted.begin() + count_);
-    median_ = max(sorted[count_ / 2], Duration::us(1));
   }
 
-  // The estimate: `initial` until the first sample, then the recent median.
-  Duration get() const { return median_; }
+  // The estimate at `now`.
+  Duration get(Instant now) const {
+    std::array<Duration, window> fresh{};
+    std::size_t n = 0;
+    Duration newest_max = Duration::zero();
+    // Walk from the newest sample back; the ring is in time order.
+    for (std::size_t k = 0; k < count_; ++k) {
+      const Sample& s = samples_[(next_ + window - 1 - k) % window];
+      if (now - s.at > age_max) break;  // this one and all older ones are stale
+      if (n < recent) newest_max = max(newest_max, s.d);
+      fresh[n++] = s.d;
+    }
+    if (n == 0) return initial_;
+    std::nth_element(fresh.begin(), fresh.begin() + n / 2, fresh.begin() + n);
+    return min(fresh[n / 2], newest_max);
+  }
 
  private:
-  std::array<Duration, window> samples_{};  // ring of recent samples
-  std::size_t next_ = 0;                    // slot for the next sample
-  std::size_t count_ = 0;                   // samples held, <= window
-  Duration median_;
+  struct Sample {
+    Instant at;
+    Duration d;
+  };
+  std::array<Sample, window> samples_{};  // ring of recent samples, oldest overwritten
+  std::size_t next_ = 0;                  // slot for the next sample
+  std::size_t count_ = 0;                 // samples held, <= window
+  Duration initial_;
 };
 
 }  // namespace baton::core

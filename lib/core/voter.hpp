@@ -75,6 +75,7 @@ class Voter {
   Token reservation_;                          // persist: tokens up to this are synced
   std::optional<Token> persist_pending_;       // a reservation being synced
   std::vector<std::pair<MemberId, Request>> parked_;  // waiting for that sync; bounded
+  Token replay_max_;  // while replaying parked requests: the highest token among them
 };
 
 }  // namespace baton::core

@@ -75,6 +75,8 @@ struct RunFigures {
 class Checker {
  public:
   explicit Checker(const CheckerConfig& c) : cfg_(c) {}
+  // The run's Guarantee 3 bound, set once its scenario is drawn.
+  void set_liveness_bound(std::int64_t ns) { cfg_.liveness_bound_ns = ns; }
 
   // ---- hooks, all at true time `now` ---------------------------------------
   void on_acquire_call(std::int64_t now, const LeaseKey& k, const std::string& resource,

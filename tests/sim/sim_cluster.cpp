@@ -67,6 +67,7 @@ void SimCluster::draw_scenario() {
   static constexpr std::uint32_t rhos[] = {10000, 50000, 100000};
   rho_ppm_ = rhos[rng_.uniform(2)];
   disks_ = rng_.uniform(1) == 0;
+  if (disks_) checker_.set_liveness_bound(liveness_bound_rtts * round_trip_ns + liveness_syncs * disk_sync_max_ns);
   fault_gap_ns_ = uniform_ns(20 * ms_ns, 300 * ms_ns);
   faulty_net_.loss_ppm = static_cast<std::uint32_t>(rng_.uniform(100000));
   faulty_net_.dup_ppm = static_cast<std::uint32_t>(rng_.uniform(50000));
@@ -176,7 +177,7 @@ void SimCluster::after_call(std::uint32_t m) {
       checker_.report(now_, 0, "n" + std::to_string(m + 1) + " asked to persist a reservation while one is syncing");
     }
     trace(m, "persist reservation " + std::to_string(outbox_.persist->value));
-    mem.writing = PendingWrite{*outbox_.persist, now_ + uniform_ns(100'000, 20 * ms_ns)};
+    mem.writing = PendingWrite{*outbox_.persist, now_ + uniform_ns(100'000, disk_sync_max_ns)};
   }
   checker_.check_status(now_, m, node.status(), node.config().limits);
 #ifdef BATON_SIM_INVARIANTS

@@ -38,6 +38,11 @@ inline constexpr std::int64_t healed_delay_max_ns = 500'000;
 inline constexpr std::int64_t round_trip_ns = 2 * healed_delay_max_ns;
 // Guarantee 3 bound, in round trips: from "free with a waiter" to the next grant.
 inline constexpr std::int64_t liveness_bound_rtts = 50;
+// A reservation sync takes up to this long. When members persist, a restarted
+// voter grants nothing above its reservation before a sync, and a request can
+// wait behind two (docs/protocol.md, Voter step 6): the bound then adds two.
+inline constexpr std::int64_t disk_sync_max_ns = 20'000'000;
+inline constexpr std::int64_t liveness_syncs = 2;
 
 struct SimOptions {
   std::uint64_t seed = 1;             // drives everything in the run

@@ -534,6 +534,29 @@ TEST(Voter, PersistTokenAbovePendingSyncAsksForAHigherOneAfterIt) {
   EXPECT_LE(v.table().max_token(), v.reservation()) << "every stored token is covered by the synced reservation";
 }
 
+TEST(Voter, RequestsParkedDuringASyncNeedOneMoreSyncBetweenThem) {
+  // Tokens several blocks apart arrive while the first sync runs (a majority
+  // restarted, each member's tokens a reservation block above its last). The
+  // next sync covers the highest of them: two syncs in all, not one per block.
+  NodeConfig cfg = persist_config();
+  Voter v(cfg, Token{0}, true);
+  FakeSink s;
+  v.on_request(T0, B, req("a", B, 1, 5), s);  // asks 1029
+  v.on_request(T0, C, req("b", C, 1, 3000), s);
+  v.on_request(T0, D, req("c", D, 1, 9000), s);
+  EXPECT_EQ(s.persists, std::vector<Token>{Token{1029}});
+  v.on_persisted(T0, Token{1029}, s);
+  EXPECT_EQ(s.persists.back(), Token{9000 + 1024}) << "covers the highest parked token";
+  v.on_persisted(T0, Token{10024}, s);
+  EXPECT_EQ(s.persists.size(), 2u);
+  EXPECT_EQ(s.all<Grant>().size(), 3u);
+  EXPECT_EQ(v.parked(), 0u);
+  // The batch's maximum is forgotten once it is replayed.
+  s.clear();
+  v.on_request(T0, B, req("d", B, 2, 10025), s);
+  EXPECT_EQ(s.persists.back(), Token{10025 + 1024});
+}
+
 TEST(Voter, PersistParkedOverflowIsOverloaded) {
   NodeConfig cfg = persist_config();  // pending_persist = 3
   Voter v(cfg, Token{0}, true);
