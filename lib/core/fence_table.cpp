@@ -53,7 +53,9 @@ void FenceTable::set_hold(std::string_view name, Hold h) {
   BATON_ASSERT(h.token <= e.fence);  // stored before the hold (Guarantee 2 pair, voter side)
   mark_busy(e);
   e.hold = h;
-  expiries_.emplace(h.expiry, std::string_view(it->first));
+  expiries_.push_back(Due{h.expiry, it});
+  heap_place(expiries_.size() - 1, expiries_.back());
+  heap_up(expiries_.size() - 1);
 }
 
 void FenceTable::extend_hold(std::string_view name, Instant expiry) {
@@ -62,9 +64,9 @@ void FenceTable::extend_hold(std::string_view name, Instant expiry) {
   Entry& e = it->second;
   BATON_ASSERT(e.hold.has_value());
   if (expiry <= e.hold->expiry) return;
-  expiries_.erase({e.hold->expiry, std::string_view(it->first)});
   e.hold->expiry = expiry;
-  expiries_.emplace(expiry, std::string_view(it->first));
+  expiries_[e.heap_pos].at = expiry;
+  heap_down(e.heap_pos);  // later than before: it can only sink
 }
 
 std::vector<MemberId> FenceTable::end_hold(std::string_view name) {
@@ -72,7 +74,7 @@ std::vector<MemberId> FenceTable::end_hold(std::string_view name) {
   if (it == map_.end()) return {};
   Entry& e = it->second;
   if (e.hold) {
-    expiries_.erase({e.hold->expiry, std::string_view(it->first)});
+    heap_remove(e.heap_pos);
     e.hold.reset();
   }
   waiters_ -= e.waiters.size();
@@ -106,15 +108,83 @@ void FenceTable::evict_idle() {
   }
 }
 
-Instant FenceTable::next_expiry() const { return expiries_.empty() ? Instant::max() : expiries_.begin()->first; }
+Instant FenceTable::next_expiry() const { return expiries_.empty() ? Instant::max() : expiries_.front().at; }
 
 std::vector<std::string> FenceTable::expired(Instant now) const {
-  std::vector<std::string> out;
-  for (const auto& [at, name] : expiries_) {
-    if (at > now) break;
-    out.emplace_back(name);
+  // Every heap slot due by `now` lies in the subtree of due slots under the
+  // root: walk it, then order by (expiry, name).
+  std::vector<const Due*> due;
+  std::vector<std::size_t> stack;
+  if (!expiries_.empty()) stack.push_back(0);
+  while (!stack.empty()) {
+    const std::size_t i = stack.back();
+    stack.pop_back();
+    if (expiries_[i].at > now) continue;
+    due.push_back(&expiries_[i]);
+    for (std::size_t c = 2 * i + 1; c <= 2 * i + 2 && c < expiries_.size(); ++c) stack.push_back(c);
   }
+  std::sort(due.begin(), due.end(), [](const Due* a, const Due* b) { return before(*a, *b); });
+  std::vector<std::string> out;
+  out.reserve(due.size());
+  for (const Due* d : due) out.push_back(d->it->first);
   return out;
+}
+
+bool FenceTable::before(const Due& a, const Due& b) {
+  if (a.at != b.at) return a.at < b.at;
+  return a.it->first < b.it->first;
+}
+
+void FenceTable::heap_place(std::size_t i, Due d) {
+  expiries_[i] = d;
+  d.it->second.heap_pos = static_cast<std::uint32_t>(i);
+}
+
+void FenceTable::heap_up(std::size_t i) {
+  const Due d = expiries_[i];
+  while (i > 0) {
+    const std::size_t parent = (i - 1) / 2;
+    if (!before(d, expiries_[parent])) break;
+    heap_place(i, expiries_[parent]);
+    i = parent;
+  }
+  heap_place(i, d);
+}
+
+void FenceTable::heap_down(std::size_t i) {
+  const Due d = expiries_[i];
+  const std::size_t n = expiries_.size();
+  for (;;) {
+    std::size_t child = 2 * i + 1;
+    if (child >= n) break;
+    if (child + 1 < n && before(expiries_[child + 1], expiries_[child])) ++child;
+    if (!before(expiries_[child], d)) break;
+    heap_place(i, expiries_[child]);
+    i = child;
+  }
+  heap_place(i, d);
+}
+
+void FenceTable::heap_remove(std::size_t i) {
+  BATON_ASSERT(i < expiries_.size());
+  expiries_[i].it->second.heap_pos = Entry::no_pos;
+  const Due moved = expiries_.back();
+  expiries_.pop_back();
+  if (i == expiries_.size()) return;  // it was the last slot
+  // The last slot fills the hole, then moves whichever way restores order.
+  heap_place(i, moved);
+  heap_up(i);
+  heap_down(moved.it->second.heap_pos);
+}
+
+bool FenceTable::heap_consistent() const {
+  for (std::size_t i = 0; i < expiries_.size(); ++i) {
+    const Due& d = expiries_[i];
+    const Entry& e = d.it->second;
+    if (e.heap_pos != i || !e.hold || e.hold->expiry != d.at) return false;
+    if (i > 0 && before(d, expiries_[(i - 1) / 2])) return false;
+  }
+  return true;
 }
 
 bool FenceTable::add_waiter(std::string_view name, MemberId m, std::size_t per_resource_max, std::size_t total_max) {

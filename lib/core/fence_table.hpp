@@ -7,13 +7,18 @@
 // least recently idle one is evicted and its fence folded into the single
 // `floor`. A resource without an entry has fence == floor. So memory grows
 // with live leases and waiters plus a constant, never with every name used.
+//
+// Live holds are also in an indexed binary min-heap by expiry (16 bytes per
+// hold in one vector, the entry knowing its position), not a balanced tree
+// (a 64-byte node per hold): a live lease costs one map node of 160 bytes plus
+// its heap slot (bench/core_bench.cpp, BM_BytesPerLease).
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <list>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -40,8 +45,10 @@ class FenceTable {
     WaiterSet waiters;         // members to tell when the resource is free
    private:
     friend class FenceTable;
-    bool idle = false;
+    static constexpr std::uint32_t no_pos = UINT32_MAX;
     std::list<std::string_view>::iterator idle_pos;
+    std::uint32_t heap_pos = no_pos;  // index in expiries_ while the hold is live
+    bool idle = false;
   };
 
   FenceTable(Token floor, std::size_t idle_max) : floor_(floor), base_(floor), idle_max_(idle_max) {}
@@ -77,6 +84,8 @@ class FenceTable {
 
   std::size_t entries() const { return map_.size(); }
   std::size_t live() const { return expiries_.size(); }
+  // For the invariants: the expiry heap agrees with the entries' holds.
+  bool heap_consistent() const;
   std::size_t waiters() const { return waiters_; }
   std::uint64_t evictions() const { return evictions_; }
   // Waiter bookkeeping goes through these so the total stays exact.
@@ -92,12 +101,23 @@ class FenceTable {
   }
 
  private:
+  using Map = std::map<std::string, Entry, std::less<>>;
+  struct Due {
+    Instant at;         // the hold's expiry
+    Map::iterator it;   // its entry (map nodes never move)
+  };
+
   void mark_busy(Entry& e);
   void evict_idle();
+  // The expiry heap: earliest first, ties by name (deterministic).
+  static bool before(const Due& a, const Due& b);
+  void heap_place(std::size_t i, Due d);  // stores d at i and tells its entry
+  void heap_up(std::size_t i);
+  void heap_down(std::size_t i);
+  void heap_remove(std::size_t i);
 
-  using Map = std::map<std::string, Entry, std::less<>>;
   Map map_;                                                   // ordered: deterministic iteration
-  std::set<std::pair<Instant, std::string_view>> expiries_;  // live holds by expiry; views into map_ keys
+  std::vector<Due> expiries_;                                 // live holds, a min-heap by expiry
   std::list<std::string_view> idle_;                          // idle entries, least recently idle first
   Token floor_{};                                             // covers every evicted entry (>= base_)
   Token base_{};                                              // recovered floor; every fence >= it

@@ -28,6 +28,7 @@ std::string check_invariants(const Node& node) {
       fail("fence above the synced reservation: " + std::string(name));
   });
   if (live != t.live()) fail("live-lease index out of step");
+  if (!t.heap_consistent()) fail("expiry heap out of step with the holds");
   if (waiters != t.waiters()) fail("waiter count out of step");
   if (t.live() > c.limits.leases_per_voter) fail("live leases over limit");
   if (t.waiters() > c.limits.waiters_per_voter) fail("waiters over voter limit");

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -181,6 +183,66 @@ TEST(FenceTable, ExpiriesInOrder) {
   EXPECT_EQ(t.live(), 2u);
   EXPECT_EQ(t.next_expiry(), Instant::from_ns(250));
   EXPECT_EQ(t.fence_of("mid"), Token{3}) << "ending a hold keeps the fence";
+}
+
+TEST(FenceTable, ExpiryHeapMatchesAnOrderedModelUnderRandomChurn) {
+  // Holds set, extended and ended at random on 40 names, against a sorted set
+  // of (expiry, name): the earliest expiry, the expired list and its order
+  // agree after every step, and the heap's own bookkeeping stays consistent.
+  std::uint64_t x = 12345;
+  auto rnd = [&x](std::uint64_t n) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x % n;
+  };
+  FenceTable t(Token{0}, 1000);
+  std::set<std::pair<std::int64_t, std::string>> model;
+  std::map<std::string, std::int64_t> expiry_of;
+  std::uint64_t token = 1;
+  for (int step = 0; step < 20000; ++step) {
+    const std::string name = "r" + std::to_string(rnd(40));
+    const std::int64_t at = static_cast<std::int64_t>(rnd(50)) * 1000;  // many ties
+    auto held = expiry_of.find(name);
+    switch (rnd(3)) {
+      case 0:  // grant, if free
+        if (held == expiry_of.end()) {
+          hold(t, name, token++, at);
+          model.emplace(at, name);
+          expiry_of[name] = at;
+        }
+        break;
+      case 1:  // extend, if held (only later expiries count)
+        if (held != expiry_of.end()) {
+          const std::int64_t later = held->second + at;
+          t.extend_hold(name, Instant::from_ns(later));
+          if (later > held->second) {
+            model.erase({held->second, name});
+            model.emplace(later, name);
+            held->second = later;
+          }
+        }
+        break;
+      case 2:  // release or expire
+        t.end_hold(name);
+        if (held != expiry_of.end()) {
+          model.erase({held->second, name});
+          expiry_of.erase(held);
+        }
+        t.settle(name);
+        break;
+    }
+    ASSERT_TRUE(t.heap_consistent()) << "step " << step;
+    ASSERT_EQ(t.live(), model.size()) << "step " << step;
+    ASSERT_EQ(t.next_expiry(), model.empty() ? Instant::max() : Instant::from_ns(model.begin()->first));
+    const std::int64_t now = static_cast<std::int64_t>(rnd(60)) * 1000;
+    std::vector<std::string> want;
+    for (const auto& [e, n] : model) {
+      if (e > now) break;
+      want.push_back(n);
+    }
+    ASSERT_EQ(t.expired(Instant::from_ns(now)), want) << "step " << step;
+  }
 }
 
 TEST(FenceTable, RaiseFloorLiftsFencesNeverLowers) {
