@@ -7,8 +7,25 @@
 //
 // The datagram is the common case on the hot path: one REQUEST (or GRANT)
 // for a short resource name. BM_Packer packs <n> GRANTs to 2 destinations.
+//
+// BM_Auth_*: the authentication primitive alone, old and new side by side in
+// one run, on <bytes>-byte messages (200: the size the issue 7 profile saw):
+//
+//   build-bench/bin/baton_codec_bench --benchmark_filter=Auth
+//
+//   Hmac            crypto_auth, HMAC-SHA-512-256: the tag before issue 7
+//   Blake2b         AuthKey::tag, keyed BLAKE2b-128 from the precomputed
+//                   state: the tag now
+//   Blake2bOneShot  crypto_generichash with the key and no precomputed state:
+//                   what AuthKey saves (little: libsodium still compresses the
+//                   key block per datagram, see lib/codec/auth.hpp)
+//
+// BM_Encode and BM_Decode with auth use a precomputed AuthKey, as the
+// Packer and Receiver do.
 #include <benchmark/benchmark.h>
+#include <sodium.h>
 
+#include <array>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -45,16 +62,66 @@ codec::Header header() {
   return h;
 }
 
+std::vector<std::uint8_t> message(std::int64_t bytes) {
+  std::vector<std::uint8_t> m(static_cast<std::size_t>(bytes));
+  for (std::size_t i = 0; i < m.size(); ++i) m[i] = static_cast<std::uint8_t>(i * 13 + 5);
+  return m;
+}
+
+void BM_Auth_Hmac(benchmark::State& state) {
+  if (sodium_init() < 0) std::abort();
+  const auto k = key();
+  const auto msg = message(state.range(0));
+  std::array<std::uint8_t, crypto_auth_BYTES> tag{};
+  for (auto _ : state) {
+    crypto_auth(tag.data(), msg.data(), msg.size(), k.bytes.data());
+    benchmark::DoNotOptimize(tag.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetBytesProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_Auth_Hmac)->ArgName("bytes")->Arg(64)->Arg(200)->Arg(1400);
+
+void BM_Auth_Blake2b(benchmark::State& state) {
+  const codec::AuthKey k(key());
+  const auto msg = message(state.range(0));
+  std::array<std::uint8_t, codec::tag_bytes> tag{};
+  for (auto _ : state) {
+    k.tag(msg, tag);
+    benchmark::DoNotOptimize(tag.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetBytesProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_Auth_Blake2b)->ArgName("bytes")->Arg(64)->Arg(200)->Arg(1400);
+
+void BM_Auth_Blake2bOneShot(benchmark::State& state) {
+  if (sodium_init() < 0) std::abort();
+  const auto k = key();
+  const auto msg = message(state.range(0));
+  std::array<std::uint8_t, codec::tag_bytes> tag{};
+  for (auto _ : state) {
+    crypto_generichash(tag.data(), tag.size(), msg.data(), msg.size(), k.bytes.data(), k.bytes.size());
+    benchmark::DoNotOptimize(tag.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetBytesProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_Auth_Blake2bOneShot)->ArgName("bytes")->Arg(64)->Arg(200)->Arg(1400);
+
 void BM_Encode(benchmark::State& state) {
   const bool auth = state.range(0) != 0;
-  const auto k = key();
+  const codec::AuthKey k(key());
   const std::vector<core::Message> msgs{request()};
   std::vector<std::uint8_t> buf(core::limits::datagram_bytes_max);
   codec::Header h = header();
   std::size_t bytes = 0;
   for (auto _ : state) {
     ++h.seq;
-    auto r = codec::encode(h, msgs, auth ? &k : nullptr, buf);
+    auto r = auth ? codec::encode(h, msgs, k, buf) : codec::encode(h, msgs, nullptr, buf);
     if (!r.ok()) std::abort();
     bytes = *r;
     benchmark::DoNotOptimize(buf.data());
@@ -66,15 +133,15 @@ BENCHMARK(BM_Encode)->ArgName("auth")->Arg(0)->Arg(1);
 
 void BM_Decode(benchmark::State& state) {
   const bool auth = state.range(0) != 0;
-  const auto k = key();
+  const codec::AuthKey k(key());
   const std::vector<core::Message> msgs{request()};
   std::vector<std::uint8_t> buf(core::limits::datagram_bytes_max);
-  auto n = codec::encode(header(), msgs, auth ? &k : nullptr, buf);
+  auto n = auth ? codec::encode(header(), msgs, k, buf) : codec::encode(header(), msgs, nullptr, buf);
   if (!n.ok()) std::abort();
   buf.resize(*n);
   codec::Decoded out;
   for (auto _ : state) {
-    auto drop = codec::decode(buf, auth ? &k : nullptr, 42, out);
+    auto drop = auth ? codec::decode(buf, k, 42, out) : codec::decode(buf, nullptr, 42, out);
     if (drop) std::abort();
     benchmark::DoNotOptimize(out.messages.data());
   }

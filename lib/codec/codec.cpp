@@ -206,8 +206,10 @@ bool encodable(const core::Message& m) {
   return std::visit([](const auto& alt) { return valid(alt); }, m);
 }
 
-Result<std::size_t> encode(const Header& h, std::span<const core::Message> msgs, const ClusterKey* key,
-                           std::span<std::uint8_t> out) {
+namespace {
+
+Result<std::size_t> encode_with(const Header& h, std::span<const core::Message> msgs, const AuthKey* key,
+                                std::span<std::uint8_t> out) {
   if (msgs.size() > core::limits::messages_per_datagram_max) {
     return Error{Errc::invalid_argument, "more than messages_per_datagram_max messages"};
   }
@@ -217,8 +219,39 @@ Result<std::size_t> encode(const Header& h, std::span<const core::Message> msgs,
   return encoder.encode(h, std::span(ptrs).first(msgs.size()), key, out);
 }
 
+std::optional<core::DropReason> decode_with(std::span<const std::uint8_t> bytes, const AuthKey* key,
+                                            std::uint64_t cluster_id, Decoded& out);
+
+}  // namespace
+
+Result<std::size_t> encode(const Header& h, std::span<const core::Message> msgs, const ClusterKey* key,
+                           std::span<std::uint8_t> out) {
+  if (key == nullptr) return encode_with(h, msgs, nullptr, out);
+  const AuthKey k(*key);
+  return encode_with(h, msgs, &k, out);
+}
+
+Result<std::size_t> encode(const Header& h, std::span<const core::Message> msgs, const AuthKey& key,
+                           std::span<std::uint8_t> out) {
+  return encode_with(h, msgs, &key, out);
+}
+
 std::optional<core::DropReason> decode(std::span<const std::uint8_t> bytes, const ClusterKey* key,
                                        std::uint64_t cluster_id, Decoded& out) {
+  if (key == nullptr) return decode_with(bytes, nullptr, cluster_id, out);
+  const AuthKey k(*key);
+  return decode_with(bytes, &k, cluster_id, out);
+}
+
+std::optional<core::DropReason> decode(std::span<const std::uint8_t> bytes, const AuthKey& key,
+                                       std::uint64_t cluster_id, Decoded& out) {
+  return decode_with(bytes, &key, cluster_id, out);
+}
+
+namespace {
+
+std::optional<core::DropReason> decode_with(std::span<const std::uint8_t> bytes, const AuthKey* key,
+                                            std::uint64_t cluster_id, Decoded& out) {
   // 1. Size: nothing larger than a datagram we could have sent is looked at.
   if (bytes.empty() || bytes.size() > core::limits::datagram_bytes_max) return DropReason::oversized;
 
@@ -227,7 +260,7 @@ std::optional<core::DropReason> decode(std::span<const std::uint8_t> bytes, cons
   if (key != nullptr) {
     if (bytes.size() <= tag_bytes) return DropReason::bad_auth;
     body = bytes.first(bytes.size() - tag_bytes);
-    if (!auth_verify(body, bytes.last<tag_bytes>(), *key)) return DropReason::bad_auth;
+    if (!key->verify(body, bytes.last<tag_bytes>())) return DropReason::bad_auth;
   }
 
   AlignedCopy copy;
@@ -269,5 +302,7 @@ std::optional<core::DropReason> decode(std::span<const std::uint8_t> bytes, cons
   }
   return std::nullopt;
 }
+
+}  // namespace
 
 }  // namespace baton::codec

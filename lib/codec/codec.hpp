@@ -57,6 +57,9 @@ bool encodable(const core::Message& m);
 // On error `out` is unspecified.
 Result<std::size_t> encode(const Header& h, std::span<const core::Message> msgs, const ClusterKey* key,
                            std::span<std::uint8_t> out);
+// As above with the key's state precomputed (no per-call key setup).
+Result<std::size_t> encode(const Header& h, std::span<const core::Message> msgs, const AuthKey& key,
+                           std::span<std::uint8_t> out);
 
 // Size, tag, verifier, version, cluster id, decoding. No replay or sender
 // checks (Receiver does those). On failure `out` is unspecified and the
@@ -70,6 +73,9 @@ Result<std::size_t> encode(const Header& h, std::span<const core::Message> msgs,
 // With no key, a tagged datagram is judged by the verifier alone (the tag is
 // trailing bytes it ignores).
 std::optional<core::DropReason> decode(std::span<const std::uint8_t> bytes, const ClusterKey* key,
+                                       std::uint64_t cluster_id, Decoded& out);
+// As above with the key's state precomputed (Receiver's hot path).
+std::optional<core::DropReason> decode(std::span<const std::uint8_t> bytes, const AuthKey& key,
                                        std::uint64_t cluster_id, Decoded& out);
 
 namespace detail {
@@ -114,7 +120,7 @@ class Packer {
   void pack_one(core::MemberId to, std::span<const core::Message* const> msgs, std::vector<Datagram>& out);
 
   Header base_;                              // cluster, sender, incarnation; seq set per datagram
-  std::optional<ClusterKey> key_;            // tag datagrams with this key, if set
+  std::optional<AuthKey> key_;               // tag datagrams with this key, if set
   std::uint64_t seq_ = 0;                    // last sequence number used
   std::uint64_t dropped_ = 0;                // messages dropped as not encodable
   std::unique_ptr<detail::Encoder> encoder_; // reused between datagrams (no per-datagram builder)
@@ -155,7 +161,7 @@ class Receiver {
   bool is_member(core::MemberId m) const;
 
   std::uint64_t cluster_id_;             // our cluster; others are wrong_cluster
-  std::optional<ClusterKey> key_;        // verify tags with this key, if set
+  std::optional<AuthKey> key_;           // verify tags with this key, if set
   std::vector<core::MemberId> members_;  // sorted, unique
   core::MemberId self_;                  // our own id: a datagram claiming it is a stranger
   ReplayWindow replay_;                  // per-sender incarnation + sequence window

@@ -113,7 +113,7 @@ Encoder::Encoder() : fbb_(builder_initial_bytes) {
 }
 
 Result<std::size_t> Encoder::encode(const Header& h, std::span<const core::Message* const> msgs,
-                                    const ClusterKey* key, std::span<std::uint8_t> out) {
+                                    const AuthKey* key, std::span<std::uint8_t> out) {
   if (msgs.empty()) return Error{Errc::invalid_argument, "a datagram carries at least one message"};
   if (msgs.size() > core::limits::messages_per_datagram_max) {
     return Error{Errc::invalid_argument, "more than messages_per_datagram_max messages"};
@@ -143,7 +143,7 @@ Result<std::size_t> Encoder::encode(const Header& h, std::span<const core::Messa
 
   std::memcpy(out.data(), fbb_.GetBufferPointer(), body_size);
   if (key != nullptr) {
-    auth_tag(out.first(body_size), *key, out.subspan(body_size).first<tag_bytes>());
+    key->tag(out.first(body_size), out.subspan(body_size).first<tag_bytes>());
   }
   return total;
 }

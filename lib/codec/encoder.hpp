@@ -20,8 +20,8 @@ class Encoder {
  public:
   Encoder();
   // As codec::encode(), over pointers so that callers can encode a subset of
-  // their messages without copying them.
-  Result<std::size_t> encode(const Header& h, std::span<const core::Message* const> msgs, const ClusterKey* key,
+  // their messages without copying them, with the key's state precomputed.
+  Result<std::size_t> encode(const Header& h, std::span<const core::Message* const> msgs, const AuthKey* key,
                              std::span<std::uint8_t> out);
 
  private:

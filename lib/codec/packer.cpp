@@ -17,7 +17,7 @@ namespace baton::codec {
 Packer::Packer(std::uint64_t cluster_id, core::MemberId self, core::Incarnation incarnation,
                std::optional<ClusterKey> key)
     : base_{.version = wire_version, .cluster_id = cluster_id, .sender = self, .incarnation = incarnation, .seq = 0},
-      key_(key),
+      key_(key ? std::optional<AuthKey>(*key) : std::nullopt),
       encoder_(std::make_unique<detail::Encoder>()) {
   group_.reserve(core::limits::messages_per_datagram_max);
 }
@@ -70,7 +70,7 @@ bool Packer::pack_direct(std::span<const core::Message> msgs, std::vector<std::u
 
 // All of `msgs` go to `to`: emit as many datagrams as needed, in order.
 void Packer::pack_one(core::MemberId to, std::span<const core::Message* const> msgs, std::vector<Datagram>& out) {
-  const ClusterKey* key = key_ ? &*key_ : nullptr;
+  const AuthKey* key = key_ ? &*key_ : nullptr;
   std::array<std::uint8_t, core::limits::datagram_bytes_max> buf{};
 
   while (!msgs.empty()) {

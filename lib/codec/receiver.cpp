@@ -12,7 +12,8 @@ namespace baton::codec {
 
 Receiver::Receiver(std::uint64_t cluster_id, std::optional<ClusterKey> key, std::vector<core::MemberId> members,
                    core::MemberId self)
-    : cluster_id_(cluster_id), key_(key), members_(std::move(members)), self_(self) {
+    : cluster_id_(cluster_id),
+      key_(key ? std::optional<AuthKey>(*key) : std::nullopt), members_(std::move(members)), self_(self) {
   std::sort(members_.begin(), members_.end());
   members_.erase(std::unique(members_.begin(), members_.end()), members_.end());
 }
@@ -21,7 +22,7 @@ bool Receiver::is_member(core::MemberId m) const { return std::binary_search(mem
 
 std::optional<core::DropReason> Receiver::receive(std::span<const std::uint8_t> bytes, Decoded& out,
                                                   Observers observers) {
-  if (auto why = decode(bytes, key_ ? &*key_ : nullptr, cluster_id_, out)) return why;
+  if (auto why = key_ ? decode(bytes, *key_, cluster_id_, out) : decode(bytes, nullptr, cluster_id_, out)) return why;
   const Header& h = out.header;
   if (h.sender == observer_id) {
     // An observer may only ask: PING and nothing else, and no replay-window
