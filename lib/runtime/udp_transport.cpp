@@ -21,6 +21,12 @@ Result<sockaddr_storage> parse_address(const std::string& host, std::uint16_t po
   return Error{Errc::invalid_config, "members: host is not a numeric IPv4/IPv6 address"};
 }
 
+TrySend after_try_send(int result) {
+  if (result >= 0) return TrySend::sent;
+  if (result == UV_EAGAIN || result == UV_ENOBUFS) return TrySend::queue;
+  return TrySend::failed;
+}
+
 UdpTransport::UdpTransport(std::size_t send_slots, std::size_t recv_slots, std::function<void()> on_receive)
     : send_pool_(send_slots), recv_pool_(recv_slots), scratch_(scratch_bytes), on_receive_(std::move(on_receive)) {
   received_.reserve(recv_slots);
@@ -46,7 +52,34 @@ Result<void> UdpTransport::start(uv_loop_t* loop, const sockaddr_storage& bind_t
 std::uint16_t UdpTransport::local_port() const { return port_; }
 
 bool UdpTransport::send(const sockaddr_storage& to, std::span<const std::uint8_t> bytes) {
-  SendSlot* slot = bytes.size() <= core::limits::datagram_bytes_max ? send_pool_.acquire() : nullptr;
+  if (bytes.size() > core::limits::datagram_bytes_max) {
+    ++counters_.send_failures;
+    return false;
+  }
+  // Fast path: one sendto now, no request, no callback, no slot. libuv
+  // answers UV_EAGAIN while earlier sends are still queued (so datagrams keep
+  // their order) or the socket buffer is full; ENOBUFS is the kernel's
+  // transient shortage. Both fall back to the queued send below.
+  uv_buf_t now = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(bytes.data())),
+                             static_cast<unsigned>(bytes.size()));
+  switch (after_try_send(uv_udp_try_send(&udp_, &now, 1, reinterpret_cast<const sockaddr*>(&to)))) {
+    case TrySend::sent:
+      ++counters_.sent;
+      return true;
+    case TrySend::queue:
+      return send_queued(to, bytes);
+    case TrySend::failed:
+      // A socket error now (unreachable network, ...): the datagram is lost,
+      // which the protocol tolerates, as when the queued send reports it.
+      ++counters_.send_failures;
+      return false;
+  }
+  BATON_ASSERT(false);
+  return false;
+}
+
+bool UdpTransport::send_queued(const sockaddr_storage& to, std::span<const std::uint8_t> bytes) {
+  SendSlot* slot = send_pool_.acquire();
   if (slot == nullptr) {
     ++counters_.send_failures;
     return false;

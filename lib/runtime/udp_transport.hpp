@@ -7,11 +7,15 @@
 // pool and queued for the driver's next batch; when the pool is empty it is
 // dropped as `overflow`.
 //
-// Send: each datagram takes a slot (its uv_udp_send_t and its bytes) from the
-// send pool; the slot returns to the pool in the send callback, which libuv
-// also runs (with UV_ECANCELED) for sends pending when the handle closes.
-// No slot free: the datagram is not sent and counted; the protocol treats it
-// as lost, which it must tolerate anyway.
+// Send: first uv_udp_try_send, one sendto with no request and no callback
+// (issue 7: the common case on an idle socket). Only when that would block
+// (UV_EAGAIN: the socket buffer is full, or earlier sends are still queued
+// and order must hold) or the kernel is short of buffers (UV_ENOBUFS) does
+// the datagram take a slot (its uv_udp_send_t and its bytes) from the send
+// pool for a queued uv_udp_send; the slot returns to the pool in the send
+// callback, which libuv also runs (with UV_ECANCELED) for sends pending when
+// the handle closes. No slot free: the datagram is not sent and counted; the
+// protocol treats it as lost, which it must tolerate anyway.
 #pragma once
 
 #include <sys/socket.h>
@@ -48,8 +52,16 @@ struct TransportCounters {
   std::uint64_t oversized = 0;      // received datagrams above datagram_bytes_max
   std::uint64_t overflow = 0;       // received datagrams dropped: receive pool empty
   std::uint64_t send_failures = 0;  // datagrams not sent: no slot, too big, socket error
-  std::uint64_t sent = 0;           // datagrams handed to the socket
+  std::uint64_t sent = 0;           // datagrams handed to the socket (sent at once or queued)
 };
+
+// What send() does after uv_udp_try_send returned `result`. Pure, unit-tested.
+enum class TrySend : std::uint8_t {
+  sent,    // >= 0: the datagram is on the wire
+  queue,   // UV_EAGAIN or UV_ENOBUFS: fall back to a queued uv_udp_send
+  failed,  // any other error: lost, counted in send_failures
+};
+TrySend after_try_send(int result);
 
 // Parses a numeric IPv4 or IPv6 address. Errors: invalid_config.
 Result<sockaddr_storage> parse_address(const std::string& host, std::uint16_t port);
@@ -84,6 +96,8 @@ class UdpTransport {
   static void on_alloc(uv_handle_t* h, std::size_t suggested, uv_buf_t* buf);
   static void on_recv(uv_udp_t* h, ssize_t nread, const uv_buf_t* buf, const sockaddr* addr, unsigned flags);
   static void on_sent(uv_udp_send_t* req, int status);
+  // The slow path of send(): a slot and a queued uv_udp_send.
+  bool send_queued(const sockaddr_storage& to, std::span<const std::uint8_t> bytes);
 
   uv_udp_t udp_{};                       // the socket; closed by the driver
   SlotPool<SendSlot> send_pool_;         // bounded send requests
