@@ -97,7 +97,7 @@ void Driver::run_batch() {
     if (now >= drain_deadline_) {
       close_handles();
     } else {
-      timer_.arm(now, drain_deadline_);
+      timer_.arm(drain_deadline_);
     }
     return;
   }
@@ -215,7 +215,7 @@ void Driver::rearm() {
   core::Instant next = node_->next_deadline();
   if (persist_pending_) next = core::min(next, now + persist_retry);
   if (node_->has_output()) next = now;  // output left by the flush bound: come back at once
-  timer_.arm(now, next);
+  timer_.arm(next);
 }
 
 void Driver::shutdown(std::function<void()> on_closed) {
@@ -240,7 +240,7 @@ void Driver::shutdown(std::function<void()> on_closed) {
   });
   const core::Instant now = boot_now();
   drain_deadline_ = now + shutdown_drain_max;
-  timer_.arm(now, drain_deadline_);
+  timer_.arm(drain_deadline_);
 }
 
 void Driver::close_handles() {

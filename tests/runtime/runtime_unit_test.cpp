@@ -1,5 +1,5 @@
 // Pure pieces of lib/runtime: clock guard, bounded queue, slot pool, timer
-// rounding, start plan and state files.
+// expiry, start plan and state files.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -79,21 +79,23 @@ TEST(SlotPool, HandsOutEachSlotOnceAndRunsOut) {
   EXPECT_EQ(pool.acquire(), a);
 }
 
-TEST(TimeoutMs, RoundsUpNeverEarlyAndCaps) {
-  const Instant now = Instant::from_ns(1000);
+TEST(TimerfdExpiry, SplitsNanosecondsNeverAllZeroUnlessDisarmed) {
   struct Case {
-    Duration wait;
-    std::uint64_t ms;
+    Instant deadline;
+    TimerfdExpiry expected;
   };
   const Case cases[] = {
-      {.wait = Duration::zero(), .ms = 0},
-      {.wait = Duration::ns(-5), .ms = 0},
-      {.wait = Duration::ns(1), .ms = 1},
-      {.wait = Duration::ms(1), .ms = 1},
-      {.wait = Duration::ms(1) + Duration::ns(1), .ms = 2},
-      {.wait = Duration::s(3600 * 48), .ms = 24ull * 3600 * 1000},
+      {.deadline = Instant::max(), .expected = {.sec = 0, .nsec = 0}},  // disarm
+      {.deadline = Instant::from_ns(0), .expected = {.sec = 0, .nsec = 1}},  // due: fire, not disarm
+      {.deadline = Instant::from_ns(-5), .expected = {.sec = 0, .nsec = 1}},
+      {.deadline = Instant::from_ns(1), .expected = {.sec = 0, .nsec = 1}},
+      {.deadline = Instant::from_ns(100'000), .expected = {.sec = 0, .nsec = 100'000}},  // 100 us: not rounded to 1 ms
+      {.deadline = Instant::from_ns(999'999'999), .expected = {.sec = 0, .nsec = 999'999'999}},
+      {.deadline = Instant::from_ns(1'000'000'000), .expected = {.sec = 1, .nsec = 0}},
+      {.deadline = Instant::from_ns(3'600'000'000'123), .expected = {.sec = 3600, .nsec = 123}},
+      {.deadline = Instant::from_ns(INT64_MAX - 1), .expected = {.sec = 9'223'372'036, .nsec = 854'775'806}},
   };
-  for (const Case& c : cases) EXPECT_EQ(timeout_ms(now, now + c.wait), c.ms) << c.wait.count_ns();
+  for (const Case& c : cases) EXPECT_EQ(timerfd_expiry(c.deadline), c.expected) << c.deadline.ns();
 }
 
 StartInputs inputs(std::optional<std::string> dir, bool bootstrap, std::optional<std::uint64_t> inc,
