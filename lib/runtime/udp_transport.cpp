@@ -3,14 +3,25 @@
 #include <netinet/in.h>
 
 #include <cstring>
+#include <memory>
 
 #include "core/assert.hpp"
 
 namespace baton::runtime {
 
 namespace {
-// 64 KiB: the largest UDP payload, so libuv never truncates silently.
-constexpr std::size_t scratch_bytes = 65536;
+// libuv's recvmmsg reads each datagram into its own 64 KiB chunk of the
+// buffer (UV__UDP_DGRAM_MAXSIZE, the largest UDP payload, so nothing is
+// truncated silently) and reads as many datagrams per system call as whole
+// chunks fit, at most 20. A buffer smaller than one chunk would read
+// nothing at all.
+constexpr std::size_t recv_chunk_bytes = 65536;
+// Datagrams per recvmmsg call: bounds the buffer at 8 x 64 KiB = 512 KiB of
+// address space per member. It is allocated without being written, so only
+// the pages the kernel fills become resident (the first of each chunk for
+// datagrams of <= datagram_bytes_max bytes).
+constexpr std::size_t recv_chunks = 8;
+constexpr std::size_t scratch_bytes = recv_chunk_bytes * recv_chunks;
 }  // namespace
 
 Result<sockaddr_storage> parse_address(const std::string& host, std::uint16_t port) {
@@ -28,12 +39,18 @@ TrySend after_try_send(int result) {
 }
 
 UdpTransport::UdpTransport(std::size_t send_slots, std::size_t recv_slots, std::function<void()> on_receive)
-    : send_pool_(send_slots), recv_pool_(recv_slots), scratch_(scratch_bytes), on_receive_(std::move(on_receive)) {
+    : send_pool_(send_slots),
+      recv_pool_(recv_slots),
+      scratch_(std::make_unique_for_overwrite<std::uint8_t[]>(scratch_bytes)),
+      on_receive_(std::move(on_receive)) {
   received_.reserve(recv_slots);
 }
 
 Result<void> UdpTransport::start(uv_loop_t* loop, const sockaddr_storage& bind_to) {
-  if (uv_udp_init(loop, &udp_) != 0) return Error{Errc::io_error, "udp: uv_udp_init failed"};
+  // AF_UNSPEC: the socket is made by bind, in the address's family.
+  // UV_UDP_RECVMMSG: one system call reads up to recv_chunks datagrams.
+  if (uv_udp_init_ex(loop, &udp_, AF_UNSPEC | UV_UDP_RECVMMSG) != 0)
+    return Error{Errc::io_error, "udp: uv_udp_init_ex failed"};
   udp_.data = this;
   // From here the handle exists and must be closed, even if binding fails.
   if (uv_udp_bind(&udp_, reinterpret_cast<const sockaddr*>(&bind_to), 0) != 0)
@@ -110,11 +127,14 @@ void UdpTransport::on_sent(uv_udp_send_t* req, int status) {
 
 void UdpTransport::on_alloc(uv_handle_t* h, std::size_t, uv_buf_t* buf) {
   auto* self = static_cast<UdpTransport*>(h->data);
-  *buf = uv_buf_init(reinterpret_cast<char*>(self->scratch_.data()), static_cast<unsigned>(self->scratch_.size()));
+  *buf = uv_buf_init(reinterpret_cast<char*>(self->scratch_.get()), static_cast<unsigned>(scratch_bytes));
 }
 
-void UdpTransport::on_recv(uv_udp_t* h, ssize_t nread, const uv_buf_t*, const sockaddr* addr, unsigned flags) {
+void UdpTransport::on_recv(uv_udp_t* h, ssize_t nread, const uv_buf_t* buf, const sockaddr* addr, unsigned flags) {
   auto* self = static_cast<UdpTransport*>(h->data);
+  // After the chunks of one recvmmsg, libuv hands back the whole buffer
+  // (UV_UDP_MMSG_FREE) so that it can be freed: ours is reused, nothing to do.
+  if ((flags & UV_UDP_MMSG_FREE) != 0) return;
   if (nread <= 0 || addr == nullptr) return;  // nothing read, or a transient socket error
   const auto n = static_cast<std::size_t>(nread);
   if (n > core::limits::datagram_bytes_max || (flags & UV_UDP_PARTIAL) != 0) {
@@ -126,7 +146,9 @@ void UdpTransport::on_recv(uv_udp_t* h, ssize_t nread, const uv_buf_t*, const so
     ++self->counters_.overflow;
     return;
   }
-  std::memcpy(slot->bytes.data(), self->scratch_.data(), n);
+  // The datagram is at buf->base: the start of the buffer for recvmsg, its
+  // chunk of the buffer for recvmmsg (UV_UDP_MMSG_CHUNK).
+  std::memcpy(slot->bytes.data(), buf->base, n);
   slot->len = n;
   slot->from = sockaddr_storage{};
   std::memcpy(&slot->from, addr, addr->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));

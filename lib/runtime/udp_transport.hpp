@@ -1,11 +1,13 @@
 // UdpTransport: one uv_udp_t, bounded send and receive buffers.
 //
-// Receive: libuv reads into one scratch buffer larger than any valid
-// datagram, so an oversized datagram is seen whole (or flagged partial) and
-// dropped as `oversized` instead of being truncated into something that
-// might parse. A datagram of valid size is copied into a slot of the receive
-// pool and queued for the driver's next batch; when the pool is empty it is
-// dropped as `overflow`.
+// Receive: libuv reads with recvmmsg (UV_UDP_RECVMMSG), several datagrams
+// per system call, into one bounded scratch buffer of 64 KiB chunks, each
+// larger than any valid datagram, so an oversized datagram is seen whole (or
+// flagged partial) and dropped as `oversized` instead of being truncated
+// into something that might parse. A datagram of valid size is copied into a
+// slot of the receive pool and queued for the driver's next batch; when the
+// pool is empty it is dropped as `overflow`. Where recvmmsg is missing,
+// libuv reads one datagram per recvmsg into the same buffer.
 //
 // Send: first uv_udp_try_send, one sendto with no request and no callback
 // (issue 7: the common case on an idle socket). Only when that would block
@@ -24,6 +26,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -91,6 +94,8 @@ class UdpTransport {
   void set_on_drained(std::function<void()> on_drained) { on_drained_ = std::move(on_drained); }
   uv_handle_t* handle() { return reinterpret_cast<uv_handle_t*>(&udp_); }
   std::size_t sends_in_flight() const { return send_pool_.in_use(); }
+  // Whether libuv reads with recvmmsg (after start()).
+  bool batched_receive() const { return uv_udp_using_recvmmsg(&udp_) != 0; }
 
  private:
   static void on_alloc(uv_handle_t* h, std::size_t suggested, uv_buf_t* buf);
@@ -103,7 +108,7 @@ class UdpTransport {
   SlotPool<SendSlot> send_pool_;         // bounded send requests
   SlotPool<RecvSlot> recv_pool_;         // bounded received datagrams
   std::vector<RecvSlot*> received_;      // queued for the next batch
-  std::vector<std::uint8_t> scratch_;    // libuv reads here; larger than any valid datagram
+  std::unique_ptr<std::uint8_t[]> scratch_;  // libuv reads here: recv_chunks x 64 KiB (udp_transport.cpp)
   std::function<void()> on_receive_;
   std::function<void()> on_drained_;     // after the last send in flight completed
   TransportCounters counters_;

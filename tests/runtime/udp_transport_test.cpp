@@ -1,11 +1,14 @@
 // UdpTransport over real libuv on 127.0.0.1, on the test's own loop (no
 // threads): sends take the uv_udp_try_send fast path, bounds and errors are
-// counted, nothing is received twice or lost on an idle loopback.
+// counted, receives are batched (recvmmsg) and every datagram arrives whole,
+// from its sender, once.
 #include <gtest/gtest.h>
 #include <uv.h>
 
+#include <netinet/in.h>
+
 #include <cstdint>
-#include <set>
+#include <map>
 #include <vector>
 
 #include "runtime/udp_transport.hpp"
@@ -49,15 +52,22 @@ class Pair : public ::testing::Test {
     uv_run(&loop_, UV_RUN_DEFAULT);
     EXPECT_EQ(uv_loop_close(&loop_), 0);
   }
-  // Runs the loop until b has received `n` datagrams; returns their first bytes.
-  std::multiset<std::uint8_t> receive(std::size_t n) {
-    std::multiset<std::uint8_t> got;
+  // Runs the loop until b has received `n` datagrams; returns them by first
+  // byte (each test's datagrams differ there), checking that each came from a_.
+  std::map<std::uint8_t, std::vector<std::uint8_t>> receive(std::size_t n) {
+    std::map<std::uint8_t, std::vector<std::uint8_t>> got;
     std::vector<RecvSlot*> slots;
-    while (got.size() < n) {
+    std::size_t count = 0;
+    while (count < n) {
       uv_run(&loop_, UV_RUN_ONCE);
       b_.take_received(slots);
       for (RecvSlot* s : slots) {
-        got.insert(s->bytes[0]);
+        ++count;
+        EXPECT_EQ(s->from.ss_family, AF_INET);
+        EXPECT_EQ(ntohs(reinterpret_cast<const sockaddr_in*>(&s->from)->sin_port), a_.local_port());
+        EXPECT_TRUE(got.emplace(s->bytes[0], std::vector<std::uint8_t>(s->bytes.begin(), s->bytes.begin() + static_cast<std::ptrdiff_t>(s->len)))
+                        .second)
+            << "received twice: " << int{s->bytes[0]};
         b_.recycle(s);
       }
     }
@@ -70,23 +80,60 @@ class Pair : public ::testing::Test {
   sockaddr_storage to_b_{};
 };
 
-TEST_F(Pair, SendsAtOnceWithoutTakingASlot) {
+// Datagram i: 20 + 7i bytes, byte k = i + k (mod 256).
+std::vector<std::uint8_t> numbered(std::size_t i) {
+  std::vector<std::uint8_t> d(20 + 7 * i);
+  for (std::size_t k = 0; k < d.size(); ++k) d[k] = static_cast<std::uint8_t>(i + k);
+  return d;
+}
+
+TEST_F(Pair, SendsAtOnceWithoutTakingASlotAndReceivesInBatches) {
+  EXPECT_TRUE(b_.batched_receive());  // recvmmsg: Linux, libuv >= 1.40
   // More datagrams than a_ has send slots: the fast path needs none. (An idle
-  // loopback socket never makes uv_udp_try_send answer EAGAIN here.)
+  // loopback socket never makes uv_udp_try_send answer EAGAIN here.) They
+  // all wait in b's socket before the loop runs, so recvmmsg reads them
+  // several per call, each from its own chunk of the buffer.
   constexpr std::size_t n = 64;
   for (std::size_t i = 0; i < n; ++i) {
-    std::vector<std::uint8_t> d(100, static_cast<std::uint8_t>(i));
-    ASSERT_TRUE(a_.send(to_b_, d)) << i;
+    ASSERT_TRUE(a_.send(to_b_, numbered(i))) << i;
     EXPECT_EQ(a_.sends_in_flight(), 0u) << i;
   }
   const TransportCounters c = a_.take_counters();
   EXPECT_EQ(c.sent, n);
   EXPECT_EQ(c.send_failures, 0u);
 
-  std::multiset<std::uint8_t> expected;
-  for (std::size_t i = 0; i < n; ++i) expected.insert(static_cast<std::uint8_t>(i));
-  EXPECT_EQ(receive(n), expected);
-  EXPECT_EQ(b_.take_counters().overflow, 0u);
+  const auto got = receive(n);
+  ASSERT_EQ(got.size(), n);
+  for (std::size_t i = 0; i < n; ++i) EXPECT_EQ(got.at(static_cast<std::uint8_t>(i)), numbered(i)) << i;
+  const TransportCounters rc = b_.take_counters();
+  EXPECT_EQ(rc.overflow, 0u);
+  EXPECT_EQ(rc.oversized, 0u);
+}
+
+TEST_F(Pair, ReceivePoolBoundsQueuedDatagrams) {
+  // A receiver with 4 receive slots that nobody drains: 4 of 10 datagrams
+  // are queued, 6 dropped and counted as overflow.
+  std::size_t queued = 0;
+  UdpTransport small{4, 4, [&queued] { ++queued; }};
+  auto local = parse_address("127.0.0.1", 0);
+  ASSERT_TRUE(local.ok());
+  ASSERT_TRUE(small.start(&loop_, *local).ok());
+  auto to_small = parse_address("127.0.0.1", small.local_port());
+  ASSERT_TRUE(to_small.ok());
+  for (std::size_t i = 0; i < 10; ++i) ASSERT_TRUE(a_.send(*to_small, numbered(i)));
+  std::uint64_t overflow = 0;
+  while (queued + overflow < 10) {
+    uv_run(&loop_, UV_RUN_ONCE);
+    overflow += small.take_counters().overflow;
+  }
+  EXPECT_EQ(queued, 4u);
+  EXPECT_EQ(overflow, 6u);
+  std::vector<RecvSlot*> q;
+  small.take_received(q);
+  EXPECT_EQ(q.size(), 4u);
+  for (RecvSlot* s : q) small.recycle(s);
+  uv_close(small.handle(), nullptr);
+  uv_run(&loop_, UV_RUN_NOWAIT);  // runs the close before `small` goes out of scope
 }
 
 TEST_F(Pair, OversizedAndUnsendableAreCountedNotSent) {
@@ -105,7 +152,9 @@ TEST_F(Pair, OversizedAndUnsendableAreCountedNotSent) {
   // The transport still works afterwards.
   const std::vector<std::uint8_t> ok(10, 3);
   EXPECT_TRUE(a_.send(to_b_, ok));
-  EXPECT_EQ(receive(1), std::multiset<std::uint8_t>{3});
+  const auto got = receive(1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got.at(3), ok);
   c = a_.take_counters();
   EXPECT_EQ(c.sent, 1u);
   EXPECT_EQ(c.send_failures, 0u);
