@@ -228,9 +228,10 @@ void Driver::shutdown(std::function<void()> on_closed) {
   closing_ = true;
   on_closed_ = std::move(on_closed);
   transport_.stop_receiving();
-  // libuv writes only the first datagram of a burst at once and queues the
-  // rest for the next loop iteration; closing now would cancel them. Wait
-  // for the queue to drain, or for the drain timer, whichever comes first.
+  // Datagrams go out at once (uv_udp_try_send) unless the socket would
+  // block; those are queued for a later loop iteration, and closing now
+  // would cancel them. Wait for the queue to drain, or for the drain timer,
+  // whichever comes first.
   if (transport_.sends_in_flight() == 0) {
     close_handles();
     return;
