@@ -52,6 +52,13 @@ Result<void> UdpTransport::start(uv_loop_t* loop, const sockaddr_storage& bind_t
   if (uv_udp_init_ex(loop, &udp_, AF_UNSPEC | UV_UDP_RECVMMSG) != 0)
     return Error{Errc::io_error, "udp: uv_udp_init_ex failed"};
   udp_.data = this;
+  // libuv probes once per process whether recvmmsg works, with a socket it
+  // makes and closes inside uv_once on first use. Probing here, on the
+  // thread that starts the driver and before its loop thread runs, keeps
+  // that descriptor number from being reused across threads unseen (libuv
+  // closes it with a raw system call): ThreadSanitizer reports such a reuse
+  // as a race on the descriptor (tests/tsan.supp explains the pattern).
+  uv_udp_using_recvmmsg(&udp_);
   // From here the handle exists and must be closed, even if binding fails.
   if (uv_udp_bind(&udp_, reinterpret_cast<const sockaddr*>(&bind_to), 0) != 0)
     return Error{Errc::io_error, "udp: cannot bind this member's address (in use? not local?)"};
