@@ -133,6 +133,7 @@ std::optional<core::Message> read(const wire::Free& t) {
   core::Free m;
   if (!read_name(t.resource(), m.resource)) return std::nullopt;
   m.fence = core::Token(t.fence());
+  m.waiters = t.waiters();
   return m;
 }
 

@@ -83,7 +83,7 @@ Body body(FlatBufferBuilder& b, const core::Release& m) {
 
 Body body(FlatBufferBuilder& b, const core::Free& m) {
   const auto r = name(b, m.resource);
-  return {wire::Body::Free, wire::CreateFree(b, r, m.fence.value).Union()};
+  return {wire::Body::Free, wire::CreateFree(b, r, m.fence.value, m.waiters).Union()};
 }
 
 Body body(FlatBufferBuilder& b, const core::FloorQuery& m) {

@@ -38,7 +38,16 @@ Duration Acquirer::jitter(const Acq& a, Instant now) {
   // J = one measured round trip; doubles per split vote lost, capped at 64·J.
   const Duration base = max(rtt_.get(now), Duration::us(1));
   const std::uint32_t doublings = std::min<std::uint32_t>(a.splits > 0 ? a.splits - 1 : 0, limits::jitter_doublings_max);
-  const Duration cap = base * (std::int64_t{1} << doublings);
+  return draw(a, base * (std::int64_t{1} << doublings));
+}
+
+Duration Acquirer::free_jitter(const Acq& a, std::uint32_t waiters, Instant now) {
+  const Duration j = max(rtt_.get(now), Duration::us(1));
+  const std::int64_t n = std::clamp<std::int64_t>(waiters, 1, static_cast<std::int64_t>(limits::members_max));
+  return draw(a, n == 1 ? j : j * (2 * n));
+}
+
+Duration Acquirer::draw(const Acq& a, Duration window) {
   // The head draws once for itself and once for every acquire queued behind
   // it, and keeps the earliest: a member with k waiting acquires then wins a
   // race after FREE about as often as k members with one each would, so each
@@ -50,7 +59,7 @@ Duration Acquirer::jitter(const Acq& a, Instant now) {
   }
   std::uint64_t best = UINT64_MAX;
   for (std::size_t i = 0; i < draws; ++i) {
-    best = std::min(best, rng_.uniform(static_cast<std::uint64_t>(cap.count_ns())));
+    best = std::min(best, rng_.uniform(static_cast<std::uint64_t>(window.count_ns())));
   }
   return Duration::ns(static_cast<std::int64_t>(best));
 }
@@ -198,6 +207,7 @@ void Acquirer::start_attempt(Acq& a, Instant now, Sink& sink) {
   a.yes = a.no = 0;
   a.saw_held = a.saw_stale = a.saw_overloaded = a.saw_ttl = false;
   a.free_seen = false;
+  a.free_waiters = 0;
   a.max_time_left = Duration::zero();
   a.min_quarantine_left = Duration::max();
   a.retry_at = Instant::max();
@@ -321,6 +331,9 @@ void Acquirer::attempt_failed(Acq& a, Instant now, Sink& sink) {
   if (a.saw_held && !a.free_seen) {
     // Wait for FREE; if it is lost, try when the longest reported hold ends.
     a.retry_at = now + a.max_time_left + jitter(a, now);
+  } else if (a.saw_held) {
+    // The holder released while we were counting: the race after its FREE.
+    a.retry_at = now + free_jitter(a, a.free_waiters, now);
   } else if (!a.saw_held && a.min_quarantine_left != Duration::max()) {
     // Restarted voters kept a majority out of reach: try again when the
     // first of them votes again, rather than polling it every round trip.
@@ -388,8 +401,9 @@ void Acquirer::on_free(Instant now, MemberId /*from*/, const Free& f, Sink& /*si
     if (!a) continue;
     if (a->phase == Phase::attempting) {
       a->free_seen = true;  // remembered for the retry
+      a->free_waiters = std::max(a->free_waiters, f.waiters);
     } else if (a->phase == Phase::backoff) {
-      const Instant at = now + jitter(*a, now);
+      const Instant at = now + free_jitter(*a, f.waiters, now);
       if (at < a->retry_at) {
         a->retry_at = at;
         reschedule(*a);

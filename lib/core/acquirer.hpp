@@ -17,6 +17,13 @@
 // grows until it is wide enough for however many contend, so split votes die
 // out (docs/protocol.md, "Liveness"). Losing to a plain holder does not widen it.
 //
+// A retry after FREE is different: the FREE says how many members its voter
+// told (the race's size n), and the window is 2·n·J (J alone for n = 1),
+// whatever this acquire's history. Everyone in the race draws from the same
+// window, so nobody is penalised for having waited: with the doubling here a
+// member that lost a few races had a 64·J window against newcomers' J and
+// lost every hand-off for seconds (issue 7's fairness benchmark).
+//
 // Several acquires of one resource in this member take turns: at most one of
 // them is attempting or backing off (the head); the others wait, queued, in
 // the order they were called, and the next one starts its attempts when the
@@ -97,6 +104,7 @@ class Acquirer {
     std::size_t yes = 0, no = 0;
     bool saw_held = false, saw_stale = false, saw_overloaded = false, saw_ttl = false;
     bool free_seen = false;        // a FREE arrived during the attempt
+    std::uint32_t free_waiters = 0;  // the largest race a FREE reported during the attempt
     Token max_fence;               // highest fence reported by a denial
     Duration max_time_left;        // longest hold reported by a held denial
     Duration min_quarantine_left = Duration::max();  // soonest a quarantined voter votes again
@@ -124,6 +132,10 @@ class Acquirer {
   // network slower than the estimate is outlived after a few tries.
   Duration attempt_timeout(std::uint32_t timeouts, Instant now) const;
   Duration jitter(const Acq& a, Instant now);
+  // The wait before retrying after a FREE that told `waiters` members.
+  Duration free_jitter(const Acq& a, std::uint32_t waiters, Instant now);
+  // One draw for `a` and one per acquire queued behind it, the earliest kept.
+  Duration draw(const Acq& a, Duration window);
   void sample_rtt(Instant now, Duration d);
   void reschedule(Acq& a);
   void erase(Acq& a);

@@ -101,7 +101,8 @@ struct Release {
 // FREE: voter -> waiter. The resource has no live lease here any more.
 struct Free {
   ResourceName resource{};
-  Token fence{};  // the voter's fence, a hint for the next proposal
+  Token fence{};              // the voter's fence, a hint for the next proposal
+  std::uint32_t waiters = 0;  // members this voter told, the recipient included: the race's size
   bool operator==(const Free&) const = default;
 };
 

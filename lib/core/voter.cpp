@@ -136,9 +136,10 @@ void Voter::expire(Instant now, Sink& sink) {
 
 void Voter::notify_free(std::string_view name, std::vector<MemberId> waiters, Sink& sink) {
   const Token fence = table_.fence_of(name);
+  const auto told = static_cast<std::uint32_t>(waiters.size());
   for (MemberId w : waiters) {
     ++sink.stats().frees_sent;
-    sink.send(w, Free{.resource = ResourceName(name), .fence = fence});
+    sink.send(w, Free{.resource = ResourceName(name), .fence = fence, .waiters = told});
   }
   table_.settle(name);
 }

@@ -47,7 +47,7 @@ inline std::vector<core::Message> samples() {
                      .fence = core::Token(UINT64_MAX)},
       core::Release{.resource = core::ResourceName(std::string(core::limits::resource_name_bytes_max, 'x')),
                     .lease = sample_lease(), .token = token},
-      core::Free{.resource = core::ResourceName("seat:14A"), .fence = core::Token(1234567)},
+      core::Free{.resource = core::ResourceName("seat:14A"), .fence = core::Token(1234567), .waiters = 3},
       core::FloorQuery{.nonce = 0x5555aaaa5555aaaaULL},
       core::FloorReply{.nonce = 42, .ready = true, .floor = core::Token(1ULL << 40)},
       core::Ping{.nonce = UINT64_MAX},

@@ -116,8 +116,8 @@ struct Harness {
                                          .round = r.round, .ok = ok, .reason = why, .fence = r.token},
                      sink);
   }
-  void free_notice(MemberId from, const char* res, Token fence = Token{0}) {
-    acq.on_free(now, from, Free{.resource = ResourceName(res), .fence = fence}, sink);
+  void free_notice(MemberId from, const char* res, Token fence = Token{0}, std::uint32_t waiters = 1) {
+    acq.on_free(now, from, Free{.resource = ResourceName(res), .fence = fence, .waiters = waiters}, sink);
   }
 
   std::vector<Event> events() const {
@@ -392,6 +392,54 @@ TEST(Acquirer, JitterIsBoundedAndDoublesPerSplitVote) {
   // Over 200 seeds the largest draw comes close to its cap: the jitter really
   // doubles (and the first one really is within one round trip).
   for (std::size_t k = 0; k < rounds; ++k) EXPECT_GT(max_gap[k], caps[k] * 3 / 4) << "split " << k + 1;
+}
+
+TEST(Acquirer, RetryAfterFreeScalesWithTheRaceNotWithPastSplits) {
+  // After a FREE that told n members, the retry waits a draw from [0, 2·n·J]
+  // (J alone for n = 1), however many split votes this acquire lost before:
+  // a waiter that lost races is not pushed behind newcomers.
+  struct Case {
+    const char* name;
+    std::uint32_t splits_first;  // split votes lost before the FREE race
+    std::uint32_t waiters;       // the FREE's race size
+    Duration max_wait;           // window, J = 1 ms
+  };
+  const Case cases[] = {
+      {.name = "alone", .splits_first = 0, .waiters = 1, .max_wait = Duration::ms(1)},
+      {.name = "three", .splits_first = 0, .waiters = 3, .max_wait = Duration::ms(6)},
+      {.name = "three after five splits", .splits_first = 5, .waiters = 3, .max_wait = Duration::ms(6)},
+  };
+  for (const Case& c : cases) {
+    Duration longest = Duration::zero();
+    for (std::uint64_t seed = 1; seed <= 200; ++seed) {
+      Harness h(base_config(), seed);
+      ASSERT_TRUE(h.acquire("r", Duration::s(10), Duration::s(30)).ok());
+      for (std::uint32_t k = 0; k < c.splits_first; ++k) {
+        const Request r = h.last_request();
+        const std::size_t n = h.attempts();
+        h.at(h.now + Duration::ms(1));  // J stays 1 ms
+        h.grant(M2, r);                 // one grant, then two noes: a split vote
+        h.deny(M1, r, DenyReason::overloaded);
+        h.deny(M3, r, DenyReason::overloaded);
+        h.run_until(h.acq.next_deadline());  // its retry, after jitter
+        ASSERT_EQ(h.attempts(), n + 1);
+      }
+      const Request r = h.last_request();
+      h.at(h.now + Duration::ms(1));
+      h.deny(M2, r, DenyReason::held, Token{1}, Duration::s(5));
+      h.deny(M3, r, DenyReason::held, Token{1}, Duration::s(5));
+      const std::size_t sent_before = h.sink.sent.size();
+      const Instant free_at = h.now;
+      h.free_notice(M2, "r", Token{1}, c.waiters);
+      h.run_until(free_at + c.max_wait);
+      ASSERT_GT(h.sink.sent.size(), sent_before) << c.name << ": a retry within the window";
+      ASSERT_TRUE(std::holds_alternative<Request>(h.sink.sent[sent_before].msg)) << c.name;
+      const Duration waited = h.sink.sent[sent_before].at - free_at;  // the retry's first REQUEST
+      EXPECT_LE(waited, c.max_wait) << c.name << " seed " << seed;
+      longest = max(longest, waited);
+    }
+    EXPECT_GT(longest, c.max_wait * 3 / 4) << c.name << ": the draws fill the window";
+  }
 }
 
 TEST(Acquirer, LosingToAPlainHolderDoesNotWidenTheJitter) {

@@ -290,7 +290,7 @@ TEST(Voter, FreeToWaitersOnExpiry) {
   EXPECT_TRUE(s.sent.empty()) << "not before the hold ends";
   EXPECT_EQ(v.table().live(), 1u);
   v.expire(T0 + Duration::s(2), s);
-  EXPECT_EQ(s.only<Free>(), (Free{.resource = ResourceName("r"), .fence = Token{7}}));
+  EXPECT_EQ(s.only<Free>(), (Free{.resource = ResourceName("r"), .fence = Token{7}, .waiters = 1}));
   EXPECT_EQ(s.sent[0].to, C);
   EXPECT_EQ(v.table().live(), 0u);
   EXPECT_EQ(s.st.expiries, 1u);
