@@ -128,6 +128,10 @@ def markdown(path):
             f = lambda x: "%.1f" % x if x is not None else "–"
             print("| %d | %s | %s | %s | %d | %.1f | %s |" % (n, label, f(h["handoff_p50_us"]), f(h["handoff_p99_us"]),
                   h["handoffs"], h["ownerships_per_s"], " ".join("%s:%.2f" % kv for kv in h["shares"].items())))
+    fair = (c.get("baton_fair_c4") or {}).get("handoff")
+    if fair:
+        print("\nFairness, 4 contenders holding 20 ms (think 1 ms): %d ownerships, shares %s" % (
+            fair["ownerships"], " ".join("%s:%.3f" % kv for kv in sorted(fair["shares"].items()))))
     print("\n| case | per second |\n|---|---|")
     for label, k in (("Baton, 3 member processes, member 1 acquiring with 16 in flight", "baton_throughput1_m3"),
                      ("Baton, 3 member processes, all 3 acquiring with 16 in flight each", "baton_throughput_m3"),
@@ -231,6 +235,12 @@ def goals(cases, core):
         if h.get("handoff_p50_us") and rtt:
             g.append({"goal": "hand-off p50 <= 3 floor round trips (%d contenders)" % n,
                       "measured": "%.1f us = %.1f round trips of %.1f us" % (h["handoff_p50_us"], h["handoff_p50_us"] / rtt, rtt)})
+    fair = (cases.get("baton_fair_c4") or {}).get("handoff") or {}
+    if fair.get("shares"):
+        worst = max(abs(s - 0.25) / 0.25 for s in fair["shares"].values())
+        g.append({"goal": "4 contenders holding 20 ms: every share within 10% of 1/4",
+                  "measured": "shares %s, worst %.0f%% off" % (
+                      " ".join("%s:%.3f" % kv for kv in sorted(fair["shares"].items())), 100 * worst)})
     t = val(cases, "baton_throughput_m3", "acq_rel_per_s")
     if t:
         g.append({"goal": ">= 100,000 acquire+release/s, 3-member cluster (all acquiring)", "measured": "%.0f/s" % t})

@@ -119,6 +119,27 @@ start_voters() {  # $1 = members
   sleep 0.3
 }
 
+# C contenders spread round robin over 3 member processes, each holding
+# $2 us and thinking 1 ms; the events go to $OUT/events-$3-<member>.csv.
+run_baton_contended() {  # $1 = contenders, $2 = hold us, $3 = case name
+  local c=$1 hold=$2 name=$3 i k p
+  MPORTS=$(free_ports 3)
+  local waits=()
+  for i in 1 2 3; do
+    k=$(((c + 3 - i) / 3))
+    if ((k == 0)); then  # no contender here: this member only votes
+      "$BIN/baton_member" --id $i --ports "$MPORTS" --mode vote --seconds $((SECS + 20)) 2>/dev/null & PIDS+=($!)
+      continue
+    fi
+    timeout 60 "$BIN/baton_member" --id $i --ports "$MPORTS" --mode contended --contenders $k --hold-us "$hold" \
+      --seconds $SECS --events "$OUT/events-$name-$i.csv" >"$OUT/$name-$i.out" &
+    waits+=($!); PIDS+=($!)
+  done
+  for p in "${waits[@]}"; do wait "$p" || true; done
+  head -n1 "$OUT/$name-1.out" | record "$name"
+  cleanup
+}
+
 run_baton() {
   [[ -x $BIN/baton_member ]] || { log "baton_member not built (lib/api missing): Baton skipped"; return; }
   local m c i k
@@ -139,22 +160,12 @@ run_baton() {
   # each holding 1 ms and thinking 1 ms between ownerships.
   for c in 2 4 8; do
     log "Baton: hand-off, $c contenders, 3 members"
-    MPORTS=$(free_ports 3)
-    local waits=()
-    for i in 1 2 3; do
-      k=$(((c + 3 - i) / 3))
-      if ((k == 0)); then  # no contender here: this member only votes
-        "$BIN/baton_member" --id $i --ports "$MPORTS" --mode vote --seconds $((SECS + 20)) 2>/dev/null & PIDS+=($!)
-        continue
-      fi
-      timeout 60 "$BIN/baton_member" --id $i --ports "$MPORTS" --mode contended --contenders $k \
-        --seconds $SECS --events "$OUT/events-baton_contended_c$c-$i.csv" >"$OUT/contended-$c-$i.out" &
-      waits+=($!); PIDS+=($!)
-    done
-    for p in "${waits[@]}"; do wait "$p" || true; done
-    head -n1 "$OUT/contended-$c-1.out" | record baton_contended_c$c
-    cleanup
+    run_baton_contended $c 1000 baton_contended_c$c
   done
+  # Fairness (issue 7's goal): 4 contenders holding 20 ms each, so member 1
+  # runs two of them; every share should be within 10% of a quarter.
+  log "Baton: fairness, 4 contenders holding 20 ms, 3 members"
+  run_baton_contended 4 20000 baton_fair_c4
   log "Baton: throughput, all 3 members acquiring, 16 acquires in flight each"
   MPORTS=$(free_ports 3)
   local waits=()
