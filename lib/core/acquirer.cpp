@@ -41,10 +41,13 @@ Duration Acquirer::jitter(const Acq& a, Instant now) {
   return draw(a, base * (std::int64_t{1} << doublings));
 }
 
-Duration Acquirer::free_jitter(const Acq& a, std::uint32_t waiters, Instant now) {
+Duration Acquirer::free_jitter(Acq& a, std::uint32_t waiters, Instant now) {
   const Duration j = max(rtt_.get(now), Duration::us(1));
+  // Someone held the resource since our last failure: a new race.
+  if (now - a.failed_at > j * 8) a.splits = 0;
   const std::int64_t n = std::clamp<std::int64_t>(waiters, 1, static_cast<std::int64_t>(limits::members_max));
-  return draw(a, n == 1 ? j : j * (2 * n));
+  const std::uint32_t doublings = std::min<std::uint32_t>(a.splits > 0 ? a.splits - 1 : 0, limits::jitter_doublings_max);
+  return draw(a, max(n == 1 ? j : j * (2 * n), j * (std::int64_t{1} << doublings)));
 }
 
 Duration Acquirer::draw(const Acq& a, Duration window) {
@@ -317,6 +320,7 @@ void Acquirer::attempt_failed(Acq& a, Instant now, Sink& sink) {
   // Later grants for this lease id are answered with RELEASE (on_grant).
   by_lease_.erase(a.lease);
   if (a.yes > 0) ++a.splits;  // the resource was free somewhere: we lost to contenders
+  a.failed_at = now;
   const bool stale_only = a.saw_stale && !a.saw_held;
   if (stale_only && a.stale_retries < config_.stale_retries_max && (a.try_only || now < a.wait_until)) {
     // Our token was below a voter's fence: retry at once above it.

@@ -17,12 +17,15 @@
 // grows until it is wide enough for however many contend, so split votes die
 // out (docs/protocol.md, "Liveness"). Losing to a plain holder does not widen it.
 //
-// A retry after FREE is different: the FREE says how many members its voter
-// told (the race's size n), and the window is 2·n·J (J alone for n = 1),
-// whatever this acquire's history. Everyone in the race draws from the same
-// window, so nobody is penalised for having waited: with the doubling here a
-// member that lost a few races had a 64·J window against newcomers' J and
-// lost every hand-off for seconds (issue 7's fairness benchmark).
+// A retry after FREE also uses the race's size: the FREE says how many members
+// its voter told (n), and the window is at least 2·n·J (J alone for n = 1).
+// The doubling counts only split votes of the current race: a FREE that comes
+// long after this acquire's last failure (more than 8·J) means someone held
+// the resource in between, so a new race starts and the count restarts.
+// Without that, a member that lost a few races kept a 64·J window against
+// newcomers' J and lost every hand-off for seconds (issue 7's fairness
+// benchmark); without the doubling at all, two members whose own votes split
+// every round (a 3-member cluster with one member down) kept splitting.
 //
 // Several acquires of one resource in this member take turns: at most one of
 // them is attempting or backing off (the head); the others wait, queued, in
@@ -109,6 +112,7 @@ class Acquirer {
     Duration max_time_left;        // longest hold reported by a held denial
     Duration min_quarantine_left = Duration::max();  // soonest a quarantined voter votes again
     Instant retry_at = Instant::max();
+    Instant failed_at;             // when the latest attempt failed
     // Held lease.
     Instant valid_from;            // t0 or t_r of the latest successful round
     Instant validity_end;          // believe the lease valid strictly before this
@@ -133,7 +137,7 @@ class Acquirer {
   Duration attempt_timeout(std::uint32_t timeouts, Instant now) const;
   Duration jitter(const Acq& a, Instant now);
   // The wait before retrying after a FREE that told `waiters` members.
-  Duration free_jitter(const Acq& a, std::uint32_t waiters, Instant now);
+  Duration free_jitter(Acq& a, std::uint32_t waiters, Instant now);
   // One draw for `a` and one per acquire queued behind it, the earliest kept.
   Duration draw(const Acq& a, Duration window);
   void sample_rtt(Instant now, Duration d);

@@ -394,20 +394,26 @@ TEST(Acquirer, JitterIsBoundedAndDoublesPerSplitVote) {
   for (std::size_t k = 0; k < rounds; ++k) EXPECT_GT(max_gap[k], caps[k] * 3 / 4) << "split " << k + 1;
 }
 
-TEST(Acquirer, RetryAfterFreeScalesWithTheRaceNotWithPastSplits) {
-  // After a FREE that told n members, the retry waits a draw from [0, 2·n·J]
-  // (J alone for n = 1), however many split votes this acquire lost before:
-  // a waiter that lost races is not pushed behind newcomers.
+TEST(Acquirer, RetryAfterFreeScalesWithTheRaceNotWithPastRaces) {
+  // After a FREE that told n members, the retry waits a draw from at least
+  // [0, 2·n·J] (J alone for n = 1). Split votes widen it only within one race:
+  // a FREE that comes more than 8·J after the last failure means someone held
+  // the resource meanwhile, and a waiter that lost earlier races is not pushed
+  // behind newcomers.
   struct Case {
     const char* name;
-    std::uint32_t splits_first;  // split votes lost before the FREE race
+    std::uint32_t splits_first;  // split votes lost before the FREE
+    Duration free_after;         // from the last failure to the FREE
     std::uint32_t waiters;       // the FREE's race size
     Duration max_wait;           // window, J = 1 ms
   };
   const Case cases[] = {
-      {.name = "alone", .splits_first = 0, .waiters = 1, .max_wait = Duration::ms(1)},
-      {.name = "three", .splits_first = 0, .waiters = 3, .max_wait = Duration::ms(6)},
-      {.name = "three after five splits", .splits_first = 5, .waiters = 3, .max_wait = Duration::ms(6)},
+      {.name = "alone", .splits_first = 0, .free_after = Duration::zero(), .waiters = 1, .max_wait = Duration::ms(1)},
+      {.name = "three", .splits_first = 0, .free_after = Duration::zero(), .waiters = 3, .max_wait = Duration::ms(6)},
+      {.name = "three, five splits, then a holder", .splits_first = 5, .free_after = Duration::ms(9), .waiters = 3,
+       .max_wait = Duration::ms(6)},
+      {.name = "three, five splits, FREE at once", .splits_first = 5, .free_after = Duration::zero(), .waiters = 3,
+       .max_wait = Duration::ms(16)},
   };
   for (const Case& c : cases) {
     Duration longest = Duration::zero();
@@ -428,6 +434,7 @@ TEST(Acquirer, RetryAfterFreeScalesWithTheRaceNotWithPastSplits) {
       h.at(h.now + Duration::ms(1));
       h.deny(M2, r, DenyReason::held, Token{1}, Duration::s(5));
       h.deny(M3, r, DenyReason::held, Token{1}, Duration::s(5));
+      h.at(h.now + c.free_after);
       const std::size_t sent_before = h.sink.sent.size();
       const Instant free_at = h.now;
       h.free_notice(M2, "r", Token{1}, c.waiters);
