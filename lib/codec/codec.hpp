@@ -92,8 +92,11 @@ struct Datagram {
 // destination as fit (<= messages_per_datagram_max messages, <=
 // datagram_bytes_max bytes each, tag included), stamping sequence numbers
 // that strictly increase across every datagram of this packer, from 1.
-// Datagrams come out grouped by destination in ascending member order; the
-// messages of one destination keep their order.
+// Datagrams come out grouped by destination, in ascending member order
+// starting after the destination that went first in the previous call (so
+// the first slot rotates: no member always hears a FREE or a REQUEST last,
+// a bias the fairness benchmark showed); the messages of one destination
+// keep their order.
 class Packer {
  public:
   Packer(std::uint64_t cluster_id, core::MemberId self, core::Incarnation incarnation,
@@ -125,6 +128,7 @@ class Packer {
   std::uint64_t dropped_ = 0;                // messages dropped as not encodable
   std::unique_ptr<detail::Encoder> encoder_; // reused between datagrams (no per-datagram builder)
   std::vector<std::size_t> order_;           // scratch: message indices sorted by destination
+  std::uint32_t first_ = 0;                  // destination that went first last time
   std::vector<const core::Message*> group_;  // scratch: one destination's messages
 };
 

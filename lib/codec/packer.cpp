@@ -27,7 +27,8 @@ Packer::Packer(Packer&&) noexcept = default;
 Packer& Packer::operator=(Packer&&) noexcept = default;
 
 void Packer::pack(std::span<const core::Outgoing> msgs, std::vector<Datagram>& out) {
-  // Group by destination, ascending, keeping each destination's order.
+  // Group by destination, ascending from just after the destination that
+  // went first last time, keeping each destination's order.
   order_.clear();
   for (std::size_t i = 0; i < msgs.size(); ++i) {
     BATON_ASSERT(msgs[i].to != core::MemberId{});
@@ -38,8 +39,12 @@ void Packer::pack(std::span<const core::Outgoing> msgs, std::vector<Datagram>& o
     }
     order_.push_back(i);
   }
-  std::stable_sort(order_.begin(), order_.end(),
-                   [&](std::size_t a, std::size_t b) { return msgs[a].to < msgs[b].to; });
+  const auto rank = [&](std::size_t i) {
+    const std::uint64_t to = msgs[i].to.value;
+    return to > first_ ? to : to + (std::uint64_t{1} << 32);  // after first_, then wrap around
+  };
+  std::stable_sort(order_.begin(), order_.end(), [&](std::size_t a, std::size_t b) { return rank(a) < rank(b); });
+  if (!order_.empty()) first_ = msgs[order_.front()].to.value;
 
   std::size_t i = 0;
   while (i < order_.size()) {

@@ -395,7 +395,11 @@ std::string Acquirer::check_queues() const {
   return {};
 }
 
-void Acquirer::on_free(Instant now, MemberId /*from*/, const Free& f, Sink& /*sink*/) {
+void Acquirer::on_free(Instant now, MemberId from, const Free& f, Sink& /*sink*/) {
+  // This member's own voter tells it at once, the others half a round trip
+  // later: a local waiter starts its retry that much later, so the holder's
+  // neighbours get no head start in the race.
+  const Duration local_lag = from == config_.self ? rtt_.get(now) / 2 : Duration::zero();
   observe(f.fence);
   auto [lo, hi] = by_resource_.equal_range(f.resource);
   std::vector<AcquireId> ids;
@@ -407,7 +411,7 @@ void Acquirer::on_free(Instant now, MemberId /*from*/, const Free& f, Sink& /*si
       a->free_seen = true;  // remembered for the retry
       a->free_waiters = std::max(a->free_waiters, f.waiters);
     } else if (a->phase == Phase::backoff) {
-      const Instant at = now + free_jitter(*a, f.waiters, now);
+      const Instant at = now + local_lag + free_jitter(*a, f.waiters, now);
       if (at < a->retry_at) {
         a->retry_at = at;
         reschedule(*a);

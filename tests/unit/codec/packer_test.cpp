@@ -84,6 +84,23 @@ TEST(Packer, GroupsByDestinationKeepingOrder) {
   EXPECT_EQ(unpack(out, 1), want);
 }
 
+TEST(Packer, TheFirstDestinationRotatesBetweenCalls) {
+  // The same fan-out four times: each call starts just after the destination
+  // that went first in the previous one, so no member is always served last.
+  Packer p(cluster, self, incarnation, key());
+  const std::vector<core::Outgoing> in = {{.to = core::MemberId(2), .msg = core::Ping{.nonce = 1}},
+                                          {.to = core::MemberId(5), .msg = core::Ping{.nonce = 2}},
+                                          {.to = core::MemberId(3), .msg = core::Ping{.nonce = 3}}};
+  const std::vector<std::vector<std::uint32_t>> want = {{2, 3, 5}, {3, 5, 2}, {5, 2, 3}, {2, 3, 5}};
+  for (const auto& order : want) {
+    std::vector<Datagram> out;
+    p.pack(in, out);
+    std::vector<std::uint32_t> got;
+    for (const Datagram& d : out) got.push_back(d.to.value);
+    EXPECT_EQ(got, order);
+  }
+}
+
 TEST(Packer, SplitsByMessageCountAndBytes) {
   struct Case {
     const char* name;

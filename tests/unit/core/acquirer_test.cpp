@@ -449,6 +449,33 @@ TEST(Acquirer, RetryAfterFreeScalesWithTheRaceNotWithPastRaces) {
   }
 }
 
+TEST(Acquirer, AFreeFromTheOwnVoterStartsTheRaceHalfARoundTripLater) {
+  // The member's own voter tells it at once; remote waiters hear half a round
+  // trip later. The local waiter's retry is shifted by J/2 so the holder's
+  // neighbours get no head start: never before J/2 after an in-process FREE.
+  Duration earliest_local = Duration::max(), earliest_remote = Duration::max();
+  for (std::uint64_t seed = 1; seed <= 100; ++seed) {
+    for (const MemberId from : {M1, M2}) {
+      Harness h(base_config(), seed);
+      ASSERT_TRUE(h.acquire("r", Duration::s(10), Duration::s(30)).ok());
+      const Request r = h.last_request();
+      h.at(T0 + Duration::ms(1));  // J = 1 ms
+      h.deny(M2, r, DenyReason::held, Token{1}, Duration::s(5));
+      h.deny(M3, r, DenyReason::held, Token{1}, Duration::s(5));
+      const std::size_t sent_before = h.sink.sent.size();
+      const Instant free_at = h.now;
+      h.free_notice(from, "r", Token{1}, 1);
+      h.run_until(free_at + Duration::ms(2));
+      ASSERT_GT(h.sink.sent.size(), sent_before);
+      const Duration waited = h.sink.sent[sent_before].at - free_at;
+      (from == M1 ? earliest_local : earliest_remote) = min(from == M1 ? earliest_local : earliest_remote, waited);
+      EXPECT_LE(waited, from == M1 ? Duration::us(1500) : Duration::ms(1));
+    }
+  }
+  EXPECT_GE(earliest_local, Duration::us(500));
+  EXPECT_LT(earliest_remote, Duration::us(100)) << "a remote FREE's draw starts at once";
+}
+
 TEST(Acquirer, LosingToAPlainHolderDoesNotWidenTheJitter) {
   // Attempts that get no grant at all (nobody answers) are not split votes:
   // however many fail, the retry jitter stays within one round trip.
