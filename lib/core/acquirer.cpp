@@ -34,11 +34,14 @@ Duration Acquirer::attempt_timeout(std::uint32_t timeouts, Instant now) const {
   return min(base * (std::int64_t{1} << std::min<std::uint32_t>(timeouts, 20)), config_.attempt_timeout_max);
 }
 
-Duration Acquirer::jitter(const Acq& a, Instant now) {
-  // J = one measured round trip; doubles per split vote lost, capped at 64·J.
-  const Duration base = max(rtt_.get(now), Duration::us(1));
+Duration Acquirer::split_window(const Acq& a, Duration j) {
+  // J doubled per split vote lost, capped at 64·J.
   const std::uint32_t doublings = std::min<std::uint32_t>(a.splits > 0 ? a.splits - 1 : 0, limits::jitter_doublings_max);
-  return draw(a, base * (std::int64_t{1} << doublings));
+  return j * (std::int64_t{1} << doublings);
+}
+
+Duration Acquirer::jitter(const Acq& a, Instant now) {
+  return draw(a, split_window(a, max(rtt_.get(now), Duration::us(1))));
 }
 
 Duration Acquirer::free_jitter(Acq& a, std::uint32_t waiters, Instant now) {
@@ -46,8 +49,7 @@ Duration Acquirer::free_jitter(Acq& a, std::uint32_t waiters, Instant now) {
   // Someone held the resource since our last failure: a new race.
   if (now - a.failed_at > j * 8) a.splits = 0;
   const std::int64_t n = std::clamp<std::int64_t>(waiters, 1, static_cast<std::int64_t>(limits::members_max));
-  const std::uint32_t doublings = std::min<std::uint32_t>(a.splits > 0 ? a.splits - 1 : 0, limits::jitter_doublings_max);
-  return draw(a, max(n == 1 ? j : j * (2 * n), j * (std::int64_t{1} << doublings)));
+  return draw(a, max(n == 1 ? j : j * (2 * n), split_window(a, j)));
 }
 
 Duration Acquirer::draw(const Acq& a, Duration window) {
@@ -357,7 +359,7 @@ void Acquirer::emit(Sink& sink, const Acq& a, EventKind kind, Errc error, LostRe
 void Acquirer::fail(Acq& a, Errc why, Instant now, Sink& sink) {
   ++sink.stats().acquire_failures;
   emit(sink, a, EventKind::acquire_failed, why);
-  const bool head = a.phase == Phase::attempting || a.phase == Phase::backoff;
+  const bool head = is_head(a);
   const ResourceName resource = a.resource;
   erase(a);
   if (head) advance_queue(resource, now, sink);
@@ -366,8 +368,7 @@ void Acquirer::fail(Acq& a, Errc why, Instant now, Sink& sink) {
 bool Acquirer::has_head(const ResourceName& resource) const {
   auto [lo, hi] = by_resource_.equal_range(resource);
   for (auto it = lo; it != hi; ++it) {
-    const Acq& a = acqs_.at(it->second);
-    if (!a.try_only && (a.phase == Phase::attempting || a.phase == Phase::backoff)) return true;
+    if (is_head(acqs_.at(it->second))) return true;
   }
   return false;
 }
@@ -386,7 +387,7 @@ std::string Acquirer::check_queues() const {
   std::map<ResourceName, std::pair<std::size_t, std::size_t>> n;  // heads, queued
   for (const auto& [id, a] : acqs_) {
     if (a.phase == Phase::queued) ++n[a.resource].second;
-    if (!a.try_only && (a.phase == Phase::attempting || a.phase == Phase::backoff)) ++n[a.resource].first;
+    if (is_head(a)) ++n[a.resource].first;
   }
   for (const auto& [resource, c] : n) {
     if (c.first > 1) return "two acquires of one resource attempting at once: " + std::string(resource.view());

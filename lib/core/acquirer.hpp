@@ -136,6 +136,9 @@ class Acquirer {
   // network slower than the estimate is outlived after a few tries.
   Duration attempt_timeout(std::uint32_t timeouts, Instant now) const;
   Duration jitter(const Acq& a, Instant now);
+  // [0, this] is the window after `a`'s split votes in the current race: J
+  // doubled per split lost, at most 64·J.
+  static Duration split_window(const Acq& a, Duration j);
   // The wait before retrying after a FREE that told `waiters` members.
   Duration free_jitter(Acq& a, std::uint32_t waiters, Instant now);
   // One draw for `a` and one per acquire queued behind it, the earliest kept.
@@ -152,8 +155,12 @@ class Acquirer {
   // `a` left the head of its resource's queue (won, failed, cancelled): the
   // next queued acquire of the resource, if any, starts attempting.
   void advance_queue(const ResourceName& resource, Instant now, Sink& sink);
-  // Whether a waiting acquire of `resource` (other than try_acquire) is
-  // attempting or backing off now.
+  // The head of its resource's queue: attempting or backing off, and not a
+  // try_acquire (those are never queued and never block the queue).
+  static bool is_head(const Acq& a) {
+    return !a.try_only && (a.phase == Phase::attempting || a.phase == Phase::backoff);
+  }
+  // Whether some acquire of `resource` is its head now.
   bool has_head(const ResourceName& resource) const;
   // An event about `a`: the lease's token and validity, except for
   // acquire_failed, which has neither.
