@@ -25,7 +25,8 @@ import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+import torture_run
+
 N = 5
 TTL_MS = 300
 HOLD_MS = 60         # members 3..5: short holds
@@ -189,29 +190,12 @@ class Run:
             self.drive()
             # Members end by themselves (--duration-s); a hard deadline after that.
             deadline = time.monotonic() + max(0, self.time_left()) + 15
-            for i, p in self.procs.items():
-                try:
-                    rc = p.wait(timeout=max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    print(f"member {i} did not finish by the deadline", flush=True)
-                    return 1
-                if rc != 0:
-                    print(f"member {i} exited {rc}; see {self.work}/member-{i}.log", flush=True)
-                    return 1
-            self.register.send_signal(signal.SIGTERM)
-            self.register.wait(timeout=10)
+            if torture_run.wait_members(self.procs, self.register, deadline, self.work):
+                return 1
         finally:
             self.cleanup()
-        histories = [os.path.join(self.work, f"history-{i}.jsonl") for i in range(1, N + 1)]
-        cmd = [sys.executable, os.path.join(HERE, "check_history.py"), "--register",
-               os.path.join(self.work, "register.jsonl"), "--expect-nodes", ",".join(str(i) for i in range(1, N + 1)),
-               "--min-life-s", "3", "--min-acquires", "1", *histories]
-        rc = subprocess.call(cmd)
-        for i in range(1, N + 1):
-            with open(os.path.join(self.work, f"member-{i}.log"), errors="replace") as f:
-                for line in f:
-                    if "torture done" in line or "error" in line:
-                        print(f"member {i}: {line.rstrip()}")
+        rc = torture_run.check_histories(self.work, N)
+        torture_run.print_member_summaries(self.work, N)
         return rc
 
 

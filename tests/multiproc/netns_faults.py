@@ -41,7 +41,8 @@ import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+import torture_run
+
 SKIP = 77
 N = 5
 TTL_MS = 300
@@ -228,19 +229,11 @@ class Run:
         minority = sorted(self.rng.sample(range(1, N + 1), 2))
         self.net.partition(minority)
         self.log(f"partition: {minority} | {[i for i in range(1, N + 1) if i not in minority]}")
-        self.sleep(phase * 0.7)
-        self.log(f"counters: {self.net.counters()}")
-        self.net.flush()
-        self.log("heal")
-        self.sleep(phase * 0.3)
+        self.hold_then_heal(phase)
         pct = self.rng.choice([10, 20, 30])
         self.net.loss(pct)
         self.log(f"loss {pct}% of member-to-member UDP")
-        self.sleep(phase * 0.7)
-        self.log(f"counters: {self.net.counters()}")
-        self.net.flush()
-        self.log("heal")
-        self.sleep(phase * 0.3)
+        self.hold_then_heal(phase)
         pct = self.rng.choice([20, 50])
         err = self.net.duplicate(pct)
         if err:
@@ -254,6 +247,14 @@ class Run:
             self.log(f"members' `replayed` drops so far (batonctl status): {self.dup_replayed}")
         self.net.flush()
         self.log("heal; fault-free until the end")
+
+    def hold_then_heal(self, phase):
+        """Keeps the current fault for 70% of `phase`, then heals for the rest."""
+        self.sleep(phase * 0.7)
+        self.log(f"counters: {self.net.counters()}")
+        self.net.flush()
+        self.log("heal")
+        self.sleep(phase * 0.3)
 
     def replayed(self):
         """Sum of the members' `replayed` drops, asked with `batonctl status` from the bridge namespace
@@ -282,33 +283,15 @@ class Run:
         try:
             self.start_all()
             self.drive()
-            deadline = self.end + 15
-            for i, p in self.procs.items():
-                try:
-                    rc = p.wait(timeout=max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    print(f"member {i} did not finish by the deadline", flush=True)
-                    return 1
-                if rc != 0:
-                    print(f"member {i} exited {rc}; see {self.work}/member-{i}.log", flush=True)
-                    return 1
-            self.register.send_signal(signal.SIGTERM)
-            self.register.wait(timeout=10)
+            if torture_run.wait_members(self.procs, self.register, self.end + 15, self.work):
+                return 1
         finally:
             self.cleanup()
-        histories = [os.path.join(self.work, f"history-{i}.jsonl") for i in range(1, N + 1)]
-        cmd = [sys.executable, os.path.join(HERE, "check_history.py"), "--register",
-               os.path.join(self.work, "register.jsonl"), "--expect-nodes", ",".join(str(i) for i in range(1, N + 1)),
-               "--min-life-s", "3", "--min-acquires", "1", *histories]
-        rc = subprocess.call(cmd)
+        rc = torture_run.check_histories(self.work, N)
         if self.net.dup_ok and self.dup_replayed == 0:
             print("netns_faults.py: FAIL: duplication was on, yet no member counted a replayed datagram", flush=True)
             rc = 1
-        for i in range(1, N + 1):
-            with open(os.path.join(self.work, f"member-{i}.log"), errors="replace") as f:
-                for line in f:
-                    if "torture done" in line or "error" in line:
-                        print(f"member {i}: {line.rstrip()}")
+        torture_run.print_member_summaries(self.work, N)
         return rc
 
 
