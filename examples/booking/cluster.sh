@@ -4,7 +4,18 @@
 #   booking_start DIR [node options...]   sets NODES (host:port list), PIDS,
 #       HTTP_PORTS; node 1 also gets $BOOKING_NODE1_OPTS
 #   booking_stop                          stops every node it started
+#   booking_bins NAME DIR                 sets BOOKING_NODE and BOOKING_LOAD from DIR;
+#       exits 1 with NAME's message if either is not built
 # shellcheck shell=bash
+
+booking_bins() {
+  local name=$1 dir=$2 p
+  BOOKING_NODE="$dir/booking-node"
+  BOOKING_LOAD="$dir/booking-load"
+  for p in "$BOOKING_NODE" "$BOOKING_LOAD"; do
+    [[ -x "$p" ]] || { echo "$name: $p is not built (cmake --build build --target booking-node booking-load)" >&2; exit 1; }
+  done
+}
 
 PIDS=()
 HTTP_PORTS=()

@@ -20,13 +20,9 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 [[ "$users" =~ ^[1-9][0-9]*$ ]] || { echo "one-member-stopped.sh: --users needs a positive number" >&2; exit 2; }
-BOOKING_NODE="$bin/booking-node"
-BOOKING_LOAD="$bin/booking-load"
-for p in "$BOOKING_NODE" "$BOOKING_LOAD"; do
-  [[ -x "$p" ]] || { echo "one-member-stopped.sh: $p is not built" >&2; exit 1; }
-done
 # shellcheck source=examples/booking/cluster.sh
 source "$here/cluster.sh"
+booking_bins one-member-stopped.sh "$bin"
 dir="$(mktemp -d /tmp/booking-stopped.XXXXXX)"
 trap 'booking_stop; rm -rf "$dir"' EXIT
 booking_start "$dir"

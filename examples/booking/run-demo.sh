@@ -25,13 +25,9 @@ while [[ $# -gt 0 ]]; do
     *) echo "run-demo.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
-BOOKING_NODE="$bin/booking-node"
-BOOKING_LOAD="$bin/booking-load"
-for p in "$BOOKING_NODE" "$BOOKING_LOAD"; do
-  [[ -x "$p" ]] || { echo "run-demo.sh: $p is not built (cmake --build build --target booking-node booking-load)" >&2; exit 1; }
-done
 # shellcheck source=examples/booking/cluster.sh
 source "$here/cluster.sh"
+booking_bins run-demo.sh "$bin"
 
 dir="$(mktemp -d /tmp/booking-demo.XXXXXX)"
 stop_all() {
