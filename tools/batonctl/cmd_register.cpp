@@ -23,19 +23,8 @@ namespace {
 
 int bind_udp(const HostPort& hp) {
   sockaddr_storage ss{};
-  socklen_t len = 0;
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
-  if (inet_pton(AF_INET, hp.host.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(hp.port);
-    len = sizeof(*v4);
-  } else {
-    inet_pton(AF_INET6, hp.host.c_str(), &v6->sin6_addr);
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(hp.port);
-    len = sizeof(*v6);
-  }
+  const socklen_t len = to_sockaddr(hp.host, hp.port, ss);
+  if (len == 0) return -1;
   const int fd = ::socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {

@@ -32,21 +32,8 @@ struct Row {
 };
 
 bool resolve(Row& r) {
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&r.addr);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&r.addr);
-  if (inet_pton(AF_INET, r.member.host.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(r.member.port);
-    r.addr_len = sizeof(*v4);
-    return true;
-  }
-  if (inet_pton(AF_INET6, r.member.host.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(r.member.port);
-    r.addr_len = sizeof(*v6);
-    return true;
-  }
-  return false;
+  r.addr_len = to_sockaddr(r.member.host, r.member.port, r.addr);
+  return r.addr_len != 0;
 }
 
 const baton::core::Pong* pong_of(const Row& r) {

@@ -53,19 +53,8 @@ struct Span {
 class RegisterClient {
  public:
   explicit RegisterClient(const HostPort& hp) {
-    auto* v4 = reinterpret_cast<sockaddr_in*>(&addr_);
-    auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr_);
-    if (inet_pton(AF_INET, hp.host.c_str(), &v4->sin_addr) == 1) {
-      v4->sin_family = AF_INET;
-      v4->sin_port = htons(hp.port);
-      len_ = sizeof(*v4);
-    } else {
-      inet_pton(AF_INET6, hp.host.c_str(), &v6->sin6_addr);
-      v6->sin6_family = AF_INET6;
-      v6->sin6_port = htons(hp.port);
-      len_ = sizeof(*v6);
-    }
-    fd_ = ::socket(addr_.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    len_ = to_sockaddr(hp.host, hp.port, addr_);
+    if (len_ != 0) fd_ = ::socket(addr_.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   }
   ~RegisterClient() {
     if (fd_ >= 0) ::close(fd_);

@@ -158,6 +158,24 @@ HostPort parse_host_port(std::string_view text, std::string_view flag) {
   return hp;
 }
 
+socklen_t to_sockaddr(const std::string& host, std::uint16_t port, sockaddr_storage& out) {
+  out = sockaddr_storage{};
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&out);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&out);
+  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    return sizeof(*v4);
+  }
+  if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    return sizeof(*v6);
+  }
+  out = sockaddr_storage{};
+  return 0;
+}
+
 std::vector<baton::Member> parse_members(std::string_view text) {
   std::vector<baton::Member> out;
   if (text.empty()) throw UsageError{"--members is required, e.g. --members 1=127.0.0.1:7101,2=127.0.0.1:7102"};

@@ -4,6 +4,8 @@
 // node, acquire, torture and status.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -77,6 +79,9 @@ struct HostPort {
   std::uint16_t port = 0;
 };
 HostPort parse_host_port(std::string_view text, std::string_view flag);
+// `host` (numeric IPv4 or IPv6) and `port` as a socket address in `out`; its
+// length, or 0 if `host` is not a numeric address.
+socklen_t to_sockaddr(const std::string& host, std::uint16_t port, sockaddr_storage& out);
 
 // ---- the member flags ------------------------------------------------------
 
