@@ -207,9 +207,11 @@ void Acquirer::start_attempt(Acq& a, Instant now, Sink& sink) {
   // Guarantee 1: validity is measured from t0, read before the first send.
   // An earlier t0 only shortens validity, so `now` (read before this call) is safe.
   a.t0 = now;
-  a.attempt_deadline = now + attempt_timeout(a.timeouts, now);
+  a.timeout_at = now + attempt_timeout(a.timeouts, now);
+  a.attempt_deadline = a.timeout_at;
   a.answer.assign(a.voters.size(), kNone);
   a.yes = a.no = 0;
+  a.heard_remote = false;
   a.saw_held = a.saw_stale = a.saw_overloaded = a.saw_ttl = false;
   a.free_seen = false;
   a.free_waiters = 0;
@@ -240,10 +242,14 @@ void Acquirer::on_grant(Instant now, MemberId from, const Grant& g, Sink& sink) 
   if (a->phase != Phase::attempting || g.token != a->token) return;  // duplicate for a won lease
   const std::size_t i = voter_index(*a, from);
   if (i >= a->voters.size() || a->answer[i] != kNone) return;
-  if (from != config_.self) sample_rtt(now, now - a->t0);  // in-process answers take no time
+  if (from != config_.self) {
+    sample_rtt(now, now - a->t0);  // in-process answers take no time
+    a->heard_remote = true;
+  }
   a->answer[i] = kYes;
   ++a->yes;
-  if (a->yes >= a->need) won(*a, now, sink);
+  if (a->yes >= a->need) return won(*a, now, sink);
+  bound_contested(*a, now);
 }
 
 void Acquirer::on_deny(Instant now, MemberId from, const Deny& d, Sink& sink) {
@@ -251,7 +257,10 @@ void Acquirer::on_deny(Instant now, MemberId from, const Deny& d, Sink& sink) {
   if (!a || a->phase != Phase::attempting || d.token != a->token) return;
   const std::size_t i = voter_index(*a, from);
   if (i >= a->voters.size() || a->answer[i] != kNone) return;
-  if (from != config_.self) sample_rtt(now, now - a->t0);
+  if (from != config_.self) {
+    sample_rtt(now, now - a->t0);
+    a->heard_remote = true;
+  }
   a->answer[i] = kNo;
   ++a->no;
   a->max_fence = std::max(a->max_fence, d.fence);
@@ -269,7 +278,36 @@ void Acquirer::on_deny(Instant now, MemberId from, const Deny& d, Sink& sink) {
     case DenyReason::not_current: break;
   }
   // A majority is out of reach once more than voters − majority said no.
-  if (a->no > a->voters.size() - a->need) attempt_failed(*a, now, sink);
+  if (a->no > a->voters.size() - a->need) {
+    a->timeouts = 0;  // a verdict: the voters answer in time
+    return attempt_failed(*a, now, sink);
+  }
+  bound_contested(*a, now);
+}
+
+bool Acquirer::contested(const Acq& a) { return a.no > 0 && a.heard_remote; }
+
+void Acquirer::bound_contested(Acq& a, Instant now) {
+  // A voter said no, but a majority is still possible with the voters that
+  // have not answered (and another member's voter has answered: the network
+  // works; an in-process denial alone proves nothing about the others).
+  // When those voters are down they never answer, and waiting the full
+  // attempt timeout, doubled per timeout, lets the attempt outlast any wait.
+  // With one of three members stopped, both live members must grant: two
+  // contenders split every time (each one's own voter grants it first), and
+  // one stale denial stalls the retry it calls for. So wait for the rest as
+  // long again as the latest answer took, and at least two round-trip
+  // estimates (capped at attempt_timeout_min: an estimate still high from a
+  // faulty spell must not stall it), then fail: give back the grants, and
+  // retry as the denials say. Each answer moves the bound; the attempt's
+  // timeout stays the limit.
+  if (!contested(a)) return;
+  const Duration wait = max(now - a.t0, min(rtt_.get(now) * 2, config_.attempt_timeout_min));
+  const Instant until = min(now + wait, a.timeout_at);
+  if (until != a.attempt_deadline) {
+    a.attempt_deadline = until;
+    reschedule(a);
+  }
 }
 
 void Acquirer::won(Acq& a, Instant now, Sink& sink) {
@@ -524,7 +562,9 @@ void Acquirer::due(Acq& a, Instant now, Sink& sink) {
       break;
     case Phase::attempting:
       if (now >= a.attempt_deadline) {
-        ++a.timeouts;
+        // A denial is a verdict of sorts (bound_contested): the network
+        // answers in time. Silence from every voter is not.
+        a.timeouts = contested(a) ? 0 : a.timeouts + 1;
         return attempt_failed(a, now, sink);
       }
       if (!a.try_only && now >= a.wait_until) {

@@ -97,14 +97,16 @@ class Acquirer {
     Phase phase = Phase::attempting;
     std::uint32_t splits = 0;      // failed attempts that had some grants: contention (jitter doubling)
     std::uint32_t stale_retries = 0;
-    std::uint32_t timeouts = 0;    // consecutive attempts that ended without a verdict
+    std::uint32_t timeouts = 0;    // consecutive attempts that ended without a verdict (no denial either)
     // Current attempt, or the held lease.
     LeaseId lease;
     Token token;
     Instant t0;                    // read before the first REQUEST of the attempt
-    Instant attempt_deadline;
+    Instant timeout_at;            // the attempt times out then (attempt_timeout)
+    Instant attempt_deadline;      // timeout_at, or sooner once contested (bound_contested)
     std::vector<std::uint8_t> answer;  // per voter: kNone, kYes, kNo
     std::size_t yes = 0, no = 0;
+    bool heard_remote = false;     // another member's voter answered this attempt
     bool saw_held = false, saw_stale = false, saw_overloaded = false, saw_ttl = false;
     bool free_seen = false;        // a FREE arrived during the attempt
     std::uint32_t free_waiters = 0;  // the largest race a FREE reported during the attempt
@@ -128,6 +130,11 @@ class Acquirer {
     Instant timer = Instant::max();  // this acquire's entry in timers_
   };
 
+  // The attempt has a denial, and an answer from another member: a majority,
+  // if still possible, needs every voter yet to answer to grant.
+  static bool contested(const Acq& a);
+  // Then stop waiting for those voters soon (they may be down).
+  void bound_contested(Acq& a, Instant now);
   Acq* find(AcquireId id);
   Acq* find_by_lease(const LeaseId& lease);
   std::size_t voter_index(const Acq& a, MemberId m) const;

@@ -13,7 +13,11 @@
 // with the newest 4 it still needed a fourth). The age limit forgets samples
 // from a faulty phase long past: seed 1106's restarted member, after 90 quiet
 // seconds, still held a median of seconds-long samples. With no fresh sample
-// the estimate is `initial` again.
+// the estimate is `initial` again. The newest samples count together only
+// when they came within `recent_span` of each other: after a quiet spell, the
+// first answer alone speaks for the network as it is now (the simulator's
+// seed 514 with one member kept down: an answer after 7.7 quiet seconds was
+// paired with a sample from a paused spell, and the estimate stayed 4.3 s).
 //
 // Erring low is safe: jitter that is too short loses one more split vote and
 // doubles (acquirer.hpp), and an attempt that times out doubles its timeout.
@@ -33,6 +37,7 @@ class RttEstimator {
   static constexpr std::size_t window = 16;
   static constexpr std::size_t recent = 2;
   static constexpr Duration age_max = Duration::s(10);
+  static constexpr Duration recent_span = Duration::s(1);
 
   explicit RttEstimator(Duration initial) : initial_(initial) {}
 
@@ -49,11 +54,13 @@ class RttEstimator {
     std::array<Duration, window> fresh{};
     std::size_t n = 0;
     Duration newest_max = Duration::zero();
+    Instant newest_at;
     // Walk from the newest sample back; the ring is in time order.
     for (std::size_t k = 0; k < count_; ++k) {
       const Sample& s = samples_[(next_ + window - 1 - k) % window];
       if (now - s.at > age_max) break;  // this one and all older ones are stale
-      if (n < recent) newest_max = max(newest_max, s.d);
+      if (n == 0) newest_at = s.at;
+      if (n < recent && newest_at - s.at <= recent_span) newest_max = max(newest_max, s.d);
       fresh[n++] = s.d;
     }
     if (n == 0) return initial_;

@@ -67,6 +67,9 @@ void SimCluster::draw_scenario() {
   static constexpr std::uint32_t rhos[] = {10000, 50000, 100000};
   rho_ppm_ = rhos[rng_.uniform(2)];
   disks_ = rng_.uniform(1) == 0;
+  // One seed in four keeps a minority of members down through the healed
+  // phase: Guarantee 3 must hold with the live majority alone.
+  keep_down_ = opt_.members >= 3 && rng_.uniform(3) == 0;
   if (disks_) checker_.set_liveness_bound(liveness_bound_rtts * round_trip_ns + liveness_syncs * disk_sync_max_ns);
   fault_gap_ns_ = uniform_ns(20 * ms_ns, 300 * ms_ns);
   faulty_net_.loss_ppm = static_cast<std::uint32_t>(rng_.uniform(100000));
@@ -418,10 +421,48 @@ void SimCluster::heal_everything() {
   net_.heal_all();
   heals_.clear();
   net_.set_profile(healed_profile());
+  const std::vector<std::uint32_t> down = keep_down_ ? choose_down() : std::vector<std::uint32_t>{};
+  for (std::uint32_t m : down) {
+    crash(m);
+    members_[m].until_true_ns = INT64_MAX;  // never restarts
+    trace(m, "STAYS DOWN for the rest of the run");
+    result_.scenario += " down=n" + std::to_string(m + 1);
+  }
   for (std::uint32_t m = 0; m < opt_.members; ++m) {
+    if (std::find(down.begin(), down.end(), m) != down.end()) continue;
     if (members_[m].state == State::paused) resume(m);
     if (members_[m].state == State::crashed) restart(m);
   }
+}
+
+// Members that stay crashed through the healed phase: at least one, at most a
+// minority of any resource's voters, so every resource keeps a live majority.
+// Without disks, restarted members recover from their peers, which needs all
+// but floor(R/2) of the others recovered: the members kept down count against
+// that, so a recovered member is kept down only while the count allows it.
+std::vector<std::uint32_t> SimCluster::choose_down() {
+  const std::uint32_t n = opt_.members;
+  const std::uint32_t allowed = static_cast<std::uint32_t>(std::min<std::size_t>(n, core::limits::replicas_default) / 2);
+  const std::uint32_t want = 1 + static_cast<std::uint32_t>(rng_.uniform(allowed - 1));
+  std::vector<std::uint32_t> order(n);
+  for (std::uint32_t m = 0; m < n; ++m) order[m] = m;
+  for (std::uint32_t i = n - 1; i > 0; --i) std::swap(order[i], order[rng_.uniform(i)]);
+  // Crashed members first: keeping them down costs peer recovery nothing.
+  std::stable_partition(order.begin(), order.end(), [&](std::uint32_t m) { return members_[m].state == State::crashed; });
+  std::uint32_t unrecovered_now = unrecovered();
+  std::vector<std::uint32_t> down;
+  for (std::uint32_t m : order) {
+    if (down.size() == want) break;
+    bool counted = members_[m].state == State::crashed;
+    if (!counted) {
+      const core::NodeStatus s = members_[m].node->status();
+      counted = s.quarantined || !s.floor_recovered;
+    }
+    if (!disks_ && !counted && unrecovered_now >= allowed) continue;
+    if (!counted) ++unrecovered_now;
+    down.push_back(m);
+  }
+  return down;
 }
 
 void SimCluster::enter_phase(Phase p) {

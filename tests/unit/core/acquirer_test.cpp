@@ -360,6 +360,57 @@ TEST(Acquirer, FreeDuringTheAttemptIsRemembered) {
   EXPECT_EQ(h.attempts(), 2u) << "retry after jitter, not after the reported 5 s";
 }
 
+TEST(Acquirer, SplitWaitsForSilentVotersOnlyAsLongAgainAsTheAnswersTook) {
+  // One voter of three is down: our own grant and a "held" denial for a
+  // contender leave the outcome to a voter that never answers. The attempt
+  // gives it as long again as the denial took, and at least two round-trip
+  // estimates (here the denial's own round trip), far less than its 50 ms
+  // timeout, then gives back its grant.
+  struct Case {
+    Duration denial_after;  // the contender's voter answers then
+    Duration fails_after;   // the attempt fails then (from its start)
+  };
+  for (const Case& c : {Case{Duration::ms(1), Duration::ms(3)}, Case{Duration::us(300), Duration::us(900)},
+                        Case{Duration::ms(3), Duration::ms(9)}}) {
+    NodeConfig cfg = base_config();
+    cfg.attempt_timeout_min = Duration::ms(50);
+    Harness h(cfg);
+    ASSERT_TRUE(h.acquire("r", Duration::s(10), Duration::s(30)).ok());
+    const Request r1 = h.last_request();
+    h.grant(M1, r1);
+    h.at(T0 + c.denial_after);
+    h.deny(M2, r1, DenyReason::held, Token{0}, Duration::s(10), M2);
+    ASSERT_EQ(h.acq.srtt(h.now), c.denial_after) << "one sample: the estimate is that sample";
+    h.run_until(T0 + c.fails_after - Duration::ns(1));
+    EXPECT_TRUE(h.releases().empty()) << "gave up on M3 early, denial after " << c.denial_after.count_ns() << " ns";
+    h.run_until(T0 + c.fails_after);
+    ASSERT_EQ(h.releases().size(), 1u) << "the split fails and gives back our own grant";
+    EXPECT_EQ(h.releases()[0].first, M1);
+  }
+}
+
+TEST(Acquirer, SplitsDoNotDoubleTheAttemptTimeout) {
+  // Split after split with a silent voter: every attempt gives up after the
+  // bound (3 ms here: the denial after 1 ms, then two 1 ms estimates).
+  // Before, each ended by timeout, and the timeout doubled per attempt:
+  // 4, 8, 16 ... ms.
+  Harness h;
+  ASSERT_TRUE(h.acquire("r", Duration::s(10), Duration::s(30)).ok());
+  for (int round = 0; round < 8; ++round) {
+    const Request r = h.last_request();
+    const Instant t0 = h.now;
+    const std::size_t released = h.releases().size();
+    h.grant(M1, r);
+    h.at(t0 + Duration::ms(1));
+    h.deny(M2, r, DenyReason::held, Token{0}, Duration::s(10), M2);
+    h.run_until(t0 + Duration::ms(3));
+    ASSERT_EQ(h.releases().size(), released + 1) << "round " << round << ": failed within the bound";
+    h.free_notice(M2, "r");  // the contender gave up too
+    const std::size_t before = h.attempts();
+    while (h.attempts() == before) h.run_until(h.acq.next_deadline());
+  }
+}
+
 TEST(Acquirer, JitterIsBoundedAndDoublesPerSplitVote) {
   // Each attempt gets one grant (from M2, exactly one round trip after it was
   // sent, so the round-trip estimate stays at rtt_initial = 1 ms) and then no

@@ -1,5 +1,6 @@
 // rtt.hpp: the round-trip estimate is robust to rare huge samples, follows a
-// faster network within two answers, and forgets old samples.
+// faster network within two answers (one after a quiet spell), and forgets
+// old samples.
 #include "core/rtt.hpp"
 
 #include <gtest/gtest.h>
@@ -36,6 +37,23 @@ TEST(Rtt, FollowsAFasterNetworkWithinTwoSamples) {
   EXPECT_EQ(e.get(t), Duration::s(1)) << "one fast sample is not yet enough";
   e.sample(t += Duration::us(500), Duration::us(300));
   EXPECT_EQ(e.get(t), Duration::us(400)) << "the larger of the newest two";
+}
+
+TEST(Rtt, AfterAQuietSpellTheFirstAnswerAloneCounts) {
+  // Seconds-long samples (a paused member answering late), then no traffic for
+  // longer than recent_span, then one fast answer: it is the estimate.
+  RttEstimator e(Duration::ms(1));
+  Instant t = T0;
+  for (int i = 0; i < 16; ++i) e.sample(t += Duration::ms(100), Duration::s(4));
+  t += RttEstimator::recent_span;
+  e.sample(t, Duration::us(450));
+  EXPECT_EQ(e.get(t), Duration::s(4)) << "the newest two were exactly recent_span apart: still together";
+  RttEstimator f(Duration::ms(1));
+  t = T0;
+  for (int i = 0; i < 16; ++i) f.sample(t += Duration::ms(100), Duration::s(4));
+  t += RttEstimator::recent_span + Duration::ns(1);
+  f.sample(t, Duration::us(450));
+  EXPECT_EQ(f.get(t), Duration::us(450));
 }
 
 TEST(Rtt, FollowsASlowerNetworkByTheMedian) {
