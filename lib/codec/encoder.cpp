@@ -112,8 +112,7 @@ Encoder::Encoder() : fbb_(builder_initial_bytes) {
   msgs_.reserve(core::limits::messages_per_datagram_max);
 }
 
-Result<std::size_t> Encoder::encode(const Header& h, std::span<const core::Message* const> msgs,
-                                    const AuthKey* key, std::span<std::uint8_t> out) {
+Result<std::size_t> Encoder::build(const Header& h, std::span<const core::Message* const> msgs, bool tagged) {
   if (msgs.empty()) return Error{Errc::invalid_argument, "a datagram carries at least one message"};
   if (msgs.size() > core::limits::messages_per_datagram_max) {
     return Error{Errc::invalid_argument, "more than messages_per_datagram_max messages"};
@@ -122,7 +121,10 @@ Result<std::size_t> Encoder::encode(const Header& h, std::span<const core::Messa
     BATON_ASSERT(m != nullptr);
     if (!encodable(*m)) return Error{Errc::invalid_argument, "a message field is out of range"};
   }
+  return build_unchecked(h, msgs, tagged);
+}
 
+std::size_t Encoder::build_unchecked(const Header& h, std::span<const core::Message* const> msgs, bool tagged) {
   fbb_.Clear();
   msgs_.clear();
   for (const core::Message* m : msgs) {
@@ -133,19 +135,27 @@ Result<std::size_t> Encoder::encode(const Header& h, std::span<const core::Messa
   const auto root = wire::CreateDatagram(fbb_, h.version, h.cluster_id, h.sender.value, h.incarnation.value,
                                          h.seq, vec);
   wire::FinishDatagramBuffer(fbb_, root);
+  return fbb_.GetSize() + (tagged ? tag_bytes : 0);
+}
 
-  const std::size_t body_size = fbb_.GetSize();
-  const std::size_t total = body_size + (key != nullptr ? tag_bytes : 0);
-  if (total > core::limits::datagram_bytes_max) {
+std::size_t Encoder::overhead(const Header& h, bool tagged) { return build_unchecked(h, {}, tagged); }
+
+std::span<const std::uint8_t> Encoder::built() const { return {fbb_.GetBufferPointer(), fbb_.GetSize()}; }
+
+Result<std::size_t> Encoder::encode(const Header& h, std::span<const core::Message* const> msgs,
+                                    const AuthKey* key, std::span<std::uint8_t> out) {
+  Result<std::size_t> total = build(h, msgs, key != nullptr);
+  if (!total) return total;
+  if (*total > core::limits::datagram_bytes_max) {
     return Error{Errc::overloaded, "datagram would exceed datagram_bytes_max"};
   }
-  if (total > out.size()) return Error{Errc::overloaded, "output buffer too small"};
-
-  std::memcpy(out.data(), fbb_.GetBufferPointer(), body_size);
+  if (*total > out.size()) return Error{Errc::overloaded, "output buffer too small"};
+  const std::span<const std::uint8_t> body = built();
+  std::memcpy(out.data(), body.data(), body.size());
   if (key != nullptr) {
-    key->tag(out.first(body_size), out.subspan(body_size).first<tag_bytes>());
+    key->tag(out.first(body.size()), out.subspan(body.size()).first<tag_bytes>());
   }
-  return total;
+  return *total;
 }
 
 }  // namespace baton::codec::detail

@@ -24,7 +24,19 @@ class Encoder {
   Result<std::size_t> encode(const Header& h, std::span<const core::Message* const> msgs, const AuthKey* key,
                              std::span<std::uint8_t> out);
 
+  // The steps of encode() for the Packer's size search: build() encodes into
+  // the builder and returns the datagram's size (with the tag if `tagged`),
+  // whatever its size; built() is that datagram without its tag, valid until
+  // the next build. Building costs no tag: the Packer tags only the datagram
+  // it sends.
+  Result<std::size_t> build(const Header& h, std::span<const core::Message* const> msgs, bool tagged);
+  std::span<const std::uint8_t> built() const;
+  // The size of a datagram with no messages: what the header costs.
+  std::size_t overhead(const Header& h, bool tagged);
+
  private:
+  std::size_t build_unchecked(const Header& h, std::span<const core::Message* const> msgs, bool tagged);
+
   flatbuffers::FlatBufferBuilder fbb_;                   // cleared, not freed, between datagrams
   std::vector<flatbuffers::Offset<wire::Message>> msgs_; // scratch: offsets of this datagram's messages
 };

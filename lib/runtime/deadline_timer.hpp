@@ -56,8 +56,10 @@ class DeadlineTimer {
   // Loop thread, once. Errors: io_error (no timerfd, or the poll handle
   // failed; then nothing is left to close but what the destructor closes).
   Result<void> start(uv_loop_t* loop);
-  // Arms for `deadline` on CLOCK_BOOTTIME (Instant::max(): disarms). A
-  // deadline already past fires at once, on the next loop iteration.
+  // Fires at `deadline` (CLOCK_BOOTTIME) at the latest. A deadline already
+  // past fires at once, on the next loop iteration. An expiry still set and
+  // sooner than `deadline` (or than Instant::max(), "none") is kept: it
+  // fires early, and the caller, finding nothing due, arms again.
   void arm(core::Instant deadline);
   uv_handle_t* handle() { return reinterpret_cast<uv_handle_t*>(&poll_); }
 

@@ -79,6 +79,7 @@ Result<void> Driver::start(core::Instant now) {
   uv_unref(reinterpret_cast<uv_handle_t*>(&check_));
   open_handles_ = static_cast<int>(handles_.size());
   run_batch();  // first flush: a restarted voter's floor queries, the first deadline
+  started_ = true;
   return {};
 }
 
@@ -148,7 +149,16 @@ void Driver::receive_all() {
 }
 
 void Driver::flush_outputs() {
-  for (int round = 0; round < flush_rounds_max && (node_->has_output() || persist_pending_); ++round) {
+  // Not in start(): its first flush runs on the thread that starts the
+  // cluster, which must never be taken for the loop thread (Mailbox).
+  if (started_) mailbox_.set_in_batch(true);
+  for (int round = 0; round < flush_rounds_max; ++round) {
+    // Calls the previous round's callbacks made on this thread (Mailbox).
+    const bool ran = mailbox_.run_queued();
+    if (!node_->has_output() && !persist_pending_) {
+      if (ran) continue;  // they may have queued more (a failed acquire's callback retrying)
+      break;
+    }
     node_->take_outbox(outbox_);
     datagrams_.clear();
     packer_.pack(outbox_.messages, datagrams_);
@@ -164,6 +174,9 @@ void Driver::flush_outputs() {
     try_persist(boot_now());
     if (had_persist && persist_pending_) break;  // the write failed: retry on the timer
   }
+  if (started_) mailbox_.set_in_batch(false);
+  // Calls the last round's callbacks made: they run in the next batch.
+  if (mailbox_.queued_quietly()) mailbox_.wake();
   const TransportCounters c = transport_.take_counters();
   counters_.datagrams_sent += c.sent;
   counters_.send_failures += c.send_failures;

@@ -120,6 +120,7 @@ class Driver {
   UdpTransport transport_;
   DeadlineTimer timer_;
   Mailbox mailbox_;
+  bool started_ = false;  // start() is done: every later batch runs on the loop thread
   uv_check_t check_{};                 // runs the batch after each poll that received datagrams
   std::vector<uv_handle_t*> handles_;  // initialized handles, closed by close_handles()
   int open_handles_ = 0;               // handles whose close callback has not run yet

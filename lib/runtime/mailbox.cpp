@@ -22,18 +22,38 @@ Result<void> Mailbox::result_of(PushResult r) {
   return Error{Errc::stopped, "the cluster is stopping"};
 }
 
+bool Mailbox::quiet_post() {
+  if (std::this_thread::get_id() != loop_thread_.load(std::memory_order_relaxed)) return false;
+  if (!in_batch_.load(std::memory_order_relaxed)) return false;
+  queued_quietly_ = true;
+  return true;
+}
+
 Result<void> Mailbox::post(Task task) {
+  if (quiet_post()) return result_of(queue_.push(std::move(task)));
   return result_of(queue_.push(std::move(task), [this] { uv_async_send(&async_); }));
 }
 
 Result<void> Mailbox::post_reserved(Task task) {
+  if (quiet_post()) return result_of(queue_.push_reserved(std::move(task)));
   return result_of(queue_.push_reserved(std::move(task), [this] { uv_async_send(&async_); }));
+}
+
+bool Mailbox::run_queued() {
+  if (!queued_quietly_) return false;  // other threads' tasks woke the loop already
+  queued_quietly_ = false;
+  queue_.drain(batch_);
+  if (batch_.empty()) return false;
+  for (Task& t : batch_) t();
+  batch_.clear();
+  return true;
 }
 
 void Mailbox::on_async(uv_async_t* async) {
   auto* self = static_cast<Mailbox*>(async->data);
   // One batch: everything queued until now. Tasks posted while it runs wake
   // the loop again (uv_async_send coalesces) and form the next batch.
+  self->queued_quietly_ = false;
   self->queue_.drain(self->batch_);
   for (Task& t : self->batch_) t();
   self->batch_.clear();

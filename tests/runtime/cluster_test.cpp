@@ -73,6 +73,32 @@ TEST(Cluster, WaiterIsGrantedWhenTheHolderReleases) {
   EXPECT_GT(lease->token(), t1);
 }
 
+TEST(Cluster, CallsFromCallbacksRunInTheSameBatch) {
+  // Each grant's callback releases its lease and starts the next acquire, on
+  // the loop thread. Those calls are queued without waking the loop and run
+  // in the batch that delivered the grant (Mailbox::set_in_batch): all 200
+  // complete, none is left waiting for a wakeup that never comes.
+  auto m = start_members(3);
+  constexpr int total = 200;
+  std::promise<void> all_done;
+  std::atomic<int> done{0}, failed{0};
+  std::function<void(int)> next = [&](int i) {
+    const auto r = m[1].acquire("chain:" + std::to_string(i % 7), opts(5s, 5s), [&, i](Result<Lease> l) {
+      if (!l.ok() || !l->release().ok()) ++failed;
+      if (++done == total) {
+        all_done.set_value();
+      } else {
+        next(i + 1);
+      }
+    });
+    if (!r.ok()) ++failed;
+  };
+  next(0);
+  ASSERT_EQ(all_done.get_future().wait_for(30s), std::future_status::ready) << done.load() << " of " << total;
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_TRUE(eventually([&] { return m[1].stats().pending_acquires == 0; }));
+}
+
 TEST(Cluster, SynchronousFailureNeverRunsTheCallback) {
   auto m = start_members(3);
   std::atomic<int> calls{0};
