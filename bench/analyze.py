@@ -238,9 +238,11 @@ def goals(cases, core):
     fair = (cases.get("baton_fair_c4") or {}).get("handoff") or {}
     if fair.get("shares"):
         worst = max(abs(s - 0.25) / 0.25 for s in fair["shares"].values())
+        n = fair.get("ownerships") or 0
+        noise = " (a share's standard error from %d ownerships: %.0f%%)" % (n, 100 * (3.0 / n) ** 0.5) if n else ""
         g.append({"goal": "4 contenders holding 20 ms: every share within 10% of 1/4",
-                  "measured": "shares %s, worst %.0f%% off" % (
-                      " ".join("%s:%.3f" % kv for kv in sorted(fair["shares"].items())), 100 * worst)})
+                  "measured": "shares %s, worst %.0f%% off%s" % (
+                      " ".join("%s:%.3f" % kv for kv in sorted(fair["shares"].items())), 100 * worst, noise)})
     t = val(cases, "baton_throughput_m3", "acq_rel_per_s")
     if t:
         g.append({"goal": ">= 100,000 acquire+release/s, 3-member cluster (all acquiring)", "measured": "%.0f/s" % t})
