@@ -129,6 +129,7 @@ class Packer {
   std::unique_ptr<detail::Encoder> encoder_; // reused between datagrams (no per-datagram builder)
   std::vector<std::size_t> order_;           // scratch: message indices sorted by destination
   std::uint32_t first_ = 0;                  // destination that went first last time
+  std::size_t overhead_ = 0;                 // bytes of a datagram with no messages (0: not yet known)
   std::vector<const core::Message*> group_;  // scratch: one destination's messages
 };
 

@@ -113,7 +113,10 @@ void Packer::pack_one(core::MemberId to, std::span<const core::Message* const> m
       // The longest fitting prefix lies in [1, hi). A single encodable
       // message always fits (limits.hpp asserts a maximal name plus
       // overhead fits one datagram).
-      std::size_t lo_size = encoder_->overhead(h, tagged);
+      // The header's size is the same for every datagram of this packer
+      // (only the sequence number changes, and it is never 0): built once.
+      if (overhead_ == 0) overhead_ = encoder_->overhead(h, tagged);
+      std::size_t lo_size = overhead_;
       while (hi - lo > 1) {
         const std::size_t guess = lo + (max - lo_size) * (hi - lo) / (hi_size - lo_size);
         const std::size_t mid = std::clamp(guess, lo + 1, hi - 1);

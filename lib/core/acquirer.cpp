@@ -44,8 +44,8 @@ Duration Acquirer::jitter(const Acq& a, Instant now) {
   return draw(a, split_window(a, max(rtt_.get(now), Duration::us(1))));
 }
 
-Duration Acquirer::free_jitter(Acq& a, std::uint32_t waiters, Instant now) {
-  const Duration j = max(rtt_.get(now), Duration::us(1));
+Duration Acquirer::free_jitter(Acq& a, std::uint32_t waiters, Duration rtt, Instant now) {
+  const Duration j = max(rtt, Duration::us(1));
   // Someone held the resource since our last failure: a new race.
   if (now - a.failed_at > j * 8) a.splits = 0;
   const std::int64_t n = std::clamp<std::int64_t>(waiters, 1, static_cast<std::int64_t>(limits::members_max));
@@ -211,7 +211,6 @@ void Acquirer::start_attempt(Acq& a, Instant now, Sink& sink) {
   a.attempt_deadline = a.timeout_at;
   a.answer.assign(a.voters.size(), kNone);
   a.yes = a.no = 0;
-  a.heard_remote = false;
   a.saw_held = a.saw_stale = a.saw_overloaded = a.saw_ttl = false;
   a.free_seen = false;
   a.free_waiters = 0;
@@ -242,10 +241,7 @@ void Acquirer::on_grant(Instant now, MemberId from, const Grant& g, Sink& sink) 
   if (a->phase != Phase::attempting || g.token != a->token) return;  // duplicate for a won lease
   const std::size_t i = voter_index(*a, from);
   if (i >= a->voters.size() || a->answer[i] != kNone) return;
-  if (from != config_.self) {
-    sample_rtt(now, now - a->t0);  // in-process answers take no time
-    a->heard_remote = true;
-  }
+  if (from != config_.self) sample_rtt(now, now - a->t0);  // in-process answers take no time
   a->answer[i] = kYes;
   ++a->yes;
   if (a->yes >= a->need) return won(*a, now, sink);
@@ -257,10 +253,7 @@ void Acquirer::on_deny(Instant now, MemberId from, const Deny& d, Sink& sink) {
   if (!a || a->phase != Phase::attempting || d.token != a->token) return;
   const std::size_t i = voter_index(*a, from);
   if (i >= a->voters.size() || a->answer[i] != kNone) return;
-  if (from != config_.self) {
-    sample_rtt(now, now - a->t0);
-    a->heard_remote = true;
-  }
+  if (from != config_.self) sample_rtt(now, now - a->t0);
   a->answer[i] = kNo;
   ++a->no;
   a->max_fence = std::max(a->max_fence, d.fence);
@@ -285,7 +278,13 @@ void Acquirer::on_deny(Instant now, MemberId from, const Deny& d, Sink& sink) {
   bound_contested(*a, now);
 }
 
-bool Acquirer::contested(const Acq& a) { return a.no > 0 && a.heard_remote; }
+bool Acquirer::contested(const Acq& a) const {
+  if (a.no == 0) return false;
+  for (std::size_t i = 0; i < a.voters.size(); ++i) {
+    if (a.voters[i] != config_.self && a.answer[i] != kNone) return true;  // another member answered
+  }
+  return false;
+}
 
 void Acquirer::bound_contested(Acq& a, Instant now) {
   // A voter said no, but a majority is still possible with the voters that
@@ -377,7 +376,7 @@ void Acquirer::attempt_failed(Acq& a, Instant now, Sink& sink) {
     a.retry_at = now + a.max_time_left + jitter(a, now);
   } else if (a.saw_held) {
     // The holder released while we were counting: the race after its FREE.
-    a.retry_at = now + free_jitter(a, a.free_waiters, now);
+    a.retry_at = now + free_jitter(a, a.free_waiters, rtt_.get(now), now);
   } else if (!a.saw_held && a.min_quarantine_left != Duration::max()) {
     // Restarted voters kept a majority out of reach: try again when the
     // first of them votes again, rather than polling it every round trip.
@@ -438,7 +437,8 @@ void Acquirer::on_free(Instant now, MemberId from, const Free& f, Sink& /*sink*/
   // This member's own voter tells it at once, the others half a round trip
   // later: a local waiter starts its retry that much later, so the holder's
   // neighbours get no head start in the race.
-  const Duration local_lag = from == config_.self ? rtt_.get(now) / 2 : Duration::zero();
+  const Duration rtt = rtt_.get(now);  // once for every acquire of the resource below
+  const Duration local_lag = from == config_.self ? rtt / 2 : Duration::zero();
   observe(f.fence);
   auto [lo, hi] = by_resource_.equal_range(f.resource);
   std::vector<AcquireId> ids;
@@ -450,7 +450,7 @@ void Acquirer::on_free(Instant now, MemberId from, const Free& f, Sink& /*sink*/
       a->free_seen = true;  // remembered for the retry
       a->free_waiters = std::max(a->free_waiters, f.waiters);
     } else if (a->phase == Phase::backoff) {
-      const Instant at = now + local_lag + free_jitter(*a, f.waiters, now);
+      const Instant at = now + local_lag + free_jitter(*a, f.waiters, rtt, now);
       if (at < a->retry_at) {
         a->retry_at = at;
         reschedule(*a);

@@ -106,7 +106,6 @@ class Acquirer {
     Instant attempt_deadline;      // timeout_at, or sooner once contested (bound_contested)
     std::vector<std::uint8_t> answer;  // per voter: kNone, kYes, kNo
     std::size_t yes = 0, no = 0;
-    bool heard_remote = false;     // another member's voter answered this attempt
     bool saw_held = false, saw_stale = false, saw_overloaded = false, saw_ttl = false;
     bool free_seen = false;        // a FREE arrived during the attempt
     std::uint32_t free_waiters = 0;  // the largest race a FREE reported during the attempt
@@ -132,7 +131,7 @@ class Acquirer {
 
   // The attempt has a denial, and an answer from another member: a majority,
   // if still possible, needs every voter yet to answer to grant.
-  static bool contested(const Acq& a);
+  bool contested(const Acq& a) const;
   // Then stop waiting for those voters soon (they may be down).
   void bound_contested(Acq& a, Instant now);
   Acq* find(AcquireId id);
@@ -146,8 +145,9 @@ class Acquirer {
   // [0, this] is the window after `a`'s split votes in the current race: J
   // doubled per split lost, at most 64·J.
   static Duration split_window(const Acq& a, Duration j);
-  // The wait before retrying after a FREE that told `waiters` members.
-  Duration free_jitter(Acq& a, std::uint32_t waiters, Instant now);
+  // The wait before retrying after a FREE that told `waiters` members, with
+  // `rtt` the round-trip estimate now.
+  Duration free_jitter(Acq& a, std::uint32_t waiters, Duration rtt, Instant now);
   // One draw for `a` and one per acquire queued behind it, the earliest kept.
   Duration draw(const Acq& a, Duration window);
   void sample_rtt(Instant now, Duration d);

@@ -49,8 +49,8 @@ void DeadlineTimer::arm(core::Instant deadline) {
   // moves later after nearly every batch (an attempt's timeout replaced by
   // the lease's), and this saves a timerfd_settime per batch for one
   // spurious wakeup per expiry (strace, docs/benchmarks.md).
-  if (deadline == armed_) return;
-  if (!armed_.is_max() && deadline > armed_) return;
+  // (With nothing set, armed_ is max: only "none again" returns here.)
+  if (deadline >= armed_) return;
   const TimerfdExpiry e = timerfd_expiry(deadline);
   itimerspec spec{};
   spec.it_value.tv_sec = static_cast<time_t>(e.sec);

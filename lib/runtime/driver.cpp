@@ -151,7 +151,7 @@ void Driver::receive_all() {
 void Driver::flush_outputs() {
   // Not in start(): its first flush runs on the thread that starts the
   // cluster, which must never be taken for the loop thread (Mailbox).
-  if (started_) mailbox_.set_in_batch(true);
+  if (started_) mailbox_.begin_batch();
   for (int round = 0; round < flush_rounds_max; ++round) {
     // Calls the previous round's callbacks made on this thread (Mailbox).
     const bool ran = mailbox_.run_queued();
@@ -174,9 +174,7 @@ void Driver::flush_outputs() {
     try_persist(boot_now());
     if (had_persist && persist_pending_) break;  // the write failed: retry on the timer
   }
-  if (started_) mailbox_.set_in_batch(false);
-  // Calls the last round's callbacks made: they run in the next batch.
-  if (mailbox_.queued_quietly()) mailbox_.wake();
+  if (started_) mailbox_.end_batch();
   const TransportCounters c = transport_.take_counters();
   counters_.datagrams_sent += c.sent;
   counters_.send_failures += c.send_failures;

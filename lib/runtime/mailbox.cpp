@@ -39,24 +39,31 @@ Result<void> Mailbox::post_reserved(Task task) {
   return result_of(queue_.push_reserved(std::move(task), [this] { uv_async_send(&async_); }));
 }
 
-bool Mailbox::run_queued() {
-  if (!queued_quietly_) return false;  // other threads' tasks woke the loop already
+bool Mailbox::run_all() {
   queued_quietly_ = false;
   queue_.drain(batch_);
-  if (batch_.empty()) return false;
+  const bool ran = !batch_.empty();
   for (Task& t : batch_) t();
   batch_.clear();
-  return true;
+  return ran;
+}
+
+bool Mailbox::run_queued() {
+  if (!queued_quietly_) return false;  // other threads' tasks woke the loop already
+  return run_all();
+}
+
+void Mailbox::end_batch() {
+  in_batch_.store(false, std::memory_order_relaxed);
+  // Calls the last round's callbacks made: they run in the next batch.
+  if (queued_quietly_) uv_async_send(&async_);
 }
 
 void Mailbox::on_async(uv_async_t* async) {
   auto* self = static_cast<Mailbox*>(async->data);
   // One batch: everything queued until now. Tasks posted while it runs wake
   // the loop again (uv_async_send coalesces) and form the next batch.
-  self->queued_quietly_ = false;
-  self->queue_.drain(self->batch_);
-  for (Task& t : self->batch_) t();
-  self->batch_.clear();
+  self->run_all();
   self->on_batch_();
 }
 

@@ -40,25 +40,23 @@ class Mailbox {
   // release per lease, the shutdown). Errors: stopped.
   Result<void> post_reserved(Task task);
 
-  // Loop thread. While the driver delivers a batch's events (in_batch on), a
-  // task posted from the loop thread itself (a callback calling acquire or
-  // release) is queued without waking the loop: the driver runs it in the
-  // same batch with run_queued(), and wake() if it cannot. That saves the
-  // eventfd write, the wakeup and its read per call, and sends the call's
-  // messages with the batch's own.
-  void set_in_batch(bool on) {
+  // Loop thread. Between begin_batch() and end_batch(), while the driver
+  // delivers a batch's events, a task posted from the loop thread itself (a
+  // callback calling acquire or release) is queued without waking the loop:
+  // the driver runs it in the same batch with run_queued(), and end_batch()
+  // wakes the loop for any left. That saves the eventfd write, the wakeup
+  // and its read per call, and sends the call's messages with the batch's.
+  void begin_batch() {
     // The loop thread is known here, not in start(): the driver is made, and
     // start() runs, on the thread that starts the cluster. Only the loop
     // thread calls this (the driver's batches after start()).
     loop_thread_.store(std::this_thread::get_id(), std::memory_order_relaxed);
-    in_batch_.store(on, std::memory_order_relaxed);
+    in_batch_.store(true, std::memory_order_relaxed);
   }
-  // Loop thread: runs every task queued now; false if there was none.
+  void end_batch();
+  // Loop thread: runs the tasks queued without a wakeup (and any others
+  // queued by then); false if none ran.
   bool run_queued();
-  // Loop thread: a task was queued without a wakeup and has not run yet.
-  bool queued_quietly() const { return queued_quietly_; }
-  // Loop thread: a queued task left for the next batch must wake the loop.
-  void wake() { uv_async_send(&async_); }
 
   // Loop thread: refuses later posts and returns the tasks still queued.
   std::vector<Task> close_queue() { return queue_.close(); }
@@ -66,6 +64,8 @@ class Mailbox {
 
  private:
   static void on_async(uv_async_t* async);
+  // Runs every task queued now; false if there was none.
+  bool run_all();
   // On the loop thread inside a batch: the post needs no wakeup (noted).
   bool quiet_post();
   Result<void> result_of(PushResult r);
@@ -74,12 +74,12 @@ class Mailbox {
   std::function<void()> on_batch_;  // the driver's flush, after every batch
   std::vector<Task> batch_;         // tasks being run (loop thread only)
   uv_async_t async_{};              // wakes the loop; closed by the driver
-  // The thread that runs batches (set_in_batch); never equal to any other
+  // The thread that runs batches (begin_batch); never equal to any other
   // thread's id, whatever value another thread reads.
   std::atomic<std::thread::id> loop_thread_{};
   // Written by the loop thread only, read by post() only on the loop thread;
   // atomic because a compiler may load it before the thread check.
-  std::atomic<bool> in_batch_{false};
+  std::atomic<bool> in_batch_{false};  // between begin_batch and end_batch
   bool queued_quietly_ = false;     // loop thread only: a post skipped the wakeup
 };
 

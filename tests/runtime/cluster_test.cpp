@@ -76,7 +76,7 @@ TEST(Cluster, WaiterIsGrantedWhenTheHolderReleases) {
 TEST(Cluster, CallsFromCallbacksRunInTheSameBatch) {
   // Each grant's callback releases its lease and starts the next acquire, on
   // the loop thread. Those calls are queued without waking the loop and run
-  // in the batch that delivered the grant (Mailbox::set_in_batch): all 200
+  // in the batch that delivered the grant (Mailbox::begin_batch): all 200
   // complete, none is left waiting for a wakeup that never comes.
   auto m = start_members(3);
   constexpr int total = 200;

@@ -321,16 +321,25 @@ void SimCluster::resume(std::uint32_t m) {
 // but floor(R/2) of the others recovered, so peer-only runs keep at most
 // floor(R/2) of them at once (DESIGN "Restart").
 std::uint32_t SimCluster::unrecovered() const {
-  std::uint32_t n = 0;
-  for (const Member& mem : members_) {
-    if (mem.state == State::crashed) {
-      ++n;
-    } else {
-      const core::NodeStatus s = mem.node->status();
-      if (s.quarantined || !s.floor_recovered) ++n;
-    }
-  }
-  return n;
+  return static_cast<std::uint32_t>(
+      std::count_if(members_.begin(), members_.end(), [](const Member& mem) { return unrecovered(mem); }));
+}
+
+std::vector<std::uint32_t> SimCluster::shuffled_members() {
+  std::vector<std::uint32_t> order(opt_.members);
+  for (std::uint32_t m = 0; m < opt_.members; ++m) order[m] = m;
+  for (std::uint32_t i = opt_.members; i > 1; --i) std::swap(order[i - 1], order[rng_.uniform(i - 1)]);
+  return order;
+}
+
+bool SimCluster::unrecovered(const Member& mem) {
+  if (mem.state == State::crashed) return true;
+  const core::NodeStatus s = mem.node->status();
+  return s.quarantined || !s.floor_recovered;
+}
+
+std::uint32_t SimCluster::unrecovered_max() const {
+  return static_cast<std::uint32_t>(std::min<std::size_t>(opt_.members, core::limits::replicas_default) / 2);
 }
 
 // ---- faults --------------------------------------------------------------------
@@ -396,18 +405,14 @@ void SimCluster::inject_fault() {
   } else if (roll < 85 && disks_) {
     // A majority (and sometimes everyone) loses its memory at once.
     trace_world("crash a majority");
-    std::vector<std::uint32_t> order(n);
-    for (std::uint32_t i = 0; i < n; ++i) order[i] = i;
-    for (std::uint32_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng_.uniform(i - 1)]);
+    std::vector<std::uint32_t> order = shuffled_members();
     std::stable_partition(order.begin(), order.end(), [&](std::uint32_t m) {
       return members_[m].state == State::up && members_[m].node->status().live_leases > 0;
     });
     const std::uint32_t count = static_cast<std::uint32_t>(core::majority(n) + rng_.uniform(n - core::majority(n)));
     for (std::uint32_t i = 0; i < count; ++i) crash(order[i]);
   } else if (roll < 97) {
-    const std::uint32_t allowed =
-        static_cast<std::uint32_t>(std::min<std::size_t>(n, core::limits::replicas_default) / 2);
-    if (disks_ || (members_[a].state != State::crashed && unrecovered() < allowed)) crash(a);
+    if (disks_ || (members_[a].state != State::crashed && unrecovered() < unrecovered_max())) crash(a);
   } else {
     trace_world("heal all links");
     net_.heal_all();
@@ -441,23 +446,16 @@ void SimCluster::heal_everything() {
 // but floor(R/2) of the others recovered: the members kept down count against
 // that, so a recovered member is kept down only while the count allows it.
 std::vector<std::uint32_t> SimCluster::choose_down() {
-  const std::uint32_t n = opt_.members;
-  const std::uint32_t allowed = static_cast<std::uint32_t>(std::min<std::size_t>(n, core::limits::replicas_default) / 2);
+  const std::uint32_t allowed = unrecovered_max();
   const std::uint32_t want = 1 + static_cast<std::uint32_t>(rng_.uniform(allowed - 1));
-  std::vector<std::uint32_t> order(n);
-  for (std::uint32_t m = 0; m < n; ++m) order[m] = m;
-  for (std::uint32_t i = n - 1; i > 0; --i) std::swap(order[i], order[rng_.uniform(i)]);
+  std::vector<std::uint32_t> order = shuffled_members();
   // Crashed members first: keeping them down costs peer recovery nothing.
   std::stable_partition(order.begin(), order.end(), [&](std::uint32_t m) { return members_[m].state == State::crashed; });
   std::uint32_t unrecovered_now = unrecovered();
   std::vector<std::uint32_t> down;
   for (std::uint32_t m : order) {
     if (down.size() == want) break;
-    bool counted = members_[m].state == State::crashed;
-    if (!counted) {
-      const core::NodeStatus s = members_[m].node->status();
-      counted = s.quarantined || !s.floor_recovered;
-    }
+    const bool counted = unrecovered(members_[m]);
     if (!disks_ && !counted && unrecovered_now >= allowed) continue;
     if (!counted) ++unrecovered_now;
     down.push_back(m);

@@ -127,6 +127,12 @@ class SimCluster final : public WorkloadHost {
   std::vector<std::uint32_t> choose_down();
   void enter_phase(Phase p);
   std::uint32_t unrecovered() const;
+  // A member whose memory is gone (crashed) or not yet rebuilt.
+  static bool unrecovered(const Member& mem);
+  // How many members may be unrecovered at once and peer recovery still work.
+  std::uint32_t unrecovered_max() const;
+  // Member indices in a random order (Fisher-Yates on the run's rng).
+  std::vector<std::uint32_t> shuffled_members();
   std::int64_t uniform_ns(std::int64_t lo, std::int64_t hi);
   LeaseKey key(std::uint32_t m, core::AcquireId id) const;
   void trace(std::uint32_t m, const std::string& what);

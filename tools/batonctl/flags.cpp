@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "runtime/udp_transport.hpp"
+
 namespace batonctl {
 
 namespace {
@@ -159,21 +161,10 @@ HostPort parse_host_port(std::string_view text, std::string_view flag) {
 }
 
 socklen_t to_sockaddr(const std::string& host, std::uint16_t port, sockaddr_storage& out) {
-  out = sockaddr_storage{};
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&out);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&out);
-  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(port);
-    return sizeof(*v4);
-  }
-  if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(port);
-    return sizeof(*v6);
-  }
-  out = sockaddr_storage{};
-  return 0;
+  const auto addr = baton::runtime::parse_address(host, port);  // what the members bind and send to
+  out = addr ? *addr : sockaddr_storage{};
+  if (!addr) return 0;
+  return out.ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
 }
 
 std::vector<baton::Member> parse_members(std::string_view text) {
