@@ -7,13 +7,15 @@
 #             double booked
 #   api       the HTTP answers of a node: 201, 409 taken, 400 for bad input,
 #             the row in /seats (token = fence), the page
+#   flags     run-demo.sh and one-member-stopped.sh refuse bad flags: exit 2
+#             and a message naming the flag, nothing started
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 : "${BOOKING_NODE:?}" "${BOOKING_LOAD:?}"
 # shellcheck source=examples/booking/cluster.sh
 source "$here/cluster.sh"
 
-case="${1:?usage: booking_test.sh baton|chaos|baseline|api}"
+case="${1:?usage: booking_test.sh baton|chaos|baseline|api|flags}"
 dir="$(mktemp -d /tmp/booking-test.XXXXXX)"
 cleanup() {
   booking_stop
@@ -41,6 +43,20 @@ case "$case" in
   api)
     booking_start "$dir"
     "$BOOKING_LOAD" --nodes "$NODES" --wait-ready 20 --check-api
+    ;;
+  flags)
+    refuses() {  # $1 = expected message part, then the command
+      local want=$1 out code=0
+      shift
+      out=$("$@" 2>&1) || code=$?
+      [[ $code -eq 2 && $out == *"$want"* ]] || { echo "not refused (exit $code): $* -> $out" >&2; exit 1; }
+    }
+    refuses "--bin needs a value" bash "$here/run-demo.sh" --bin
+    refuses "unknown argument '--frob'" bash "$here/run-demo.sh" --frob
+    refuses "--bin needs a value" bash "$here/one-member-stopped.sh" --bin
+    refuses "--users needs a value" bash "$here/one-member-stopped.sh" --users
+    refuses "--users needs a positive number" bash "$here/one-member-stopped.sh" --users 0
+    refuses "unknown argument '--frob'" bash "$here/one-member-stopped.sh" --frob
     ;;
   *) echo "unknown case $case" >&2; exit 2 ;;
 esac

@@ -13,8 +13,10 @@ bin="$root/build/bin"
 users=24
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --bin) bin="$2"; shift 2 ;;
-    --users) users="$2"; shift 2 ;;
+    --bin|--users)
+      [[ $# -ge 2 ]] || { echo "one-member-stopped.sh: $1 needs a value (try --help)" >&2; exit 2; }
+      if [[ $1 == --bin ]]; then bin="$2"; else users="$2"; fi
+      shift 2 ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "one-member-stopped.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac

@@ -18,7 +18,8 @@ keep=0
 baseline=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --bin) bin="$2"; shift 2 ;;
+    --bin) [[ $# -ge 2 ]] || { echo "run-demo.sh: $1 needs a value (try --help)" >&2; exit 2; }
+      bin="$2"; shift 2 ;;
     --keep) keep=1; shift ;;
     --baseline) baseline=1; shift ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
