@@ -168,7 +168,11 @@ Result<void> Acquirer::release(Instant now, AcquireId id, Sink& sink) {
   if (a->phase == Phase::held) {
     // The holder stops using the resource (the caller did), then tells the voters.
     send_release(*a, sink);
+    const ResourceName resource = a->resource;
     erase(*a);
+    // The waiters here time the other voters' FREEs from now (on_free).
+    auto [lo, hi] = by_resource_.equal_range(resource);
+    for (auto it = lo; it != hi; ++it) acqs_.at(it->second).own_release_at = now;
     return {};
   }
   if (a->phase == Phase::attempting) release_grants(*a, sink);
@@ -310,6 +314,7 @@ void Acquirer::bound_contested(Acq& a, Instant now) {
 }
 
 void Acquirer::won(Acq& a, Instant now, Sink& sink) {
+  a.own_release_at = Instant::max();
   const Instant end = drift::validity_end(a.t0, a.ttl, config_.rho_ppm, config_.margin);
 #if defined(BATON_BREAK_NO_DRIFT)
   // Negative control: believe the lease for the whole ttl, no stretch, no margin.
@@ -434,11 +439,17 @@ std::string Acquirer::check_queues() const {
 }
 
 void Acquirer::on_free(Instant now, MemberId from, const Free& f, Sink& /*sink*/) {
-  // This member's own voter tells it at once, the others half a round trip
-  // later: a local waiter starts its retry that much later, so the holder's
-  // neighbours get no head start in the race.
+  // This member's own voter tells it at once, the others about half a
+  // release round trip later (RELEASE out, FREE back): a local waiter starts
+  // its retry that much later, so the holder's neighbours get no head start
+  // in the race. Half the request round trip is too little: voters that sat
+  // idle through a hold wake slower than ones answering a stream of requests.
   const Duration rtt = rtt_.get(now);  // once for every acquire of the resource below
-  const Duration local_lag = from == config_.self ? rtt / 2 : Duration::zero();
+  Duration local_lag = Duration::zero();
+  if (from == config_.self) {
+    const Duration measured = release_rtt_.get(now);  // zero before the first sample
+    local_lag = (measured > Duration::zero() ? min(measured, rtt * kReleaseRttCap) : rtt) / 2;
+  }
   observe(f.fence);
   auto [lo, hi] = by_resource_.equal_range(f.resource);
   std::vector<AcquireId> ids;
@@ -446,6 +457,10 @@ void Acquirer::on_free(Instant now, MemberId from, const Free& f, Sink& /*sink*/
   for (AcquireId id : ids) {
     Acq* a = find(id);
     if (!a) continue;
+    if (from != config_.self && a->own_release_at != Instant::max() &&
+        now - a->own_release_at <= rtt * kReleaseRttCap) {
+      release_rtt_.sample(now, now - a->own_release_at);
+    }
     if (a->phase == Phase::attempting) {
       a->free_seen = true;  // remembered for the retry
       a->free_waiters = std::max(a->free_waiters, f.waiters);

@@ -109,6 +109,7 @@ class Acquirer {
     bool saw_held = false, saw_stale = false, saw_overloaded = false, saw_ttl = false;
     bool free_seen = false;        // a FREE arrived during the attempt
     std::uint32_t free_waiters = 0;  // the largest race a FREE reported during the attempt
+    Instant own_release_at = Instant::max();  // a holder here released the resource then (release_rtt_)
     Token max_fence;               // highest fence reported by a denial
     Duration max_time_left;        // longest hold reported by a held denial
     Duration min_quarantine_left = Duration::max();  // soonest a quarantined voter votes again
@@ -188,6 +189,11 @@ class Acquirer {
   std::uint64_t next_serial_ = 1;
   Token hint_;                                        // highest token seen anywhere
   RttEstimator rtt_;                                  // recent round trips (median)
+  // A holder here released, another voter's FREE came back: the delay a
+  // remote waiter sees after a release, twice over (on_free's local lag).
+  // Samples longer than kReleaseRttCap request round trips are ignored.
+  RttEstimator release_rtt_{Duration::zero()};
+  static constexpr std::int64_t kReleaseRttCap = 8;
 };
 
 }  // namespace baton::core

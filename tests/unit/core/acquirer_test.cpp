@@ -527,6 +527,64 @@ TEST(Acquirer, AFreeFromTheOwnVoterStartsTheRaceHalfARoundTripLater) {
   EXPECT_LT(earliest_remote, Duration::us(100)) << "a remote FREE's draw starts at once";
 }
 
+TEST(Acquirer, AFreeFromTheOwnVoterWaitsHalfTheMeasuredReleaseRoundTrip) {
+  // After a holder here released, the time until another voter's FREE comes
+  // back is a release round trip; the local waiter's next in-process FREE is
+  // shifted by half of it. Samples longer than 8 request round trips (J) are
+  // ignored, and then the shift stays J/2.
+  struct Case {
+    const char* name;
+    Duration remote_free_after;  // from the release to member 2's FREE
+    Duration lag;                // the local waiter's shift in the next race
+  };
+  const Case cases[] = {
+      {.name = "3 ms release round trip", .remote_free_after = Duration::ms(3), .lag = Duration::us(1500)},
+      {.name = "20 ms, beyond 8 J: ignored", .remote_free_after = Duration::ms(20), .lag = Duration::us(500)},
+  };
+  for (const Case& c : cases) {
+    Duration earliest = Duration::max(), latest = Duration::zero();
+    for (std::uint64_t seed = 1; seed <= 100; ++seed) {
+      Harness h(base_config(), seed);
+      // Every voter answers 1 ms after a request: J = 1 ms.
+      const auto answer_all = [&h](bool grant) {
+        const Request r = h.last_request();
+        h.at(h.now + Duration::ms(1));
+        for (const MemberId v : {M1, M2, M3}) {
+          if (grant) h.grant(v, r);
+          else h.deny(v, r, DenyReason::held, Token{1}, Duration::s(5));
+        }
+      };
+      auto a = h.acquire("r", Duration::s(10), Duration::s(30));
+      ASSERT_TRUE(a.ok());
+      answer_all(true);
+      auto b = h.acquire("r", Duration::s(10), Duration::s(30));  // waits for a
+      ASSERT_TRUE(b.ok());
+      answer_all(false);
+      ASSERT_TRUE(h.acq.release(h.now, *a, h.sink).ok());
+      h.at(h.now + c.remote_free_after);
+      h.free_notice(M2, "r", Token{1}, 1);
+      h.run_until(h.now + Duration::ms(2));  // b's retry
+      answer_all(true);                      // b holds
+      auto n = h.acquire("r", Duration::s(10), Duration::s(30));  // waits for b
+      ASSERT_TRUE(n.ok());
+      answer_all(false);
+      ASSERT_TRUE(h.acq.release(h.now, *b, h.sink).ok());
+      const std::size_t sent_before = h.sink.sent.size();
+      const Instant free_at = h.now;
+      h.free_notice(M1, "r", Token{2}, 1);  // in-process, at once
+      h.run_until(free_at + Duration::ms(4));
+      ASSERT_GT(h.sink.sent.size(), sent_before) << c.name;
+      ASSERT_TRUE(std::holds_alternative<Request>(h.sink.sent[sent_before].msg)) << c.name;
+      const Duration waited = h.sink.sent[sent_before].at - free_at;
+      earliest = min(earliest, waited);
+      latest = max(latest, waited);
+    }
+    EXPECT_GE(earliest, c.lag) << c.name;
+    EXPECT_LT(earliest, c.lag + Duration::us(100)) << c.name << ": some draws come early in the window";
+    EXPECT_LE(latest, c.lag + Duration::ms(1)) << c.name << ": lag + one J at most";
+  }
+}
+
 TEST(Acquirer, LosingToAPlainHolderDoesNotWidenTheJitter) {
   // Attempts that get no grant at all (nobody answers) are not split votes:
   // however many fail, the retry jitter stays within one round trip.
