@@ -3,10 +3,10 @@
 # builds the benchmarks (Release, build-bench/), runs Baton side by side with
 # what bounds it (core with no I/O, codec, raw libuv UDP floor) and with
 # Redlock on local redis-server instances, all on 127.0.0.1, in one run, and
-# writes build-bench/results.json and build-bench/bench.png. About 4-5 minutes.
+# writes build-bench/results.json and build-bench/bench.png. About 2 minutes plus the first build.
 #
 #   scripts/bench.sh            # full run
-#   QUICK=1 scripts/bench.sh    # fewer samples, about 2 minutes
+#   QUICK=1 scripts/bench.sh    # fewer samples, about 1.5 minutes
 #
 # Needs: cmake, g++, libbenchmark-dev, libhiredis-dev, libuv1-dev, python3;
 # redis-server for the Redlock part (skipped with a message when missing);
