@@ -57,16 +57,36 @@ Duration Acquirer::draw(const Acq& a, Duration window) {
   // it, and keeps the earliest: a member with k waiting acquires then wins a
   // race after FREE about as often as k members with one each would, so each
   // contender gets its share whichever process it runs in.
-  std::size_t draws = 1;
-  auto [lo, hi] = by_resource_.equal_range(a.resource);
-  for (auto it = lo; it != hi && draws < limits::jitter_draws_max; ++it) {
-    if (acqs_.at(it->second).phase == Phase::queued) ++draws;
-  }
+  const std::size_t draws = waiting_here(a);
   std::uint64_t best = UINT64_MAX;
   for (std::size_t i = 0; i < draws; ++i) {
     best = std::min(best, rng_.uniform(static_cast<std::uint64_t>(window.count_ns())));
   }
   return Duration::ns(static_cast<std::int64_t>(best));
+}
+
+std::size_t Acquirer::waiting_here(const Acq& a) const {
+  std::size_t n = 1;
+  auto [lo, hi] = by_resource_.equal_range(a.resource);
+  for (auto it = lo; it != hi && n < limits::jitter_draws_max; ++it) {
+    if (acqs_.at(it->second).phase == Phase::queued) ++n;
+  }
+  return n;
+}
+
+LeaseId Acquirer::mint_lease(const Acq& a) {
+  // A hand-off goes to the lowest-ranked request (handoff_rank): with k
+  // acquires of the resource waiting here, the lowest of k fresh serials, so
+  // each contender gets its share whichever process it runs in. Serials
+  // not chosen are never used: lease ids stay unique.
+  const std::size_t k = waiting_here(a);
+  LeaseId best{.owner = config_.self, .incarnation = config_.incarnation, .serial = next_serial_};
+  for (std::size_t i = 1; i < k; ++i) {
+    const LeaseId c{.owner = config_.self, .incarnation = config_.incarnation, .serial = next_serial_ + i};
+    if (handoff_rank(c) < handoff_rank(best)) best = c;
+  }
+  next_serial_ += k;  // all k are spent: a serial that lost once would be a biased draw later
+  return best;
 }
 
 void Acquirer::sample_rtt(Instant now, Duration d) { rtt_.sample(now, d); }
@@ -156,6 +176,15 @@ Result<AcquireId> Acquirer::acquire(Instant now, const AcquireArgs& args, std::v
     // Another acquire of this resource is under way here: wait for its turn.
     a.phase = Phase::queued;
     reschedule(a);
+    // The head's standing request now stands for one more contender.
+    auto [lo, hi] = by_resource_.equal_range(a.resource);
+    for (auto it = lo; it != hi; ++it) {
+      Acq& head = acqs_.at(it->second);
+      if (is_head(head) && head.phase == Phase::backoff && head.standing) {
+        restand(head, now, sink);
+        break;
+      }
+    }
   } else {
     start_attempt(a, now, sink);
   }
@@ -203,7 +232,7 @@ Result<void> Acquirer::set_auto_renew(Instant /*now*/, AcquireId id, bool on) {
 void Acquirer::start_attempt(Acq& a, Instant now, Sink& sink) {
   if (!a.lease.empty()) by_lease_.erase(a.lease);
   a.phase = Phase::attempting;
-  a.lease = LeaseId{.owner = config_.self, .incarnation = config_.incarnation, .serial = next_serial_++};
+  a.lease = mint_lease(a);
   // A token above everything this member has seen for any resource.
   const Token above = std::max(hint_, a.max_fence);
   BATON_ASSERT(above.value < UINT64_MAX);
@@ -215,12 +244,10 @@ void Acquirer::start_attempt(Acq& a, Instant now, Sink& sink) {
   a.attempt_deadline = a.timeout_at;
   a.answer.assign(a.voters.size(), kNone);
   a.yes = a.no = 0;
-  a.saw_held = a.saw_stale = a.saw_overloaded = a.saw_ttl = false;
-  a.free_seen = false;
-  a.free_waiters = 0;
-  a.max_time_left = Duration::zero();
-  a.min_quarantine_left = Duration::max();
-  a.retry_at = Instant::max();
+  clear_verdict(a);
+  a.standing = false;
+  a.handoff = false;
+  a.old_t0 = false;
   by_lease_[a.lease] = a.id;
   ++sink.stats().attempts;
   reschedule(a);
@@ -231,6 +258,17 @@ void Acquirer::start_attempt(Acq& a, Instant now, Sink& sink) {
 
 void Acquirer::on_grant(Instant now, MemberId from, const Grant& g, Sink& sink) {
   Acq* a = find_by_lease(g.lease);
+  if (a && g.token == a->token) {
+    const std::size_t i = voter_index(*a, from);
+    if (i < a->voters.size() && a->answer[i] == kReleased) {
+      // A grant of this lease we gave back (duplicated or delayed on the
+      // way): that hold is gone or going, so it never counts again.
+      ++sink.stats().late_releases;
+      sink.send(from, Release{.resource = g.resource, .lease = g.lease, .token = g.token});
+      return;
+    }
+  }
+  if (a && a->phase == Phase::backoff && a->standing && g.token == a->token) start_handoff(*a, now);
   if (!a || a->phase == Phase::backoff) {
     // A grant for a lease this member no longer pursues: give it back at once,
     // so a delayed request does not block the resource until it expires.
@@ -238,14 +276,29 @@ void Acquirer::on_grant(Instant now, MemberId from, const Grant& g, Sink& sink) 
 #if !defined(BATON_BREAK_NO_PARTIAL_RELEASE)
       ++sink.stats().late_releases;
       sink.send(from, Release{.resource = g.resource, .lease = g.lease, .token = g.token});
+      // After that RELEASE the resource is free at that voter, which no
+      // longer counts us among its waiters (it may have handed an older
+      // request of ours the lease instead of a FREE): a FREE from it, for
+      // whichever acquire of the resource still waits here.
+      if (by_resource_.count(g.resource) > 0) {
+        on_free(now, from, Free{.resource = g.resource, .fence = g.token, .waiters = 1}, sink);
+      }
 #endif
     }
     return;
   }
   if (a->phase != Phase::attempting || g.token != a->token) return;  // duplicate for a won lease
   const std::size_t i = voter_index(*a, from);
-  if (i >= a->voters.size() || a->answer[i] != kNone) return;
-  if (from != config_.self) sample_rtt(now, now - a->t0);  // in-process answers take no time
+  if (i >= a->voters.size() || a->answer[i] == kYes) return;
+  // A voter that denied this request (held), or sent FREE, may grant it when
+  // the hold ends (a hand-off): the grant replaces its no. Ignored, it would
+  // hold the resource for us with nobody to release it.
+  if (a->answer[i] != kNone) {
+    --a->no;
+    a->free_seen = true;  // the hold it reported ended: if this attempt fails, race as after a FREE
+  }
+  // In-process answers take no time; a hand-off grant answers no round trip.
+  if (from != config_.self && !a->handoff && !a->old_t0) sample_rtt(now, now - a->t0);
   a->answer[i] = kYes;
   ++a->yes;
   if (a->yes >= a->need) return won(*a, now, sink);
@@ -257,8 +310,8 @@ void Acquirer::on_deny(Instant now, MemberId from, const Deny& d, Sink& sink) {
   if (!a || a->phase != Phase::attempting || d.token != a->token) return;
   const std::size_t i = voter_index(*a, from);
   if (i >= a->voters.size() || a->answer[i] != kNone) return;
-  if (from != config_.self) sample_rtt(now, now - a->t0);
-  a->answer[i] = kNo;
+  if (from != config_.self && !a->handoff && !a->old_t0) sample_rtt(now, now - a->t0);
+  a->answer[i] = d.reason == DenyReason::held ? kNoHeld : kNo;
   ++a->no;
   a->max_fence = std::max(a->max_fence, d.fence);
   switch (d.reason) {
@@ -334,6 +387,7 @@ void Acquirer::won(Acq& a, Instant now, Sink& sink) {
   a.renew_at = drift::renew_start(a.valid_from, a.validity_end);
   a.splits = 0;
   ++sink.stats().acquired;
+  if (a.handoff) ++sink.stats().handoffs;
   reschedule(a);
   emit(sink, a, EventKind::acquired);
   advance_queue(a.resource, now, sink);
@@ -347,6 +401,7 @@ void Acquirer::release_grants(Acq& a, Sink& sink) {
   for (std::size_t i = 0; i < a.voters.size(); ++i) {
     if (a.answer[i] == kYes) {
       sink.send(a.voters[i], Release{.resource = a.resource, .lease = a.lease, .token = a.token});
+      a.answer[i] = kReleased;  // the lease may stand on (send_standing): never count this voter again
     }
   }
 #endif
@@ -360,6 +415,8 @@ Errc Acquirer::failure_code(const Acq& a) const {
 }
 
 void Acquirer::attempt_failed(Acq& a, Instant now, Sink& sink) {
+  const bool was_handoff = a.handoff;
+  a.handoff = false;
   release_grants(a, sink);
   // Later grants for this lease id are answered with RELEASE (on_grant).
   by_lease_.erase(a.lease);
@@ -377,9 +434,10 @@ void Acquirer::attempt_failed(Acq& a, Instant now, Sink& sink) {
   if (a.try_only || now >= a.wait_until) return fail(a, failure_code(a), now, sink);
   a.phase = Phase::backoff;
   if (a.saw_held && !a.free_seen) {
-    // Wait for FREE; if it is lost, try when the longest reported hold ends.
+    // Wait for FREE or a hand-off; if both are lost, try when the longest
+    // reported hold ends.
     a.retry_at = now + a.max_time_left + jitter(a, now);
-  } else if (a.saw_held) {
+  } else if (a.saw_held || (was_handoff && a.free_seen)) {
     // The holder released while we were counting: the race after its FREE.
     a.retry_at = now + free_jitter(a, a.free_waiters, rtt_.get(now), now);
   } else if (!a.saw_held && a.min_quarantine_left != Duration::max()) {
@@ -389,6 +447,123 @@ void Acquirer::attempt_failed(Acq& a, Instant now, Sink& sink) {
   } else {
     a.retry_at = now + jitter(a, now);
   }
+  // The voters that said held keep our request for a hand-off. After a FREE,
+  // or a split vote (some voter was free: the "holders" are racers like us),
+  // only that request stands: a new one would reach voters already free and
+  // skip the race's jitter.
+  if (a.saw_held) send_standing(a, now, sink, /*may_send=*/!a.free_seen && a.yes == 0);
+  reschedule(a);
+}
+
+void Acquirer::send_standing(Acq& a, Instant now, Sink& sink, bool may_send) {
+  // Only voters that said held will grant it when that hold ends: too few of
+  // them for a majority, and the FREE race decides as before. (A free voter
+  // would grant it at once and hold the resource for us through the wait.)
+  std::size_t held = 0;
+  for (std::uint8_t x : a.answer) held += x == kNoHeld;
+  if (held < a.need) return;
+  // The answers from here on are the hand-off's: voters not asked never
+  // grant it, so they count as its no's from the start.
+  std::vector<MemberId> to;
+  a.yes = a.no = 0;
+  for (std::size_t i = 0; i < a.voters.size(); ++i) {
+    if (a.answer[i] == kNoHeld) {
+      to.push_back(a.voters[i]);
+      a.answer[i] = kNone;
+    } else {
+      if (a.answer[i] != kReleased) a.answer[i] = kNo;
+      ++a.no;
+    }
+  }
+  if (a.token > a.max_fence) {
+    // The attempt's own request is above the holder's token: those voters
+    // keep it and may grant it as it is. A new lease would only race it.
+    a.standing = true;
+    by_lease_[a.lease] = a.id;
+    return;
+  }
+  if (!may_send) return;
+  a.standing = true;
+  new_standing_lease(a, now, sink);
+  for (MemberId v : to) {
+    sink.send(v, Request{.resource = a.resource, .lease = a.lease, .ttl = a.ttl, .token = a.token});
+  }
+}
+
+void Acquirer::new_standing_lease(Acq& a, Instant now, Sink& sink) {
+  a.lease = mint_lease(a);
+  // Above the holder's token (a held denial reports it as the fence), so the
+  // voters may grant it when that hold ends.
+  const Token above = std::max(hint_, a.max_fence);
+  BATON_ASSERT(above.value < UINT64_MAX);
+  a.token = Token{above.value + 1};
+  // Guarantee 1: a hand-off grant's validity is measured from here, before
+  // the voters could have received the request, let alone granted it.
+  a.t0 = now;
+  by_lease_[a.lease] = a.id;
+  ++sink.stats().standing_requests;
+}
+
+void Acquirer::clear_verdict(Acq& a) {
+  a.saw_held = a.saw_stale = a.saw_overloaded = a.saw_ttl = false;
+  a.free_seen = false;
+  a.free_waiters = 0;
+  a.max_time_left = Duration::zero();
+  a.min_quarantine_left = Duration::max();
+  a.retry_at = Instant::max();
+}
+
+void Acquirer::retry_standing(Acq& a, Instant now, Sink& sink) {
+  // Guarantee 1: t0 stays the standing request's, the first send of this lease.
+  a.phase = Phase::attempting;
+  a.standing = false;
+  a.handoff = false;
+  a.old_t0 = true;
+  a.timeout_at = now + attempt_timeout(a.timeouts, now);
+  a.attempt_deadline = a.timeout_at;
+  // Voters whose grant of this lease we gave back stay out: their holds are
+  // gone, and a copy of that grant must not count (on_grant).
+  a.yes = a.no = 0;
+  for (std::uint8_t& x : a.answer) {
+    if (x == kReleased) {
+      ++a.no;
+    } else {
+      x = kNone;
+    }
+  }
+  clear_verdict(a);
+  ++sink.stats().attempts;
+  reschedule(a);
+  for (std::size_t i = 0; i < a.voters.size(); ++i) {
+    if (a.answer[i] == kReleased) continue;
+    sink.send(a.voters[i], Request{.resource = a.resource, .lease = a.lease, .ttl = a.ttl, .token = a.token});
+  }
+}
+
+void Acquirer::restand(Acq& a, Instant now, Sink& sink) {
+  // A new standing request, minted for the acquires waiting now, to the
+  // voters that may still hand the lease over. Voters keep one request per
+  // member: it replaces the old one, whose grants are given back (on_grant).
+  by_lease_.erase(a.lease);
+  new_standing_lease(a, now, sink);
+  for (std::size_t i = 0; i < a.voters.size(); ++i) {
+    if (a.answer[i] == kNone) {
+      sink.send(a.voters[i], Request{.resource = a.resource, .lease = a.lease, .ttl = a.ttl, .token = a.token});
+    } else if (a.answer[i] == kReleased) {
+      a.answer[i] = kNo;  // it never granted this lease: just not asked
+    }
+  }
+}
+
+void Acquirer::start_handoff(Acq& a, Instant now) {
+  // The standing request's lease, token, t0 and answers (send_standing,
+  // FREEs since) stay.
+  a.phase = Phase::attempting;
+  a.standing = false;
+  a.handoff = true;
+  a.timeout_at = now + attempt_timeout(a.timeouts, now);
+  a.attempt_deadline = a.timeout_at;
+  clear_verdict(a);
   reschedule(a);
 }
 
@@ -438,7 +613,7 @@ std::string Acquirer::check_queues() const {
   return {};
 }
 
-void Acquirer::on_free(Instant now, MemberId from, const Free& f, Sink& /*sink*/) {
+void Acquirer::on_free(Instant now, MemberId from, const Free& f, Sink& sink) {
   // This member's own voter tells it at once, the others about half a
   // release round trip later (RELEASE out, FREE back): a local waiter starts
   // its retry that much later, so the holder's neighbours get no head start
@@ -464,8 +639,37 @@ void Acquirer::on_free(Instant now, MemberId from, const Free& f, Sink& /*sink*/
     if (a->phase == Phase::attempting) {
       a->free_seen = true;  // remembered for the retry
       a->free_waiters = std::max(a->free_waiters, f.waiters);
+      if (a->handoff) {
+        // That voter handed the lease to someone else (or could not hand it
+        // over): its no. Without a majority left, race for the next one.
+        const std::size_t i = voter_index(*a, from);
+        if (i < a->voters.size() && a->answer[i] == kNone) {
+          a->answer[i] = kNo;
+          ++a->no;
+          if (a->no > a->voters.size() - a->need) {
+            attempt_failed(*a, now, sink);
+            continue;
+          }
+        }
+      }
     } else if (a->phase == Phase::backoff) {
-      const Instant at = now + local_lag + free_jitter(*a, f.waiters, rtt, now);
+      Duration wait = local_lag + free_jitter(*a, f.waiters, rtt, now);
+      if (a->standing) {
+        const std::size_t i = voter_index(*a, from);
+        if (i < a->voters.size() && a->answer[i] == kNone) {
+          a->answer[i] = kNo;  // that voter did not hand it to us
+          ++a->no;
+        }
+        if (a->no > a->voters.size() - a->need) {
+          // No majority can hand it over any more: later grants are given back.
+          a->standing = false;
+          by_lease_.erase(a->lease);
+        } else {
+          // The other voters' hand-off grants are about a round trip behind.
+          wait += rtt;
+        }
+      }
+      const Instant at = now + wait;
       if (at < a->retry_at) {
         a->retry_at = at;
         reschedule(*a);
@@ -588,7 +792,10 @@ void Acquirer::due(Acq& a, Instant now, Sink& sink) {
       }
       break;
     case Phase::backoff:
-      if (now >= a.retry_at && now < a.wait_until) return start_attempt(a, now, sink);
+      if (now >= a.retry_at && now < a.wait_until) {
+        if (a.standing && now - a.t0 < a.ttl / 2) return retry_standing(a, now, sink);
+        return start_attempt(a, now, sink);
+      }
       if (now >= a.wait_until) return fail(a, failure_code(a), now, sink);
       break;
     case Phase::held: {

@@ -27,6 +27,20 @@
 // benchmark); without the doubling at all, two members whose own votes split
 // every round (a 3-member cluster with one member down) kept splitting.
 //
+// Hand-off: after an attempt that held denials from enough voters for a
+// majority failed, the acquire keeps a *standing request* at those voters
+// and backs off as above: the attempt's own request if its token is above
+// the holder's (they keep it already), or else (unless a FREE came during
+// the attempt, or some voter granted it: a race, not a holder) a fresh lease
+// id with a token above the holder's, sent to them. Those voters keep it with the waiter, and when the hold ends each
+// grants it itself if it picks this waiter (Voter). A grant for the standing
+// request turns the backoff into an attempt on that lease, with validity from
+// the standing request's t0; a FREE from a voter during that attempt means
+// the voter picked someone else, and counts as its no. If the standing
+// request does not win, the FREE race above runs as before; its retry, while
+// the standing request is under half its ttl old, asks every voter for that
+// same lease (a voter may have handed it over already).
+//
 // Several acquires of one resource in this member take turns: at most one of
 // them is attempting or backing off (the head); the others wait, queued, in
 // the order they were called, and the next one starts its attempts when the
@@ -83,7 +97,10 @@ class Acquirer {
 
  private:
   enum class Phase : std::uint8_t { queued, attempting, backoff, held };
-  enum : std::uint8_t { kNone = 0, kYes = 1, kNo = 2 };
+  // kNoHeld: a held denial. kReleased: it granted this lease and we sent it
+  // RELEASE; a lease can outlive the attempt (a standing request), and that
+  // voter's grant must never count again.
+  enum : std::uint8_t { kNone = 0, kYes = 1, kNo = 2, kNoHeld = 3, kReleased = 4 };
 
   struct Acq {
     AcquireId id;
@@ -104,7 +121,10 @@ class Acquirer {
     Instant t0;                    // read before the first REQUEST of the attempt
     Instant timeout_at;            // the attempt times out then (attempt_timeout)
     Instant attempt_deadline;      // timeout_at, or sooner once contested (bound_contested)
-    std::vector<std::uint8_t> answer;  // per voter: kNone, kYes, kNo
+    std::vector<std::uint8_t> answer;  // per voter: kNone, kYes, kNo, kNoHeld, kReleased
+    bool standing = false;         // backoff: `lease` is a standing request, waiting for a hand-off
+    bool handoff = false;          // attempting: the attempt counts hand-off grants of a standing request
+    bool old_t0 = false;           // attempting: t0 is a standing request's, no round-trip sample
     std::size_t yes = 0, no = 0;
     bool saw_held = false, saw_stale = false, saw_overloaded = false, saw_ttl = false;
     bool free_seen = false;        // a FREE arrived during the attempt
@@ -151,11 +171,32 @@ class Acquirer {
   Duration free_jitter(Acq& a, std::uint32_t waiters, Duration rtt, Instant now);
   // One draw for `a` and one per acquire queued behind it, the earliest kept.
   Duration draw(const Acq& a, Duration window);
+  // `a` and the acquires queued behind it (at most limits::jitter_draws_max).
+  std::size_t waiting_here(const Acq& a) const;
+  // A fresh lease id for `a`'s next request (hand-off weighting).
+  LeaseId mint_lease(const Acq& a);
   void sample_rtt(Instant now, Duration d);
   void reschedule(Acq& a);
   void erase(Acq& a);
 
   void start_attempt(Acq& a, Instant now, Sink& sink);
+  // Backoff after a held denial: a fresh lease, a token above the holder's,
+  // sent to the voters that said held, to be granted when the hold ends.
+  // `may_send`: false keeps only the attempt's own request standing.
+  void send_standing(Acq& a, Instant now, Sink& sink, bool may_send);
+  // Another acquire queued behind `a`, which has a standing request: a new
+  // one, weighted for both (mint_lease), to the voters that may hand over.
+  void restand(Acq& a, Instant now, Sink& sink);
+  // A fresh standing lease for `a`: minted, a token above the holder's, t0 = now.
+  void new_standing_lease(Acq& a, Instant now, Sink& sink);
+  // Forgets what the last attempt's answers said (denial reasons, FREEs, retry time).
+  static void clear_verdict(Acq& a);
+  // A voter granted the standing request: count hand-off grants from now on.
+  void start_handoff(Acq& a, Instant now);
+  // The retry while a standing request may still be granted: the same lease
+  // and token to every voter, so a voter that handed it over answers with the
+  // same grant instead of a held denial against ourselves.
+  void retry_standing(Acq& a, Instant now, Sink& sink);
   void won(Acq& a, Instant now, Sink& sink);
   void attempt_failed(Acq& a, Instant now, Sink& sink);
   void release_grants(Acq& a, Sink& sink);

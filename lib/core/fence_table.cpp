@@ -69,7 +69,7 @@ void FenceTable::extend_hold(std::string_view name, Instant expiry) {
   heap_down(e.heap_pos);  // later than before: it can only sink
 }
 
-std::vector<MemberId> FenceTable::end_hold(std::string_view name) {
+std::vector<Waiter> FenceTable::end_hold(std::string_view name) {
   auto it = map_.find(name);
   if (it == map_.end()) return {};
   Entry& e = it->second;
@@ -187,13 +187,13 @@ bool FenceTable::heap_consistent() const {
   return true;
 }
 
-bool FenceTable::add_waiter(std::string_view name, MemberId m, std::size_t per_resource_max, std::size_t total_max) {
+bool FenceTable::add_waiter(std::string_view name, const Waiter& w, std::size_t per_resource_max, std::size_t total_max) {
   auto it = map_.find(name);
   BATON_ASSERT(it != map_.end());
   Entry& e = it->second;
-  if (e.waiters.contains(m)) return true;
+  if (e.waiters.contains(w.member)) return e.waiters.add(w, per_resource_max);  // a newer request: replaced
   if (waiters_ >= total_max) return false;
-  if (!e.waiters.add(m, per_resource_max)) return false;
+  if (!e.waiters.add(w, per_resource_max)) return false;
   ++waiters_;
   mark_busy(e);
   return true;

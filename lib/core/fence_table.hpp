@@ -42,7 +42,7 @@ class FenceTable {
   struct Entry {
     Token fence{};               // highest token stored for this resource; >= floor
     std::optional<Hold> hold;  // the live lease, if any
-    WaiterSet waiters;         // members to tell when the resource is free
+    WaiterSet waiters;         // members to tell (or hand the lease) when it is free
    private:
     friend class FenceTable;
     static constexpr std::uint32_t no_pos = UINT32_MAX;
@@ -73,7 +73,7 @@ class FenceTable {
   void set_hold(std::string_view name, Hold h);
   void extend_hold(std::string_view name, Instant expiry);
   // Drops the hold (if any). Returns the waiters to notify (and forgets them).
-  std::vector<MemberId> end_hold(std::string_view name);
+  std::vector<Waiter> end_hold(std::string_view name);
   // Call after changing an entry's waiters or hold: files it as idle if it is.
   void settle(std::string_view name);
 
@@ -89,7 +89,8 @@ class FenceTable {
   std::size_t waiters() const { return waiters_; }
   std::uint64_t evictions() const { return evictions_; }
   // Waiter bookkeeping goes through these so the total stays exact.
-  bool add_waiter(std::string_view name, MemberId m, std::size_t per_resource_max, std::size_t total_max);
+  // Adds `w`, or replaces its member's request if that member already waits.
+  bool add_waiter(std::string_view name, const Waiter& w, std::size_t per_resource_max, std::size_t total_max);
   void remove_waiter(std::string_view name, MemberId m);
 
   // Highest token stored anywhere (floor or any fence).

@@ -45,6 +45,20 @@ struct LeaseId {
   constexpr bool empty() const { return serial == 0; }
 };
 
+// When a hold ends, a voter hands the lease to the waiter whose request's
+// lease id has the lowest rank (Voter::notify_free). Every voter computes the
+// same rank, so voters that saw the same requests agree; it is a hash, not an
+// order, so no member is favoured; and an acquirer with k acquires waiting
+// picks the lowest-ranked of k fresh serials for its request (Acquirer), so
+// it is handed the lease about k times as often as a member with one.
+constexpr std::uint64_t handoff_rank(const LeaseId& l) {
+  std::uint64_t x = l.serial ^ (std::uint64_t{l.owner.value} << 32) ^ (l.incarnation.value * 0x9e3779b97f4a7c15ULL);
+  // splitmix64's finalizer
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
 // A resource name, e.g. "seat:14A": 1..limits::resource_name_bytes_max bytes of
 // arbitrary content. Validated where it enters (API, codec).
 class ResourceName {

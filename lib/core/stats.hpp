@@ -20,6 +20,7 @@ struct NodeStats {
   std::uint64_t releases = 0;        // live leases dropped on RELEASE
   std::uint64_t expiries = 0;        // holds that ran out
   std::uint64_t frees_sent = 0;      // FREE notices sent to waiters
+  std::uint64_t handoff_grants = 0;  // GRANTs to a waiter when a hold ended (also in grants)
   std::uint64_t waiters_dropped = 0; // waiters not remembered: a waiter limit was full
   std::uint64_t evictions = 0;       // fence entries folded into the floor
   std::uint64_t persists = 0;        // floor reservations requested
@@ -33,6 +34,8 @@ struct NodeStats {
   std::uint64_t renewed = 0;         // renewal rounds that reached a majority
   std::uint64_t lost = 0;            // leases lost (any reason)
   std::uint64_t late_releases = 0;   // RELEASEs answering grants for abandoned attempts
+  std::uint64_t standing_requests = 0;  // REQUEST rounds sent to wait for a hand-off
+  std::uint64_t handoffs = 0;        // leases obtained by a hand-off (also in acquired)
   // Drops (counted by the codec/runtime via count_drop, and by the core)
   std::array<std::uint64_t, static_cast<std::size_t>(DropReason::count_)> drops{};
   std::uint64_t outbox_overflow = 0;  // messages not queued: outbox limit

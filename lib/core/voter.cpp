@@ -65,7 +65,8 @@ void Voter::on_request(Instant now, MemberId from, const Request& r, Sink& sink)
     }
     const Hold copy = h;
     deny(from, r, DenyReason::held, sink, &copy, now);
-    if (!table_.add_waiter(r.resource.view(), from, config_.limits.waiters_per_resource,
+    const Waiter w{.member = from, .lease = r.lease, .token = r.token, .ttl = r.ttl, .received = now};
+    if (!table_.add_waiter(r.resource.view(), w, config_.limits.waiters_per_resource,
                            config_.limits.waiters_per_voter)) {
       ++sink.stats().waiters_dropped;
     }
@@ -118,28 +119,57 @@ void Voter::on_renew(Instant now, MemberId from, const Renew& r, Sink& sink) {
                            .ok = true, .reason = {}, .fence = r.token});
 }
 
-void Voter::on_release(Instant /*now*/, MemberId from, const Release& r, Sink& sink) {
+void Voter::on_release(Instant now, MemberId from, const Release& r, Sink& sink) {
   FenceTable::Entry* e = table_.find(r.resource.view());
   if (!e || !e->hold) return;
   // Only the lease's own acquirer releases it, and only that exact grant.
   if (e->hold->lease != r.lease || e->hold->token != r.token || r.lease.owner != from) return;
   ++sink.stats().releases;
-  notify_free(r.resource.view(), table_.end_hold(r.resource.view()), sink);
+  notify_free(now, r.resource.view(), table_.end_hold(r.resource.view()), sink);
 }
 
 void Voter::expire(Instant now, Sink& sink) {
   for (const std::string& name : table_.expired(now)) {
     ++sink.stats().expiries;
-    notify_free(name, table_.end_hold(name), sink);
+    notify_free(now, name, table_.end_hold(name), sink);
   }
 }
 
-void Voter::notify_free(std::string_view name, std::vector<MemberId> waiters, Sink& sink) {
+bool Voter::may_hand_off(Instant now, const Waiter& w, Token fence) const {
+  // The rule on_request applies to a request arriving now, and the request
+  // must be recent: its acquirer measures validity from before it sent it,
+  // so one older than half its ttl leaves it little (and a request its
+  // acquirer gave up on is answered with RELEASE, which costs a round trip).
+  if (w.lease.empty() || !ready_ || !ttl_ok(w.ttl)) return false;
+  if (now - w.received > w.ttl / 2) return false;
+  if (w.token <= fence) return false;  // Guarantee 2, as in on_request
+  if (table_.live() >= config_.limits.leases_per_voter) return false;
+  // With persistence, only a token the current reservation covers: no sync here.
+  if (config_.persist && w.token > reservation_) return false;
+  return true;
+}
+
+void Voter::notify_free(Instant now, std::string_view name, std::vector<Waiter> waiters, Sink& sink) {
   const Token fence = table_.fence_of(name);
   const auto told = static_cast<std::uint32_t>(waiters.size());
-  for (MemberId w : waiters) {
+  const Waiter* chosen = nullptr;
+  for (const Waiter& w : waiters) {
+    if (may_hand_off(now, w, fence) && (!chosen || handoff_rank(w.lease) < handoff_rank(chosen->lease))) chosen = &w;
+  }
+  if (chosen) {
+    const ResourceName resource(name);
+    FenceTable::Entry& entry = table_.get(resource);
+    entry.fence = chosen->token;  // the token is replicated with the grant
+    table_.set_hold(name, Hold{.lease = chosen->lease, .token = chosen->token, .holder = chosen->member,
+                               .expiry = drift::hold_end(now, chosen->ttl)});
+    ++sink.stats().grants;
+    ++sink.stats().handoff_grants;
+    sink.send(chosen->member, Grant{.resource = resource, .lease = chosen->lease, .token = chosen->token});
+  }
+  for (const Waiter& w : waiters) {
+    if (&w == chosen) continue;
     ++sink.stats().frees_sent;
-    sink.send(w, Free{.resource = ResourceName(name), .fence = fence, .waiters = told});
+    sink.send(w.member, Free{.resource = ResourceName(name), .fence = table_.fence_of(name), .waiters = told});
   }
   table_.settle(name);
 }

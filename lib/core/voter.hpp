@@ -4,8 +4,12 @@
 // Grants only when the resource has no live lease here and the proposed token
 // is above the resource's fence, storing the token with the grant (the token
 // is replicated with every grant). Holds run `ttl` on this voter's clock from
-// a fresh reading. A held denial remembers the requester as a waiter, told
-// with FREE when the hold ends (release or expiry).
+// a fresh reading. A held denial remembers the requester as a waiter, with
+// the request. When the hold ends (release or expiry) the voter grants one
+// waiter's request itself if it still may (a hand-off: the same rule as a
+// REQUEST arriving then) and tells the others with FREE. Every voter picks
+// the same waiter from the same requests, so a majority hands the lease over
+// without another round trip (docs/protocol.md, "Hand-off").
 //
 // With persistence, a token above the current floor reservation is stored only
 // after a new reservation covering it was synced (the request is parked until
@@ -63,7 +67,10 @@ class Voter {
   void deny(MemberId to, const Request& r, DenyReason why, Sink& sink, const Hold* holder = nullptr,
             Instant now = Instant{});
   void nack(MemberId to, const Renew& r, DenyReason why, Sink& sink);
-  void notify_free(std::string_view name, std::vector<MemberId> waiters, Sink& sink);
+  // The hold on `name` ended: hand the lease to one of `waiters`, FREE the rest.
+  void notify_free(Instant now, std::string_view name, std::vector<Waiter> waiters, Sink& sink);
+  // Whether `w`'s request may be granted now with the resource's fence `fence`.
+  bool may_hand_off(Instant now, const Waiter& w, Token fence) const;
   bool ttl_ok(Duration ttl) const { return ttl >= config_.ttl_min && ttl <= config_.ttl_max; }
   // Persistence: true if `t` may be stored now; otherwise asks for a sync.
   bool covered(Token t, Sink& sink);

@@ -27,8 +27,9 @@ namespace baton {
 
 struct AcquireOptions {
   std::chrono::nanoseconds ttl = std::chrono::seconds{10};  // in [ttl_min, ttl_max]
-  // How long to keep trying while the resource is held by someone else (woken
-  // by the voters' FREE notices, not polling). Zero: one attempt.
+  // How long to keep trying while the resource is held by someone else (the
+  // voters hand the lease over or send FREE on release, no polling). Zero:
+  // one attempt.
   std::chrono::nanoseconds wait = std::chrono::nanoseconds{0};
   bool auto_renew = false;                   // renew until released or lost
   std::function<void(LostReason)> on_lost;   // set before the grant: no loss goes unseen

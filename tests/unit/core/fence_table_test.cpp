@@ -75,7 +75,7 @@ TEST(FenceTable, MemoryStaysBoundedOverManyNames) {
     // A few live holds and waiters, which must survive all the churn.
     hold(t, "held", 1, 1'000'000);
     hold(t, "waited", 2, 1'000'000);
-    ASSERT_TRUE(t.add_waiter("waited", MemberId{3}, 8, 100));
+    ASSERT_TRUE(t.add_waiter("waited", Waiter{.member = MemberId{3}}, 8, 100));
     std::uint64_t highest = 2;
     for (int i = 0; i < c.names; ++i) {
       const std::uint64_t fence = 3 + static_cast<std::uint64_t>(i) * 7 % 1000;
@@ -98,14 +98,15 @@ TEST(FenceTable, MemoryStaysBoundedOverManyNames) {
 TEST(FenceTable, WaitersKeepAnEntryUntilTaken) {
   FenceTable t(Token{0}, 1);
   hold(t, "w", 5, 100);
-  ASSERT_TRUE(t.add_waiter("w", MemberId{7}, 4, 10));
+  ASSERT_TRUE(t.add_waiter("w", Waiter{.member = MemberId{7}}, 4, 10));
   // The hold ends but, until its waiters are told, nothing else happens here;
   // end_hold hands the waiters over and the entry becomes idle on settle().
   store_idle(t, "x", 1);
   store_idle(t, "y", 2);
   ASSERT_NE(t.find("w"), nullptr);
   const auto told = t.end_hold("w");
-  EXPECT_EQ(told, std::vector<MemberId>{MemberId{7}});
+  ASSERT_EQ(told.size(), 1u);
+  EXPECT_EQ(told[0].member, MemberId{7});
   EXPECT_EQ(t.waiters(), 0u);
   t.settle("w");  // now idle too: "y", idle longer, is folded at once
   EXPECT_EQ(t.find("y"), nullptr);
@@ -138,7 +139,7 @@ TEST(FenceTable, AddWaiterLimitsAndDedupe) {
       {.res = "a", .member = 2, .added = true, .total = 3},   // present: still true when full
   };
   for (const Step& s : steps) {
-    EXPECT_EQ(t.add_waiter(s.res, MemberId{s.member}, 2, 3), s.added) << s.res << " " << s.member;
+    EXPECT_EQ(t.add_waiter(s.res, Waiter{.member = MemberId{s.member}}, 2, 3), s.added) << s.res << " " << s.member;
     EXPECT_EQ(t.waiters(), s.total) << s.res << " " << s.member;
   }
   t.remove_waiter("a", MemberId{1});
@@ -146,7 +147,7 @@ TEST(FenceTable, AddWaiterLimitsAndDedupe) {
   t.remove_waiter("a", MemberId{1});  // absent: no change
   t.remove_waiter("nothing", MemberId{1});
   EXPECT_EQ(t.waiters(), 2u);
-  EXPECT_EQ(t.end_hold("a"), std::vector<MemberId>{MemberId{2}});
+  EXPECT_EQ(t.end_hold("a"), std::vector<Waiter>{Waiter{.member = MemberId{2}}});
   EXPECT_EQ(t.waiters(), 1u);
 }
 

@@ -238,7 +238,7 @@ TEST(Voter, ReleaseOnlyByOwnerWithMatchingLeaseAndToken) {
     Voter v(cfg, Token{0}, true);
     FakeSink s;
     v.on_request(T0, B, r, s);
-    v.on_request(T0, C, req("r", C, 1, 8), s);  // a waiter
+    v.on_request(T0, C, req("r", C, 1, 6), s);  // a waiter whose token may not be granted
     s.clear();
     v.on_release(T0 + Duration::s(1), c.from, c.rel, s);
     EXPECT_EQ(v.table().live(), c.released ? 0u : 1u) << c.name;
@@ -254,10 +254,13 @@ TEST(Voter, FreeToWaitersOnReleaseThenForgotten) {
   FakeSink s;
   const Request r = req("r", B, 1, 7);
   v.on_request(T0, B, r, s);
-  v.on_request(T0, D, req("r", D, 1, 8), s);
-  v.on_request(T0, C, req("r", C, 1, 9), s);
+  // Waiters whose requests may not be granted (tokens not above the fence):
+  // nobody is handed the lease, everybody is told.
+  v.on_request(T0, D, req("r", D, 1, 5), s);
+  v.on_request(T0, C, req("r", C, 1, 7), s);
   s.clear();
   v.on_release(T0, B, release_of(r), s);
+  EXPECT_TRUE(s.all<Grant>().empty());
   const auto frees = s.all<Free>();
   ASSERT_EQ(frees.size(), 2u);
   EXPECT_EQ(frees[0].first, D);  // arrival order
@@ -283,7 +286,7 @@ TEST(Voter, FreeToWaitersOnExpiry) {
   Voter v(cfg, Token{0}, true);
   FakeSink s;
   v.on_request(T0, B, req("r", B, 1, 7, Duration::s(2)), s);
-  v.on_request(T0, C, req("r", C, 1, 8), s);
+  v.on_request(T0, C, req("r", C, 1, 8, Duration::s(2)), s);  // half its ttl old at the expiry: not handed over
   EXPECT_EQ(v.next_deadline(), T0 + Duration::s(2));
   s.clear();
   v.expire(T0 + Duration::s(2) - Duration::ns(1), s);
@@ -461,6 +464,117 @@ TEST(Voter, LiveLeaseLimitDeniesOverloaded) {
   EXPECT_EQ(v.table().fence_of("c"), Token{0});
 }
 
+// ---- hand-off -------------------------------------------------------------
+
+TEST(Voter, HandsTheFreedLeaseToOneWaiterAndTellsTheRest) {
+  // C and D were denied with equal tokens, as the losers of one race are.
+  // When B releases, the voter grants one of those requests itself, exactly
+  // as if it had arrived then, and sends FREE (with the new fence) to the
+  // other. A voter that saw the same requests in the other order picks the
+  // same waiter: the majority that granted B hands over without a round trip.
+  std::optional<MemberId> first_pick;
+  for (bool c_first : {true, false}) {
+    NodeConfig cfg = config();
+    Voter v(cfg, Token{0}, true);
+    FakeSink s;
+    const Request r = req("r", B, 1, 7);
+    const Request rc = req("r", C, 4, 8), rd = req("r", D, 9, 8);
+    v.on_request(T0, B, r, s);
+    v.on_request(T0, c_first ? C : D, c_first ? rc : rd, s);
+    v.on_request(T0, c_first ? D : C, c_first ? rd : rc, s);
+    s.clear();
+    const NodeStats before = s.st;
+    v.on_release(T0 + Duration::ms(3), B, release_of(r), s);
+    const auto grants = s.all<Grant>();
+    const auto frees = s.all<Free>();
+    ASSERT_EQ(grants.size(), 1u);
+    ASSERT_EQ(frees.size(), 1u);
+    const MemberId to = grants[0].first;
+    const Request& chosen = to == C ? rc : rd;
+    EXPECT_EQ(grants[0].second, (Grant{.resource = chosen.resource, .lease = chosen.lease, .token = chosen.token}));
+    EXPECT_EQ(frees[0].first, to == C ? D : C);
+    EXPECT_EQ(frees[0].second, (Free{.resource = ResourceName("r"), .fence = Token{8}, .waiters = 2}));
+    // Stored like any grant: the hold, the fence, the expiry from now.
+    const FenceTable::Entry* e = v.table().find("r");
+    ASSERT_NE(e, nullptr);
+    ASSERT_TRUE(e->hold.has_value());
+    EXPECT_EQ(e->hold->lease, chosen.lease);
+    EXPECT_EQ(e->hold->holder, to);
+    EXPECT_EQ(e->fence, Token{8});
+    EXPECT_EQ(v.next_deadline(), T0 + Duration::ms(3) + chosen.ttl);
+    EXPECT_EQ(v.table().waiters(), 0u);
+    EXPECT_EQ(s.st.handoff_grants, before.handoff_grants + 1);
+    EXPECT_EQ(s.st.grants, before.grants + 1);
+    if (first_pick) {
+      EXPECT_EQ(to, *first_pick) << "the pick does not depend on arrival order";
+    }
+    first_pick = to;
+    // The new holder's request is now a duplicate: the same grant again. The
+    // other's old request is held off like any other.
+    s.clear();
+    v.on_request(T0 + Duration::ms(4), to, chosen, s);
+    EXPECT_EQ(s.only<Grant>().lease, chosen.lease);
+    s.clear();
+    v.on_release(T0 + Duration::ms(5), to, release_of(chosen), s);
+    EXPECT_TRUE(s.sent.empty()) << "the other waiter was told once and forgotten";
+  }
+}
+
+TEST(Voter, HandsOverOnlyWhatARequestArrivingThenWouldGet) {
+  struct Case {
+    const char* name;
+    std::uint64_t waiter_token;  // the holder's token is 7
+    Duration ttl;                // of the waiter's request, received at T0
+    Duration released_after;
+    bool ready = true;
+    bool handed = false;
+  };
+  const Case cases[] = {
+      {.name = "above the fence, fresh", .waiter_token = 8, .ttl = Duration::s(2), .released_after = Duration::ms(1), .handed = true},
+      {.name = "equal to the fence", .waiter_token = 7, .ttl = Duration::s(2), .released_after = Duration::ms(1)},
+      {.name = "below the fence", .waiter_token = 3, .ttl = Duration::s(2), .released_after = Duration::ms(1)},
+      {.name = "exactly half its ttl old", .waiter_token = 8, .ttl = Duration::s(2), .released_after = Duration::s(1), .handed = true},
+      {.name = "older than half its ttl", .waiter_token = 8, .ttl = Duration::s(2),
+       .released_after = Duration::s(1) + Duration::ns(1)},
+      {.name = "voter quarantined since", .waiter_token = 8, .ttl = Duration::s(2), .released_after = Duration::ms(1),
+       .ready = false},
+  };
+  for (const Case& c : cases) {
+    NodeConfig cfg = config();
+    Voter v(cfg, Token{0}, true);
+    FakeSink s;
+    const Request r = req("r", B, 1, 7, Duration::s(30));
+    v.on_request(T0, B, r, s);
+    v.on_request(T0, C, req("r", C, 1, c.waiter_token, c.ttl), s);
+    if (!c.ready) v.set_ready(false);
+    s.clear();
+    v.on_release(T0 + c.released_after, B, release_of(r), s);
+    if (c.handed) {
+      EXPECT_EQ(s.only<Grant>().token, Token{c.waiter_token}) << c.name;
+      EXPECT_EQ(v.table().live(), 1u) << c.name;
+    } else {
+      EXPECT_EQ(s.only<Free>().fence, Token{7}) << c.name;
+      EXPECT_EQ(v.table().live(), 0u) << c.name;
+      EXPECT_EQ(s.st.handoff_grants, 0u) << c.name;
+    }
+  }
+}
+
+TEST(Voter, HandsOverOnExpiryAndOnlyTheWaitersNewestRequest) {
+  NodeConfig cfg = config();
+  Voter v(cfg, Token{0}, true);
+  FakeSink s;
+  v.on_request(T0, B, req("r", B, 1, 7, Duration::s(2)), s);
+  v.on_request(T0 + Duration::ms(100), C, req("r", C, 1, 8, Duration::s(10)), s);
+  v.on_request(T0 + Duration::ms(200), C, req("r", C, 2, 9, Duration::s(10)), s);  // C's next attempt
+  EXPECT_EQ(v.table().waiters(), 1u);
+  s.clear();
+  v.expire(T0 + Duration::s(2), s);
+  EXPECT_EQ(s.only<Grant>(), (Grant{.resource = ResourceName("r"), .lease = lease_of(C, 2), .token = Token{9}}));
+  EXPECT_EQ(s.st.expiries, 1u);
+  EXPECT_EQ(v.next_deadline(), T0 + Duration::s(12));
+}
+
 // ---- persistence ----------------------------------------------------------
 
 NodeConfig persist_config() {
@@ -469,6 +583,27 @@ NodeConfig persist_config() {
   c.reservation_block = 1024;
   c.limits.pending_persist = 3;
   return c;
+}
+
+TEST(Voter, HandsOverNoTokenItsReservationDoesNotCover) {
+  // With persistence a token above the synced reservation needs a sync first;
+  // a hand-off never waits for one: FREE instead, and the waiter asks again.
+  NodeConfig cfg = persist_config();
+  Voter v(cfg, Token{0}, true);
+  FakeSink s;
+  const Request r = req("r", B, 1, 7);
+  v.on_request(T0, B, r, s);
+  v.on_persisted(T0, s.persists.at(0), s);  // reservation 7 + 1024
+  ASSERT_EQ(s.all<Grant>().size(), 1u);
+  v.on_request(T0, C, req("r", C, 1, 7 + 1024), s);  // covered
+  v.on_request(T0, D, req("r", D, 1, 7 + 1025), s);  // not covered
+  s.clear();
+  v.on_release(T0, B, release_of(r), s);
+  const auto grants = s.all<Grant>();
+  ASSERT_EQ(grants.size(), 1u);
+  EXPECT_EQ(grants[0].first, C);
+  EXPECT_EQ(s.all<Free>().size(), 1u);
+  EXPECT_TRUE(s.persists.size() == 1u) << "no sync asked for by a hand-off";
 }
 
 TEST(Voter, PersistParksUntilTheReservationIsSynced) {
