@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fairness case side by side: two baton_member builds, alternating rounds.
+"""Contended cases side by side: two baton_member builds, alternating rounds.
 
     python3 bench/fairness_ab.py --a OLD/baton_member --b NEW/baton_member [--rounds 3]
     python3 bench/fairness_ab.py --a build-bench/bin/baton_member          # one build only
@@ -10,9 +10,12 @@ holding --hold-us (20 ms) and thinking 1 ms, for --seconds (20). Rounds
 alternate A, B, A, B, ... so both builds see the same machine noise.
 
 Per run it prints each contender's share, the worst deviation from a fair
-share, member 1's share (it runs two of the four contenders: fair is 0.5), and
+share, member 1's share (it runs two of the four contenders: fair is 0.5),
 how often the pair's sibling won the hand-off after a pair member's release
-(fair is 1/3: three other contenders were waiting). Then the mean per build.
+(fair is 1/3: three other contenders were waiting), and the hand-off p50 and
+p99 (bench/analyze.py's definition). Then the means (medians for latency)
+per build. The hand-off case of bench.sh is `--hold-us 1000 --seconds 4
+--contenders 2|4|8`.
 Exit status 2 on bad arguments, 1 when a run produced no events.
 """
 import argparse
@@ -122,7 +125,7 @@ def main():
     fair = 1.0 / args.contenders
     fair_pair = ((args.contenders + MEMBERS - 1) // MEMBERS) * fair  # member 1's contenders
     fair_sibling = (fair_pair * args.contenders - 1) / (args.contenders - 1)  # of the others waiting
-    summary = {tag: {"worst": [], "pair": [], "sibling": []} for tag, _ in builds}
+    summary = {tag: {"worst": [], "pair": [], "sibling": [], "p50": [], "p99": [], "rate": []} for tag, _ in builds}
     for r in range(1, args.rounds + 1):
         for tag, binary in builds:
             files = run_case(binary, args.contenders, args.hold_us, args.seconds, f"{out}/{tag}-{r}")
@@ -139,15 +142,24 @@ def main():
             summary[tag]["pair"].append(pair)
             if sib is not None:
                 summary[tag]["sibling"].append(sib)
+            if h["handoff_p50_us"] is not None:
+                summary[tag]["p50"].append(h["handoff_p50_us"])
+                summary[tag]["p99"].append(h["handoff_p99_us"])
+            summary[tag]["rate"].append(h["ownerships_per_s"])
             print(f"round {r} {tag}: {h['ownerships']} ownerships, shares "
                   + " ".join(f"{k}:{v:.3f}" for k, v in shares.items())
                   + f", worst {worst * 100:.1f}%, member 1 {pair:.3f}, sibling won "
-                  + (f"{sib:.3f} of {n}" if sib is not None else "n/a"), flush=True)
+                  + (f"{sib:.3f} of {n}" if sib is not None else "n/a")
+                  + f", hand-off p50 {h['handoff_p50_us']} p99 {h['handoff_p99_us']} us"
+                  + f" ({h['handoffs']}), {h['ownerships_per_s']} ownerships/s", flush=True)
     for tag, binary in builds:
         s = summary[tag]
         mean = lambda xs: f"{statistics.mean(xs):.3f}" if xs else "n/a"
+        med = lambda xs: f"{statistics.median(xs):.1f}" if xs else "n/a"
         print(f"{tag} ({binary}): mean worst {statistics.mean(s['worst']) * 100:.1f}%, "
-              f"member 1 {mean(s['pair'])} (fair {fair_pair:.3f}), sibling {mean(s['sibling'])} (fair {fair_sibling:.3f})")
+              f"member 1 {mean(s['pair'])} (fair {fair_pair:.3f}), sibling {mean(s['sibling'])} (fair {fair_sibling:.3f}), "
+              f"hand-off p50 {med(s['p50'])} us, p99 {med(s['p99'])} us (medians of rounds), "
+              f"{mean(s['rate'])} ownerships/s")
     return 0
 
 
