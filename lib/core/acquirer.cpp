@@ -89,6 +89,35 @@ LeaseId Acquirer::mint_lease(const Acq& a) {
   return best;
 }
 
+Token Acquirer::next_token(const Acq& a) const {
+  // Above every token this member has seen for any resource, and every fence
+  // the voters reported for this one.
+  const Token above = std::max(hint_, a.max_fence);
+  BATON_ASSERT(above.value < UINT64_MAX);
+  return Token{above.value + 1};
+}
+
+void Acquirer::request_unanswered(const Acq& a, Sink& sink) {
+  for (std::size_t i = 0; i < a.voters.size(); ++i) {
+    if (a.answer[i] != kNone) continue;
+    sink.send(a.voters[i], Request{.resource = a.resource, .lease = a.lease, .ttl = a.ttl, .token = a.token});
+  }
+}
+
+bool Acquirer::majority_lost(const Acq& a) {
+  // More than voters − majority said no (or will never say yes).
+  return a.no > a.voters.size() - a.need;
+}
+
+bool Acquirer::free_is_no(Acq& a, MemberId from) {
+  const std::size_t i = voter_index(a, from);
+  if (i < a.voters.size() && a.answer[i] == kNone) {
+    a.answer[i] = kNo;
+    ++a.no;
+  }
+  return majority_lost(a);
+}
+
 void Acquirer::sample_rtt(Instant now, Duration d) { rtt_.sample(now, d); }
 
 void Acquirer::reschedule(Acq& a) {
@@ -233,10 +262,7 @@ void Acquirer::start_attempt(Acq& a, Instant now, Sink& sink) {
   if (!a.lease.empty()) by_lease_.erase(a.lease);
   a.phase = Phase::attempting;
   a.lease = mint_lease(a);
-  // A token above everything this member has seen for any resource.
-  const Token above = std::max(hint_, a.max_fence);
-  BATON_ASSERT(above.value < UINT64_MAX);
-  a.token = Token{above.value + 1};
+  a.token = next_token(a);
   // Guarantee 1: validity is measured from t0, read before the first send.
   // An earlier t0 only shortens validity, so `now` (read before this call) is safe.
   a.t0 = now;
@@ -251,9 +277,7 @@ void Acquirer::start_attempt(Acq& a, Instant now, Sink& sink) {
   by_lease_[a.lease] = a.id;
   ++sink.stats().attempts;
   reschedule(a);
-  for (MemberId v : a.voters) {
-    sink.send(v, Request{.resource = a.resource, .lease = a.lease, .ttl = a.ttl, .token = a.token});
-  }
+  request_unanswered(a, sink);
 }
 
 void Acquirer::on_grant(Instant now, MemberId from, const Grant& g, Sink& sink) {
@@ -298,7 +322,7 @@ void Acquirer::on_grant(Instant now, MemberId from, const Grant& g, Sink& sink) 
     a->free_seen = true;  // the hold it reported ended: if this attempt fails, race as after a FREE
   }
   // In-process answers take no time; a hand-off grant answers no round trip.
-  if (from != config_.self && !a->handoff && !a->old_t0) sample_rtt(now, now - a->t0);
+  if (from != config_.self && !a->old_t0) sample_rtt(now, now - a->t0);
   a->answer[i] = kYes;
   ++a->yes;
   if (a->yes >= a->need) return won(*a, now, sink);
@@ -310,7 +334,7 @@ void Acquirer::on_deny(Instant now, MemberId from, const Deny& d, Sink& sink) {
   if (!a || a->phase != Phase::attempting || d.token != a->token) return;
   const std::size_t i = voter_index(*a, from);
   if (i >= a->voters.size() || a->answer[i] != kNone) return;
-  if (from != config_.self && !a->handoff && !a->old_t0) sample_rtt(now, now - a->t0);
+  if (from != config_.self && !a->old_t0) sample_rtt(now, now - a->t0);
   a->answer[i] = d.reason == DenyReason::held ? kNoHeld : kNo;
   ++a->no;
   a->max_fence = std::max(a->max_fence, d.fence);
@@ -327,8 +351,7 @@ void Acquirer::on_deny(Instant now, MemberId from, const Deny& d, Sink& sink) {
       break;
     case DenyReason::not_current: break;
   }
-  // A majority is out of reach once more than voters − majority said no.
-  if (a->no > a->voters.size() - a->need) {
+  if (majority_lost(*a)) {
     a->timeouts = 0;  // a verdict: the voters answer in time
     return attempt_failed(*a, now, sink);
   }
@@ -464,11 +487,9 @@ void Acquirer::send_standing(Acq& a, Instant now, Sink& sink, bool may_send) {
   if (held < a.need) return;
   // The answers from here on are the hand-off's: voters not asked never
   // grant it, so they count as its no's from the start.
-  std::vector<MemberId> to;
   a.yes = a.no = 0;
   for (std::size_t i = 0; i < a.voters.size(); ++i) {
     if (a.answer[i] == kNoHeld) {
-      to.push_back(a.voters[i]);
       a.answer[i] = kNone;
     } else {
       if (a.answer[i] != kReleased) a.answer[i] = kNo;
@@ -485,18 +506,14 @@ void Acquirer::send_standing(Acq& a, Instant now, Sink& sink, bool may_send) {
   if (!may_send) return;
   a.standing = true;
   new_standing_lease(a, now, sink);
-  for (MemberId v : to) {
-    sink.send(v, Request{.resource = a.resource, .lease = a.lease, .ttl = a.ttl, .token = a.token});
-  }
+  request_unanswered(a, sink);  // the voters that said held
 }
 
 void Acquirer::new_standing_lease(Acq& a, Instant now, Sink& sink) {
   a.lease = mint_lease(a);
   // Above the holder's token (a held denial reports it as the fence), so the
   // voters may grant it when that hold ends.
-  const Token above = std::max(hint_, a.max_fence);
-  BATON_ASSERT(above.value < UINT64_MAX);
-  a.token = Token{above.value + 1};
+  a.token = next_token(a);
   // Guarantee 1: a hand-off grant's validity is measured from here, before
   // the voters could have received the request, let alone granted it.
   a.t0 = now;
@@ -534,10 +551,7 @@ void Acquirer::retry_standing(Acq& a, Instant now, Sink& sink) {
   clear_verdict(a);
   ++sink.stats().attempts;
   reschedule(a);
-  for (std::size_t i = 0; i < a.voters.size(); ++i) {
-    if (a.answer[i] == kReleased) continue;
-    sink.send(a.voters[i], Request{.resource = a.resource, .lease = a.lease, .ttl = a.ttl, .token = a.token});
-  }
+  request_unanswered(a, sink);
 }
 
 void Acquirer::restand(Acq& a, Instant now, Sink& sink) {
@@ -546,13 +560,10 @@ void Acquirer::restand(Acq& a, Instant now, Sink& sink) {
   // member: it replaces the old one, whose grants are given back (on_grant).
   by_lease_.erase(a.lease);
   new_standing_lease(a, now, sink);
-  for (std::size_t i = 0; i < a.voters.size(); ++i) {
-    if (a.answer[i] == kNone) {
-      sink.send(a.voters[i], Request{.resource = a.resource, .lease = a.lease, .ttl = a.ttl, .token = a.token});
-    } else if (a.answer[i] == kReleased) {
-      a.answer[i] = kNo;  // it never granted this lease: just not asked
-    }
+  for (std::uint8_t& x : a.answer) {
+    if (x == kReleased) x = kNo;  // it never granted this lease: just not asked
   }
+  request_unanswered(a, sink);
 }
 
 void Acquirer::start_handoff(Acq& a, Instant now) {
@@ -561,6 +572,7 @@ void Acquirer::start_handoff(Acq& a, Instant now) {
   a.phase = Phase::attempting;
   a.standing = false;
   a.handoff = true;
+  a.old_t0 = true;
   a.timeout_at = now + attempt_timeout(a.timeouts, now);
   a.attempt_deadline = a.timeout_at;
   clear_verdict(a);
@@ -639,28 +651,14 @@ void Acquirer::on_free(Instant now, MemberId from, const Free& f, Sink& sink) {
     if (a->phase == Phase::attempting) {
       a->free_seen = true;  // remembered for the retry
       a->free_waiters = std::max(a->free_waiters, f.waiters);
-      if (a->handoff) {
-        // That voter handed the lease to someone else (or could not hand it
-        // over): its no. Without a majority left, race for the next one.
-        const std::size_t i = voter_index(*a, from);
-        if (i < a->voters.size() && a->answer[i] == kNone) {
-          a->answer[i] = kNo;
-          ++a->no;
-          if (a->no > a->voters.size() - a->need) {
-            attempt_failed(*a, now, sink);
-            continue;
-          }
-        }
-      }
+      // During a hand-off, that voter handed the lease to someone else (or
+      // could not hand it over): its no. Without a majority left, race for
+      // the next one.
+      if (a->handoff && free_is_no(*a, from)) attempt_failed(*a, now, sink);
     } else if (a->phase == Phase::backoff) {
       Duration wait = local_lag + free_jitter(*a, f.waiters, rtt, now);
       if (a->standing) {
-        const std::size_t i = voter_index(*a, from);
-        if (i < a->voters.size() && a->answer[i] == kNone) {
-          a->answer[i] = kNo;  // that voter did not hand it to us
-          ++a->no;
-        }
-        if (a->no > a->voters.size() - a->need) {
+        if (free_is_no(*a, from)) {  // that voter did not hand it to us
           // No majority can hand it over any more: later grants are given back.
           a->standing = false;
           by_lease_.erase(a->lease);

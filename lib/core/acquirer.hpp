@@ -32,8 +32,9 @@
 // and backs off as above: the attempt's own request if its token is above
 // the holder's (they keep it already), or else (unless a FREE came during
 // the attempt, or some voter granted it: a race, not a holder) a fresh lease
-// id with a token above the holder's, sent to them. Those voters keep it with the waiter, and when the hold ends each
-// grants it itself if it picks this waiter (Voter). A grant for the standing
+// id with a token above the holder's, sent to them. Those voters keep it with
+// the waiter, and when the hold ends each grants it itself if it picks this
+// waiter (Voter). A grant for the standing
 // request turns the backoff into an attempt on that lease, with validity from
 // the standing request's t0; a FREE from a voter during that attempt means
 // the voter picked someone else, and counts as its no. If the standing
@@ -124,7 +125,7 @@ class Acquirer {
     std::vector<std::uint8_t> answer;  // per voter: kNone, kYes, kNo, kNoHeld, kReleased
     bool standing = false;         // backoff: `lease` is a standing request, waiting for a hand-off
     bool handoff = false;          // attempting: the attempt counts hand-off grants of a standing request
-    bool old_t0 = false;           // attempting: t0 is a standing request's, no round-trip sample
+    bool old_t0 = false;           // attempting: t0 is a standing request's (hand-off or its retry): no round-trip sample
     std::size_t yes = 0, no = 0;
     bool saw_held = false, saw_stale = false, saw_overloaded = false, saw_ttl = false;
     bool free_seen = false;        // a FREE arrived during the attempt
@@ -175,6 +176,14 @@ class Acquirer {
   std::size_t waiting_here(const Acq& a) const;
   // A fresh lease id for `a`'s next request (hand-off weighting).
   LeaseId mint_lease(const Acq& a);
+  // The token for `a`'s next request.
+  Token next_token(const Acq& a) const;
+  // REQUEST to every voter whose answer in `a` is kNone.
+  void request_unanswered(const Acq& a, Sink& sink);
+  // No majority of grants is possible any more.
+  static bool majority_lost(const Acq& a);
+  // A FREE from `from` is its no (if it had not answered); whether the majority is lost.
+  bool free_is_no(Acq& a, MemberId from);
   void sample_rtt(Instant now, Duration d);
   void reschedule(Acq& a);
   void erase(Acq& a);

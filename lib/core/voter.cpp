@@ -85,14 +85,19 @@ void Voter::on_request(Instant now, MemberId from, const Request& r, Sink& sink)
     parked_.emplace_back(from, r);
     return;
   }
-  FenceTable::Entry& entry = table_.get(r.resource);
-  entry.fence = r.token;  // the token is replicated with the grant
   // Hold from a fresh reading of this voter's clock (`now` is read on receipt).
-  table_.set_hold(r.resource.view(), Hold{.lease = r.lease, .token = r.token, .holder = from,
-                                          .expiry = drift::hold_end(now, r.ttl)});
+  grant(now, from, r.resource, r.lease, r.token, r.ttl, sink);
   table_.remove_waiter(r.resource.view(), from);
+}
+
+void Voter::grant(Instant now, MemberId to, const ResourceName& resource, const LeaseId& lease, Token token,
+                  Duration ttl, Sink& sink) {
+  FenceTable::Entry& entry = table_.get(resource);
+  entry.fence = token;  // the token is replicated with the grant
+  table_.set_hold(resource.view(), Hold{.lease = lease, .token = token, .holder = to,
+                                        .expiry = drift::hold_end(now, ttl)});
   ++sink.stats().grants;
-  sink.send(from, Grant{.resource = r.resource, .lease = r.lease, .token = r.token});
+  sink.send(to, Grant{.resource = resource, .lease = lease, .token = token});
 }
 
 void Voter::on_renew(Instant now, MemberId from, const Renew& r, Sink& sink) {
@@ -150,26 +155,28 @@ bool Voter::may_hand_off(Instant now, const Waiter& w, Token fence) const {
 }
 
 void Voter::notify_free(Instant now, std::string_view name, std::vector<Waiter> waiters, Sink& sink) {
-  const Token fence = table_.fence_of(name);
+  const ResourceName resource(name);
+  Token fence = table_.fence_of(name);
   const auto told = static_cast<std::uint32_t>(waiters.size());
   const Waiter* chosen = nullptr;
+  std::uint64_t chosen_rank = 0;
   for (const Waiter& w : waiters) {
-    if (may_hand_off(now, w, fence) && (!chosen || handoff_rank(w.lease) < handoff_rank(chosen->lease))) chosen = &w;
+    if (!may_hand_off(now, w, fence)) continue;
+    const std::uint64_t rank = handoff_rank(w.lease);
+    if (!chosen || rank < chosen_rank) {
+      chosen = &w;
+      chosen_rank = rank;
+    }
   }
   if (chosen) {
-    const ResourceName resource(name);
-    FenceTable::Entry& entry = table_.get(resource);
-    entry.fence = chosen->token;  // the token is replicated with the grant
-    table_.set_hold(name, Hold{.lease = chosen->lease, .token = chosen->token, .holder = chosen->member,
-                               .expiry = drift::hold_end(now, chosen->ttl)});
-    ++sink.stats().grants;
+    grant(now, chosen->member, resource, chosen->lease, chosen->token, chosen->ttl, sink);
     ++sink.stats().handoff_grants;
-    sink.send(chosen->member, Grant{.resource = resource, .lease = chosen->lease, .token = chosen->token});
+    fence = chosen->token;  // the others' next proposal goes above it
   }
   for (const Waiter& w : waiters) {
     if (&w == chosen) continue;
     ++sink.stats().frees_sent;
-    sink.send(w.member, Free{.resource = ResourceName(name), .fence = table_.fence_of(name), .waiters = told});
+    sink.send(w.member, Free{.resource = resource, .fence = fence, .waiters = told});
   }
   table_.settle(name);
 }
