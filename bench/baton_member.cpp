@@ -6,6 +6,7 @@
 //
 //   baton_member --id I --ports P1,P2,P3 [--mode M] [--seconds S] [--ops N]
 //                [--ttl-ms T] [--contenders C] [--in-flight K] [--events FILE]
+//                [--busy-poll-us U]   (Config::busy_poll; default 0)
 //   modes:
 //     vote        run until SIGTERM/SIGINT or S seconds
 //     acquire     Cluster::acquire on a new resource each time (blocking
@@ -58,6 +59,7 @@ struct Options {
   std::size_t in_flight = 64;
   int hold_us = 1000;   // contended: work under the lease
   int think_us = 1000;  // contended: work between ownerships
+  int busy_poll_us = 0;  // Config::busy_poll
   std::string events;
 };
 
@@ -83,6 +85,7 @@ baton::Config config(const Options& o) {
   c.cluster_id = 7;
   c.bootstrap = true;  // a fresh cluster: no state directory, no peer recovery
   c.limits.calls_queued = 1u << 16;
+  c.busy_poll = std::chrono::microseconds(o.busy_poll_us);
   return c;
 }
 
@@ -302,6 +305,7 @@ int main(int argc, char** argv) {
     else if (k == "--events") o.events = v;
     else if (k == "--hold-us") o.hold_us = std::atoi(v);
     else if (k == "--think-us") o.think_us = std::atoi(v);
+    else if (k == "--busy-poll-us") o.busy_poll_us = std::atoi(v);
   }
   if (o.ports.empty() || o.id < 1 || o.id > o.ports.size() || (o.mode == "contended" && o.contenders == 0)) {
     std::fprintf(stderr, "usage: baton_member --id I --ports P1,P2,P3 [--mode vote|acquire|cycle|renew|contended|throughput]\n");

@@ -74,6 +74,7 @@ Result<runtime::DriverConfig> driver_config(const Config& config, LogHook& log) 
   d.calls_queued = config.limits.calls_queued;
   d.send_buffers = config.limits.send_buffers;
   d.receive_batch = config.limits.receive_batch;
+  d.busy_poll = core::Duration::ns(config.busy_poll.count());
   if (log) {
     const char* mode = plan->recovery == core::RecoveryMode::first_start ? "first start"
                        : plan->recovery == core::RecoveryMode::reservation ? "recovering from the persisted floor"
@@ -89,6 +90,7 @@ Result<std::unique_ptr<Cluster>> start_cluster(Config config, uv_loop_t* embedde
   auto impl = std::make_shared<Cluster::Impl>();
   impl->self = config.self;
   impl->ttl_min = core::Duration::ns(config.ttl_min.count());
+  impl->busy_poll = config.busy_poll;
   impl->ttl_max = core::Duration::ns(config.ttl_max.count());
   impl->renew_waiters_max = config.limits.renew_waiters_per_lease;
   impl->log_hook = config.log;
@@ -165,7 +167,7 @@ Result<Lease> Cluster::acquire(std::string_view resource, const AcquireOptions& 
   std::future<Result<Lease>> outcome = promise->get_future();
   auto r = impl_->acquire(resource, opts, [promise](Result<Lease> res) { promise->set_value(std::move(res)); });
   if (!r) return r.error();
-  return outcome.get();
+  return detail::await_outcome(outcome, impl_->busy_poll);
 }
 
 Result<Lease> Cluster::try_acquire(std::string_view resource, std::chrono::nanoseconds ttl) {

@@ -8,8 +8,10 @@
 // touch loop-thread state only when they run there.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -23,12 +25,30 @@
 
 namespace baton {
 
+namespace detail {
+// A blocking call's wait: polls `outcome` for up to `busy_poll` (Config),
+// yielding between polls, then sleeps until it is ready. Polling saves the
+// wake-up of this thread when the answer comes within the window.
+template <typename T>
+T await_outcome(std::future<T>& outcome, std::chrono::nanoseconds busy_poll) {
+  if (busy_poll > std::chrono::nanoseconds{0}) {
+    const auto until = std::chrono::steady_clock::now() + busy_poll;
+    while (outcome.wait_for(std::chrono::nanoseconds{0}) != std::future_status::ready &&
+           std::chrono::steady_clock::now() < until) {
+      std::this_thread::yield();  // lets a thread that shares this core run (the loop, on small hosts)
+    }
+  }
+  return outcome.get();
+}
+}  // namespace detail
+
 struct Cluster::Impl final : runtime::DriverHooks, std::enable_shared_from_this<Cluster::Impl> {
   // ---- immutable after start --------------------------------------------
   std::uint32_t self = 0;                 // this member's id
   core::Duration ttl_min;                 // from Config, for synchronous checks
   core::Duration ttl_max;
   std::size_t renew_waiters_max = 16;     // Limits::renew_waiters_per_lease
+  std::chrono::nanoseconds busy_poll{0};  // Config::busy_poll: blocking calls poll this long first
   LogHook log_hook;                       // null: quiet
   bool embedded = false;                  // on the application's loop
   std::thread::id loop_thread;            // the thread that runs the loop

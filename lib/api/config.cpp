@@ -43,6 +43,8 @@ Result<void> Config::validate() const {
   if (self == 0) return bad("self: must be set to this member's id");
   if (!std::isfinite(rho) || rho <= 0 || rho > 0.1) return bad("rho: must be in (0, 0.1]");
   if (incarnation && *incarnation == 0) return bad("incarnation: must be non-zero");
+  if (busy_poll < std::chrono::nanoseconds{0} || busy_poll > busy_poll_max)
+    return bad("busy_poll: must be in [0, 10 ms]");
   if (state_dir && state_dir->empty()) return bad("state_dir: empty path (unset it instead)");
   if (state_dir && bootstrap) return bad("bootstrap: only without state_dir (a state directory decides by itself)");
   if (limits.calls_queued == 0 || limits.send_buffers == 0 || limits.receive_batch == 0 ||

@@ -94,7 +94,7 @@ Result<void> Lease::renew() {
   auto outcome = promise->get_future();
   auto r = c->renew(state_, [promise](Result<void> res) { promise->set_value(res); });
   if (!r) return r;
-  return outcome.get();
+  return detail::await_outcome(outcome, c->busy_poll);
 }
 
 Result<void> Lease::set_auto_renew(bool on) {

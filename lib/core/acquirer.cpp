@@ -148,7 +148,27 @@ void Acquirer::reschedule(Acq& a) {
   if (!due.is_max()) timers_.emplace(due, a.id);
 }
 
+void Acquirer::set_phase(Acq& a, Phase p) {
+  awaiting_ -= awaits(a);
+  a.phase = p;
+  awaiting_ += awaits(a);
+}
+
+void Acquirer::set_renewing(Acq& a, bool on) {
+  awaiting_ -= awaits(a);
+  a.renewing = on;
+  awaiting_ += awaits(a);
+}
+
+std::string Acquirer::check_awaiting() const {
+  std::size_t n = 0;
+  for (const auto& [id, a] : acqs_) n += awaits(a);
+  if (n != awaiting_) return "awaiting count " + std::to_string(awaiting_) + " but " + std::to_string(n) + " rounds open";
+  return {};
+}
+
 void Acquirer::erase(Acq& a) {
+  awaiting_ -= awaits(a);
   if (!a.timer.is_max()) timers_.erase({a.timer, a.id});
   if (!a.lease.empty()) {
     auto it = by_lease_.find(a.lease);
@@ -203,7 +223,7 @@ Result<AcquireId> Acquirer::acquire(Instant now, const AcquireArgs& args, std::v
   ++sink.stats().acquires;
   if (queue) {
     // Another acquire of this resource is under way here: wait for its turn.
-    a.phase = Phase::queued;
+    set_phase(a, Phase::queued);
     reschedule(a);
     // The head's standing request now stands for one more contender.
     auto [lo, hi] = by_resource_.equal_range(a.resource);
@@ -260,7 +280,7 @@ Result<void> Acquirer::set_auto_renew(Instant /*now*/, AcquireId id, bool on) {
 
 void Acquirer::start_attempt(Acq& a, Instant now, Sink& sink) {
   if (!a.lease.empty()) by_lease_.erase(a.lease);
-  a.phase = Phase::attempting;
+  set_phase(a, Phase::attempting);
   a.lease = mint_lease(a);
   a.token = next_token(a);
   // Guarantee 1: validity is measured from t0, read before the first send.
@@ -404,7 +424,7 @@ void Acquirer::won(Acq& a, Instant now, Sink& sink) {
     attempt_failed(a, now, sink);
     return;
   }
-  a.phase = Phase::held;
+  set_phase(a, Phase::held);
   a.valid_from = a.t0;
   a.validity_end = believed_end;
   a.renew_at = drift::renew_start(a.valid_from, a.validity_end);
@@ -455,7 +475,7 @@ void Acquirer::attempt_failed(Acq& a, Instant now, Sink& sink) {
     return;
   }
   if (a.try_only || now >= a.wait_until) return fail(a, failure_code(a), now, sink);
-  a.phase = Phase::backoff;
+  set_phase(a, Phase::backoff);
   if (a.saw_held && !a.free_seen) {
     // Wait for FREE or a hand-off; if both are lost, try when the longest
     // reported hold ends.
@@ -532,7 +552,7 @@ void Acquirer::clear_verdict(Acq& a) {
 
 void Acquirer::retry_standing(Acq& a, Instant now, Sink& sink) {
   // Guarantee 1: t0 stays the standing request's, the first send of this lease.
-  a.phase = Phase::attempting;
+  set_phase(a, Phase::attempting);
   a.standing = false;
   a.handoff = false;
   a.old_t0 = true;
@@ -569,7 +589,7 @@ void Acquirer::restand(Acq& a, Instant now, Sink& sink) {
 void Acquirer::start_handoff(Acq& a, Instant now) {
   // The standing request's lease, token, t0 and answers (send_standing,
   // FREEs since) stay.
-  a.phase = Phase::attempting;
+  set_phase(a, Phase::attempting);
   a.standing = false;
   a.handoff = true;
   a.old_t0 = true;
@@ -682,7 +702,7 @@ void Acquirer::start_round(Acq& a, Instant now, Sink& sink) {
   ++a.round;
   // The new validity is measured from t_r, read before the round's first RENEW.
   a.t_r = now;
-  a.renewing = true;
+  set_renewing(a, true);
   a.round_deadline = now + attempt_timeout(a.round_timeouts, now);
   a.renew_answer.assign(a.voters.size(), kNone);
   a.acks = a.nacks = a.superseded_nacks = 0;
@@ -719,7 +739,7 @@ void Acquirer::on_renew_ack(Instant now, MemberId from, const RenewAck& ack, Sin
         a->validity_end = end;
         a->valid_from = a->t_r;
       }
-      a->renewing = false;
+      set_renewing(*a, false);
       a->round_timeouts = 0;
       a->renew_at = drift::renew_start(a->valid_from, a->validity_end);
       const bool was_explicit = a->renew_explicit;
@@ -812,7 +832,7 @@ void Acquirer::due(Acq& a, Instant now, Sink& sink) {
           return lose(a, LostReason::renew_failing, sink);
         }
         // An explicit renew that did not get through: the lease runs to its end.
-        a.renewing = false;
+        set_renewing(a, false);
         a.renew_explicit = false;
         emit(sink, a, EventKind::renew_failed, Errc::unknown_outcome);
         break;

@@ -91,6 +91,11 @@ class Acquirer {
   Instant next_deadline() const { return timers_.empty() ? Instant::max() : timers_.begin()->first; }
   std::optional<LeaseInfo> lease(AcquireId id) const;
   std::size_t in_flight() const { return acqs_.size(); }
+  // Attempts and renewal rounds whose requests are out, answers due: a
+  // runtime may poll for those answers instead of sleeping (busy_poll).
+  bool awaiting_answers() const { return awaiting_ > 0; }
+  // For the invariants: the count above matches the acquires.
+  std::string check_awaiting() const;
   Duration srtt(Instant now) const { return rtt_.get(now); }
   // For the invariants: every waiting acquire of a resource is queued behind
   // exactly one head that is attempting or backing off.
@@ -112,7 +117,7 @@ class Acquirer {
     bool auto_renew = false;
     std::vector<MemberId> voters;  // sorted
     std::size_t need = 0;          // majority of voters
-    Phase phase = Phase::attempting;
+    Phase phase = Phase::queued;
     std::uint32_t splits = 0;      // failed attempts that had some grants: contention (jitter doubling)
     std::uint32_t stale_retries = 0;
     std::uint32_t timeouts = 0;    // consecutive attempts that ended without a verdict (no denial either)
@@ -187,6 +192,10 @@ class Acquirer {
   void sample_rtt(Instant now, Duration d);
   void reschedule(Acq& a);
   void erase(Acq& a);
+  // Every change of phase or renewing goes through these (awaiting_).
+  static std::size_t awaits(const Acq& a) { return (a.phase == Phase::attempting ? 1 : 0) + (a.renewing ? 1 : 0); }
+  void set_phase(Acq& a, Phase p);
+  void set_renewing(Acq& a, bool on);
 
   void start_attempt(Acq& a, Instant now, Sink& sink);
   // Backoff after a held denial: a fresh lease, a token above the holder's,
@@ -237,6 +246,7 @@ class Acquirer {
   std::set<std::pair<Instant, AcquireId>> timers_;
   std::uint64_t next_id_ = 1;
   std::uint64_t next_serial_ = 1;
+  std::size_t awaiting_ = 0;                          // sum of awaits() over acqs_
   Token hint_;                                        // highest token seen anywhere
   RttEstimator rtt_;                                  // recent round trips (median)
   // A holder here released, another voter's FREE came back: the delay a

@@ -240,6 +240,7 @@ NodeStatus Node::status() const {
 std::optional<LeaseInfo> Node::lease(AcquireId id) const { return impl_->acquirer.lease(id); }
 const Voter& Node::voter() const { return impl_->voter; }
 const Acquirer& Node::acquirer() const { return impl_->acquirer; }
+bool Node::awaiting_answers() const { return impl_->acquirer.awaiting_answers(); }
 const Recovery& Node::recovery() const { return impl_->recovery; }
 
 std::vector<MemberId> Node::voters_of(const ResourceName& resource) const {

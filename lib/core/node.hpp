@@ -87,6 +87,9 @@ class Node {
   // Moves everything pending into `out` (cleared first).
   void take_outbox(Outbox& out);
   bool has_output() const;
+  // Some acquire attempt or renewal round has requests out and answers due
+  // (the runtime's busy_poll polls for them instead of sleeping).
+  bool awaiting_answers() const;
 
   // ---- inspection ---------------------------------------------------------
   const NodeConfig& config() const;

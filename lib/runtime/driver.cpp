@@ -77,6 +77,10 @@ Result<void> Driver::start(core::Instant now) {
   uv_check_start(&check_, &Driver::on_check);
   // The check handle must not keep the loop alive on its own.
   uv_unref(reinterpret_cast<uv_handle_t*>(&check_));
+  if (uv_idle_init(loop_, &idle_) != 0) return Error{Errc::io_error, "idle: uv_idle_init failed"};
+  idle_.data = this;
+  handles_.push_back(reinterpret_cast<uv_handle_t*>(&idle_));
+  uv_unref(reinterpret_cast<uv_handle_t*>(&idle_));
   open_handles_ = static_cast<int>(handles_.size());
   run_batch();  // first flush: a restarted voter's floor queries, the first deadline
   started_ = true;
@@ -86,6 +90,24 @@ Result<void> Driver::start(core::Instant now) {
 void Driver::on_check(uv_check_t* check) {
   auto* self = static_cast<Driver*>(check->data);
   if (self->received_) self->run_batch();
+}
+
+void Driver::on_idle(uv_idle_t* idle) {
+  auto* self = static_cast<Driver*>(idle->data);
+  self->update_busy_poll(boot_now(), false);
+}
+
+void Driver::update_busy_poll(core::Instant now, bool sent) {
+  if (config_.busy_poll <= core::Duration{} || closing_) return;
+  if (sent) poll_until_ = now + config_.busy_poll;
+  const bool want = now < poll_until_ && node_->awaiting_answers();
+  if (want == polling_) return;
+  polling_ = want;
+  if (want) {
+    uv_idle_start(&idle_, &Driver::on_idle);
+  } else {
+    uv_idle_stop(&idle_);
+  }
 }
 
 void Driver::run_batch() {
@@ -102,6 +124,7 @@ void Driver::run_batch() {
     }
     return;
   }
+  const std::uint64_t sent_before = counters_.datagrams_sent;
   receive_all();
   // Deadlines: a reading taken now, after the datagrams; a late reading
   // only makes expiries fire later than they could, and the core's holds and
@@ -110,6 +133,7 @@ void Driver::run_batch() {
   for (int i = 0; i < deadline_rounds_max && node_->next_deadline() <= now; ++i) node_->on_deadline(now);
   flush_outputs();
   rearm();
+  update_busy_poll(now, counters_.datagrams_sent != sent_before);
   hooks_->on_batch_end(*node_, counters_);
 }
 

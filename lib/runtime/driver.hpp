@@ -5,6 +5,10 @@
 //   drain received datagrams -> Node -> take_outbox -> pack -> send
 //   -> hand events to the API -> persist the floor if asked -> re-arm timer
 //
+// With busy_poll set, the loop does not sleep for a while after sending
+// requests whose answers are due: an idle handle keeps its poll at timeout 0
+// until the answers arrived or busy_poll passed since the last send.
+//
 // Everything here runs on the loop thread except post()/post_reserved().
 //
 // Lifetime. Every handle is closed by shutdown() (or by a failed create());
@@ -50,6 +54,7 @@ struct DriverConfig {
   std::size_t calls_queued = 4096;       // mailbox capacity
   std::size_t send_buffers = 1024;       // send slots
   std::size_t receive_batch = 1024;      // receive slots
+  core::Duration busy_poll{};            // poll for due answers this long after a send; 0: sleep
 };
 
 // Cumulative counters of the runtime itself (drops go to Node::count_drop).
@@ -109,6 +114,9 @@ class Driver {
   void rearm();
   void close_handles();
   static void on_check(uv_check_t* check);
+  // busy_poll: starts or stops the idle handle after a batch that did (or did not) send.
+  void update_busy_poll(core::Instant now, bool sent);
+  static void on_idle(uv_idle_t* idle);
   static void on_handle_closed(uv_handle_t* h);
 
   uv_loop_t* loop_;
@@ -122,6 +130,9 @@ class Driver {
   Mailbox mailbox_;
   bool started_ = false;  // start() is done: every later batch runs on the loop thread
   uv_check_t check_{};                 // runs the batch after each poll that received datagrams
+  uv_idle_t idle_{};                   // active: the loop polls without sleeping (busy_poll)
+  bool polling_ = false;               // idle_ is active
+  core::Instant poll_until_{};         // busy_poll window: last send + busy_poll
   std::vector<uv_handle_t*> handles_;  // initialized handles, closed by close_handles()
   int open_handles_ = 0;               // handles whose close callback has not run yet
   bool closing_ = false;               // shutdown() or failed start: no more batches

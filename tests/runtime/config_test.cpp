@@ -19,6 +19,14 @@ Config good() {
 
 TEST(Config, DefaultsWithMembersAreValid) { EXPECT_TRUE(good().validate().ok()); }
 
+TEST(Config, BusyPollBoundsAreAccepted) {
+  for (auto d : {std::chrono::nanoseconds{0}, std::chrono::nanoseconds{200'000}, busy_poll_max}) {
+    Config c = good();
+    c.busy_poll = d;
+    EXPECT_TRUE(c.validate().ok()) << d.count();
+  }
+}
+
 TEST(Config, RejectionsNameTheField) {
   struct Case {
     const char* field;
@@ -40,6 +48,8 @@ TEST(Config, RejectionsNameTheField) {
       {"replicas", [](Config& c) { c.replicas = 4; }},
       {"incarnation", [](Config& c) { c.incarnation = 0; }},
       {"state_dir", [](Config& c) { c.state_dir = ""; }},
+      {"busy_poll", [](Config& c) { c.busy_poll = std::chrono::nanoseconds{-1}; }},
+      {"busy_poll", [](Config& c) { c.busy_poll = busy_poll_max + std::chrono::nanoseconds{1}; }},
       {"bootstrap", [](Config& c) {
          c.state_dir = "/tmp";
          c.bootstrap = true;

@@ -66,5 +66,102 @@ TEST(EmbedderLoop, ThreeMembersOnTheApplicationsLoop) {
   EXPECT_EQ(uv_loop_close(&loop), 0);
 }
 
+// Handles of `loop` that are idle handles and active (Driver's busy_poll).
+int active_idle_handles(uv_loop_t* loop) {
+  int n = 0;
+  uv_walk(
+      loop,
+      [](uv_handle_t* h, void* arg) {
+        if (h->type == UV_IDLE && uv_is_active(h) != 0) ++*static_cast<int*>(arg);
+      },
+      &n);
+  return n;
+}
+
+// Config::busy_poll, seen from the application's loop: after a member sends
+// an acquire's REQUESTs, its loop stops sleeping (an active idle handle makes
+// libuv poll with timeout 0) until the answers are no longer due; without
+// busy_poll it never does. The peers are absent, so the answers never come
+// and only the attempt's end stops the polling.
+TEST(EmbedderLoop, BusyPollPollsOnlyWhileAnswersAreDue) {
+  for (const bool busy : {false, true}) {
+    uv_loop_t loop;
+    ASSERT_EQ(uv_loop_init(&loop), 0);
+    const auto ports = test::free_ports(3);
+    Config cfg = test::member_config(ports, 1);
+    cfg.bootstrap = true;  // no peer recovery: the peers never answer
+    if (busy) cfg.busy_poll = busy_poll_max;
+    auto c = Cluster::start_on_loop(cfg, &loop);
+    ASSERT_TRUE(c.ok()) << c.what();
+    uv_run(&loop, UV_RUN_NOWAIT);
+    EXPECT_EQ(active_idle_handles(&loop), 0) << busy << ": nothing awaited yet";
+    bool done = false;
+    Errc failed = Errc::ok;
+    AcquireOptions once;
+    once.ttl = 1s;
+    once.wait = 0s;
+    ASSERT_TRUE((*c)->acquire("r", once, [&](Result<Lease> r) {
+                      done = true;
+                      failed = r.code();
+                    }).ok());
+    uv_run(&loop, UV_RUN_NOWAIT);  // the call runs: REQUESTs go out
+    EXPECT_EQ(active_idle_handles(&loop), busy ? 1 : 0) << busy;
+    if (busy) {
+      EXPECT_EQ(uv_backend_timeout(&loop), 0) << "polling, not sleeping";
+    }
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!done && std::chrono::steady_clock::now() < deadline) uv_run(&loop, UV_RUN_ONCE);
+    ASSERT_TRUE(done);
+    EXPECT_NE(failed, Errc::ok) << "no peer answered";
+    uv_run(&loop, UV_RUN_NOWAIT);
+    EXPECT_EQ(active_idle_handles(&loop), 0) << busy << ": nothing due any more";
+    (*c)->stop();
+    c->reset();
+    uv_run(&loop, UV_RUN_DEFAULT);
+    EXPECT_EQ(uv_loop_close(&loop), 0);
+  }
+}
+
+// With the answers coming, the polling ends with the grant, not with the
+// busy_poll window (the members are all on this loop).
+TEST(EmbedderLoop, BusyPollEndsWhenTheAnswersCame) {
+  uv_loop_t loop;
+  ASSERT_EQ(uv_loop_init(&loop), 0);
+  const auto ports = test::free_ports(3);
+  std::vector<std::unique_ptr<Cluster>> members;
+  for (std::uint32_t id = 1; id <= 3; ++id) {
+    Config cfg = test::member_config(ports, id);
+    cfg.busy_poll = busy_poll_max;
+    auto c = Cluster::start_on_loop(cfg, &loop);
+    ASSERT_TRUE(c.ok()) << c.what();
+    members.push_back(std::move(*c));
+  }
+  Lease held;
+  AcquireOptions o;
+  o.ttl = 2s;
+  o.wait = 5s;
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(members[0]->acquire("r", o, [&](Result<Lease> r) {
+                            ASSERT_TRUE(r.ok()) << r.what();
+                            held = std::move(*r);
+                          }).ok());
+  uv_run(&loop, UV_RUN_NOWAIT);
+  EXPECT_EQ(active_idle_handles(&loop), 1) << "the acquirer polls for its answers";
+  const auto deadline = t0 + 10s;
+  while (!held.valid() && std::chrono::steady_clock::now() < deadline) uv_run(&loop, UV_RUN_NOWAIT);
+  ASSERT_TRUE(held.valid());
+  uv_run(&loop, UV_RUN_NOWAIT);
+  // Only meaningful while the window is still open (a slow sanitizer run may
+  // take longer; then the window alone would explain it).
+  if (std::chrono::steady_clock::now() - t0 < busy_poll_max) {
+    EXPECT_EQ(active_idle_handles(&loop), 0) << "the grant came: nothing awaited";
+  }
+  held = Lease{};
+  for (auto& c : members) c->stop();
+  members.clear();
+  uv_run(&loop, UV_RUN_DEFAULT);
+  EXPECT_EQ(uv_loop_close(&loop), 0);
+}
+
 }  // namespace
 }  // namespace baton

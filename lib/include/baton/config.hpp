@@ -38,6 +38,9 @@ struct Limits {
   std::size_t renew_waiters_per_lease = 16;     // renew() calls waiting on one lease
 };
 
+// The longest Config::busy_poll accepted.
+inline constexpr std::chrono::nanoseconds busy_poll_max = std::chrono::milliseconds{10};
+
 struct Config {
   std::vector<Member> members;       // the whole static cluster, this member included
   std::uint32_t self = 0;            // this member's id; one of members
@@ -51,6 +54,13 @@ struct Config {
   std::optional<std::string> state_dir;  // floor reservations and incarnation counter live here
   bool bootstrap = false;            // no state_dir: first start of the cluster (else: peer recovery)
   std::optional<std::uint64_t> incarnation;  // explicit incarnation, non-zero (else derived)
+  // After sending requests whose answers are due (an acquire attempt, a
+  // renewal), the loop thread polls for them instead of sleeping, for at most
+  // this long after the last send; in [0, busy_poll_max]. Zero (the default)
+  // sleeps at once. It trades CPU for latency: on hosts where waking a
+  // sleeping thread is slow (virtual machines) it saves that wake-up per
+  // acquire (docs/operations.md, docs/benchmarks.md).
+  std::chrono::nanoseconds busy_poll{0};
   Limits limits;
   LogHook log;                       // null: quiet
 

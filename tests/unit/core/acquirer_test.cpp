@@ -1376,6 +1376,69 @@ TEST(Acquirer, QueuedAcquiresShortenTheHeadsJitter) {
 
 // ---- limits and arguments --------------------------------------------------
 
+// awaiting_answers() tells the runtime when polling for answers can pay
+// (Config::busy_poll): while an attempt's REQUESTs or a renewal's RENEWs are
+// out, never while holding, backing off, queued or done.
+TEST(Acquirer, AwaitingAnswersOnlyWhileRequestsOrRenewalsAreOut) {
+  Harness h;
+  EXPECT_FALSE(h.acq.awaiting_answers());
+  auto id = h.acquire("r", Duration::s(10), Duration::s(30));
+  ASSERT_TRUE(id.ok());
+  EXPECT_TRUE(h.acq.awaiting_answers()) << "an attempt is out";
+  const Request r = h.last_request();
+  h.at(T0 + Duration::ms(1));
+  h.grant(M1, r);
+  EXPECT_TRUE(h.acq.awaiting_answers()) << "one grant of three";
+  h.grant(M2, r);
+  ASSERT_EQ(h.events().size(), 1u);
+  EXPECT_FALSE(h.acq.awaiting_answers()) << "held";
+
+  ASSERT_TRUE(h.acq.renew(h.now, *id, h.sink).ok());
+  EXPECT_TRUE(h.acq.awaiting_answers()) << "a renewal round is out";
+  std::vector<Renew> rs;
+  for (const auto& [to, m] : h.sink.all<Renew>()) rs.push_back(m);
+  ASSERT_EQ(rs.size(), 3u);
+  h.ack(M2, rs[1]);
+  h.ack(M3, rs[2]);
+  ASSERT_EQ(h.events().size(), 2u);
+  EXPECT_FALSE(h.acq.awaiting_answers()) << "renewed";
+
+  // Held denials from a majority: backing off with a standing request, which
+  // may wait a whole hold, is not polled for.
+  auto second = h.acquire("r", Duration::s(10), Duration::s(30));
+  ASSERT_TRUE(second.ok());
+  EXPECT_TRUE(h.acq.awaiting_answers());
+  const Request s = h.last_request();
+  h.deny(M2, s, DenyReason::held, r.token, Duration::s(5));
+  h.deny(M3, s, DenyReason::held, r.token, Duration::s(5));
+  ASSERT_EQ(h.events().size(), 2u) << "still waiting for the hold to end";
+  EXPECT_EQ(h.acq.lease(*second)->state, LeaseInfo::State::acquiring);
+  EXPECT_FALSE(h.acq.awaiting_answers()) << "backing off";
+  ASSERT_TRUE(h.acq.release(h.now, *second, h.sink).ok());
+  ASSERT_TRUE(h.acq.release(h.now, *id, h.sink).ok());
+  EXPECT_FALSE(h.acq.awaiting_answers());
+  EXPECT_EQ(h.acq.check_awaiting(), "");
+
+  // A queued acquire is not out until its turn comes.
+  auto head = h.acquire("q", Duration::s(10), Duration::s(30));
+  auto queued = h.acquire("q", Duration::s(10), Duration::s(30));
+  ASSERT_TRUE(head.ok() && queued.ok());
+  const std::size_t sent = h.sink.all<Request>().size();
+  ASSERT_TRUE(h.acq.release(h.now, *head, h.sink).ok());
+  EXPECT_GT(h.sink.all<Request>().size(), sent) << "the queued acquire attempts now";
+  EXPECT_TRUE(h.acq.awaiting_answers());
+  ASSERT_TRUE(h.acq.release(h.now, *queued, h.sink).ok());
+  EXPECT_FALSE(h.acq.awaiting_answers()) << "cancelled";
+
+  // A try_acquire that times out: answers no longer due.
+  ASSERT_TRUE(h.acquire("t", Duration::s(10), Duration::zero()).ok());
+  EXPECT_TRUE(h.acq.awaiting_answers());
+  h.run_until(h.now + Duration::s(1));
+  EXPECT_EQ(h.events().back().kind, EventKind::acquire_failed);
+  EXPECT_FALSE(h.acq.awaiting_answers()) << "the lone attempt timed out";
+  EXPECT_EQ(h.acq.check_awaiting(), "");
+}
+
 TEST(Acquirer, InFlightLimitIsOverloaded) {
   NodeConfig cfg = base_config();
   cfg.limits.acquires_in_flight = 2;
