@@ -57,7 +57,7 @@ def main():
 
     try:
         # --help everywhere, exit 0; usage errors exit 2.
-        for cmd in ["keygen", "node", "acquire", "status", "torture", "register"]:
+        for cmd in ["keygen", "node", "acquire", "status", "torture", "register", "bench"]:
             r = run(cmd, "--help")
             check(r.returncode == 0 and f"usage: batonctl {cmd}" in r.stdout, f"{cmd} --help")
             r = run(cmd, "--no-such-flag")
@@ -163,6 +163,26 @@ def main():
                 logged = "bad_auth" in f.read()
             time.sleep(0.2)
         check(logged, "and log it")
+
+        # bench: joins as member 4 (members 1 and 2 up: a majority of 4 with itself).
+        r = run("bench", "--members", members, "--id", "4", "--key-file", key, "--state-dir", "bench-4",
+                "--ttl-max-ms", "5000", "--ttl-ms", "2000", "--ops", "300", "--concurrency", "8", "--resources", "16",
+                "--json", timeout=90)
+        doc = json.loads(r.stdout) if r.returncode == 0 and r.stdout.startswith("{") else {}
+        check(doc.get("ops") == 300 and doc.get("errors") == 0 and doc.get("ops_per_s", 0) > 0
+              and doc["acquire"]["n"] == 300 and 0 < doc["acquire"]["p50_us"] <= doc["acquire"]["p99_us"]
+              and doc["acquire_release"]["p50_us"] >= doc["acquire"]["p50_us"] and "handoff" not in doc,
+              "bench --json: ops, errors, ops_per_s and latencies", r.stdout + r.stderr)
+        r = run("bench", "--members", members, "--id", "4", "--key-file", key, "--state-dir", "bench-4",
+                "--ttl-max-ms", "5000", "--ttl-ms", "2000", "--ops", "60", "--contenders", "3", "--hold-us", "500",
+                "--json", timeout=90)
+        doc = json.loads(r.stdout) if r.returncode == 0 and r.stdout.startswith("{") else {}
+        check(doc.get("ops") == 60 and doc.get("errors") == 0 and doc.get("handoff", {}).get("n", 0) > 0,
+              "bench --contenders: hand-offs between the waiting threads", r.stdout + r.stderr)
+        r = run("bench", "--members", members, "--id", "4", "--concurrency", "0")
+        check(r.returncode == 2 and "--concurrency" in r.stderr, "bench: bad --concurrency exits 2", r.stderr)
+        r = run("bench", "--members", members, "--id", "4", "--concurrency", "4", "--contenders", "2")
+        check(r.returncode == 2 and "exclude" in r.stderr, "bench: --concurrency with --contenders exits 2", r.stderr)
         for n in nodes[:2]:
             n.send_signal(signal.SIGINT)
             check(n.wait(timeout=20) == 0, "node exits 0 on SIGINT")

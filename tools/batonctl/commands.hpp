@@ -15,5 +15,6 @@ int cmd_acquire(const Args& args);
 int cmd_status(const Args& args);
 int cmd_torture(const Args& args);
 int cmd_register(const Args& args);
+int cmd_bench(const Args& args);
 
 }  // namespace batonctl

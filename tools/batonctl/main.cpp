@@ -19,6 +19,7 @@ constexpr const char* usage_text =
     "  keygen     print a fresh cluster key (64 hex characters)\n"
     "  node       run a member that votes, until SIGTERM or SIGINT\n"
     "  acquire    join as a member, take a lease, hold it, release it\n"
+    "  bench      join as a member and measure the cluster (latency, throughput, hand-off)\n"
     "  status     ask every member for its status (table or --json)\n"
     "  torture    run a member that takes leases at random and records a history\n"
     "  register   run the fenced register that torture members write to\n"
@@ -34,6 +35,7 @@ struct Command {
 constexpr Command commands[] = {
     {"keygen", batonctl::cmd_keygen},   {"node", batonctl::cmd_node},         {"acquire", batonctl::cmd_acquire},
     {"status", batonctl::cmd_status},   {"torture", batonctl::cmd_torture},   {"register", batonctl::cmd_register},
+    {"bench", batonctl::cmd_bench},
 };
 
 }  // namespace
