@@ -98,9 +98,10 @@ void Driver::on_idle(uv_idle_t* idle) {
 }
 
 void Driver::update_busy_poll(core::Instant now, bool sent) {
-  if (config_.busy_poll <= core::Duration{} || closing_) return;
+  if (config_.busy_poll <= core::Duration{}) return;
   if (sent) poll_until_ = now + config_.busy_poll;
-  const bool want = now < poll_until_ && node_->awaiting_answers();
+  // Shutting down: stop polling (the drain may take a while).
+  const bool want = !closing_ && now < poll_until_ && node_->awaiting_answers();
   if (want == polling_) return;
   polling_ = want;
   if (want) {
