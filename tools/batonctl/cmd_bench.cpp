@@ -13,7 +13,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,6 +21,7 @@
 
 #include "commands.hpp"
 #include "common.hpp"
+#include "latency.hpp"
 
 namespace batonctl {
 
@@ -38,18 +38,9 @@ struct Outcome {
   Samples s;
 };
 
-double quantile_us(std::vector<std::int64_t>& v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const auto i = static_cast<std::size_t>(q * static_cast<double>(v.size() - 1) + 0.5);
-  return static_cast<double>(v[std::min(i, v.size() - 1)]) / 1000.0;
-}
-
+// `{"n":..,"p50_us":..,"p99_us":..,"p999_us":..,...}` (sorts `v`).
 std::string latency_json(std::vector<std::int64_t>& v) {
-  char buf[160];
-  std::snprintf(buf, sizeof buf, "{\"n\":%zu,\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f}", v.size(),
-                quantile_us(v, 0.5), quantile_us(v, 0.99), quantile_us(v, 0.999));
-  return buf;
+  return "{" + baton::bench::json_fields(baton::bench::percentiles(v)) + "}";
 }
 
 struct Workload {
@@ -253,8 +244,9 @@ int cmd_bench(const Args& args) {
         {"hand-off", &o.s.handoff}};
     for (const auto& [name, v] : rows) {
       if (v == &o.s.handoff && w.contenders == 0) continue;
-      std::printf("%-16s n=%zu p50 %.1f us, p99 %.1f us, p99.9 %.1f us\n", name, v->size(), quantile_us(*v, 0.5),
-                  quantile_us(*v, 0.99), quantile_us(*v, 0.999));
+      const baton::bench::Percentiles p = baton::bench::percentiles(*v);
+      std::printf("%-16s n=%zu p50 %.1f us, p99 %.1f us, p99.9 %.1f us\n", name, p.n, p.p50_us, p.p99_us,
+                  p.p999_us);
     }
   }
   std::fflush(stdout);
