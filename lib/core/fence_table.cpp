@@ -4,7 +4,14 @@
 
 #include "core/assert.hpp"
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 namespace baton::core {
+
+std::size_t FenceTable::NameHash::operator()(std::string_view name) const {
+  return static_cast<std::size_t>(XXH3_64bits_withSeed(name.data(), name.size(), seed));
+}
 
 void FenceTable::raise_floor(Token t) {
   if (t <= base_) return;
@@ -53,7 +60,7 @@ void FenceTable::set_hold(std::string_view name, Hold h) {
   BATON_ASSERT(h.token <= e.fence);  // stored before the hold (Guarantee 2 pair, voter side)
   mark_busy(e);
   e.hold = h;
-  expiries_.push_back(Due{h.expiry, it});
+  expiries_.push_back(Due{h.expiry, &*it});
   heap_place(expiries_.size() - 1, expiries_.back());
   heap_up(expiries_.size() - 1);
 }

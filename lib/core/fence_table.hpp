@@ -10,14 +10,23 @@
 //
 // Live holds are also in an indexed binary min-heap by expiry (16 bytes per
 // hold in one vector, the entry knowing its position), not a balanced tree
-// (a 64-byte node per hold): a live lease costs one map node of 160 bytes plus
-// its heap slot (bench/core_bench.cpp, BM_BytesPerLease).
+// (a 64-byte node per hold).
+//
+// Entries sit in a hash table keyed by name, hashed with seeded XXH3: every
+// REQUEST and RELEASE looks its resource up several times, and in an ordered
+// map each lookup compared ~log2(n) names, which share long prefixes
+// ("seat:12A", "bench:tp:1:...") and so cost a memcmp each. The seed comes
+// from the node's seed (random in a real process), so a caller choosing
+// names cannot aim them at one bucket; the simulator's seeded runs stay
+// reproducible. Nothing depends on the table's iteration order: expiries are
+// ordered by (expiry, name) and eviction by the idle list.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <list>
-#include <map>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,7 +60,9 @@ class FenceTable {
     bool idle = false;
   };
 
-  FenceTable(Token floor, std::size_t idle_max) : floor_(floor), base_(floor), idle_max_(idle_max) {}
+  // `hash_seed` keys the name hash (see above).
+  FenceTable(Token floor, std::size_t idle_max, std::uint64_t hash_seed = 0)
+      : map_(0, NameHash{hash_seed}), floor_(floor), base_(floor), idle_max_(idle_max) {}
   FenceTable(const FenceTable&) = delete;
   FenceTable& operator=(const FenceTable&) = delete;
 
@@ -96,16 +107,32 @@ class FenceTable {
   // Highest token stored anywhere (floor or any fence).
   Token max_token() const;
 
+  // Every entry, in the table's (hash) order.
   template <typename F>
   void for_each(F&& f) const {
     for (const auto& [name, e] : map_) f(std::string_view(name), e);
   }
+  // Every entry, by name: for dumps that must read the same on every run.
+  template <typename F>
+  void for_each_by_name(F&& f) const {
+    std::vector<const Map::value_type*> all;
+    all.reserve(map_.size());
+    for (const auto& kv : map_) all.push_back(&kv);
+    std::sort(all.begin(), all.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+    for (const auto* kv : all) f(std::string_view(kv->first), kv->second);
+  }
 
  private:
-  using Map = std::map<std::string, Entry, std::less<>>;
+  // Seeded XXH3 of the name; transparent, so string_views look up without a copy.
+  struct NameHash {
+    using is_transparent = void;
+    std::uint64_t seed = 0;
+    std::size_t operator()(std::string_view name) const;
+  };
+  using Map = std::unordered_map<std::string, Entry, NameHash, std::equal_to<>>;
   struct Due {
-    Instant at;         // the hold's expiry
-    Map::iterator it;   // its entry (map nodes never move)
+    Instant at;               // the hold's expiry
+    Map::value_type* it;      // its entry (nodes never move, even on rehash)
   };
 
   void mark_busy(Entry& e);
@@ -117,7 +144,7 @@ class FenceTable {
   void heap_down(std::size_t i);
   void heap_remove(std::size_t i);
 
-  Map map_;                                                   // ordered: deterministic iteration
+  Map map_;                                                   // by name; iteration order unused
   std::vector<Due> expiries_;                                 // live holds, a min-heap by expiry
   std::list<std::string_view> idle_;                          // idle entries, least recently idle first
   Token floor_{};                                             // covers every evicted entry (>= base_)

@@ -22,7 +22,8 @@ struct Node::Impl final : Sink {
       : config(c),
         rng(seed),
         last_now(now),
-        voter(config, c.recovery == RecoveryMode::reservation ? c.recovered_reservation : Token{}, false),
+        voter(config, c.recovery == RecoveryMode::reservation ? c.recovered_reservation : Token{}, false,
+              seed ^ 0x6e616d6568617368ULL),
         acquirer(config, rng),
         recovery(config, now, rng) {
     std::sort(config.members.begin(), config.members.end());

@@ -7,8 +7,8 @@
 
 namespace baton::core {
 
-Voter::Voter(const NodeConfig& config, Token floor, bool ready)
-    : config_(config), table_(floor, config.limits.idle_fences), ready_(ready), reservation_(floor) {}
+Voter::Voter(const NodeConfig& config, Token floor, bool ready, std::uint64_t hash_seed)
+    : config_(config), table_(floor, config.limits.idle_fences, hash_seed), ready_(ready), reservation_(floor) {}
 
 void Voter::deny(MemberId to, const Request& r, DenyReason why, Sink& sink, const Hold* holder, Instant now) {
   Deny d{.resource = r.resource, .lease = r.lease, .token = r.token, .reason = why,

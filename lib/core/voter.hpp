@@ -34,7 +34,8 @@ class Voter {
  public:
   // `floor`: every token this voter may have stored before (0 on a first
   // start). `ready`: false while quarantined (Recovery decides).
-  Voter(const NodeConfig& config, Token floor, bool ready);
+  // `hash_seed` keys the resource table's name hash (FenceTable).
+  Voter(const NodeConfig& config, Token floor, bool ready, std::uint64_t hash_seed = 0);
 
   void on_request(Instant now, MemberId from, const Request& r, Sink& sink);
   void on_renew(Instant now, MemberId from, const Renew& r, Sink& sink);

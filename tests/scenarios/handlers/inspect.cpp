@@ -39,7 +39,7 @@ std::string voter_state(World& w, Member& m) {
   if (v.parked()) s += " parked=" + std::to_string(v.parked());
   s += " hint=" + std::to_string(n.acquirer().hint().value) + "\n";
   const Instant now = w.local_now(m);
-  v.table().for_each([&](std::string_view name, const FenceTable::Entry& e) {
+  v.table().for_each_by_name([&](std::string_view name, const FenceTable::Entry& e) {
     s += "  " + std::string(name) + " fence=" + std::to_string(e.fence.value);
     if (e.hold) {
       s += " hold=" + fmt_lease(e.hold->lease) + " token=" + std::to_string(e.hold->token.value) + " holder=" +

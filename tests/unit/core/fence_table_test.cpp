@@ -246,6 +246,72 @@ TEST(FenceTable, ExpiryHeapMatchesAnOrderedModelUnderRandomChurn) {
   }
 }
 
+TEST(FenceTable, SameAnswersWhateverTheHashSeedThroughRehashes) {
+  // The table hashes names with a seed (random in a real process). Two tables
+  // with different seeds, fed the same grants, releases and waiters over
+  // 3,000 names with eviction, must agree on every fence, the floor, the
+  // evictions and the expired list: nothing may depend on the hash order.
+  // The table grows through many rehashes while holds are live, and the
+  // expiry heap (which points at table nodes) stays consistent.
+  std::uint64_t x = 777;
+  auto rnd = [&x](std::uint64_t n) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x % n;
+  };
+  FenceTable a(Token{0}, 500, 1);
+  FenceTable b(Token{0}, 500, 0x9e3779b97f4a7c15ULL);
+  std::map<std::string, bool> held;
+  std::uint64_t token = 1;
+  for (int step = 0; step < 30000; ++step) {
+    const std::string name = "seat:" + std::to_string(rnd(3000));
+    const std::int64_t at = static_cast<std::int64_t>(rnd(100)) * 1000;
+    const bool is_held = held[name];
+    switch (rnd(3)) {
+      case 0:
+        if (!is_held) {
+          hold(a, name, token, at);
+          hold(b, name, token, at);
+          ++token;
+          held[name] = true;
+        }
+        break;
+      case 1: {
+        const Waiter w{.member = MemberId{3}, .lease = lease(token), .token = Token{token}, .ttl = {}, .received = {}};
+        a.get(ResourceName(name));
+        b.get(ResourceName(name));
+        EXPECT_EQ(a.add_waiter(name, w, 4, 100), b.add_waiter(name, w, 4, 100));
+        break;
+      }
+      case 2:
+        EXPECT_EQ(a.end_hold(name).size(), b.end_hold(name).size());
+        a.settle(name);
+        b.settle(name);
+        held[name] = false;
+        break;
+    }
+    ASSERT_TRUE(a.heap_consistent()) << "step " << step;
+    ASSERT_TRUE(b.heap_consistent()) << "step " << step;
+    ASSERT_EQ(a.fence_of(name), b.fence_of(name)) << "step " << step;
+    if (step % 1000 == 0) {
+      const Instant now = Instant::from_ns(static_cast<std::int64_t>(rnd(100)) * 1000);
+      ASSERT_EQ(a.expired(now), b.expired(now)) << "step " << step;
+      for (int i = 0; i < 3000; ++i) {
+        const std::string n = "seat:" + std::to_string(i);
+        ASSERT_EQ(a.fence_of(n), b.fence_of(n)) << n;
+      }
+    }
+  }
+  EXPECT_EQ(a.floor(), b.floor());
+  EXPECT_EQ(a.entries(), b.entries());
+  EXPECT_EQ(a.live(), b.live());
+  EXPECT_EQ(a.waiters(), b.waiters());
+  EXPECT_EQ(a.evictions(), b.evictions());
+  EXPECT_GT(a.evictions(), 0u) << "the churn should reach the idle bound";
+  EXPECT_GT(a.live(), 500u) << "the churn should keep many holds live through the rehashes";
+}
+
 TEST(FenceTable, RaiseFloorLiftsFencesNeverLowers) {
   struct Case {
     std::uint64_t raise_to;
