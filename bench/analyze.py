@@ -102,6 +102,9 @@ def markdown(path):
            ("Baton acquire, 3 members (blocking API)", "baton_acquire_m3"),
            ("Baton acquire, 3 members (callback API)", "baton_async_m3"),
            ("Baton acquire + release, 3 members", "baton_cycle_m3"), ("Baton renew, 3 members", "baton_renew_m3"),
+           ("Baton acquire, 3 members, busy_poll 200 us (blocking API)", "baton_acquire_bp_m3"),
+           ("Baton acquire, 3 members, busy_poll 200 us (callback API)", "baton_async_bp_m3"),
+           ("Baton acquire + release, 3 members, busy_poll 200 us", "baton_cycle_bp_m3"),
            ("Redlock acquire, 3 redis", "redlock_acquire_m3"),
            ("Redlock acquire + release, 3 redis, unlock awaited", "redlock_cycle_m3"),
            ("Redlock acquire + release, 3 redis, unlock not awaited", "redlock_cycle_nowait_m3"),
@@ -109,6 +112,9 @@ def markdown(path):
            ("Baton acquire, 5 members (blocking API)", "baton_acquire_m5"),
            ("Baton acquire, 5 members (callback API)", "baton_async_m5"),
            ("Baton acquire + release, 5 members", "baton_cycle_m5"), ("Baton renew, 5 members", "baton_renew_m5"),
+           ("Baton acquire, 5 members, busy_poll 200 us (blocking API)", "baton_acquire_bp_m5"),
+           ("Baton acquire, 5 members, busy_poll 200 us (callback API)", "baton_async_bp_m5"),
+           ("Baton acquire + release, 5 members, busy_poll 200 us", "baton_cycle_bp_m5"),
            ("Redlock acquire, 5 redis", "redlock_acquire_m5"),
            ("Redlock acquire + release, 5 redis, unlock awaited", "redlock_cycle_m5"),
            ("Redlock acquire + release, 5 redis, unlock not awaited", "redlock_cycle_nowait_m5")]
@@ -214,18 +220,39 @@ def goals(cases, core):
         bc = val(cases, "baton_cycle_m%d" % m, "p50_us")
         rc = val(cases, "redlock_cycle_m%d" % m, "p50_us")
         rcn = val(cases, "redlock_cycle_nowait_m%d" % m, "p50_us")
+        bp = val(cases, "baton_acquire_bp_m%d" % m, "p50_us")
+        bpa = val(cases, "baton_async_bp_m%d" % m, "p50_us")
+        bpc = val(cases, "baton_cycle_bp_m%d" % m, "p50_us")
         if b and f:
             g.append({"goal": "m%d acquire p50 <= 1.3x fan-out floor p50" % m,
                       "measured": "%.1f / %.1f us = %.2fx" % (b, f, b / f)})
         if ba and f:
             g.append({"goal": "m%d acquire p50 (callback API) vs fan-out floor p50" % m,
                       "measured": "%.1f / %.1f us = %.2fx" % (ba, f, ba / f)})
+        if bp and f:
+            g.append({"goal": "m%d acquire p50 (busy_poll 200 us) vs fan-out floor p50" % m,
+                      "measured": "%.1f / %.1f us = %.2fx" % (bp, f, bp / f)})
+        if bpa and f:
+            g.append({"goal": "m%d acquire p50 (busy_poll 200 us, callback API) vs fan-out floor p50" % m,
+                      "measured": "%.1f / %.1f us = %.2fx" % (bpa, f, bpa / f)})
         if b and r:
             g.append({"goal": "m%d acquire p50 <= 0.5x Redlock acquire p50" % m,
                       "measured": "%.1f / %.1f us = %.2fx" % (b, r, b / r)})
+        if ba and r:
+            g.append({"goal": "m%d acquire p50 (callback API) vs Redlock acquire p50" % m,
+                      "measured": "%.1f / %.1f us = %.2fx" % (ba, r, ba / r)})
+        if bp and r:
+            g.append({"goal": "m%d acquire p50 (busy_poll 200 us) vs Redlock acquire p50" % m,
+                      "measured": "%.1f / %.1f us = %.2fx" % (bp, r, bp / r)})
+        if bpa and r:
+            g.append({"goal": "m%d acquire p50 (busy_poll 200 us, callback API) vs Redlock acquire p50" % m,
+                      "measured": "%.1f / %.1f us = %.2fx" % (bpa, r, bpa / r)})
         if bc and rc:
             g.append({"goal": "m%d acquire+release p50 <= 0.33x Redlock's (unlock awaited)" % m,
                       "measured": "%.1f / %.1f us = %.2fx" % (bc, rc, bc / rc)})
+        if bpc and rc:
+            g.append({"goal": "m%d acquire+release p50 (busy_poll 200 us) vs Redlock's (unlock awaited)" % m,
+                      "measured": "%.1f / %.1f us = %.2fx" % (bpc, rc, bpc / rc)})
         if bc and rcn:
             g.append({"goal": "m%d acquire+release p50 vs Redlock's (unlock not awaited)" % m,
                       "measured": "%.1f / %.1f us = %.2fx" % (bc, rcn, bc / rcn)})
@@ -262,6 +289,7 @@ def chart(d, top, cases, core):
     for m in (3, 5):
         for label, c in (("UDP floor\\n(fan-out)", "floor_m%d"), ("Baton\\nacquire", "baton_acquire_m%d"),
                          ("Baton acquire\\n(callback)", "baton_async_m%d"),
+                         ("Baton acquire\\n(busy_poll)", "baton_acquire_bp_m%d"),
                          ("Baton\\nacq+rel", "baton_cycle_m%d"), ("Baton\\nrenew", "baton_renew_m%d"),
                          ("Redlock\\nacquire", "redlock_acquire_m%d"),
                          ("Redlock acq+rel\\n(unlock awaited)", "redlock_cycle_m%d"),

@@ -3,7 +3,7 @@
 # builds the benchmarks (Release, build-bench/), runs Baton side by side with
 # what bounds it (core with no I/O, codec, raw libuv UDP floor) and with
 # Redlock on local redis-server instances, all on 127.0.0.1, in one run, and
-# writes build-bench/results.json and build-bench/bench.png. About 2 minutes plus the first build.
+# writes build-bench/results.json and build-bench/bench.png. About 3 minutes plus the first build.
 #
 #   scripts/bench.sh            # full run
 #   QUICK=1 scripts/bench.sh    # fewer samples, about 1.5 minutes
@@ -152,6 +152,12 @@ run_baton() {
     # The callback form with one acquire in flight: the blocking form's two
     # thread hand-offs (caller -> loop, loop -> caller) left out.
     timeout 60 "$BIN/baton_member" --id 1 --ports "$MPORTS" --mode throughput --in-flight 1 --seconds $SECS | record baton_async_m$m
+    # The same three with Config::busy_poll = 200 us (off by default): the
+    # loop thread polls while answers are due instead of sleeping, and the
+    # blocking call polls its outcome (docs/operations.md, "Latency: busy_poll").
+    timeout 90 "$BIN/baton_member" --id 1 --ports "$MPORTS" --mode acquire --ops $OPS --seconds 30 --busy-poll-us 200 | record baton_acquire_bp_m$m
+    timeout 90 "$BIN/baton_member" --id 1 --ports "$MPORTS" --mode cycle --ops $OPS --seconds 30 --busy-poll-us 200 | record baton_cycle_bp_m$m
+    timeout 60 "$BIN/baton_member" --id 1 --ports "$MPORTS" --mode throughput --in-flight 1 --seconds $SECS --busy-poll-us 200 | record baton_async_bp_m$m
     # Throughput from one member, the others only voting.
     timeout 60 "$BIN/baton_member" --id 1 --ports "$MPORTS" --mode throughput --in-flight 16 --seconds $SECS | record baton_throughput1_m$m
     cleanup
