@@ -289,11 +289,11 @@ def chart(d, top, cases, core):
     for m in (3, 5):
         for label, c in (("UDP floor\\n(fan-out)", "floor_m%d"), ("Baton\\nacquire", "baton_acquire_m%d"),
                          ("Baton acquire\\n(callback)", "baton_async_m%d"),
-                         ("Baton acquire\\n(busy_poll)", "baton_acquire_bp_m%d"),
+                         ("Baton acquire\\n(busy poll)", "baton_acquire_bp_m%d"),
                          ("Baton\\nacq+rel", "baton_cycle_m%d"), ("Baton\\nrenew", "baton_renew_m%d"),
                          ("Redlock\\nacquire", "redlock_acquire_m%d"),
-                         ("Redlock acq+rel\\n(unlock awaited)", "redlock_cycle_m%d"),
-                         ("Redlock acq+rel\\n(not awaited)", "redlock_cycle_nowait_m%d")):
+                         ("Redlock\\nacq+rel\\n(unlock awaited)", "redlock_cycle_m%d"),
+                         ("Redlock\\nacq+rel\\n(not awaited)", "redlock_cycle_nowait_m%d")):
             r = cases.get(c % m)
             if r and r.get("p50_us"):
                 rows.append('"%s\\n[%d members]" %.1f %.1f' % (label, m, r["p50_us"], r["p99_us"]))
