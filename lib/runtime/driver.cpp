@@ -99,9 +99,16 @@ void Driver::on_idle(uv_idle_t* idle) {
 
 void Driver::update_busy_poll(core::Instant now, bool sent) {
   if (config_.busy_poll <= core::Duration{}) return;
-  if (sent) poll_until_ = now + config_.busy_poll;
+  // Poll while this member's own requests or renewals await answers (from its
+  // last send), and for busy_poll after the last of them came: the caller
+  // that was waiting usually calls again within microseconds (release, the
+  // next acquire), and a polling loop takes that call without being woken.
+  // A member that only votes never polls.
+  const bool awaiting = node_->awaiting_answers();
+  if ((awaiting && sent) || (awaited_ && !awaiting)) poll_until_ = now + config_.busy_poll;
+  awaited_ = awaiting;
   // Shutting down: stop polling (the drain may take a while).
-  const bool want = !closing_ && now < poll_until_ && node_->awaiting_answers();
+  const bool want = !closing_ && now < poll_until_;
   if (want == polling_) return;
   polling_ = want;
   if (want) {

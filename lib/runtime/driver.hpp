@@ -5,9 +5,10 @@
 //   drain received datagrams -> Node -> take_outbox -> pack -> send
 //   -> hand events to the API -> persist the floor if asked -> re-arm timer
 //
-// With busy_poll set, the loop does not sleep for a while after sending
-// requests whose answers are due: an idle handle keeps its poll at timeout 0
-// until the answers arrived or busy_poll passed since the last send.
+// With busy_poll set, the loop does not sleep while requests of its own
+// await answers, nor for busy_poll after the last answer came: an idle
+// handle keeps its poll at timeout 0 until busy_poll passed since the last
+// send with answers due, or since those answers came.
 //
 // Everything here runs on the loop thread except post()/post_reserved().
 //
@@ -132,7 +133,8 @@ class Driver {
   uv_check_t check_{};                 // runs the batch after each poll that received datagrams
   uv_idle_t idle_{};                   // active: the loop polls without sleeping (busy_poll)
   bool polling_ = false;               // idle_ is active
-  core::Instant poll_until_{};         // busy_poll window: last send + busy_poll
+  core::Instant poll_until_{};         // busy_poll window: last send or last answer + busy_poll
+  bool awaited_ = false;               // answers were due at the last update_busy_poll
   std::vector<uv_handle_t*> handles_;  // initialized handles, closed by close_handles()
   int open_handles_ = 0;               // handles whose close callback has not run yet
   bool closing_ = false;               // shutdown() or failed start: no more batches

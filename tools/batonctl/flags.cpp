@@ -244,7 +244,7 @@ void MemberFlags::declare(FlagSet& f, bool with_id) {
   f.add_double("margin-ms", &margin_ms, "subtracted from every validity (default 2)", 0, 60000);
   f.add_u64("busy-poll-us", &busy_poll_us,
             "after sending an acquire's or renewal's requests, poll this long for the answers instead of "
-            "sleeping: less latency for more CPU (default 0: off)",
+            "sleeping, and this long after they came: less latency for more CPU (default 0: off)",
             0, 10000);
   f.add_string("state-dir", &state_dir, "where the floor reservation is persisted (default baton-state-<id>)");
   f.add_bool("no-state", &no_state, "run diskless: after a restart, recover the floor from peers");

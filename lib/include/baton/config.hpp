@@ -56,10 +56,12 @@ struct Config {
   std::optional<std::uint64_t> incarnation;  // explicit incarnation, non-zero (else derived)
   // After sending requests whose answers are due (an acquire attempt, a
   // renewal), the loop thread polls for them instead of sleeping, for at most
-  // this long after the last send; in [0, busy_poll_max]. Zero (the default)
-  // sleeps at once. It trades CPU for latency: on hosts where waking a
-  // sleeping thread is slow (virtual machines) it saves that wake-up per
-  // acquire (docs/operations.md, docs/benchmarks.md).
+  // this long after the last send, and goes on polling this long after the
+  // last answer came (the caller's next call, a release or the next acquire,
+  // then finds it awake); in [0, busy_poll_max]. Zero (the default) sleeps at
+  // once. It trades CPU for latency: on hosts where waking a sleeping thread
+  // is slow (virtual machines) it saves those wake-ups per acquire
+  // (docs/operations.md, docs/benchmarks.md).
   std::chrono::nanoseconds busy_poll{0};
   Limits limits;
   LogHook log;                       // null: quiet
