@@ -223,39 +223,20 @@ def goals(cases, core):
         bp = val(cases, "baton_acquire_bp_m%d" % m, "p50_us")
         bpa = val(cases, "baton_async_bp_m%d" % m, "p50_us")
         bpc = val(cases, "baton_cycle_bp_m%d" % m, "p50_us")
-        if b and f:
-            g.append({"goal": "m%d acquire p50 <= 1.3x fan-out floor p50" % m,
-                      "measured": "%.1f / %.1f us = %.2fx" % (b, f, b / f)})
-        if ba and f:
-            g.append({"goal": "m%d acquire p50 (callback API) vs fan-out floor p50" % m,
-                      "measured": "%.1f / %.1f us = %.2fx" % (ba, f, ba / f)})
-        if bp and f:
-            g.append({"goal": "m%d acquire p50 (busy_poll 200 us) vs fan-out floor p50" % m,
-                      "measured": "%.1f / %.1f us = %.2fx" % (bp, f, bp / f)})
-        if bpa and f:
-            g.append({"goal": "m%d acquire p50 (busy_poll 200 us, callback API) vs fan-out floor p50" % m,
-                      "measured": "%.1f / %.1f us = %.2fx" % (bpa, f, bpa / f)})
-        if b and r:
-            g.append({"goal": "m%d acquire p50 <= 0.5x Redlock acquire p50" % m,
-                      "measured": "%.1f / %.1f us = %.2fx" % (b, r, b / r)})
-        if ba and r:
-            g.append({"goal": "m%d acquire p50 (callback API) vs Redlock acquire p50" % m,
-                      "measured": "%.1f / %.1f us = %.2fx" % (ba, r, ba / r)})
-        if bp and r:
-            g.append({"goal": "m%d acquire p50 (busy_poll 200 us) vs Redlock acquire p50" % m,
-                      "measured": "%.1f / %.1f us = %.2fx" % (bp, r, bp / r)})
-        if bpa and r:
-            g.append({"goal": "m%d acquire p50 (busy_poll 200 us, callback API) vs Redlock acquire p50" % m,
-                      "measured": "%.1f / %.1f us = %.2fx" % (bpa, r, bpa / r)})
-        if bc and rc:
-            g.append({"goal": "m%d acquire+release p50 <= 0.33x Redlock's (unlock awaited)" % m,
-                      "measured": "%.1f / %.1f us = %.2fx" % (bc, rc, bc / rc)})
-        if bpc and rc:
-            g.append({"goal": "m%d acquire+release p50 (busy_poll 200 us) vs Redlock's (unlock awaited)" % m,
-                      "measured": "%.1f / %.1f us = %.2fx" % (bpc, rc, bpc / rc)})
-        if bc and rcn:
-            g.append({"goal": "m%d acquire+release p50 vs Redlock's (unlock not awaited)" % m,
-                      "measured": "%.1f / %.1f us = %.2fx" % (bc, rcn, bc / rcn)})
+        def ratio(goal, a, z):
+            if a and z:
+                g.append({"goal": "m%d %s" % (m, goal), "measured": "%.1f / %.1f us = %.2fx" % (a, z, a / z)})
+        ratio("acquire p50 <= 1.3x fan-out floor p50", b, f)
+        ratio("acquire p50 (callback API) vs fan-out floor p50", ba, f)
+        ratio("acquire p50 (busy_poll 200 us) vs fan-out floor p50", bp, f)
+        ratio("acquire p50 (busy_poll 200 us, callback API) vs fan-out floor p50", bpa, f)
+        ratio("acquire p50 <= 0.5x Redlock acquire p50", b, r)
+        ratio("acquire p50 (callback API) vs Redlock acquire p50", ba, r)
+        ratio("acquire p50 (busy_poll 200 us) vs Redlock acquire p50", bp, r)
+        ratio("acquire p50 (busy_poll 200 us, callback API) vs Redlock acquire p50", bpa, r)
+        ratio("acquire+release p50 <= 0.33x Redlock's (unlock awaited)", bc, rc)
+        ratio("acquire+release p50 (busy_poll 200 us) vs Redlock's (unlock awaited)", bpc, rc)
+        ratio("acquire+release p50 vs Redlock's (unlock not awaited)", bc, rcn)
     rtt = val(cases, "floor_rtt", "p50_us")
     for n in (2, 4, 8):
         h = (cases.get("baton_contended_c%d" % n) or {}).get("handoff") or {}
