@@ -36,14 +36,19 @@ const FenceTable::Entry* FenceTable::find(std::string_view name) const {
   return it == map_.end() ? nullptr : &it->second;
 }
 
-FenceTable::Entry& FenceTable::get(const ResourceName& name) {
+FenceTable::Ref FenceTable::lookup(std::string_view name) {
+  auto it = map_.find(name);
+  return it == map_.end() ? Ref{} : Ref{&*it};
+}
+
+FenceTable::Ref FenceTable::get(const ResourceName& name) {
   auto it = map_.find(name.view());
   if (it == map_.end()) {
     it = map_.emplace(name.str(), Entry{}).first;
     it->second.fence = floor_;
     // A fresh entry is idle until a hold or waiter arrives; settle() files it.
   }
-  return it->second;
+  return Ref{&*it};
 }
 
 void FenceTable::mark_busy(Entry& e) {
@@ -52,23 +57,21 @@ void FenceTable::mark_busy(Entry& e) {
   e.idle = false;
 }
 
-void FenceTable::set_hold(std::string_view name, Hold h) {
-  auto it = map_.find(name);
-  BATON_ASSERT(it != map_.end());
-  Entry& e = it->second;
+void FenceTable::set_hold(Ref ref, Hold h) {
+  BATON_ASSERT(ref);
+  Entry& e = *ref;
   BATON_ASSERT(!e.hold.has_value());
   BATON_ASSERT(h.token <= e.fence);  // stored before the hold (Guarantee 2 pair, voter side)
   mark_busy(e);
   e.hold = h;
-  expiries_.push_back(Due{h.expiry, &*it});
+  expiries_.push_back(Due{h.expiry, ref.kv_});
   heap_place(expiries_.size() - 1, expiries_.back());
   heap_up(expiries_.size() - 1);
 }
 
-void FenceTable::extend_hold(std::string_view name, Instant expiry) {
-  auto it = map_.find(name);
-  BATON_ASSERT(it != map_.end());
-  Entry& e = it->second;
+void FenceTable::extend_hold(Ref ref, Instant expiry) {
+  BATON_ASSERT(ref);
+  Entry& e = *ref;
   BATON_ASSERT(e.hold.has_value());
   if (expiry <= e.hold->expiry) return;
   e.hold->expiry = expiry;
@@ -77,9 +80,14 @@ void FenceTable::extend_hold(std::string_view name, Instant expiry) {
 }
 
 std::vector<Waiter> FenceTable::end_hold(std::string_view name) {
-  auto it = map_.find(name);
-  if (it == map_.end()) return {};
-  Entry& e = it->second;
+  const Ref ref = lookup(name);
+  if (!ref) return {};
+  return end_hold(ref);
+}
+
+std::vector<Waiter> FenceTable::end_hold(Ref ref) {
+  BATON_ASSERT(ref);
+  Entry& e = *ref;
   if (e.hold) {
     heap_remove(e.heap_pos);
     e.hold.reset();
@@ -89,13 +97,17 @@ std::vector<Waiter> FenceTable::end_hold(std::string_view name) {
 }
 
 void FenceTable::settle(std::string_view name) {
-  auto it = map_.find(name);
-  if (it == map_.end()) return;
-  Entry& e = it->second;
+  const Ref ref = lookup(name);
+  if (ref) settle(ref);
+}
+
+void FenceTable::settle(Ref ref) {
+  BATON_ASSERT(ref);
+  Entry& e = *ref;
   const bool idle = !e.hold && e.waiters.empty();
   if (idle && !e.idle) {
     e.idle = true;
-    e.idle_pos = idle_.insert(idle_.end(), std::string_view(it->first));
+    e.idle_pos = idle_.insert(idle_.end(), ref.name());
     evict_idle();
   } else if (!idle) {
     mark_busy(e);
@@ -133,18 +145,18 @@ std::vector<std::string> FenceTable::expired(Instant now) const {
   std::sort(due.begin(), due.end(), [](const Due* a, const Due* b) { return before(*a, *b); });
   std::vector<std::string> out;
   out.reserve(due.size());
-  for (const Due* d : due) out.push_back(d->it->first);
+  for (const Due* d : due) out.push_back(d->kv->first);
   return out;
 }
 
 bool FenceTable::before(const Due& a, const Due& b) {
   if (a.at != b.at) return a.at < b.at;
-  return a.it->first < b.it->first;
+  return a.kv->first < b.kv->first;
 }
 
 void FenceTable::heap_place(std::size_t i, Due d) {
   expiries_[i] = d;
-  d.it->second.heap_pos = static_cast<std::uint32_t>(i);
+  d.kv->second.heap_pos = static_cast<std::uint32_t>(i);
 }
 
 void FenceTable::heap_up(std::size_t i) {
@@ -174,30 +186,29 @@ void FenceTable::heap_down(std::size_t i) {
 
 void FenceTable::heap_remove(std::size_t i) {
   BATON_ASSERT(i < expiries_.size());
-  expiries_[i].it->second.heap_pos = Entry::no_pos;
+  expiries_[i].kv->second.heap_pos = Entry::no_pos;
   const Due moved = expiries_.back();
   expiries_.pop_back();
   if (i == expiries_.size()) return;  // it was the last slot
   // The last slot fills the hole, then moves whichever way restores order.
   heap_place(i, moved);
   heap_up(i);
-  heap_down(moved.it->second.heap_pos);
+  heap_down(moved.kv->second.heap_pos);
 }
 
 bool FenceTable::heap_consistent() const {
   for (std::size_t i = 0; i < expiries_.size(); ++i) {
     const Due& d = expiries_[i];
-    const Entry& e = d.it->second;
+    const Entry& e = d.kv->second;
     if (e.heap_pos != i || !e.hold || e.hold->expiry != d.at) return false;
     if (i > 0 && before(d, expiries_[(i - 1) / 2])) return false;
   }
   return true;
 }
 
-bool FenceTable::add_waiter(std::string_view name, const Waiter& w, std::size_t per_resource_max, std::size_t total_max) {
-  auto it = map_.find(name);
-  BATON_ASSERT(it != map_.end());
-  Entry& e = it->second;
+bool FenceTable::add_waiter(Ref ref, const Waiter& w, std::size_t per_resource_max, std::size_t total_max) {
+  BATON_ASSERT(ref);
+  Entry& e = *ref;
   if (e.waiters.contains(w.member)) return e.waiters.add(w, per_resource_max);  // a newer request: replaced
   if (waiters_ >= total_max) return false;
   if (!e.waiters.add(w, per_resource_max)) return false;
@@ -206,8 +217,7 @@ bool FenceTable::add_waiter(std::string_view name, const Waiter& w, std::size_t 
   return true;
 }
 
-void FenceTable::remove_waiter(std::string_view name, MemberId m) {
-  Entry* e = find(name);
+void FenceTable::remove_waiter(Ref e, MemberId m) {
   if (e && e->waiters.remove(m)) --waiters_;
 }
 

@@ -48,6 +48,18 @@ struct Hold {
 
 class FenceTable {
  public:
+  struct Entry;
+
+ private:
+  // Seeded XXH3 of the name; transparent, so string_views look up without a copy.
+  struct NameHash {
+    using is_transparent = void;
+    std::uint64_t seed = 0;
+    std::size_t operator()(std::string_view name) const;
+  };
+  using Map = std::unordered_map<std::string, Entry, NameHash, std::equal_to<>>;
+
+ public:
   struct Entry {
     Token fence{};               // highest token stored for this resource; >= floor
     std::optional<Hold> hold;  // the live lease, if any
@@ -58,6 +70,24 @@ class FenceTable {
     std::list<std::string_view>::iterator idle_pos;
     std::uint32_t heap_pos = no_pos;  // index in expiries_ while the hold is live
     bool idle = false;
+  };
+
+  // An entry together with its name, as one lookup found it, so that a
+  // message's handling looks its resource up once (the by-name calls below
+  // each look it up again). Valid until that entry is evicted, which only
+  // settle() does; empty when the name has no entry.
+  class Ref {
+   public:
+    Ref() = default;
+    explicit operator bool() const { return kv_ != nullptr; }
+    Entry& operator*() const { return kv_->second; }
+    Entry* operator->() const { return &kv_->second; }
+    std::string_view name() const { return kv_->first; }
+
+   private:
+    friend class FenceTable;
+    explicit Ref(Map::value_type* kv) : kv_(kv) {}
+    Map::value_type* kv_ = nullptr;
   };
 
   // `hash_seed` keys the name hash (see above).
@@ -78,14 +108,22 @@ class FenceTable {
   Token fence_of(std::string_view name) const;
   Entry* find(std::string_view name);
   const Entry* find(std::string_view name) const;
+  Ref lookup(std::string_view name);
   // The entry of `name`, created with fence = floor if absent.
-  Entry& get(const ResourceName& name);
+  Ref get(const ResourceName& name);
 
-  void set_hold(std::string_view name, Hold h);
-  void extend_hold(std::string_view name, Instant expiry);
+  // Each call below by Ref (which must not be empty) or by name (which must
+  // have an entry, except for end_hold, settle and remove_waiter).
+  void set_hold(Ref e, Hold h);
+  void set_hold(std::string_view name, Hold h) { set_hold(lookup(name), h); }
+  void extend_hold(Ref e, Instant expiry);
+  void extend_hold(std::string_view name, Instant expiry) { extend_hold(lookup(name), expiry); }
   // Drops the hold (if any). Returns the waiters to notify (and forgets them).
+  std::vector<Waiter> end_hold(Ref e);
   std::vector<Waiter> end_hold(std::string_view name);
-  // Call after changing an entry's waiters or hold: files it as idle if it is.
+  // Call after changing an entry's waiters or hold: files it as idle if it
+  // is, which may evict an idle entry (this one included): Refs end here.
+  void settle(Ref e);
   void settle(std::string_view name);
 
   // Earliest hold expiry, or Instant::max().
@@ -101,8 +139,12 @@ class FenceTable {
   std::uint64_t evictions() const { return evictions_; }
   // Waiter bookkeeping goes through these so the total stays exact.
   // Adds `w`, or replaces its member's request if that member already waits.
-  bool add_waiter(std::string_view name, const Waiter& w, std::size_t per_resource_max, std::size_t total_max);
-  void remove_waiter(std::string_view name, MemberId m);
+  bool add_waiter(Ref e, const Waiter& w, std::size_t per_resource_max, std::size_t total_max);
+  bool add_waiter(std::string_view name, const Waiter& w, std::size_t per_resource_max, std::size_t total_max) {
+    return add_waiter(lookup(name), w, per_resource_max, total_max);
+  }
+  void remove_waiter(Ref e, MemberId m);
+  void remove_waiter(std::string_view name, MemberId m) { remove_waiter(lookup(name), m); }
 
   // Highest token stored anywhere (floor or any fence).
   Token max_token() const;
@@ -123,16 +165,9 @@ class FenceTable {
   }
 
  private:
-  // Seeded XXH3 of the name; transparent, so string_views look up without a copy.
-  struct NameHash {
-    using is_transparent = void;
-    std::uint64_t seed = 0;
-    std::size_t operator()(std::string_view name) const;
-  };
-  using Map = std::unordered_map<std::string, Entry, NameHash, std::equal_to<>>;
   struct Due {
     Instant at;               // the hold's expiry
-    Map::value_type* it;      // its entry (nodes never move, even on rehash)
+    Map::value_type* kv;      // its entry (nodes never move, even on rehash)
   };
 
   void mark_busy(Entry& e);

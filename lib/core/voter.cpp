@@ -54,7 +54,7 @@ void Voter::on_request(Instant now, MemberId from, const Request& r, Sink& sink)
   sink.observe_token(r.token);
   if (!ready_) return deny(from, r, DenyReason::quarantined, sink, nullptr, now);
   if (!ttl_ok(r.ttl)) return deny(from, r, DenyReason::ttl_too_long, sink);
-  FenceTable::Entry* e = table_.find(r.resource.view());
+  FenceTable::Ref e = table_.lookup(r.resource.view());
   if (e && e->hold) {
     const Hold& h = *e->hold;
     if (h.lease == r.lease && h.token == r.token) {
@@ -66,8 +66,7 @@ void Voter::on_request(Instant now, MemberId from, const Request& r, Sink& sink)
     const Hold copy = h;
     deny(from, r, DenyReason::held, sink, &copy, now);
     const Waiter w{.member = from, .lease = r.lease, .token = r.token, .ttl = r.ttl, .received = now};
-    if (!table_.add_waiter(r.resource.view(), w, config_.limits.waiters_per_resource,
-                           config_.limits.waiters_per_voter)) {
+    if (!table_.add_waiter(e, w, config_.limits.waiters_per_resource, config_.limits.waiters_per_voter)) {
       ++sink.stats().waiters_dropped;
     }
     return;
@@ -86,38 +85,37 @@ void Voter::on_request(Instant now, MemberId from, const Request& r, Sink& sink)
     return;
   }
   // Hold from a fresh reading of this voter's clock (`now` is read on receipt).
-  grant(now, from, r.resource, r.lease, r.token, r.ttl, sink);
-  table_.remove_waiter(r.resource.view(), from);
+  e = grant(now, from, e, r.resource, r.lease, r.token, r.ttl, sink);
+  table_.remove_waiter(e, from);
 }
 
-void Voter::grant(Instant now, MemberId to, const ResourceName& resource, const LeaseId& lease, Token token,
-                  Duration ttl, Sink& sink) {
-  FenceTable::Entry& entry = table_.get(resource);
-  entry.fence = token;  // the token is replicated with the grant
-  table_.set_hold(resource.view(), Hold{.lease = lease, .token = token, .holder = to,
-                                        .expiry = drift::hold_end(now, ttl)});
+FenceTable::Ref Voter::grant(Instant now, MemberId to, FenceTable::Ref e, const ResourceName& resource,
+                             const LeaseId& lease, Token token, Duration ttl, Sink& sink) {
+  if (!e) e = table_.get(resource);
+  e->fence = token;  // the token is replicated with the grant
+  table_.set_hold(e, Hold{.lease = lease, .token = token, .holder = to, .expiry = drift::hold_end(now, ttl)});
   ++sink.stats().grants;
   sink.send(to, Grant{.resource = resource, .lease = lease, .token = token});
+  return e;
 }
 
 void Voter::on_renew(Instant now, MemberId from, const Renew& r, Sink& sink) {
   sink.observe_token(r.token);
   if (!ready_) return nack(from, r, DenyReason::quarantined, sink);
   if (!ttl_ok(r.ttl)) return nack(from, r, DenyReason::ttl_too_long, sink);
-  FenceTable::Entry* e = table_.find(r.resource.view());
+  FenceTable::Ref e = table_.lookup(r.resource.view());
   const Token fence = e ? e->fence : table_.floor();
   if (e && e->hold) {
     if (e->hold->lease != r.lease || e->hold->token != r.token) return nack(from, r, DenyReason::not_current, sink);
-    table_.extend_hold(r.resource.view(), drift::hold_end(now, r.ttl));
+    table_.extend_hold(e, drift::hold_end(now, r.ttl));
   } else {
     // Nothing live here. Re-grant only where the fence is exactly this lease's
     // token: no newer grant happened here, and no re-grant lowers a fence.
     if (fence != r.token) return nack(from, r, fence > r.token ? DenyReason::stale : DenyReason::not_current, sink);
     if (table_.live() >= config_.limits.leases_per_voter) return nack(from, r, DenyReason::overloaded, sink);
-    FenceTable::Entry& entry = table_.get(r.resource);
-    BATON_ASSERT(entry.fence == r.token);
-    table_.set_hold(r.resource.view(), Hold{.lease = r.lease, .token = r.token, .holder = from,
-                                            .expiry = drift::hold_end(now, r.ttl)});
+    if (!e) e = table_.get(r.resource);
+    BATON_ASSERT(e->fence == r.token);
+    table_.set_hold(e, Hold{.lease = r.lease, .token = r.token, .holder = from, .expiry = drift::hold_end(now, r.ttl)});
   }
   ++sink.stats().renewals;
   sink.send(from, RenewAck{.resource = r.resource, .lease = r.lease, .token = r.token, .round = r.round,
@@ -125,18 +123,21 @@ void Voter::on_renew(Instant now, MemberId from, const Renew& r, Sink& sink) {
 }
 
 void Voter::on_release(Instant now, MemberId from, const Release& r, Sink& sink) {
-  FenceTable::Entry* e = table_.find(r.resource.view());
+  const FenceTable::Ref e = table_.lookup(r.resource.view());
   if (!e || !e->hold) return;
   // Only the lease's own acquirer releases it, and only that exact grant.
   if (e->hold->lease != r.lease || e->hold->token != r.token || r.lease.owner != from) return;
   ++sink.stats().releases;
-  notify_free(now, r.resource.view(), table_.end_hold(r.resource.view()), sink);
+  notify_free(now, e, table_.end_hold(e), sink);
 }
 
 void Voter::expire(Instant now, Sink& sink) {
   for (const std::string& name : table_.expired(now)) {
+    // Live until now, so not idle: no earlier notify_free evicted it.
+    const FenceTable::Ref e = table_.lookup(name);
+    BATON_ASSERT(e && e->hold);
     ++sink.stats().expiries;
-    notify_free(now, name, table_.end_hold(name), sink);
+    notify_free(now, e, table_.end_hold(e), sink);
   }
 }
 
@@ -154,9 +155,9 @@ bool Voter::may_hand_off(Instant now, const Waiter& w, Token fence) const {
   return true;
 }
 
-void Voter::notify_free(Instant now, std::string_view name, std::vector<Waiter> waiters, Sink& sink) {
-  const ResourceName resource(name);
-  Token fence = table_.fence_of(name);
+void Voter::notify_free(Instant now, FenceTable::Ref e, std::vector<Waiter> waiters, Sink& sink) {
+  const ResourceName resource(e.name());
+  Token fence = e->fence;
   const auto told = static_cast<std::uint32_t>(waiters.size());
   const Waiter* chosen = nullptr;
   std::uint64_t chosen_rank = 0;
@@ -169,7 +170,7 @@ void Voter::notify_free(Instant now, std::string_view name, std::vector<Waiter> 
     }
   }
   if (chosen) {
-    grant(now, chosen->member, resource, chosen->lease, chosen->token, chosen->ttl, sink);
+    grant(now, chosen->member, e, resource, chosen->lease, chosen->token, chosen->ttl, sink);
     ++sink.stats().handoff_grants;
     fence = chosen->token;  // the others' next proposal goes above it
   }
@@ -178,7 +179,7 @@ void Voter::notify_free(Instant now, std::string_view name, std::vector<Waiter> 
     ++sink.stats().frees_sent;
     sink.send(w.member, Free{.resource = resource, .fence = fence, .waiters = told});
   }
-  table_.settle(name);
+  table_.settle(e);  // the last use of e: settling may evict it
 }
 
 void Voter::on_persisted(Instant now, Token reservation, Sink& sink) {

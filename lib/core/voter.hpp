@@ -68,12 +68,13 @@ class Voter {
   void deny(MemberId to, const Request& r, DenyReason why, Sink& sink, const Hold* holder = nullptr,
             Instant now = Instant{});
   void nack(MemberId to, const Renew& r, DenyReason why, Sink& sink);
-  // The hold on `name` ended: hand the lease to one of `waiters`, FREE the rest.
-  void notify_free(Instant now, std::string_view name, std::vector<Waiter> waiters, Sink& sink);
+  // The hold on `e` ended: hand the lease to one of `waiters`, FREE the rest.
+  void notify_free(Instant now, FenceTable::Ref e, std::vector<Waiter> waiters, Sink& sink);
   // Stores `lease` as the resource's hold (from `now`) and its token as the
   // fence, and sends GRANT: on a REQUEST, or when handing a freed lease over.
-  void grant(Instant now, MemberId to, const ResourceName& resource, const LeaseId& lease, Token token,
-             Duration ttl, Sink& sink);
+  // `e` is the resource's entry, or empty if it has none yet; returns it.
+  FenceTable::Ref grant(Instant now, MemberId to, FenceTable::Ref e, const ResourceName& resource,
+                        const LeaseId& lease, Token token, Duration ttl, Sink& sink);
   // Whether `w`'s request may be granted now with the resource's fence `fence`.
   bool may_hand_off(Instant now, const Waiter& w, Token fence) const;
   bool ttl_ok(Duration ttl) const { return ttl >= config_.ttl_min && ttl <= config_.ttl_max; }

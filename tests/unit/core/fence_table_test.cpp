@@ -3,6 +3,8 @@
 // (Guarantee 2).
 #include "core/fence_table.hpp"
 
+#include "core/rng.hpp"
+
 #include <gtest/gtest.h>
 
 #include <map>
@@ -17,12 +19,12 @@ LeaseId lease(std::uint64_t serial) { return LeaseId{.owner = MemberId{1}, .inca
 
 // Stores `fence` for `name` as a grant followed by a release would.
 void store_idle(FenceTable& t, const std::string& name, std::uint64_t fence) {
-  t.get(ResourceName(name)).fence = Token{fence};
+  t.get(ResourceName(name))->fence = Token{fence};
   t.settle(name);
 }
 
 void hold(FenceTable& t, const std::string& name, std::uint64_t token, std::int64_t expiry_ns) {
-  t.get(ResourceName(name)).fence = Token{token};
+  t.get(ResourceName(name))->fence = Token{token};
   t.set_hold(name, Hold{.lease = lease(token), .token = Token{token}, .holder = MemberId{2},
                         .expiry = Instant::from_ns(expiry_ns)});
 }
@@ -38,7 +40,7 @@ TEST(FenceTable, UnknownResourceHasFenceFloor) {
     FenceTable t(Token{c.floor}, 4);
     EXPECT_EQ(t.fence_of("nothing"), Token{c.floor});
     EXPECT_EQ(t.find("nothing"), nullptr);
-    EXPECT_EQ(t.get(ResourceName("new")).fence, Token{c.floor}) << "a fresh entry starts at the floor";
+    EXPECT_EQ(t.get(ResourceName("new"))->fence, Token{c.floor}) << "a fresh entry starts at the floor";
     EXPECT_EQ(t.max_token(), Token{c.floor});
   }
 }
@@ -190,13 +192,8 @@ TEST(FenceTable, ExpiryHeapMatchesAnOrderedModelUnderRandomChurn) {
   // Holds set, extended and ended at random on 40 names, against a sorted set
   // of (expiry, name): the earliest expiry, the expired list and its order
   // agree after every step, and the heap's own bookkeeping stays consistent.
-  std::uint64_t x = 12345;
-  auto rnd = [&x](std::uint64_t n) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return x % n;
-  };
+  Rng rng(12345);
+  auto rnd = [&rng](std::uint64_t n) { return rng.uniform(n - 1); };
   FenceTable t(Token{0}, 1000);
   std::set<std::pair<std::int64_t, std::string>> model;
   std::map<std::string, std::int64_t> expiry_of;
@@ -246,6 +243,31 @@ TEST(FenceTable, ExpiryHeapMatchesAnOrderedModelUnderRandomChurn) {
   }
 }
 
+TEST(FenceTable, RefStaysValidThroughRehashesUntilSettleEvictsIt) {
+  // A voter looks a resource up once per message and then works through the
+  // Ref, while creating entries may rehash the table in between.
+  FenceTable t(Token{0}, 2);
+  const FenceTable::Ref r = t.get(ResourceName("kept"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r.name(), "kept");
+  EXPECT_FALSE(t.lookup("absent"));
+  for (int i = 0; i < 5000; ++i) t.get(ResourceName("other:" + std::to_string(i)));  // many rehashes, none settled
+  r->fence = Token{9};
+  t.set_hold(r, Hold{.lease = lease(9), .token = Token{9}, .holder = MemberId{2}, .expiry = Instant::from_ns(50)});
+  ASSERT_NE(t.find("kept"), nullptr);
+  ASSERT_TRUE(t.find("kept")->hold.has_value());
+  EXPECT_EQ(t.find("kept")->hold->token, Token{9});
+  EXPECT_EQ(t.expired(Instant::from_ns(50)), std::vector<std::string>{"kept"});
+  EXPECT_TRUE(t.heap_consistent());
+  EXPECT_TRUE(t.end_hold(r).empty());
+  t.settle(r);
+  EXPECT_EQ(t.fence_of("kept"), Token{9}) << "idle but kept: only 1 of 2 idle slots used";
+  t.settle(t.lookup("other:0"));
+  t.settle(t.lookup("other:1"));
+  EXPECT_EQ(t.find("kept"), nullptr) << "the least recently idle entry is evicted";
+  EXPECT_EQ(t.fence_of("kept"), Token{9}) << "its fence lives on in the floor";
+}
+
 TEST(FenceTable, SameAnswersWhateverTheHashSeedThroughRehashes) {
   // The table hashes names with a seed (random in a real process). Two tables
   // with different seeds, fed the same grants, releases and waiters over
@@ -253,13 +275,8 @@ TEST(FenceTable, SameAnswersWhateverTheHashSeedThroughRehashes) {
   // evictions and the expired list: nothing may depend on the hash order.
   // The table grows through many rehashes while holds are live, and the
   // expiry heap (which points at table nodes) stays consistent.
-  std::uint64_t x = 777;
-  auto rnd = [&x](std::uint64_t n) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return x % n;
-  };
+  Rng rng(777);
+  auto rnd = [&rng](std::uint64_t n) { return rng.uniform(n - 1); };
   FenceTable a(Token{0}, 500, 1);
   FenceTable b(Token{0}, 500, 0x9e3779b97f4a7c15ULL);
   std::map<std::string, bool> held;
