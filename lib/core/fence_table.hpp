@@ -13,9 +13,10 @@
 // (a 64-byte node per hold).
 //
 // Entries sit in a hash table keyed by name, hashed with seeded XXH3: every
-// REQUEST and RELEASE looks its resource up several times, and in an ordered
-// map each lookup compared ~log2(n) names, which share long prefixes
-// ("seat:12A", "bench:tp:1:...") and so cost a memcmp each. The seed comes
+// REQUEST and RELEASE looks its resource up, and in an ordered map each
+// lookup compared ~log2(n) names, which share long prefixes ("seat:12A",
+// "bench:tp:1:...") and so cost a memcmp each. The voter looks a message's
+// resource up once and goes on through the Ref it got. The seed comes
 // from the node's seed (random in a real process), so a caller choosing
 // names cannot aim them at one bucket; the simulator's seeded runs stay
 // reproducible. Nothing depends on the table's iteration order: expiries are
