@@ -106,6 +106,7 @@ def markdown(path):
            ("Baton acquire, 3 members, busy_poll 200 us (callback API)", "baton_async_bp_m3"),
            ("Baton acquire + release, 3 members, busy_poll 200 us", "baton_cycle_bp_m3"),
            ("Redlock acquire, 3 redis", "redlock_acquire_m3"),
+           ("Redlock acquire, 3 redis, hiredis's libuv adapter", "redlock_acquire_hiredis_m3"),
            ("Redlock acquire + release, 3 redis, unlock awaited", "redlock_cycle_m3"),
            ("Redlock acquire + release, 3 redis, unlock not awaited", "redlock_cycle_nowait_m3"),
            ("floor, 5 members (2 of 4 replies)", "floor_m5"),

@@ -209,6 +209,10 @@ run_redlock() {
     timeout 90 "$BIN/baton_redlock_bench" --ports "${!P}" --mode cycle --release-wait 1 --ops $OPS --seconds 30 | record redlock_cycle_m$m
     timeout 90 "$BIN/baton_redlock_bench" --ports "${!P}" --mode cycle --release-wait 0 --ops $OPS --seconds 30 | record redlock_cycle_nowait_m$m
   done
+  # The same client on hiredis's own libuv adapter (an epoll_ctl per command
+  # and per reply), for comparison with the direct writes used above.
+  timeout 90 "$BIN/baton_redlock_bench" --ports "$P3" --mode acquire --adapter hiredis --ops $OPS --seconds 30 \
+    | record redlock_acquire_hiredis_m3
   for c in 2 4 8; do
     timeout 60 "$BIN/baton_redlock_bench" --ports "$P3" --mode contended --contenders $c --seconds $SECS \
       --retry-delay-ms 200 --events "$OUT/events-redlock_contended_c${c}_d200.csv" | record redlock_contended_c${c}_d200

@@ -3,13 +3,15 @@
 # each one is there). Idempotent: it asks dpkg first and runs apt-get only
 # when something is missing; when everything is present it prints one line.
 #
-# Usage: scripts/install-deps.sh [--browser] [--redis] [--bench]
+# Usage: scripts/install-deps.sh [--browser] [--redis] [--bench] [--profile]
 #   --browser also install chromium (the booking page's browser test; the
 #             test command installs it, the demo does not need it)
 #   --redis   also install redis-server (only the Redis comparison benchmark
 #             uses it; installing it starts a Redis service on the machine)
 #   --bench   everything scripts/bench.sh uses: --redis, plus python3 (the
 #             results analysis) and gnuplot-nox (the chart)
+#   --profile what the profiling in docs/benchmarks.md uses: linux-perf
+#             (scripts/bench-profile.sh, perf record) and valgrind (callgrind)
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -36,6 +38,7 @@ for arg in "$@"; do
     --browser) packages+=(chromium) ;;
     --redis) packages+=(redis-server) ;;
     --bench) packages+=(redis-server python3 gnuplot-nox) ;;
+    --profile) packages+=(linux-perf valgrind python3) ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) baton_die "install-deps.sh: unknown argument '$arg' (try --help)" ;;
   esac
