@@ -45,30 +45,7 @@ fi
 rm -rf "$OUT"
 mkdir -p "$OUT"
 
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]:-}"; do [[ -n $p ]] && kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]:-}"; do [[ -n $p ]] && wait "$p" 2>/dev/null || true; done
-  PIDS=()
-}
-trap cleanup EXIT INT TERM
-
-free_ports() {
-  python3 - "$1" <<'PY'
-import socket, sys
-n, got, socks = int(sys.argv[1]), [], []
-while len(got) < n:
-    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM); t.bind(("127.0.0.1", 0))
-    p = t.getsockname()[1]
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        u.bind(("127.0.0.1", p))
-    except OSError:
-        t.close(); continue
-    socks += [t, u]; got.append(p)
-print(",".join(map(str, got)))
-PY
-}
+trap baton_stop_pids EXIT INT TERM
 
 # measure CASE: counts the client command (the rest of the arguments) and,
 # at the same time, the servers in PIDS.
@@ -86,31 +63,32 @@ measure() {
   baton_log "$name done"
 }
 
-PORTS=$(free_ports 2)
+PORTS=$(baton_free_ports 2)
 for p in ${PORTS//,/ }; do
   "$BIN/baton_floor_responder" --port "$p" --seconds 600 >/dev/null & PIDS+=($!)
 done
 sleep 0.3
 measure floor "$BIN/baton_floor_client" --ports "$PORTS" --need 1 --rounds "$OPS" --label m3
-cleanup
+baton_stop_pids
 
-PORTS=$(free_ports 3)
+PORTS=$(baton_free_ports 3)
 for i in 2 3; do "$BIN/baton_member" --id $i --ports "$PORTS" --mode vote --seconds 600 >/dev/null 2>&1 & PIDS+=($!); done
 sleep 1
 measure baton_blocking "$BIN/baton_member" --id 1 --ports "$PORTS" --mode acquire --ops "$OPS" --seconds 60
-# The callback form runs for a time; OPS / 10,000 s per 10,000 is about as many.
+# The callback form runs for a time, not a count: 2 s per 10,000 ops asks for
+# at least as many acquires as the other cases make.
 measure baton_callback "$BIN/baton_member" --id 1 --ports "$PORTS" --mode throughput --in-flight 1 \
   --seconds $(( (OPS + 9999) / 10000 * 2 ))
-cleanup
+baton_stop_pids
 
 if command -v redis-server >/dev/null && [[ -x $BIN/baton_redlock_bench ]]; then
-  PORTS=$(free_ports 3)
+  PORTS=$(baton_free_ports 3)
   for p in ${PORTS//,/ }; do
     redis-server --port "$p" --save '' --appendonly no --bind 127.0.0.1 --protected-mode yes >/dev/null & PIDS+=($!)
   done
   sleep 1
   measure redlock "$BIN/baton_redlock_bench" --ports "$PORTS" --mode acquire --ops "$OPS" --seconds 60
-  cleanup
+  baton_stop_pids
 else
   baton_log "redis-server or baton_redlock_bench missing: Redlock rows skipped"
 fi

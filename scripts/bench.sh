@@ -12,6 +12,8 @@
 # redis-server for the Redlock part (skipped with a message when missing);
 # gnuplot (gnuplot-nox) for the chart (skipped with a message when missing).
 set -euo pipefail
+# shellcheck source=scripts/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$ROOT/build-bench
@@ -20,13 +22,7 @@ BIN=$BUILD/bin
 QUICK=${QUICK:-0}
 if [[ $QUICK == 1 ]]; then OPS=2000; SECS=2; else OPS=10000; SECS=4; fi
 
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]:-}"; do [[ -n $p ]] && kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]:-}"; do [[ -n $p ]] && wait "$p" 2>/dev/null || true; done
-  PIDS=()
-}
-trap cleanup EXIT INT TERM
+trap baton_stop_pids EXIT INT TERM
 
 log() { printf '== %s\n' "$*" >&2; }
 
@@ -37,24 +33,6 @@ record() {
     [[ $line == \{* ]] || continue
     printf '{"case":"%s",%s\n' "$case" "${line#\{}" | tee -a "$OUT/raw.jsonl" >&2
   done
-}
-
-# N ports free for both UDP and TCP on 127.0.0.1.
-free_ports() {
-  python3 - "$1" <<'PY'
-import socket, sys
-n, got, socks = int(sys.argv[1]), [], []
-while len(got) < n:
-    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM); t.bind(("127.0.0.1", 0))
-    p = t.getsockname()[1]
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        u.bind(("127.0.0.1", p))
-    except OSError:
-        t.close(); continue
-    socks += [t, u]; got.append(p)
-print(",".join(map(str, got)))
-PY
 }
 
 # ---- build -----------------------------------------------------------------
@@ -106,12 +84,12 @@ run_floor() {
   timeout 60 "$BIN/baton_floor_client" --ports "${rp[0]}" --need 1 --rounds $OPS --label rtt | record floor_rtt
   timeout 60 "$BIN/baton_floor_client" --ports "${rp[0]},${rp[1]}" --need 1 --rounds $OPS --label m3 | record floor_m3
   timeout 60 "$BIN/baton_floor_client" --ports "$RESP_PORTS" --need 2 --rounds $OPS --label m5 | record floor_m5
-  cleanup
+  baton_stop_pids
 }
 
 # Starts members 2..m voting; member 1 is run by the caller. Sets MPORTS.
 start_voters() {  # $1 = members
-  MPORTS=$(free_ports "$1")
+  MPORTS=$(baton_free_ports "$1")
   local i
   for ((i = 2; i <= $1; i++)); do
     "$BIN/baton_member" --id $i --ports "$MPORTS" --mode vote --seconds 300 & PIDS+=($!)
@@ -123,7 +101,7 @@ start_voters() {  # $1 = members
 # $2 us and thinking 1 ms; the events go to $OUT/events-$3-<member>.csv.
 run_baton_contended() {  # $1 = contenders, $2 = hold us, $3 = case name, [$4 = seconds]
   local c=$1 hold=$2 name=$3 secs=${4:-$SECS} i k p
-  MPORTS=$(free_ports 3)
+  MPORTS=$(baton_free_ports 3)
   local waits=()
   for i in 1 2 3; do
     k=$(((c + 3 - i) / 3))
@@ -137,7 +115,7 @@ run_baton_contended() {  # $1 = contenders, $2 = hold us, $3 = case name, [$4 = 
   done
   for p in "${waits[@]}"; do wait "$p" || true; done
   head -n1 "$OUT/$name-1.out" | record "$name"
-  cleanup
+  baton_stop_pids
 }
 
 run_baton() {
@@ -160,7 +138,7 @@ run_baton() {
     timeout 60 "$BIN/baton_member" --id 1 --ports "$MPORTS" --mode throughput --in-flight 1 --seconds $SECS --busy-poll-us 200 | record baton_async_bp_m$m
     # Throughput from one member, the others only voting.
     timeout 60 "$BIN/baton_member" --id 1 --ports "$MPORTS" --mode throughput --in-flight 16 --seconds $SECS | record baton_throughput1_m$m
-    cleanup
+    baton_stop_pids
   done
   # Contended: C threads spread over the 3 member processes (round robin),
   # each holding 1 ms and thinking 1 ms between ownerships.
@@ -176,7 +154,7 @@ run_baton() {
   # coarse to check "within 10%"; ~1000 ownerships give 5.5%.
   run_baton_contended 4 20000 baton_fair_c4 $((5 * SECS))
   log "Baton: throughput, all 3 members acquiring, 16 acquires in flight each"
-  MPORTS=$(free_ports 3)
+  MPORTS=$(baton_free_ports 3)
   local waits=()
   for i in 1 2 3; do
     timeout 60 "$BIN/baton_member" --id $i --ports "$MPORTS" --mode throughput --in-flight 16 --seconds $SECS \
@@ -184,7 +162,7 @@ run_baton() {
   done
   for p in "${waits[@]}"; do wait "$p" || true; done
   cat "$OUT/throughput-"*.out | record baton_throughput_m3
-  cleanup
+  baton_stop_pids
 }
 
 run_redlock() {
@@ -195,7 +173,7 @@ run_redlock() {
   [[ -x $BIN/baton_redlock_bench ]] || { log "baton_redlock_bench not built (libhiredis-dev missing): Redlock skipped"; return; }
   log "Redlock: 5 local redis-server instances"
   local ports i
-  ports=$(free_ports 5)
+  ports=$(baton_free_ports 5)
   IFS=, read -r -a rp <<<"$ports"
   for i in 0 1 2 3 4; do
     redis-server --port "${rp[$i]}" --save '' --appendonly no --bind 127.0.0.1 --protected-mode yes \
@@ -219,7 +197,7 @@ run_redlock() {
     timeout 60 "$BIN/baton_redlock_bench" --ports "$P3" --mode contended --contenders $c --seconds $SECS \
       --retry-delay-ms 0 --events "$OUT/events-redlock_contended_c${c}_d0.csv" | record redlock_contended_c${c}_d0
   done
-  cleanup
+  baton_stop_pids
 }
 
 run_floor

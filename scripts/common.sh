@@ -25,3 +25,31 @@ baton_configure_main() {
     -DCMAKE_CXX_COMPILER=g++-12 \
     -DBATON_WERROR=ON "$@"
 }
+
+# Benchmark scripts: background processes go into PIDS; baton_stop_pids
+# kills and reaps them (trap it on EXIT INT TERM).
+PIDS=()
+baton_stop_pids() {
+  local p
+  for p in "${PIDS[@]:-}"; do [[ -n $p ]] && kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]:-}"; do [[ -n $p ]] && wait "$p" 2>/dev/null || true; done
+  PIDS=()
+}
+
+# N ports free for both UDP and TCP on 127.0.0.1, comma-separated.
+baton_free_ports() {
+  python3 - "$1" <<'PY'
+import socket, sys
+n, got, socks = int(sys.argv[1]), [], []
+while len(got) < n:
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM); t.bind(("127.0.0.1", 0))
+    p = t.getsockname()[1]
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind(("127.0.0.1", p))
+    except OSError:
+        t.close(); continue
+    socks += [t, u]; got.append(p)
+print(",".join(map(str, got)))
+PY
+}
