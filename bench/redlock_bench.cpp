@@ -34,8 +34,8 @@
 //   --adapter direct|hiredis (default direct): how hiredis meets the loop.
 //     hiredis: hiredis's own libuv adapter, which asks for write readiness
 //     before every command and drops it after, each change an epoll_ctl
-//     (about 40 per acquire + release at 3 instances, measured with
-//     scripts/bench-profile.sh). direct (this file): the socket stays
+//     (38 per acquire + release at 3 instances, counted with perf stat;
+//     docs/benchmarks.md). direct (this file): the socket stays
 //     registered for reading only, and a command is written at once, with
 //     write readiness asked for only if the socket's buffer is full, as a
 //     client tuned for latency would do. Both run the same algorithm.

@@ -47,6 +47,10 @@ mkdir -p "$OUT"
 
 trap baton_stop_pids EXIT INT TERM
 
+# Every client runs with --warmup 0: the counts cover every operation it
+# made, and they are divided by its sample count, so a warm-up would add its
+# operations' system calls and CPU to the timed ones (5-10% with the
+# defaults).
 # measure CASE: counts the client command (the rest of the arguments) and,
 # at the same time, the servers in PIDS.
 measure() {
@@ -68,13 +72,13 @@ for p in ${PORTS//,/ }; do
   "$BIN/baton_floor_responder" --port "$p" --seconds 600 >/dev/null & PIDS+=($!)
 done
 sleep 0.3
-measure floor "$BIN/baton_floor_client" --ports "$PORTS" --need 1 --rounds "$OPS" --label m3
+measure floor "$BIN/baton_floor_client" --ports "$PORTS" --need 1 --rounds "$OPS" --warmup 0 --label m3
 baton_stop_pids
 
 PORTS=$(baton_free_ports 3)
 for i in 2 3; do "$BIN/baton_member" --id $i --ports "$PORTS" --mode vote --seconds 600 >/dev/null 2>&1 & PIDS+=($!); done
 sleep 1
-measure baton_blocking "$BIN/baton_member" --id 1 --ports "$PORTS" --mode acquire --ops "$OPS" --seconds 60
+measure baton_blocking "$BIN/baton_member" --id 1 --ports "$PORTS" --mode acquire --ops "$OPS" --warmup 0 --seconds 60
 # The callback form runs for a time, not a count: 2 s per 10,000 ops asks for
 # at least as many acquires as the other cases make.
 measure baton_callback "$BIN/baton_member" --id 1 --ports "$PORTS" --mode throughput --in-flight 1 \
@@ -87,7 +91,7 @@ if command -v redis-server >/dev/null && [[ -x $BIN/baton_redlock_bench ]]; then
     redis-server --port "$p" --save '' --appendonly no --bind 127.0.0.1 --protected-mode yes >/dev/null & PIDS+=($!)
   done
   sleep 1
-  measure redlock "$BIN/baton_redlock_bench" --ports "$PORTS" --mode acquire --ops "$OPS" --seconds 60
+  measure redlock "$BIN/baton_redlock_bench" --ports "$PORTS" --mode acquire --ops "$OPS" --warmup 0 --seconds 60
   baton_stop_pids
 else
   baton_log "redis-server or baton_redlock_bench missing: Redlock rows skipped"
