@@ -187,8 +187,8 @@ run_redlock() {
     timeout 90 "$BIN/baton_redlock_bench" --ports "${!P}" --mode cycle --release-wait 1 --ops $OPS --seconds 30 | record redlock_cycle_m$m
     timeout 90 "$BIN/baton_redlock_bench" --ports "${!P}" --mode cycle --release-wait 0 --ops $OPS --seconds 30 | record redlock_cycle_nowait_m$m
   done
-  # The same client on hiredis's own libuv adapter (an epoll_ctl per command
-  # and per reply), for comparison with the direct writes used above.
+  # The same client on hiredis's own libuv adapter (38 epoll_ctl calls per
+  # acquire + release), for comparison with the direct writes used above.
   timeout 90 "$BIN/baton_redlock_bench" --ports "$P3" --mode acquire --adapter hiredis --ops $OPS --seconds 30 \
     | record redlock_acquire_hiredis_m3
   for c in 2 4 8; do
