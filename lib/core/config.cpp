@@ -23,6 +23,8 @@ Result<void> validate(const NodeConfig& c) {
   if (c.ttl_min < limits::ttl_floor) return bad("ttl_min: below 1 ms");
   if (c.ttl_max > limits::ttl_ceiling) return bad("ttl_max: above 1 hour");
   if (c.ttl_min > c.ttl_max) return bad("ttl_min: above ttl_max");
+  if (c.prior_ttl_max < Duration::zero() || c.prior_ttl_max > limits::ttl_ceiling) return bad("prior_ttl_max: outside [0, 1 hour]");
+  if (c.prior_rho_ppm > limits::rho_ppm_max) return bad("prior_rho: above 0.1");
   if (c.margin <= Duration::zero()) return bad("margin: must be positive");
   // The shortest lease must leave at least half its stretched ttl after the margin.
   if (c.margin * 2 > drift::stretch_down(c.ttl_min, c.rho_ppm)) return bad("margin: too large for ttl_min (margin*2 > ttl_min*(1-rho)/(1+rho))");

@@ -49,6 +49,12 @@ struct NodeConfig {
   RecoveryMode recovery = RecoveryMode::first_start;
   bool persist = false;            // state directory: persist floor reservations before use
   Token recovered_reservation{};   // recovery == reservation: the reservation read back
+  // The longest ttl_max and largest rho any earlier life of this member voted
+  // under (persisted in the state directory; zero when unknown). The restart
+  // quarantine covers them too: a life that lowered ttl_max or rho must still
+  // outwait the holds its predecessors granted.
+  Duration prior_ttl_max = Duration::zero();
+  std::uint32_t prior_rho_ppm = 0;
   std::uint64_t reservation_block = 1ULL << 32;  // tokens covered by one persisted reservation
   Duration rtt_initial = Duration::ms(1);        // round-trip estimate before any sample
   Duration attempt_timeout_min = Duration::ms(10);  // one acquire attempt waits at least this (loaded

@@ -7,6 +7,10 @@
 namespace baton::core {
 
 Recovery::Recovery(const NodeConfig& config, Instant start, Rng& rng) : config_(config), rng_(rng) {
+  // Guarantee 1 across a configuration change: a previous life may have voted
+  // under a longer ttl_max or a larger rho than this one.
+  const Duration ttl_max = max(config.ttl_max, config.prior_ttl_max);
+  const std::uint32_t rho_ppm = std::max(config.rho_ppm, config.prior_rho_ppm);
   switch (config.recovery) {
     case RecoveryMode::first_start:
       quarantine_end_ = start;
@@ -14,12 +18,12 @@ Recovery::Recovery(const NodeConfig& config, Instant start, Rng& rng) : config_(
       floor_known_ = true;
       break;
     case RecoveryMode::reservation:
-      quarantine_end_ = drift::quarantine_end(start, config.ttl_max, config.rho_ppm);
+      quarantine_end_ = drift::quarantine_end(start, ttl_max, rho_ppm);
       floor_ = config.recovered_reservation;
       floor_known_ = true;
       break;
     case RecoveryMode::peers: {
-      quarantine_end_ = drift::quarantine_end(start, config.ttl_max, config.rho_ppm);
+      quarantine_end_ = drift::quarantine_end(start, ttl_max, rho_ppm);
       const std::size_t n = config.members.size();
       const std::size_t r = std::min<std::size_t>(config.replicas, n);
       needed_ = n - r / 2;
