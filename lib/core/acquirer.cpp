@@ -9,6 +9,16 @@
 
 namespace baton::core {
 
+namespace {
+#if defined(BATON_BREAK_REUSE_GIVEN_BACK)
+// Negative control: a lease with a grant we gave back may still stand for a
+// hand-off and be held and renewed (issue 19's renewal hole).
+constexpr bool kReuseGivenBack = true;
+#else
+constexpr bool kReuseGivenBack = false;
+#endif
+}  // namespace
+
 Acquirer::Acquirer(const NodeConfig& config, Rng& rng) : config_(config), rng_(rng), rtt_(config.rtt_initial) {}
 
 // ---- bookkeeping ------------------------------------------------------------
@@ -305,8 +315,9 @@ void Acquirer::on_grant(Instant now, MemberId from, const Grant& g, Sink& sink) 
   if (a && g.token == a->token) {
     const std::size_t i = voter_index(*a, from);
     if (i < a->voters.size() && a->answer[i] == kReleased) {
-      // A grant of this lease we gave back (duplicated or delayed on the
-      // way): that hold is gone or going, so it never counts again.
+      // A lease with a grant we gave back is never current (send_standing):
+      // only the negative control gets here.
+      BATON_ASSERT(kReuseGivenBack);
       ++sink.stats().late_releases;
       sink.send(from, Release{.resource = g.resource, .lease = g.lease, .token = g.token});
       return;
@@ -424,6 +435,9 @@ void Acquirer::won(Acq& a, Instant now, Sink& sink) {
     attempt_failed(a, now, sink);
     return;
   }
+  // Guarantee 1: every grant this lease stands on is a live hold; none was
+  // given back (send_standing), so no RELEASE of ours can end one.
+  if (!kReuseGivenBack) BATON_ASSERT(!gave_back(a));
   set_phase(a, Phase::held);
   a.valid_from = a.t0;
   a.validity_end = believed_end;
@@ -516,7 +530,13 @@ void Acquirer::send_standing(Acq& a, Instant now, Sink& sink, bool may_send) {
       ++a.no;
     }
   }
-  if (a.token > a.max_fence) {
+  // Guarantee 1: a lease with a grant we gave back is dead for good. Our
+  // RELEASE may still be on its way, and a copy of the old GRANT may still
+  // come (and be answered with another RELEASE): either would end a hold at
+  // that voter that a hand-off or a renewal of this lease had counted, while
+  // this member still believed in it. So such a lease never stands; a
+  // standing request then needs a fresh lease id (issue 19).
+  if (a.token > a.max_fence && (!gave_back(a) || kReuseGivenBack)) {
     // The attempt's own request is above the holder's token: those voters
     // keep it and may grant it as it is. A new lease would only race it.
     a.standing = true;
@@ -529,8 +549,16 @@ void Acquirer::send_standing(Acq& a, Instant now, Sink& sink, bool may_send) {
   request_unanswered(a, sink);  // the voters that said held
 }
 
+bool Acquirer::gave_back(const Acq& a) {
+  return std::find(a.answer.begin(), a.answer.end(), kReleased) != a.answer.end();
+}
+
 void Acquirer::new_standing_lease(Acq& a, Instant now, Sink& sink) {
   a.lease = mint_lease(a);
+  // No voter granted the new lease, let alone got it back: not asked is a no.
+  for (std::uint8_t& x : a.answer) {
+    if (x == kReleased) x = kNo;
+  }
   // Above the holder's token (a held denial reports it as the fence), so the
   // voters may grant it when that hold ends.
   a.token = next_token(a);
@@ -558,8 +586,9 @@ void Acquirer::retry_standing(Acq& a, Instant now, Sink& sink) {
   a.old_t0 = true;
   a.timeout_at = now + attempt_timeout(a.timeouts, now);
   a.attempt_deadline = a.timeout_at;
-  // Voters whose grant of this lease we gave back stay out: their holds are
-  // gone, and a copy of that grant must not count (on_grant).
+  // A standing lease has no grant we gave back (send_standing). Under the
+  // negative control such voters stay out here, as they once did.
+  if (!kReuseGivenBack) BATON_ASSERT(!gave_back(a));
   a.yes = a.no = 0;
   for (std::uint8_t& x : a.answer) {
     if (x == kReleased) {
@@ -580,15 +609,13 @@ void Acquirer::restand(Acq& a, Instant now, Sink& sink) {
   // member: it replaces the old one, whose grants are given back (on_grant).
   by_lease_.erase(a.lease);
   new_standing_lease(a, now, sink);
-  for (std::uint8_t& x : a.answer) {
-    if (x == kReleased) x = kNo;  // it never granted this lease: just not asked
-  }
   request_unanswered(a, sink);
 }
 
 void Acquirer::start_handoff(Acq& a, Instant now) {
   // The standing request's lease, token, t0 and answers (send_standing,
-  // FREEs since) stay.
+  // FREEs since) stay. Guarantee 1: none of its grants was given back.
+  if (!kReuseGivenBack) BATON_ASSERT(!gave_back(a));
   set_phase(a, Phase::attempting);
   a.standing = false;
   a.handoff = true;
@@ -699,6 +726,9 @@ void Acquirer::on_free(Instant now, MemberId from, const Free& f, Sink& sink) {
 // ---- renewals and loss ------------------------------------------------------
 
 void Acquirer::start_round(Acq& a, Instant now, Sink& sink) {
+  // Guarantee 1: a renewal counts an ack from every voter, so the lease must
+  // have no grant we gave back: a RELEASE of ours could end a hold it counts.
+  if (!kReuseGivenBack) BATON_ASSERT(!gave_back(a));
   ++a.round;
   // The new validity is measured from t_r, read before the round's first RENEW.
   a.t_r = now;

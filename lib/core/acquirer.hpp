@@ -185,6 +185,9 @@ class Acquirer {
   Token next_token(const Acq& a) const;
   // REQUEST to every voter whose answer in `a` is kNone.
   void request_unanswered(const Acq& a, Sink& sink);
+  // Some voter's grant of `a`'s lease was given back (RELEASE sent): that
+  // lease may never be held, stand for a hand-off, or be renewed.
+  static bool gave_back(const Acq& a);
   // No majority of grants is possible any more.
   static bool majority_lost(const Acq& a);
   // A FREE from `from` is its no (if it had not answered); whether the majority is lost.
