@@ -147,8 +147,8 @@ void Acquirer::reschedule(Acq& a) {
       due = a.validity_end;
       if (a.renewing) {
         due = min(due, min(a.round_deadline, drift::renew_cutoff(a.valid_from, a.validity_end)));
-      } else if (a.auto_renew) {
-        due = min(due, a.renew_at);
+      } else if (a.auto_renew || a.renew_explicit) {
+        due = min(due, a.renew_at);  // the next auto-renew round, or a paced renew() call's
       }
       break;
   }
@@ -272,8 +272,25 @@ Result<void> Acquirer::renew(Instant now, AcquireId id, Sink& sink) {
   Acq* a = find(id);
   if (!a || a->phase != Phase::held) return Error{Errc::not_held, "lease not held"};
   if (now >= a->validity_end) return Error{Errc::not_held, "lease expired"};
+  // A round that starts past the cut-off is given up at once (due): it
+  // would only send RENEWs to every voter and report unknown_outcome. A
+  // caller retrying in a loop sent thousands of such rounds (issue 19).
+  // Rounds of one lease are paced: the next starts no sooner than
+  // attempt_timeout_min after the previous one did (auto-renew's rounds
+  // are far apart anyway), and the call then waits for that round.
+  const Instant cutoff = drift::renew_cutoff(a->valid_from, a->validity_end);
+  const Instant paced = a->round > 0 && !a->renewing ? max(now, a->t_r + config_.attempt_timeout_min) : now;
+  if (paced >= cutoff) {
+    return Error{Errc::too_late, "renew: past the renewal cut-off (the last fifth of the validity window)"};
+  }
   a->renew_explicit = true;
-  if (!a->renewing) start_round(*a, now, sink);
+  if (a->renewing) return {};  // the caller waits for the round under way
+  if (paced == now) {
+    start_round(*a, now, sink);
+  } else {
+    a->renew_at = paced;
+    reschedule(*a);
+  }
   return {};
 }
 
@@ -872,7 +889,7 @@ void Acquirer::due(Acq& a, Instant now, Sink& sink) {
         start_round(a, now, sink);  // the round's messages or answers were lost: a new round
         return;
       }
-      if (!a.renewing && a.auto_renew && now >= a.renew_at) {
+      if (!a.renewing && (a.auto_renew || a.renew_explicit) && now >= a.renew_at) {
         start_round(a, now, sink);
         return;
       }

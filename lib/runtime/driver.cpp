@@ -192,6 +192,10 @@ void Driver::flush_outputs() {
       break;
     }
     node_->take_outbox(outbox_);
+    // Events first: a lost lease turns invalid for the application (and its
+    // on_lost runs) before the RELEASE that lets a voter hand it on leaves
+    // (issue 19, loss ordering). Calls the callbacks make run next round.
+    for (const core::Event& e : outbox_.events) hooks_->on_event(e);
     datagrams_.clear();
     packer_.pack(outbox_.messages, datagrams_);
     if (packer_.dropped() != packer_dropped_) {
@@ -201,7 +205,6 @@ void Driver::flush_outputs() {
     }
     for (const codec::Datagram& d : datagrams_) send_datagram(d.to, d.bytes);
     if (outbox_.persist) persist_pending_ = *outbox_.persist;
-    for (const core::Event& e : outbox_.events) hooks_->on_event(e);
     const bool had_persist = persist_pending_.has_value();
     try_persist(boot_now());
     if (had_persist && persist_pending_) break;  // the write failed: retry on the timer

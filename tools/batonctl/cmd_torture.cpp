@@ -104,7 +104,8 @@ class Torture {
   void hold(baton::Lease& lease, const std::string& resource, std::shared_ptr<LeaseTag> tag);
   // Writes to the register; false when the register rejected the token.
   bool register_write(const baton::Lease& lease, const std::string& resource, nanoseconds timeout);
-  void renew(baton::Lease& lease, const std::string& resource);
+  // One renew call, logged; its error code (ok on success).
+  baton::Errc renew(baton::Lease& lease, const std::string& resource);
   void release(baton::Lease& lease, const std::string& resource);
   void note_ended(const baton::Lease& lease, const std::string& resource);
   Json op(std::string_view name, const std::string& resource, const Span& span);
@@ -188,13 +189,18 @@ void Torture::hold(baton::Lease& lease, const std::string& resource, std::shared
   bool superseded = false;
   if (reg_ && lease.valid()) superseded = !register_write(lease, resource, write_timeout);
   const std::int64_t ttl_ns = static_cast<std::int64_t>(s_.ttl_ms) * 1000000;
+  bool renewing = true;  // false once a renew was refused as too late: the lease runs out
   while (!superseded && !stop_requested()) {
     const std::int64_t now = local_now_ns();
     if (now >= hold_end || !lease.valid()) break;
     const std::int64_t validity_end = lease.validity_end().time_since_epoch().count();
     // Renew when the hold outlasts the validity and half the ttl is gone.
-    if (hold_end > validity_end && validity_end - now < ttl_ns / 2) {
-      renew(lease, resource);
+    if (renewing && hold_end > validity_end && validity_end - now < ttl_ns / 2) {
+      const baton::Errc e = renew(lease, resource);
+      if (e == baton::Errc::too_late) renewing = false;
+      // Back off after a failed round instead of retrying at once (a loop of
+      // renew calls was a storm of RENEWs to every peer, issue 19).
+      if (e != baton::Errc::ok) (void)sleep_or_stop(nanoseconds(std::clamp<std::int64_t>(ttl_ns / 50, 1000000, 20000000)));
       continue;
     }
     const std::int64_t next = std::min(hold_end, validity_end - ttl_ns / 2 > now ? validity_end - ttl_ns / 2 : hold_end);
@@ -233,7 +239,7 @@ bool Torture::register_write(const baton::Lease& lease, const std::string& resou
   return !answer || answer->accepted;
 }
 
-void Torture::renew(baton::Lease& lease, const std::string& resource) {
+baton::Errc Torture::renew(baton::Lease& lease, const std::string& resource) {
   Span span;
   const baton::Result<void> r = lease.renew();
   span.end();
@@ -248,6 +254,7 @@ void Torture::renew(baton::Lease& lease, const std::string& resource) {
     j.str("result", "fail").str("err", r.code() == baton::Errc::lost ? "lost" : baton::errc_name(r.code()));
   }
   history_.write(j);
+  return r.code();
 }
 
 void Torture::note_ended(const baton::Lease& lease, const std::string& resource) {

@@ -28,6 +28,8 @@ enum class Errc : std::uint8_t {
   stale_token,        // A fencing check rejected a token below the highest seen.
   io_error,           // The operating system refused (socket, file, sync).
   cancelled,          // The caller released an acquire before it completed.
+  too_late,           // A renew asked for past the renewal cut-off (the last fifth of
+                      // the validity window): nothing was sent; the lease runs to its end.
 };
 
 // A short, stable, lower_snake_case name for logs, JSON and command lines.
@@ -46,6 +48,7 @@ constexpr std::string_view errc_name(Errc e) noexcept {
     case Errc::stale_token: return "stale_token";
     case Errc::io_error: return "io_error";
     case Errc::cancelled: return "cancelled";
+    case Errc::too_late: return "too_late";
   }
   return "unknown";
 }

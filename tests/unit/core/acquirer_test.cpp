@@ -954,6 +954,52 @@ TEST(Acquirer, ExplicitRenewThatFailsReportsThenRunsToItsEnd) {
   EXPECT_EQ(h.acq.renew(h.now, held.id, h.sink).code(), Errc::not_held);
 }
 
+TEST(Acquirer, RenewPastTheCutoffFailsFastWithoutSending) {
+  // Issue 19's renew storm: a caller that retried renew() in the last fifth
+  // of the window started a round per call, each given up at once with
+  // unknown_outcome after RENEWs to every voter. Now the call is refused
+  // with too_late, and nothing is sent.
+  Held held;
+  Harness& h = held.h;
+  const Instant cutoff = drift::renew_cutoff(T0, held.validity_end);
+  h.at(cutoff);
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(h.acq.renew(h.now, held.id, h.sink).code(), Errc::too_late);
+    h.at(h.now + Duration::us(10));
+  }
+  EXPECT_TRUE(held.renews().empty()) << "no RENEW after the cut-off";
+  EXPECT_EQ(h.events().size(), 1u) << "no renew_failed either: the call failed synchronously";
+  EXPECT_TRUE(h.acq.lease(held.id).has_value()) << "the lease runs to its end";
+}
+
+TEST(Acquirer, RenewRoundsOfOneLeaseArePaced) {
+  // A caller renewing in a loop, each round answered at once: a new round
+  // starts no sooner than attempt_timeout_min after the previous one did,
+  // and the call made in between waits for that round.
+  Held held;
+  Harness& h = held.h;
+  h.at(T0 + Duration::s(1));
+  const Instant start = h.now;
+  std::size_t rounds = 0;
+  while (h.now < start + Duration::ms(100)) {
+    ASSERT_TRUE(h.acq.renew(h.now, held.id, h.sink).ok());
+    const auto rs = held.renews();
+    if (rs.size() / 3 > rounds) {
+      rounds = rs.size() / 3;
+      h.ack(M2, rs.back());  // with the in-process ack (M1), a majority
+      h.ack(M1, rs.back());
+    }
+    h.at(h.now + Duration::us(100));
+  }
+  const Duration pace = h.cfg.attempt_timeout_min;
+  EXPECT_GE(rounds, 2u);
+  EXPECT_LE(rounds, static_cast<std::size_t>(Duration::ms(100).count_ns() / pace.count_ns()) + 1)
+      << "one round per " << pace.count_ns() << " ns";
+  for (std::size_t i = 3; i < held.renews().size(); i += 3) {
+    EXPECT_EQ(held.renews()[i].round, held.renews()[i - 3].round + 1);
+  }
+}
+
 TEST(Acquirer, LateRenewAckForAGoneLeaseIsReleased) {
   Held held;
   Harness& h = held.h;
