@@ -92,6 +92,7 @@ std::optional<core::Message> read(const wire::Request& t) {
 std::optional<core::Message> read(const wire::Grant& t) {
   core::Grant m;
   if (!read_lease_head(t, m)) return std::nullopt;
+  m.handoff = t.handoff();
   return m;
 }
 

@@ -49,7 +49,7 @@ Body body(FlatBufferBuilder& b, const core::Request& m) {
 Body body(FlatBufferBuilder& b, const core::Grant& m) {
   const auto r = name(b, m.resource);
   const auto l = to_wire(m.lease);
-  return {wire::Body::Grant, wire::CreateGrant(b, r, &l, m.token.value).Union()};
+  return {wire::Body::Grant, wire::CreateGrant(b, r, &l, m.token.value, m.handoff).Union()};
 }
 
 Body body(FlatBufferBuilder& b, const core::Deny& m) {

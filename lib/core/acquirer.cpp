@@ -10,6 +10,13 @@
 namespace baton::core {
 
 namespace {
+#if defined(BATON_BREAK_NO_HANDOFF_CONFIRM)
+// Negative control: a majority with hand-off grants is believed at once, from
+// the standing request's t0, as if the voters held it for the whole ttl.
+constexpr bool kNoHandoffConfirm = true;
+#else
+constexpr bool kNoHandoffConfirm = false;
+#endif
 #if defined(BATON_BREAK_REUSE_GIVEN_BACK)
 // Negative control: a lease with a grant we gave back may still stand for a
 // hand-off and be held and renewed (issue 19's renewal hole).
@@ -321,6 +328,7 @@ void Acquirer::start_attempt(Acq& a, Instant now, Sink& sink) {
   a.standing = false;
   a.handoff = false;
   a.old_t0 = false;
+  a.provisional = a.confirming = false;
   by_lease_[a.lease] = a.id;
   ++sink.stats().attempts;
   reschedule(a);
@@ -373,7 +381,9 @@ void Acquirer::on_grant(Instant now, MemberId from, const Grant& g, Sink& sink) 
   if (from != config_.self && !a->old_t0) sample_rtt(now, now - a->t0);
   a->answer[i] = kYes;
   ++a->yes;
-  if (a->yes >= a->need) return won(*a, now, sink);
+  if (g.handoff) a->provisional = true;
+  if (a->confirming) return;  // the confirm round decides; its RENEW went to this voter too
+  if (a->yes >= a->need) return a->provisional ? start_confirm(*a, now, sink) : won(*a, now, sink);
   bound_contested(*a, now);
 }
 
@@ -439,10 +449,15 @@ void Acquirer::bound_contested(Acq& a, Instant now) {
 
 void Acquirer::won(Acq& a, Instant now, Sink& sink) {
   a.own_release_at = Instant::max();
-  const Instant end = drift::validity_end(a.t0, a.ttl, config_.rho_ppm, config_.margin);
+  // Guarantee 1: validity runs from t0, read before the first REQUEST; after
+  // a confirm round, from its t_r, read before its RENEWs: the hand-off
+  // holds are only known to last a whole ttl from when those arrived.
+  const Instant from = a.confirming ? a.t_r : a.t0;
+  if (a.provisional) BATON_ASSERT(a.confirming || kNoHandoffConfirm);
+  const Instant end = drift::validity_end(from, a.ttl, config_.rho_ppm, config_.margin);
 #if defined(BATON_BREAK_NO_DRIFT)
   // Negative control: believe the lease for the whole ttl, no stretch, no margin.
-  const Instant believed_end = a.t0 + a.ttl;
+  const Instant believed_end = from + a.ttl;
 #else
   const Instant believed_end = end;
 #endif
@@ -456,7 +471,8 @@ void Acquirer::won(Acq& a, Instant now, Sink& sink) {
   // given back (send_standing), so no RELEASE of ours can end one.
   if (!kReuseGivenBack) BATON_ASSERT(!gave_back(a));
   set_phase(a, Phase::held);
-  a.valid_from = a.t0;
+  a.confirming = a.provisional = false;
+  a.valid_from = from;
   a.validity_end = believed_end;
   a.renew_at = drift::renew_start(a.valid_from, a.validity_end);
   a.splits = 0;
@@ -467,17 +483,61 @@ void Acquirer::won(Acq& a, Instant now, Sink& sink) {
   advance_queue(a.resource, now, sink);
 }
 
+void Acquirer::start_confirm(Acq& a, Instant now, Sink& sink) {
+  if (kNoHandoffConfirm) return won(a, now, sink);
+  // The hand-off grants among the majority are held for handoff_confirm
+  // only (Voter::grant), from moments this member cannot know: believe
+  // nothing yet. A RENEW round extends every hold of the lease by its ttl
+  // from receipt, which is after t_r; with a majority of acks the lease is
+  // valid as after any renewal, from t_r (docs/protocol.md, Hand-off).
+  a.confirming = true;
+  ++a.round;
+  a.t_r = now;
+  a.renew_answer.assign(a.voters.size(), kNone);
+  a.acks = a.nacks = a.superseded_nacks = 0;
+  ++sink.stats().handoff_confirms;
+  a.timeout_at = now + attempt_timeout(a.timeouts, now);
+  a.attempt_deadline = a.timeout_at;
+  reschedule(a);
+  for (MemberId v : a.voters) {
+    sink.send(v, Renew{.resource = a.resource, .lease = a.lease, .token = a.token, .ttl = a.ttl, .round = a.round});
+  }
+}
+
+void Acquirer::on_confirm_ack(Acq& a, Instant now, MemberId from, const RenewAck& ack, Sink& sink) {
+  if (ack.round != a.round || ack.token != a.token) return;
+  const std::size_t i = voter_index(a, from);
+  if (i >= a.voters.size() || a.renew_answer[i] != kNone) return;
+  if (from != config_.self) sample_rtt(now, now - a.t_r);
+  if (ack.ok) {
+    a.renew_answer[i] = kYes;
+    if (++a.acks >= a.need) won(a, now, sink);
+    return;
+  }
+  a.renew_answer[i] = kNo;
+  // Enough voters hold something else (the hand-off ran out there and the
+  // resource moved on) that no majority can confirm: race as after a FREE.
+  if (++a.nacks > a.voters.size() - a.need) {
+    a.timeouts = 0;  // a verdict: the voters answer in time
+    a.free_seen = true;
+    attempt_failed(a, now, sink);
+  }
+}
+
 void Acquirer::release_grants(Acq& a, Sink& sink) {
 #if defined(BATON_BREAK_NO_PARTIAL_RELEASE)
   (void)a;
   (void)sink;
 #else
   for (std::size_t i = 0; i < a.voters.size(); ++i) {
-    if (a.answer[i] == kYes) {
+    // A voter whose grant we never saw may still have acked the confirm
+    // round (it handed the lease over, or re-granted it): it holds it too.
+    if (a.answer[i] == kYes || (a.confirming && a.renew_answer[i] == kYes)) {
       sink.send(a.voters[i], Release{.resource = a.resource, .lease = a.lease, .token = a.token});
-      a.answer[i] = kReleased;  // the lease may stand on (send_standing): never count this voter again
+      a.answer[i] = kReleased;  // the lease is dead (send_standing): never count this voter again
     }
   }
+  a.confirming = false;
 #endif
 }
 
@@ -551,8 +611,9 @@ void Acquirer::send_standing(Acq& a, Instant now, Sink& sink, bool may_send) {
   // RELEASE may still be on its way, and a copy of the old GRANT may still
   // come (and be answered with another RELEASE): either would end a hold at
   // that voter that a hand-off or a renewal of this lease had counted, while
-  // this member still believed in it. So such a lease never stands; a
-  // standing request then needs a fresh lease id (issue 19).
+  // this member still believed in it. So such a lease never stands (issue
+  // 19). Grants are given back only after a split vote (yes > 0), where no
+  // new standing request is sent either: such an attempt leaves none.
   if (a.token > a.max_fence && (!gave_back(a) || kReuseGivenBack)) {
     // The attempt's own request is above the holder's token: those voters
     // keep it and may grant it as it is. A new lease would only race it.
@@ -561,6 +622,7 @@ void Acquirer::send_standing(Acq& a, Instant now, Sink& sink, bool may_send) {
     return;
   }
   if (!may_send) return;
+  BATON_ASSERT(!gave_back(a));  // may_send: no voter granted, so none was given back
   a.standing = true;
   new_standing_lease(a, now, sink);
   request_unanswered(a, sink);  // the voters that said held
@@ -572,10 +634,6 @@ bool Acquirer::gave_back(const Acq& a) {
 
 void Acquirer::new_standing_lease(Acq& a, Instant now, Sink& sink) {
   a.lease = mint_lease(a);
-  // No voter granted the new lease, let alone got it back: not asked is a no.
-  for (std::uint8_t& x : a.answer) {
-    if (x == kReleased) x = kNo;
-  }
   // Above the holder's token (a held denial reports it as the fence), so the
   // voters may grant it when that hold ends.
   a.token = next_token(a);
@@ -601,6 +659,7 @@ void Acquirer::retry_standing(Acq& a, Instant now, Sink& sink) {
   a.standing = false;
   a.handoff = false;
   a.old_t0 = true;
+  a.provisional = a.confirming = false;
   a.timeout_at = now + attempt_timeout(a.timeouts, now);
   a.attempt_deadline = a.timeout_at;
   // A standing lease has no grant we gave back (send_standing). Under the
@@ -637,6 +696,7 @@ void Acquirer::start_handoff(Acq& a, Instant now) {
   a.standing = false;
   a.handoff = true;
   a.old_t0 = true;
+  a.provisional = a.confirming = false;
   a.timeout_at = now + attempt_timeout(a.timeouts, now);
   a.attempt_deadline = a.timeout_at;
   clear_verdict(a);
@@ -762,6 +822,7 @@ void Acquirer::start_round(Acq& a, Instant now, Sink& sink) {
 
 void Acquirer::on_renew_ack(Instant now, MemberId from, const RenewAck& ack, Sink& sink) {
   Acq* a = find_by_lease(ack.lease);
+  if (a && a->phase == Phase::attempting && a->confirming) return on_confirm_ack(*a, now, from, ack, sink);
   if (!a || a->phase != Phase::held) {
     if (ack.ok && ack.lease.owner == config_.self) {
       // Extended a hold for a lease we no longer have: give it back.

@@ -131,6 +131,8 @@ class Acquirer {
     bool standing = false;         // backoff: `lease` is a standing request, waiting for a hand-off
     bool handoff = false;          // attempting: the attempt counts hand-off grants of a standing request
     bool old_t0 = false;           // attempting: t0 is a standing request's (hand-off or its retry): no round-trip sample
+    bool provisional = false;      // attempting: a counted grant is a hand-off, held only handoff_confirm at its voter
+    bool confirming = false;       // attempting: a majority granted, some provisionally: the confirm round (RENEW) is out
     std::size_t yes = 0, no = 0;
     bool saw_held = false, saw_stale = false, saw_overloaded = false, saw_ttl = false;
     bool free_seen = false;        // a FREE arrived during the attempt
@@ -219,6 +221,10 @@ class Acquirer {
   // same grant instead of a held denial against ourselves.
   void retry_standing(Acq& a, Instant now, Sink& sink);
   void won(Acq& a, Instant now, Sink& sink);
+  // A majority granted, some as hand-offs (held only handoff_confirm): a
+  // RENEW round confirms them before anything is believed.
+  void start_confirm(Acq& a, Instant now, Sink& sink);
+  void on_confirm_ack(Acq& a, Instant now, MemberId from, const RenewAck& ack, Sink& sink);
   void attempt_failed(Acq& a, Instant now, Sink& sink);
   void release_grants(Acq& a, Sink& sink);
   void fail(Acq& a, Errc why, Instant now, Sink& sink);

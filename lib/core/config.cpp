@@ -35,6 +35,7 @@ Result<void> validate(const NodeConfig& c) {
   if (c.rtt_initial <= Duration::zero()) return bad("rtt_initial: must be positive");
   if (c.attempt_timeout_min <= Duration::zero()) return bad("attempt_timeout_min: must be positive");
   if (c.attempt_timeout_min > c.attempt_timeout_max) return bad("attempt_timeout_min: above attempt_timeout_max");
+  if (c.handoff_confirm <= Duration::zero() || c.handoff_confirm > limits::ttl_ceiling) return bad("handoff_confirm: must be in (0, 1 hour]");
   const NodeLimits& l = c.limits;
   if (l.leases_per_voter == 0 || l.waiters_per_resource == 0 || l.waiters_per_voter == 0 ||
       l.acquires_in_flight == 0 || l.outbox_messages == 0 || l.known_fences == 0 || l.pending_persist == 0 || l.idle_fences == 0)

@@ -60,6 +60,11 @@ struct NodeConfig {
   Duration attempt_timeout_min = Duration::ms(10);  // one acquire attempt waits at least this (loaded
                                                    // hosts answer late; only lost messages wait it out)
   Duration attempt_timeout_max = Duration::s(1);   // ... and at most this for a verdict
+  // A voter holds a lease it hands over to a waiter for at most this long
+  // (or the lease's ttl, if shorter) until the waiter confirms it with a
+  // RENEW: so a waiter that crashed, paused or was cut off blocks the freed
+  // resource for at most this, not a whole ttl (issue 19, the dead waiter).
+  Duration handoff_confirm = Duration::ms(100);
   std::uint32_t stale_retries_max = 8;  // immediate retries after stale denials, per acquire
   NodeLimits limits;
 };

@@ -45,6 +45,7 @@ struct Hold {
   Token token{};      // its fencing token (== the entry's fence while live)
   MemberId holder{};  // the acquiring member
   Instant expiry{};   // hold ends at this instant on the voter's clock
+  bool provisional = false;  // a hand-off not yet confirmed by a RENEW (expiry is handoff_confirm away)
 };
 
 class FenceTable {

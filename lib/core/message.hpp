@@ -53,6 +53,9 @@ struct Grant {
   ResourceName resource{};
   LeaseId lease{};
   Token token{};
+  // A hand-off (Voter::notify_free): the voter holds it only for
+  // handoff_confirm, until a RENEW of the lease confirms the waiter is alive.
+  bool handoff = false;
   bool operator==(const Grant&) const = default;
 };
 

@@ -58,9 +58,10 @@ void Voter::on_request(Instant now, MemberId from, const Request& r, Sink& sink)
   if (e && e->hold) {
     const Hold& h = *e->hold;
     if (h.lease == r.lease && h.token == r.token) {
-      // A duplicate of the request we granted: the same answer again.
+      // A duplicate of the request we granted: the same answer again (still
+      // a hand-off if no RENEW confirmed it yet).
       ++sink.stats().grants;
-      sink.send(from, Grant{.resource = r.resource, .lease = r.lease, .token = r.token});
+      sink.send(from, Grant{.resource = r.resource, .lease = r.lease, .token = r.token, .handoff = h.provisional});
       return;
     }
     const Hold copy = h;
@@ -90,12 +91,17 @@ void Voter::on_request(Instant now, MemberId from, const Request& r, Sink& sink)
 }
 
 FenceTable::Ref Voter::grant(Instant now, MemberId to, FenceTable::Ref e, const ResourceName& resource,
-                             const LeaseId& lease, Token token, Duration ttl, Sink& sink) {
+                             const LeaseId& lease, Token token, Duration ttl, Sink& sink, bool handoff) {
   if (!e) e = table_.get(resource);
   e->fence = token;  // the token is replicated with the grant
-  table_.set_hold(e, Hold{.lease = lease, .token = token, .holder = to, .expiry = drift::hold_end(now, ttl)});
+  // A hand-off is held only until the waiter could have confirmed it (its
+  // acquirer believes nothing before a RENEW round succeeds): a waiter that
+  // cannot answer blocks the resource for handoff_confirm, not a whole ttl.
+  const Duration hold = handoff ? min(ttl, config_.handoff_confirm) : ttl;
+  table_.set_hold(e, Hold{.lease = lease, .token = token, .holder = to, .expiry = drift::hold_end(now, hold),
+                          .provisional = handoff});
   ++sink.stats().grants;
-  sink.send(to, Grant{.resource = resource, .lease = lease, .token = token});
+  sink.send(to, Grant{.resource = resource, .lease = lease, .token = token, .handoff = handoff});
   return e;
 }
 
@@ -108,6 +114,7 @@ void Voter::on_renew(Instant now, MemberId from, const Renew& r, Sink& sink) {
   if (e && e->hold) {
     if (e->hold->lease != r.lease || e->hold->token != r.token) return nack(from, r, DenyReason::not_current, sink);
     table_.extend_hold(e, drift::hold_end(now, r.ttl));
+    e->hold->provisional = false;  // a hand-off confirmed: held for the whole ttl from now
   } else {
     // Nothing live here. Re-grant only where the fence is exactly this lease's
     // token: no newer grant happened here, and no re-grant lowers a fence.
@@ -170,7 +177,7 @@ void Voter::notify_free(Instant now, FenceTable::Ref e, std::vector<Waiter> wait
     }
   }
   if (chosen) {
-    grant(now, chosen->member, e, resource, chosen->lease, chosen->token, chosen->ttl, sink);
+    grant(now, chosen->member, e, resource, chosen->lease, chosen->token, chosen->ttl, sink, /*handoff=*/true);
     ++sink.stats().handoff_grants;
     fence = chosen->token;  // the others' next proposal goes above it
   }

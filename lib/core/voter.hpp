@@ -71,10 +71,11 @@ class Voter {
   // The hold on `e` ended: hand the lease to one of `waiters`, FREE the rest.
   void notify_free(Instant now, FenceTable::Ref e, std::vector<Waiter> waiters, Sink& sink);
   // Stores `lease` as the resource's hold (from `now`) and its token as the
-  // fence, and sends GRANT: on a REQUEST, or when handing a freed lease over.
+  // fence, and sends GRANT: on a REQUEST, or when handing a freed lease over
+  // (`handoff`: held for min(ttl, handoff_confirm) until a RENEW confirms it).
   // `e` is the resource's entry, or empty if it has none yet; returns it.
   FenceTable::Ref grant(Instant now, MemberId to, FenceTable::Ref e, const ResourceName& resource,
-                        const LeaseId& lease, Token token, Duration ttl, Sink& sink);
+                        const LeaseId& lease, Token token, Duration ttl, Sink& sink, bool handoff = false);
   // Whether `w`'s request may be granted now with the resource's fence `fence`.
   bool may_hand_off(Instant now, const Waiter& w, Token fence) const;
   bool ttl_ok(Duration ttl) const { return ttl >= config_.ttl_min && ttl <= config_.ttl_max; }

@@ -62,7 +62,7 @@ std::string head(std::string_view kind, const ResourceName& r, const LeaseId& l,
 }
 
 std::string fmt(const Request& m) { return head("REQUEST", m.resource, m.lease, m.token) + " ttl=" + fmt_duration(m.ttl); }
-std::string fmt(const Grant& m) { return head("GRANT", m.resource, m.lease, m.token); }
+std::string fmt(const Grant& m) { return head("GRANT", m.resource, m.lease, m.token) + (m.handoff ? " handoff" : ""); }
 std::string fmt(const Deny& m) {
   std::string s = head("DENY", m.resource, m.lease, m.token) + " reason=" + std::string(deny_reason_name(m.reason));
   if (m.reason == DenyReason::held) s += " holder=" + fmt_member(m.holder) + " left=" + fmt_duration(m.time_left);

@@ -491,17 +491,20 @@ TEST(Voter, HandsTheFreedLeaseToOneWaiterAndTellsTheRest) {
     ASSERT_EQ(frees.size(), 1u);
     const MemberId to = grants[0].first;
     const Request& chosen = to == C ? rc : rd;
-    EXPECT_EQ(grants[0].second, (Grant{.resource = chosen.resource, .lease = chosen.lease, .token = chosen.token}));
+    EXPECT_EQ(grants[0].second,
+              (Grant{.resource = chosen.resource, .lease = chosen.lease, .token = chosen.token, .handoff = true}));
     EXPECT_EQ(frees[0].first, to == C ? D : C);
     EXPECT_EQ(frees[0].second, (Free{.resource = ResourceName("r"), .fence = Token{8}, .waiters = 2}));
-    // Stored like any grant: the hold, the fence, the expiry from now.
+    // Stored like any grant: the hold, the fence; but held only until the
+    // waiter could confirm it (handoff_confirm), not for its ttl.
     const FenceTable::Entry* e = v.table().find("r");
     ASSERT_NE(e, nullptr);
     ASSERT_TRUE(e->hold.has_value());
     EXPECT_EQ(e->hold->lease, chosen.lease);
     EXPECT_EQ(e->hold->holder, to);
+    EXPECT_TRUE(e->hold->provisional);
     EXPECT_EQ(e->fence, Token{8});
-    EXPECT_EQ(v.next_deadline(), T0 + Duration::ms(3) + chosen.ttl);
+    EXPECT_EQ(v.next_deadline(), T0 + Duration::ms(3) + min(chosen.ttl, cfg.handoff_confirm));
     EXPECT_EQ(v.table().waiters(), 0u);
     EXPECT_EQ(s.st.handoff_grants, before.handoff_grants + 1);
     EXPECT_EQ(s.st.grants, before.grants + 1);
@@ -570,9 +573,56 @@ TEST(Voter, HandsOverOnExpiryAndOnlyTheWaitersNewestRequest) {
   EXPECT_EQ(v.table().waiters(), 1u);
   s.clear();
   v.expire(T0 + Duration::s(2), s);
-  EXPECT_EQ(s.only<Grant>(), (Grant{.resource = ResourceName("r"), .lease = lease_of(C, 2), .token = Token{9}}));
+  EXPECT_EQ(s.only<Grant>(),
+            (Grant{.resource = ResourceName("r"), .lease = lease_of(C, 2), .token = Token{9}, .handoff = true}));
   EXPECT_EQ(s.st.expiries, 1u);
-  EXPECT_EQ(v.next_deadline(), T0 + Duration::s(12));
+  EXPECT_EQ(v.next_deadline(), T0 + Duration::s(2) + cfg.handoff_confirm);
+}
+
+TEST(Voter, AHandOffIsHeldForTheConfirmWindowUntilARenewConfirmsIt) {
+  // Issue 19, the dead waiter: a hand-off to a waiter that cannot answer
+  // blocked the freed resource for the waiter's whole ttl. Now the voter
+  // holds it for handoff_confirm; a RENEW of that lease (the waiter's
+  // confirm round) extends it to the ttl; without one it ends, and the
+  // next waiter gets it.
+  NodeConfig cfg = config();
+  for (const bool confirmed : {false, true}) {
+    Voter v(cfg, Token{0}, true);
+    FakeSink s;
+    v.on_request(T0, B, req("r", B, 1, 7, Duration::s(2)), s);
+    v.on_request(T0 + Duration::ms(100), C, req("r", C, 1, 8, Duration::s(10)), s);  // held: C waits
+    v.on_request(T0 + Duration::ms(150), D, req("r", D, 1, 9, Duration::s(10)), s);  // and D
+    s.clear();
+    v.on_release(T0 + Duration::s(1), B, release_of(req("r", B, 1, 7, Duration::s(2))), s);
+    ASSERT_EQ(s.all<Grant>().size(), 1u);
+    const MemberId first = s.all<Grant>()[0].first;
+    const Grant g = s.all<Grant>()[0].second;
+    EXPECT_TRUE(g.handoff);
+    const Instant confirm_end = T0 + Duration::s(1) + cfg.handoff_confirm;
+    EXPECT_EQ(v.next_deadline(), confirm_end);
+    if (confirmed) {
+      s.clear();
+      v.on_renew(T0 + Duration::s(1) + Duration::ms(2), first,
+                 Renew{.resource = g.resource, .lease = g.lease, .token = g.token, .ttl = Duration::s(10), .round = 1}, s);
+      ASSERT_EQ(s.all<RenewAck>().size(), 1u);
+      EXPECT_TRUE(s.all<RenewAck>()[0].second.ok);
+      EXPECT_EQ(v.next_deadline(), T0 + Duration::s(11) + Duration::ms(2)) << "the whole ttl from the confirm";
+      EXPECT_FALSE(v.table().find("r")->hold->provisional);
+      // A duplicate of its request now gets a plain grant.
+      s.clear();
+      v.on_request(T0 + Duration::s(2), first, req("r", first, 1, g.token.value, Duration::s(10)), s);
+      EXPECT_FALSE(s.only<Grant>().handoff);
+    } else {
+      // Nobody confirms: the hold ends at the confirm window, and the
+      // resource is free again for everyone else waiting there.
+      s.clear();
+      v.expire(confirm_end, s);
+      EXPECT_EQ(s.st.expiries, 1u);
+      EXPECT_FALSE(v.table().find("r") != nullptr && v.table().find("r")->hold.has_value() &&
+                   v.table().find("r")->hold->holder == first)
+          << "the dead waiter no longer holds it";
+    }
+  }
 }
 
 // ---- persistence ----------------------------------------------------------
