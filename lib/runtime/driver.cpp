@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "core/assert.hpp"
+#include "core/fingerprint.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/state_dir.hpp"
 
@@ -27,8 +28,9 @@ Driver::Driver(uv_loop_t* loop, DriverConfig config, DriverHooks* hooks)
     : loop_(loop),
       config_(std::move(config)),
       hooks_(hooks),
-      packer_(config_.cluster_id, config_.node.self, config_.node.incarnation, config_.key),
-      receiver_(config_.cluster_id, config_.key, config_.node.members, config_.node.self),
+      fingerprint_(core::voting_fingerprint(config_.node)),
+      packer_(config_.cluster_id, config_.node.self, config_.node.incarnation, fingerprint_, config_.key),
+      receiver_(config_.cluster_id, config_.key, config_.node.members, config_.node.self, fingerprint_),
       transport_(config_.send_buffers, config_.receive_batch, [this] { received_ = true; }),
       timer_([this] { run_batch(); }),
       mailbox_(config_.calls_queued, [this] { run_batch(); }) {
@@ -232,7 +234,8 @@ void Driver::answer_observer(const sockaddr_storage& to, const codec::Decoded& p
                   .live_leases = st.live_leases,
                   .waiters = st.waiters,
                   .floor = st.floor,
-                  .drops = {}};
+                  .drops = {},
+                  .mismatches = {}};
   pong.drops.assign(node_->stats().drops.begin(), node_->stats().drops.end());
   const core::Message reply[] = {std::move(pong)};
   // The header carries this member's incarnation (status shows it).

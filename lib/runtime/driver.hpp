@@ -123,6 +123,7 @@ class Driver {
   uv_loop_t* loop_;
   DriverConfig config_;
   DriverHooks* hooks_;
+  std::uint64_t fingerprint_;  // core::voting_fingerprint(config_.node), computed once (before packer_, receiver_)
   std::unique_ptr<core::Node> node_;
   codec::Packer packer_;
   codec::Receiver receiver_;
