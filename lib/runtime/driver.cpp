@@ -179,7 +179,8 @@ void Driver::receive_all() {
       // reaches the core; it is only counted.
       node_->count_drop(*drop);
       // Authenticated and from a member (the Receiver checks both first), so
-      // nobody without the key can make this log.
+      // with a cluster key nobody without it can make this log; the log is
+      // rate-limited per member either way.
       if (*drop == core::DropReason::config_mismatch) report_mismatch(decoded_.header);
       continue;
     }
