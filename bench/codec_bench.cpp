@@ -59,6 +59,7 @@ codec::Header header() {
   h.sender = core::MemberId(2);
   h.incarnation = core::Incarnation(7);
   h.seq = 1;
+  h.config_fingerprint = 0x5eed5eed5eed5eedULL;
   return h;
 }
 
@@ -171,7 +172,7 @@ void BM_Receive(benchmark::State& state) {
     if (i % dgs.size() == 0) {
       state.PauseTiming();
       rx.emplace(42, k, std::vector<core::MemberId>{core::MemberId(1), core::MemberId(2), core::MemberId(3)},
-                 core::MemberId(1));
+                 core::MemberId(1), h.config_fingerprint);
       state.ResumeTiming();
     }
     auto drop = rx->receive(dgs[i++ % dgs.size()], out);
@@ -193,7 +194,7 @@ void BM_Packer(benchmark::State& state) {
                                   core::Grant{.resource = core::ResourceName(std::string(name)), .lease = lease(),
                                               .token = core::Token(i + 1)}});
   }
-  codec::Packer packer(42, core::MemberId(1), core::Incarnation(1), key());
+  codec::Packer packer(42, core::MemberId(1), core::Incarnation(1), header().config_fingerprint, key());
   std::vector<codec::Datagram> out;
   std::size_t datagrams = 0;
   for (auto _ : state) {

@@ -30,6 +30,8 @@ static_assert(static_cast<std::uint8_t>(wire::DenyReason::MAX) == deny_reason_ma
 static_assert(static_cast<std::uint8_t>(wire::DenyReason::held) == static_cast<std::uint8_t>(core::DenyReason::held));
 
 constexpr std::size_t drops_max = static_cast<std::size_t>(DropReason::count_);
+// limits.hpp sizes pong_mismatches_max by this.
+static_assert(sizeof(wire::ConfigMismatch) == 24);
 
 bool valid_name(const core::ResourceName& r) {
   return !r.empty() && r.size() <= core::limits::resource_name_bytes_max;
@@ -56,7 +58,9 @@ bool valid(const core::Free& m) { return valid_name(m.resource); }
 bool valid(const core::FloorQuery&) { return true; }
 bool valid(const core::FloorReply&) { return true; }
 bool valid(const core::Ping&) { return true; }
-bool valid(const core::Pong& m) { return m.drops.size() <= drops_max; }
+bool valid(const core::Pong& m) {
+  return m.drops.size() <= drops_max && m.mismatches.size() <= core::limits::pong_mismatches_max;
+}
 
 // ---- decoding -----------------------------------------------------------
 // Each decoder reads a verified table. Required fields are checked again
@@ -162,6 +166,17 @@ std::optional<core::Message> read(const wire::Pong& t) {
       std::uint64_t v = 0;
       std::memcpy(&v, d->Data() + i * sizeof(v), sizeof(v));
       m.drops[i] = flatbuffers::EndianScalar(v);
+    }
+  }
+  if (const auto* v = t.mismatches()) {
+    if (v->size() > core::limits::pong_mismatches_max) return std::nullopt;
+    m.mismatches.resize(v->size());
+    for (flatbuffers::uoffset_t i = 0; i < v->size(); ++i) {
+      // Copied out for the same reason: elements may sit misaligned.
+      wire::ConfigMismatch w;
+      std::memcpy(&w, v->Data() + i * sizeof(w), sizeof(w));
+      m.mismatches[i] = core::ConfigMismatch{
+          .sender = core::MemberId(w.sender()), .fingerprint = w.fingerprint(), .datagrams = w.datagrams()};
     }
   }
   return m;
@@ -294,7 +309,8 @@ std::optional<core::DropReason> decode_with(std::span<const std::uint8_t> bytes,
                       .cluster_id = d->cluster_id(),
                       .sender = core::MemberId(d->sender()),
                       .incarnation = core::Incarnation(d->incarnation()),
-                      .seq = d->seq()};
+                      .seq = d->seq(),
+                      .config_fingerprint = d->config_fingerprint()};
   out.messages.clear();
   out.messages.reserve(msgs->size());
   for (const wire::Message* msg : *msgs) {

@@ -1,7 +1,8 @@
 // Bytes <-> core messages. Verify, then parse, then act (STYLE.md 10):
 // size check, authentication tag (libsodium), flatbuffers::Verifier, version
 // and cluster id, decoding into core structs, then (Receiver) the sender
-// check and the replay window. Nothing here does I/O.
+// check, the voting configuration's fingerprint and the replay window.
+// Nothing here does I/O.
 //
 // Layout of a datagram: [FlatBuffers Datagram table][tag: tag_bytes] when a
 // cluster key is set, or the FlatBuffers table alone when it is not (wire/README.md).
@@ -30,6 +31,12 @@ namespace baton::codec {
 
 inline constexpr std::uint16_t wire_version = 1;
 
+// Header::config_fingerprint of a sender that predates fingerprints (the
+// field is absent): not checked, so members of the previous release still
+// count during a rolling upgrade (wire/README.md). core::voting_fingerprint()
+// never returns it.
+inline constexpr std::uint64_t no_fingerprint = 0;
+
 // The envelope of every datagram.
 struct Header {
   std::uint16_t version = wire_version;  // wire format version (wire/README.md, versioning)
@@ -37,6 +44,7 @@ struct Header {
   core::MemberId sender{};          // the sending member
   core::Incarnation incarnation{};  // the sender's life; a restart uses a larger one
   std::uint64_t seq = 0;            // per (sender, incarnation), from 1, strictly increasing
+  std::uint64_t config_fingerprint = no_fingerprint;  // the sender's core::voting_fingerprint()
   bool operator==(const Header&) const = default;
 };
 
@@ -47,7 +55,8 @@ struct Decoded {
 
 // True iff `m` can travel on the wire: resource name of 1..resource_name_bytes_max
 // bytes, ttl and time_left >= 0, a known deny reason (DENY: 1..6; RENEW_ACK:
-// 0..6), at most DropReason::count_ drop counters. decode() rejects exactly
+// 0..6), at most DropReason::count_ drop counters and
+// limits::pong_mismatches_max config mismatches. decode() rejects exactly
 // the messages this rejects, so every decoded message re-encodes.
 bool encodable(const core::Message& m);
 
@@ -99,8 +108,10 @@ struct Datagram {
 // keep their order.
 class Packer {
  public:
+  // `config_fingerprint`: this member's core::voting_fingerprint(), stamped
+  // on every datagram.
   Packer(std::uint64_t cluster_id, core::MemberId self, core::Incarnation incarnation,
-         std::optional<ClusterKey> key);
+         std::uint64_t config_fingerprint, std::optional<ClusterKey> key);
   ~Packer();
   Packer(Packer&&) noexcept;
   Packer& operator=(Packer&&) noexcept;
@@ -122,7 +133,7 @@ class Packer {
  private:
   void pack_one(core::MemberId to, std::span<const core::Message* const> msgs, std::vector<Datagram>& out);
 
-  Header base_;                              // cluster, sender, incarnation; seq set per datagram
+  Header base_;                              // cluster, sender, incarnation, fingerprint; seq set per datagram
   std::optional<AuthKey> key_;               // tag datagrams with this key, if set
   std::uint64_t seq_ = 0;                    // last sequence number used
   std::uint64_t dropped_ = 0;                // messages dropped as not encodable
@@ -144,9 +155,19 @@ enum class Observers : std::uint8_t {
 };
 
 // The whole receive pipeline for one member: decode(), then reject senders
-// that are not members or claim to be `self` (stranger), then the replay
-// window (replayed). Only a datagram that passes every check advances the
-// replay window.
+// that are not members or claim to be `self` (stranger), then the voting
+// configuration (config_mismatch), then the replay window (replayed). Only a
+// datagram that passes every check advances the replay window.
+//
+// Voting configuration (issue 19, docs/protocol.md): a member's datagram
+// whose config_fingerprint is neither ours nor no_fingerprint comes from a
+// member that computes other voters or another majority, so none of its
+// lease messages may count: it is dropped as config_mismatch, and noted in
+// mismatches() (the sender, its fingerprint, a count). Except a datagram of
+// PINGs and PONGs only: they change no lease state, and answering them keeps
+// status and diagnosis working across the mismatch. On config_mismatch `out`
+// holds the decoded datagram, for the caller's log only: it must not be
+// acted on.
 //
 // With Observers::accept, an authenticated datagram from observer_id whose
 // messages are all PING is returned too (out.header.sender == observer_id)
@@ -157,18 +178,27 @@ enum class Observers : std::uint8_t {
 // observer_id is a stranger's.
 class Receiver {
  public:
+  // `config_fingerprint`: this member's core::voting_fingerprint() (not no_fingerprint).
   Receiver(std::uint64_t cluster_id, std::optional<ClusterKey> key, std::vector<core::MemberId> members,
-           core::MemberId self);
+           core::MemberId self, std::uint64_t config_fingerprint);
   std::optional<core::DropReason> receive(std::span<const std::uint8_t> bytes, Decoded& out,
                                           Observers observers = Observers::reject);
 
+  std::uint64_t config_fingerprint() const { return fingerprint_; }
+  // Members whose datagrams were dropped as config_mismatch, by sender (at
+  // most one entry per member: bounded by the member list).
+  const std::vector<core::ConfigMismatch>& mismatches() const { return mismatches_; }
+
  private:
   bool is_member(core::MemberId m) const;
+  void note_mismatch(core::MemberId sender, std::uint64_t fingerprint);
 
   std::uint64_t cluster_id_;             // our cluster; others are wrong_cluster
   std::optional<AuthKey> key_;           // verify tags with this key, if set
   std::vector<core::MemberId> members_;  // sorted, unique
   core::MemberId self_;                  // our own id: a datagram claiming it is a stranger
+  std::uint64_t fingerprint_;            // our voting configuration; others are config_mismatch
+  std::vector<core::ConfigMismatch> mismatches_;  // by sender, members only
   ReplayWindow replay_;                  // per-sender incarnation + sequence window
 };
 

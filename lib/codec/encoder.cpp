@@ -1,6 +1,7 @@
 #include "codec/encoder.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <variant>
 
@@ -102,8 +103,20 @@ Body body(FlatBufferBuilder& b, const core::Pong& m) {
   // An empty counter list is left out (null vector); decode reads it as empty.
   Offset<flatbuffers::Vector<std::uint64_t>> drops = 0;
   if (!m.drops.empty()) drops = b.CreateVector(m.drops.data(), m.drops.size());
-  return {wire::Body::Pong,
-          wire::CreatePong(b, m.nonce, m.quarantined, m.live_leases, m.waiters, m.floor.value, drops).Union()};
+  // Likewise an empty mismatch list (every PONG of a healthy cluster).
+  Offset<flatbuffers::Vector<const wire::ConfigMismatch*>> mismatches = 0;
+  if (!m.mismatches.empty()) {
+    std::array<wire::ConfigMismatch, core::limits::pong_mismatches_max> w;
+    const std::size_t n = std::min(m.mismatches.size(), w.size());  // encodable() checked the bound
+    for (std::size_t i = 0; i < n; ++i) {
+      const core::ConfigMismatch& c = m.mismatches[i];
+      w[i] = wire::ConfigMismatch(c.sender.value, c.fingerprint, c.datagrams);
+    }
+    mismatches = b.CreateVectorOfStructs(w.data(), n);
+  }
+  return {wire::Body::Pong, wire::CreatePong(b, m.nonce, m.quarantined, m.live_leases, m.waiters, m.floor.value,
+                                             drops, mismatches)
+                                .Union()};
 }
 
 }  // namespace
@@ -133,7 +146,7 @@ std::size_t Encoder::build_unchecked(const Header& h, std::span<const core::Mess
   }
   const auto vec = fbb_.CreateVector(msgs_);
   const auto root = wire::CreateDatagram(fbb_, h.version, h.cluster_id, h.sender.value, h.incarnation.value,
-                                         h.seq, vec);
+                                         h.seq, vec, h.config_fingerprint);
   wire::FinishDatagramBuffer(fbb_, root);
   return fbb_.GetSize() + (tagged ? tag_bytes : 0);
 }

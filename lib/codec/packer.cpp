@@ -20,8 +20,9 @@
 namespace baton::codec {
 
 Packer::Packer(std::uint64_t cluster_id, core::MemberId self, core::Incarnation incarnation,
-               std::optional<ClusterKey> key)
-    : base_{.version = wire_version, .cluster_id = cluster_id, .sender = self, .incarnation = incarnation, .seq = 0},
+               std::uint64_t config_fingerprint, std::optional<ClusterKey> key)
+    : base_{.version = wire_version, .cluster_id = cluster_id, .sender = self, .incarnation = incarnation, .seq = 0,
+            .config_fingerprint = config_fingerprint},
       key_(key ? std::optional<AuthKey>(*key) : std::nullopt),
       encoder_(std::make_unique<detail::Encoder>()) {
   group_.reserve(core::limits::messages_per_datagram_max);

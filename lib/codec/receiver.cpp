@@ -1,24 +1,54 @@
-// Receiver: decode(), then who sent it, then whether it was seen before.
-// The replay window is the last check, and the only one with state: a
-// datagram rejected for any reason leaves it untouched, so forged or
-// malformed datagrams cannot push a sender's window forward and make its
-// real datagrams look old.
+// Receiver: decode(), then who sent it, then whether it shares our voting
+// configuration, then whether it was seen before. The replay window is the
+// last check: a datagram rejected for any reason leaves it untouched, so
+// forged, malformed or mismatched datagrams cannot push a sender's window
+// forward and make its real datagrams look old. The mismatch table is the
+// only other state, and only authenticated members' datagrams reach it.
 #include <algorithm>
 #include <variant>
 
 #include "codec/codec.hpp"
+#include "core/assert.hpp"
 
 namespace baton::codec {
 
+namespace {
+
+// PING and PONG change no lease state (the core answers a PING from a
+// snapshot and ignores a PONG), so they may cross a configuration mismatch.
+bool status_only(const std::vector<core::Message>& msgs) {
+  return std::all_of(msgs.begin(), msgs.end(), [](const core::Message& m) {
+    return std::holds_alternative<core::Ping>(m) || std::holds_alternative<core::Pong>(m);
+  });
+}
+
+}  // namespace
+
 Receiver::Receiver(std::uint64_t cluster_id, std::optional<ClusterKey> key, std::vector<core::MemberId> members,
-                   core::MemberId self)
+                   core::MemberId self, std::uint64_t config_fingerprint)
     : cluster_id_(cluster_id),
-      key_(key ? std::optional<AuthKey>(*key) : std::nullopt), members_(std::move(members)), self_(self) {
+      key_(key ? std::optional<AuthKey>(*key) : std::nullopt), members_(std::move(members)), self_(self),
+      fingerprint_(config_fingerprint) {
+  // A receiver without a fingerprint of its own would check nothing.
+  BATON_ASSERT(fingerprint_ != no_fingerprint);
   std::sort(members_.begin(), members_.end());
   members_.erase(std::unique(members_.begin(), members_.end()), members_.end());
+  mismatches_.reserve(members_.size());
 }
 
 bool Receiver::is_member(core::MemberId m) const { return std::binary_search(members_.begin(), members_.end(), m); }
+
+void Receiver::note_mismatch(core::MemberId sender, std::uint64_t fingerprint) {
+  auto it = std::lower_bound(mismatches_.begin(), mismatches_.end(), sender,
+                             [](const core::ConfigMismatch& m, core::MemberId s) { return m.sender < s; });
+  if (it == mismatches_.end() || it->sender != sender) {
+    // Callers pass members only: at most one entry per member.
+    BATON_ASSERT(mismatches_.size() < members_.size());
+    it = mismatches_.insert(it, core::ConfigMismatch{.sender = sender, .fingerprint = 0, .datagrams = 0});
+  }
+  it->fingerprint = fingerprint;
+  ++it->datagrams;
+}
 
 std::optional<core::DropReason> Receiver::receive(std::span<const std::uint8_t> bytes, Decoded& out,
                                                   Observers observers) {
@@ -36,6 +66,12 @@ std::optional<core::DropReason> Receiver::receive(std::span<const std::uint8_t> 
   // Our own id from the network is a reflection or a forgery: the core
   // delivers to itself in-process.
   if (h.sender == self_ || !is_member(h.sender)) return core::DropReason::stranger;
+  // Another voting configuration: its votes and requests must not count here
+  // (issue 19). A sender without a fingerprint predates them (wire/README.md).
+  if (h.config_fingerprint != fingerprint_ && h.config_fingerprint != no_fingerprint && !status_only(out.messages)) {
+    note_mismatch(h.sender, h.config_fingerprint);
+    return core::DropReason::config_mismatch;
+  }
   if (!replay_.accept(h.sender, h.incarnation, h.seq)) return core::DropReason::replayed;
   return std::nullopt;
 }

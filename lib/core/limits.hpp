@@ -23,6 +23,7 @@ inline constexpr std::size_t replay_window = 1024;                   // sequence
 inline constexpr std::size_t pending_persist_max = 4096;             // requests parked on a floor sync
 inline constexpr std::size_t known_fences_default = 4096;            // acquirer's per-resource token hints
 inline constexpr std::size_t idle_fences_default = 65536;            // idle per-resource fences a voter keeps
+inline constexpr std::size_t pong_mismatches_max = 32;               // ConfigMismatch entries in one PONG
 
 inline constexpr std::uint32_t rho_ppm_max = 100000;  // rho <= 0.1
 // Retry jitter window: one round trip, doubled per split vote lost, at most 2^6
@@ -37,6 +38,9 @@ inline constexpr Duration ttl_ceiling = Duration::s(3600);
 static_assert(messages_per_datagram_max >= 2, "a reply plus a FREE must fit one datagram");
 static_assert(resource_name_bytes_max + 128 < datagram_bytes_max, "one message must fit one datagram");
 static_assert(replicas_default % 2 == 1, "an odd replica count wastes no voter");
+// Entries are 24 bytes on the wire; the rest of a maximal PONG (envelope, every
+// drop counter, tag) takes about 250 more (codec_test: LargestMessageOfEveryTypeFitsOneDatagram).
+static_assert(pong_mismatches_max * 24 + 400 <= datagram_bytes_max);
 static_assert(ttl_floor < ttl_ceiling);
 
 }  // namespace baton::core::limits

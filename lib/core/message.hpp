@@ -35,7 +35,8 @@ enum class DropReason : std::uint8_t {
   replayed = 5,       // sequence number outside or already in the replay window
   stranger = 6,       // sender is not a member (or claims to be us)
   overflow = 7,       // a queue or table limit dropped it
-  count_ = 8,
+  config_mismatch = 8,  // a member's lease message under another voting configuration (fingerprint.hpp)
+  count_ = 9,
 };
 std::string_view drop_reason_name(DropReason r);
 
@@ -130,6 +131,15 @@ struct Ping {
   bool operator==(const Ping&) const = default;
 };
 
+// A member whose datagrams were refused for carrying another voting
+// configuration's fingerprint (codec::Receiver). Reported in PONG to observers.
+struct ConfigMismatch {
+  MemberId sender{};              // the member that sent them
+  std::uint64_t fingerprint = 0;  // the last fingerprint its refused datagrams carried
+  std::uint64_t datagrams = 0;    // how many of its datagrams were refused (count)
+  bool operator==(const ConfigMismatch&) const = default;
+};
+
 struct Pong {
   std::uint64_t nonce = 0;
   bool quarantined = false;
@@ -137,6 +147,9 @@ struct Pong {
   std::uint64_t waiters = 0;       // waiters remembered by this voter
   Token floor{};                     // this voter's floor
   std::vector<std::uint64_t> drops;  // indexed by DropReason
+  // By sender, at most limits::pong_mismatches_max. Filled by the runtime for
+  // observers; the core never sees fingerprints, so its own PONG leaves it empty.
+  std::vector<ConfigMismatch> mismatches;
   bool operator==(const Pong&) const = default;
 };
 

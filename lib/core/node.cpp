@@ -102,7 +102,7 @@ struct Node::Impl final : Sink {
   }
   void handle(Instant /*now*/, MemberId from, const Ping& p) {
     Pong pong{.nonce = p.nonce, .quarantined = !recovery.ready(), .live_leases = voter.table().live(),
-              .waiters = voter.table().waiters(), .floor = voter.table().floor(), .drops = {}};
+              .waiters = voter.table().waiters(), .floor = voter.table().floor(), .drops = {}, .mismatches = {}};
     pong.drops.assign(stats_.drops.begin(), stats_.drops.end());
     send(from, std::move(pong));
   }

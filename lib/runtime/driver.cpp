@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "core/assert.hpp"
+#include "core/fingerprint.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/state_dir.hpp"
 
@@ -21,14 +22,29 @@ constexpr core::Duration persist_retry = core::Duration::ms(100);
 // At shutdown, how long the RELEASEs in flight may take to leave the socket
 // before the handles close anyway (closing cancels unsent datagrams).
 constexpr core::Duration shutdown_drain_max = core::Duration::ms(200);
+// A member under another voting configuration is logged at once, then at
+// most this often while its datagrams keep coming (with the count since).
+constexpr core::Duration mismatch_log_interval = core::Duration::s(10);
+
+// "members 1,2,3; 3 voters per resource (replicas 5)": what the fingerprint
+// covers (the ids and the effective R), and the R that was configured.
+std::string voting_configuration_text(const core::NodeConfig& c) {
+  std::vector<core::MemberId> ids = c.members;
+  std::sort(ids.begin(), ids.end());
+  std::string out = "members ";
+  for (std::size_t i = 0; i < ids.size(); ++i) out += (i ? "," : "") + std::to_string(ids[i].value);
+  return out + "; " + std::to_string(core::voter_count(c)) + " voters per resource (replicas " +
+         std::to_string(c.replicas) + ")";
+}
 }  // namespace
 
 Driver::Driver(uv_loop_t* loop, DriverConfig config, DriverHooks* hooks)
     : loop_(loop),
       config_(std::move(config)),
       hooks_(hooks),
-      packer_(config_.cluster_id, config_.node.self, config_.node.incarnation, config_.key),
-      receiver_(config_.cluster_id, config_.key, config_.node.members, config_.node.self),
+      fingerprint_(core::voting_fingerprint(config_.node)),
+      packer_(config_.cluster_id, config_.node.self, config_.node.incarnation, fingerprint_, config_.key),
+      receiver_(config_.cluster_id, config_.key, config_.node.members, config_.node.self, fingerprint_),
       transport_(config_.send_buffers, config_.receive_batch, [this] { received_ = true; }),
       timer_([this] { run_batch(); }),
       mailbox_(config_.calls_queued, [this] { run_batch(); }) {
@@ -64,6 +80,11 @@ Result<void> Driver::start(core::Instant now) {
   auto node = core::Node::create(config_.node, config_.seed, now);
   if (!node) return node.error();
   node_ = std::move(*node);
+  // Every member must print the same fingerprint; a member that does not
+  // refuses the others' votes, and they its (report_mismatch).
+  hooks_->log(LogLevel::info, "baton: member " + std::to_string(config_.node.self.value) +
+                                  " voting configuration fingerprint " + core::fingerprint_hex(fingerprint_) + " (" +
+                                  voting_configuration_text(config_.node) + ")");
   if (uv_check_init(loop_, &check_) != 0) return Error{Errc::io_error, "check: uv_check_init failed"};
   check_.data = this;
   handles_.push_back(reinterpret_cast<uv_handle_t*>(&check_));
@@ -157,6 +178,10 @@ void Driver::receive_all() {
       // Verify, then parse, then act: a datagram that fails any check never
       // reaches the core; it is only counted.
       node_->count_drop(*drop);
+      // Authenticated and from a member (the Receiver checks both first), so
+      // with a cluster key nobody without it can make this log; the log is
+      // rate-limited per member either way.
+      if (*drop == core::DropReason::config_mismatch) report_mismatch(decoded_.header);
       continue;
     }
     if (decoded_.header.sender == codec::observer_id) {
@@ -235,11 +260,41 @@ void Driver::answer_observer(const sockaddr_storage& to, const codec::Decoded& p
                   .live_leases = st.live_leases,
                   .waiters = st.waiters,
                   .floor = st.floor,
-                  .drops = {}};
+                  .drops = {},
+                  .mismatches = {}};
   pong.drops.assign(node_->stats().drops.begin(), node_->stats().drops.end());
+  // Who runs another voting configuration, as this member sees it (status
+  // shows it per member). Lowest ids first if more than fit.
+  const auto& mm = receiver_.mismatches();
+  pong.mismatches.assign(mm.begin(), mm.begin() + static_cast<std::ptrdiff_t>(
+                                                      std::min(mm.size(), core::limits::pong_mismatches_max)));
   const core::Message reply[] = {std::move(pong)};
   // The header carries this member's incarnation (status shows it).
   if (packer_.pack_direct(reply, direct_)) transport_.send(to, direct_);
+}
+
+void Driver::report_mismatch(const codec::Header& h) {
+  const auto& mm = receiver_.mismatches();
+  const auto seen = std::find_if(mm.begin(), mm.end(), [&](const core::ConfigMismatch& m) { return m.sender == h.sender; });
+  BATON_ASSERT(seen != mm.end());  // the Receiver noted it before dropping
+  auto it = std::lower_bound(mismatch_logs_.begin(), mismatch_logs_.end(), h.sender,
+                             [](const MismatchLog& l, core::MemberId s) { return l.sender < s; });
+  if (it == mismatch_logs_.end() || it->sender != h.sender) {
+    it = mismatch_logs_.insert(it, MismatchLog{.sender = h.sender, .next_log = core::Instant{}, .logged = 0});
+  }
+  // Rate limiting only: any reading will do.
+  const core::Instant now = boot_now();
+  if (now < it->next_log) return;
+  it->next_log = now + mismatch_log_interval;
+  const std::uint64_t since = seen->datagrams - it->logged;
+  it->logged = seen->datagrams;
+  hooks_->log(LogLevel::error,
+              "baton: member " + std::to_string(h.sender.value) + " runs a different voting configuration: fingerprint " +
+                  core::fingerprint_hex(h.config_fingerprint) + ", ours " + core::fingerprint_hex(fingerprint_) + " (" +
+                  voting_configuration_text(config_.node) + "); refused " + std::to_string(since) +
+                  " datagram(s) from it (" + std::to_string(seen->datagrams) +
+                  " in all): it cannot vote here, nor this member for it. Every member must have the same member "
+                  "ids (--members) and replicas: stop every member, make the lists equal, start them again");
 }
 
 void Driver::try_persist(core::Instant now) {

@@ -111,6 +111,9 @@ class Driver {
   void flush_outputs();
   void send_datagram(core::MemberId to, const std::vector<std::uint8_t>& bytes);
   void answer_observer(const sockaddr_storage& to, const codec::Decoded& ping);
+  // A datagram dropped as config_mismatch: logs it, at most once per
+  // mismatch_log_interval per sender.
+  void report_mismatch(const codec::Header& h);
   void try_persist(core::Instant now);
   void rearm();
   void close_handles();
@@ -123,6 +126,7 @@ class Driver {
   uv_loop_t* loop_;
   DriverConfig config_;
   DriverHooks* hooks_;
+  std::uint64_t fingerprint_;  // core::voting_fingerprint(config_.node), computed once (before packer_, receiver_)
   std::unique_ptr<core::Node> node_;
   codec::Packer packer_;
   codec::Receiver receiver_;
@@ -150,6 +154,14 @@ class Driver {
   codec::Decoded decoded_;                  // reused across datagrams
   std::vector<std::uint8_t> direct_;        // reused: an observer's PONG
   DriverCounters counters_;
+  // Per member whose datagrams carried another voting configuration: when
+  // its next log line may be written, and its drops logged so far.
+  struct MismatchLog {
+    core::MemberId sender;
+    core::Instant next_log;
+    std::uint64_t logged = 0;  // its config_mismatch drops already in a log line
+  };
+  std::vector<MismatchLog> mismatch_logs_;  // by sender; at most one per member
 };
 
 }  // namespace baton::runtime

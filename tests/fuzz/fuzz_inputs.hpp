@@ -5,7 +5,9 @@
 #include <cstdint>
 
 #include "codec/auth.hpp"
+#include "core/fingerprint.hpp"
 #include "core/ids.hpp"
+#include "core/limits.hpp"
 
 namespace baton::fuzz {
 
@@ -23,6 +25,16 @@ inline const codec::ClusterKey& key() {
 // fuzz_node_datagram runs member 1 of {1, 2, 3}; corpus datagrams come from 2.
 inline constexpr std::uint32_t node_self = 1;
 inline constexpr std::uint32_t node_peer = 2;
+
+// The voting configuration of fuzz_node_datagram's node: members {1, 2, 3}
+// with the default R. Corpus datagrams carry its fingerprint so that they
+// reach the node; the *.mismatch seeds carry another one (a member with
+// another member list) and exercise the refusal.
+inline std::uint64_t node_fingerprint() {
+  const core::MemberId members[] = {core::MemberId(1), core::MemberId(2), core::MemberId(3)};
+  return core::voting_fingerprint(members, core::limits::replicas_default);
+}
+inline constexpr std::uint64_t other_fingerprint = 0x0f0f0f0f0f0f0f0fULL;
 
 // fuzz_node_datagram input: [mode][datagram bytes...]; mode % 3 selects:
 enum class NodeMode : std::uint8_t {

@@ -5,6 +5,8 @@
 //  - nothing crashes, asserts, leaks or trips a sanitizer;
 //  - keyed mode: a datagram the receiver rejects reaches nothing but
 //    Node::count_drop; the node's stats change in exactly that drop counter.
+//    That includes a member's datagram under another voting configuration
+//    (config_mismatch: the *.mismatch seeds);
 //    Random bytes cannot carry a valid tag, so with a key they never reach
 //    the node's logic;
 //  - signed mode (the harness tags the bytes, standing in for a member that
@@ -22,6 +24,7 @@
 #include <vector>
 
 #include "codec/codec.hpp"
+#include "core/fingerprint.hpp"
 #include "core/node.hpp"
 #include "fuzz_inputs.hpp"
 
@@ -70,7 +73,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       mode == fuzz::NodeMode::no_key ? std::nullopt : std::optional<codec::ClusterKey>(fuzz::key());
 
   std::unique_ptr<core::Node> node = make_node();
-  codec::Receiver receiver(fuzz::cluster_id, key, node->config().members, node->config().self);
+  const std::uint64_t fingerprint = core::voting_fingerprint(node->config());
+  require(fingerprint == fuzz::node_fingerprint());
+  codec::Receiver receiver(fuzz::cluster_id, key, node->config().members, node->config().self, fingerprint);
   codec::Decoded d;
   const core::NodeStats before = node->stats();
   if (const std::optional<core::DropReason> why = receiver.receive(bytes, d)) {
@@ -87,7 +92,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   core::Outbox later;
   node->take_outbox(later);
 
-  codec::Packer packer(fuzz::cluster_id, node->config().self, node->config().incarnation, key);
+  codec::Packer packer(fuzz::cluster_id, node->config().self, node->config().incarnation, fingerprint, key);
   std::vector<codec::Datagram> datagrams;
   packer.pack(out.messages, datagrams);
   packer.pack(later.messages, datagrams);

@@ -48,7 +48,8 @@ std::vector<Seed> seeds() {
   std::vector<Seed> out;
   const codec::ClusterKey& key = fuzz::key();
   codec::Header h{.version = codec::wire_version, .cluster_id = fuzz::cluster_id,
-                  .sender = core::MemberId(fuzz::node_peer), .incarnation = core::Incarnation(1), .seq = 0};
+                  .sender = core::MemberId(fuzz::node_peer), .incarnation = core::Incarnation(1), .seq = 0,
+                  .config_fingerprint = fuzz::node_fingerprint()};
   const auto all = codec::testing::samples();
   for (const core::Message& m : all) {
     ++h.seq;
@@ -66,6 +67,12 @@ std::vector<Seed> seeds() {
     out.push_back({"fuzz_node_datagram/" + name + ".keyed", with_mode(fuzz::NodeMode::keyed, keyed)});
     out.push_back({"fuzz_node_datagram/" + name + ".signed", with_mode(fuzz::NodeMode::signed_, plain)});
     out.push_back({"fuzz_node_datagram/" + name + ".nokey", with_mode(fuzz::NodeMode::no_key, plain)});
+    // From a member with another voting configuration: refused as
+    // config_mismatch, except PING and PONG.
+    codec::Header other = h;
+    other.config_fingerprint = fuzz::other_fingerprint;
+    out.push_back({"fuzz_node_datagram/" + name + ".mismatch",
+                   with_mode(fuzz::NodeMode::keyed, encode_or_die(other, {m}, &key))});
   }
   ++h.seq;
   out.push_back({"fuzz_codec/all.plain", encode_or_die(h, all, nullptr)});

@@ -1,5 +1,7 @@
 // batonctl status: asks every member for its status with an observer PING
-// (sender 0, see lib/codec/codec.hpp) and prints what the PONGs say.
+// (sender 0, see lib/codec/codec.hpp) and prints what the PONGs say,
+// including whether the members agree on the voting configuration (the
+// fingerprint in each PONG's envelope, and the members each one refused).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -7,10 +9,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <map>
 #include <variant>
 
 #include "codec/codec.hpp"
+#include "core/fingerprint.hpp"
 #include "commands.hpp"
 #include "common.hpp"
 #include "history.hpp"
@@ -28,6 +33,7 @@ struct Row {
   bool reachable = false;
   std::int64_t rtt_ns = 0;        // PING sent -> PONG received
   std::uint64_t incarnation = 0;  // from the PONG's envelope
+  std::uint64_t fingerprint = 0;  // from the PONG's envelope: its voting configuration (0: an older member)
   baton::codec::Decoded reply;    // the PONG
 };
 
@@ -51,6 +57,88 @@ std::string drops_text(const baton::core::Pong& p) {
   return out.empty() ? "-" : out;
 }
 
+// ---- voting configuration ---------------------------------------------------
+// Every member must run the same member ids and replicas (docs/protocol.md,
+// "Voting configuration"). The reference is the fingerprint of this
+// command's own --members when some member reports it, otherwise the one
+// most members report (a status of only some members computes another).
+
+struct ConfigView {
+  std::uint64_t own = 0;        // the fingerprint of --members (with the default replicas)
+  std::uint64_t reference = 0;  // what each member is compared with (0: no member reported one)
+  bool disagree = false;        // reachable members report different fingerprints
+  bool refusals = false;        // some member refused another's datagrams (now or earlier)
+};
+
+std::uint64_t fingerprint_of(const std::vector<baton::Member>& members) {
+  std::vector<baton::core::MemberId> ids;
+  for (const auto& m : members) ids.push_back(baton::core::MemberId{m.id});
+  // batonctl members run the library's default replica count.
+  return baton::core::voting_fingerprint(ids, baton::Config{}.replicas);
+}
+
+ConfigView config_view(const std::vector<Row>& rows, std::uint64_t own) {
+  ConfigView v{.own = own, .reference = 0, .disagree = false, .refusals = false};
+  std::map<std::uint64_t, std::size_t> seen;  // fingerprint -> members reporting it
+  for (const Row& r : rows) {
+    const auto* p = pong_of(r);
+    if (p == nullptr) continue;
+    if (!p->mismatches.empty()) v.refusals = true;
+    if (r.fingerprint != baton::codec::no_fingerprint) ++seen[r.fingerprint];
+  }
+  v.disagree = seen.size() > 1;
+  if (seen.count(own)) {
+    v.reference = own;
+  } else {
+    std::size_t most = 0;
+    for (const auto& [fp, n] : seen) {  // ascending: ties go to the lowest
+      if (n > most) v.reference = fp, most = n;
+    }
+  }
+  return v;
+}
+
+// "ok", "DIFFERS", or why it cannot be told.
+const char* config_state(const Row& r, const ConfigView& v) {
+  if (pong_of(r) == nullptr) return "-";
+  if (r.fingerprint == baton::codec::no_fingerprint) return "unknown";  // an older version sends none
+  return r.fingerprint == v.reference ? "ok" : "DIFFERS";
+}
+
+std::string refused_text(const baton::core::Pong& p) {
+  std::string out;
+  for (const auto& m : p.mismatches) {
+    if (!out.empty()) out += ", ";
+    out += std::to_string(m.sender.value) + " (fingerprint " + baton::core::fingerprint_hex(m.fingerprint) + ", " +
+           std::to_string(m.datagrams) + " datagram(s))";
+  }
+  return out.empty() ? "-" : out;
+}
+
+void print_config(const std::vector<Row>& rows, const ConfigView& v) {
+  std::printf("\nvoting configuration (fingerprint of the member ids and replicas; must be the same on every member):\n");
+  std::printf("%-4s %-16s %-8s %s\n", "id", "fingerprint", "config", "refused datagrams from");
+  for (const Row& r : rows) {
+    const auto* p = pong_of(r);
+    const std::string fp = p == nullptr ? "-"
+                           : r.fingerprint == baton::codec::no_fingerprint ? "(none: older)"
+                                                                           : baton::core::fingerprint_hex(r.fingerprint);
+    std::printf("%-4u %-16s %-8s %s\n", r.member.id, fp.c_str(), config_state(r, v),
+                p == nullptr ? "(not reachable)" : refused_text(*p).c_str());
+  }
+  if (v.reference != 0 && v.reference != v.own) {
+    std::printf("note: this --members list gives fingerprint %s, which no member reports (listing only some of the "
+                "members gives another)\n",
+                baton::core::fingerprint_hex(v.own).c_str());
+  }
+  if (v.disagree || v.refusals) {
+    std::printf("WARNING: %s; their votes do not count for each other. Every member must have the same member ids "
+                "(--members) and replicas: stop every member, make the lists equal, start them again.\n",
+                v.disagree ? "members run different voting configurations"
+                           : "members refused datagrams of another voting configuration");
+  }
+}
+
 void print_table(const std::vector<Row>& rows) {
   std::printf("%-4s %-22s %-9s %8s %-20s %-11s %6s %7s %20s %s\n", "id", "address", "reachable", "rtt_ms",
               "incarnation", "quarantined", "leases", "waiters", "floor", "drops");
@@ -70,7 +158,19 @@ void print_table(const std::vector<Row>& rows) {
   }
 }
 
-void print_json(const std::vector<Row>& rows) {
+std::string mismatches_json(const baton::core::Pong& p) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < p.mismatches.size(); ++i) {
+    const auto& m = p.mismatches[i];
+    Json j;
+    j.unum("sender", m.sender.value).str("fingerprint", baton::core::fingerprint_hex(m.fingerprint))
+        .unum("datagrams", m.datagrams);
+    out += (i ? "," : "") + j.done();
+  }
+  return out + "]";
+}
+
+void print_json(const std::vector<Row>& rows, const ConfigView& v) {
   std::string out = "{\"members\":[";
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const Row& r = rows[i];
@@ -95,13 +195,22 @@ void print_json(const std::vector<Row>& rows) {
       drops += "}";
       body = j.done();
       body.pop_back();
-      body += ",\"drops\":" + drops + "}";
+      body += ",\"drops\":" + drops;
+      // Voting configuration: "" when the member is too old to send one.
+      body += ",\"config_fingerprint\":" +
+              json_quote(r.fingerprint == baton::codec::no_fingerprint ? "" : baton::core::fingerprint_hex(r.fingerprint)) +
+              ",\"config\":" + json_quote(config_state(r, v)) + ",\"config_mismatches\":" + mismatches_json(*p) + "}";
     } else {
       body = j.done();
     }
     out += (i ? "," : "") + body;
   }
-  out += "]}";
+  Json c;
+  c.str("fingerprint_of_members", baton::core::fingerprint_hex(v.own))
+      .str("reference", v.reference == 0 ? "" : baton::core::fingerprint_hex(v.reference))
+      .boolean("agree", !v.disagree)
+      .boolean("refusals", v.refusals);
+  out += "],\"config\":" + c.done() + "}";
   std::printf("%s\n", out.c_str());
 }
 
@@ -111,8 +220,10 @@ int cmd_status(const Args& args) {
   FlagSet flags("status", "--members ... [--key-file F] [--json]",
                 "Sends every member a status PING (as observer, sender id 0, authenticated with the cluster\n"
                 "key) and prints one row per member: reachable, round-trip time, incarnation, quarantined,\n"
-                "live leases (at it as a voter), waiters, floor and datagrams dropped by reason.\n"
-                "Exit 0 when every member answered, 1 when some did not.");
+                "live leases (at it as a voter), waiters, floor and datagrams dropped by reason; then each\n"
+                "member's voting configuration fingerprint (member ids and replicas) and the members whose\n"
+                "datagrams it refused for carrying another one.\n"
+                "Exit 0 when every member answered and all report the same configuration, 1 otherwise.");
   MemberFlags member;
   member.declare(flags, false);
   bool json = false;
@@ -123,7 +234,8 @@ int cmd_status(const Args& args) {
   if (!flags.parse(args)) return exit_ok;
   if (!flags.positional().empty()) throw UsageError{"unexpected argument '" + flags.positional()[0] + "'"};
   std::vector<Row> rows;
-  for (const auto& m : parse_members(member.members)) {
+  const std::vector<baton::Member> listed = parse_members(member.members);
+  for (const auto& m : listed) {
     Row r;
     r.member = m;
     rows.push_back(std::move(r));
@@ -182,6 +294,7 @@ int cmd_status(const Args& args) {
           r.reachable = true;
           r.rtt_ns = now - r.sent_ns[a];
           r.incarnation = d.header.incarnation.value;
+          r.fingerprint = d.header.config_fingerprint;
           r.reply = d;
           --waiting;
         }
@@ -190,10 +303,16 @@ int cmd_status(const Args& args) {
   }
   if (fd4 >= 0) ::close(fd4);
   if (fd6 >= 0) ::close(fd6);
-  if (json) print_json(rows); else print_table(rows);
+  const ConfigView view = config_view(rows, fingerprint_of(listed));
+  if (json) {
+    print_json(rows, view);
+  } else {
+    print_table(rows);
+    print_config(rows, view);
+  }
   for (const Row& r : rows)
     if (!r.reachable) return exit_failure;
-  return exit_ok;
+  return view.disagree ? exit_failure : exit_ok;
 }
 
 }  // namespace batonctl

@@ -105,6 +105,9 @@ void Member::monitor() {
                          std::string(baton::drop_reason_name(reason)) + " (total " + std::to_string(s.drops[i]) + ")";
       if (reason == baton::DropReason::bad_auth)
         text += ": a peer (or this member) has the wrong --key-file; members with another key are ignored";
+      if (reason == baton::DropReason::config_mismatch)
+        text += ": a peer (or this member) runs another --members list or replica count; its votes are refused "
+                "(see the error lines and `batonctl status`)";
       log_line(id_, "warn", text);
     }
     last = s;

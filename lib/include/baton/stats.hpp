@@ -19,8 +19,9 @@ enum class DropReason : std::uint8_t {
   replayed = 5,       // a datagram already seen, or from an older incarnation
   stranger = 6,       // sender is not a member (or claims to be this member)
   overflow = 7,       // a queue was full (receive batch, tables)
+  config_mismatch = 8,  // a member runs another member list or replica count: its lease messages are refused
 };
-inline constexpr std::size_t drop_reason_count = 8;
+inline constexpr std::size_t drop_reason_count = 9;
 
 constexpr std::string_view drop_reason_name(DropReason r) noexcept {
   switch (r) {
@@ -32,6 +33,7 @@ constexpr std::string_view drop_reason_name(DropReason r) noexcept {
     case DropReason::replayed: return "replayed";
     case DropReason::stranger: return "stranger";
     case DropReason::overflow: return "overflow";
+    case DropReason::config_mismatch: return "config_mismatch";
   }
   return "unknown";
 }

@@ -16,6 +16,7 @@ namespace {
 constexpr std::uint64_t cluster = 99;
 const core::MemberId self(1);
 const core::Incarnation incarnation(5);
+constexpr std::uint64_t fingerprint = 0x5eed5eed5eed5eedULL;
 
 ClusterKey key() {
   ClusterKey k;
@@ -42,6 +43,7 @@ std::map<core::MemberId, std::vector<core::Message>> unpack(const std::vector<Da
     EXPECT_EQ(decode(d.bytes, &k, cluster, dec), std::nullopt);
     EXPECT_EQ(dec.header.sender, self);
     EXPECT_EQ(dec.header.incarnation, incarnation);
+    EXPECT_EQ(dec.header.config_fingerprint, fingerprint);
     EXPECT_EQ(dec.header.seq, seq++);
     EXPECT_GE(dec.messages.size(), 1u);
     EXPECT_LE(dec.messages.size(), core::limits::messages_per_datagram_max);
@@ -52,7 +54,7 @@ std::map<core::MemberId, std::vector<core::Message>> unpack(const std::vector<Da
 }
 
 TEST(Packer, OneMessageOneDatagram) {
-  Packer p(cluster, self, incarnation, key());
+  Packer p(cluster, self, incarnation, fingerprint, key());
   EXPECT_EQ(p.next_seq(), 1u);
   const std::vector<core::Outgoing> in = {{.to = core::MemberId(2), .msg = core::Ping{.nonce = 3}}};
   std::vector<Datagram> out;
@@ -66,7 +68,7 @@ TEST(Packer, OneMessageOneDatagram) {
 }
 
 TEST(Packer, GroupsByDestinationKeepingOrder) {
-  Packer p(cluster, self, incarnation, key());
+  Packer p(cluster, self, incarnation, fingerprint, key());
   std::vector<core::Outgoing> in;
   std::map<core::MemberId, std::vector<core::Message>> want;
   const auto s = testing::samples();
@@ -87,7 +89,7 @@ TEST(Packer, GroupsByDestinationKeepingOrder) {
 TEST(Packer, TheFirstDestinationRotatesBetweenCalls) {
   // The same fan-out four times: each call starts just after the destination
   // that went first in the previous one, so no member is always served last.
-  Packer p(cluster, self, incarnation, key());
+  Packer p(cluster, self, incarnation, fingerprint, key());
   const std::vector<core::Outgoing> in = {{.to = core::MemberId(2), .msg = core::Ping{.nonce = 1}},
                                           {.to = core::MemberId(5), .msg = core::Ping{.nonce = 2}},
                                           {.to = core::MemberId(3), .msg = core::Ping{.nonce = 3}}};
@@ -117,7 +119,7 @@ TEST(Packer, SplitsByMessageCountAndBytes) {
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
-    Packer p(cluster, self, incarnation, key());
+    Packer p(cluster, self, incarnation, fingerprint, key());
     std::vector<core::Outgoing> in;
     std::vector<core::Message> want;
     for (std::size_t i = 0; i < c.count; ++i) {
@@ -155,7 +157,7 @@ TEST(Packer, RandomOutboxesArriveCompleteAndInOrder) {
   core::Rng rng(7);
   const auto kinds = testing::samples();
   for (int iter = 0; iter < 50; ++iter) {
-    Packer p(cluster, self, incarnation, key());
+    Packer p(cluster, self, incarnation, fingerprint, key());
     std::vector<core::Outgoing> in;
     std::map<core::MemberId, std::vector<core::Message>> want;
     const std::size_t n = rng.uniform(300);
@@ -181,7 +183,7 @@ TEST(Packer, RandomOutboxesArriveCompleteAndInOrder) {
 }
 
 TEST(Packer, SequenceNumbersIncreaseAcrossCalls) {
-  Packer p(cluster, self, incarnation, key());
+  Packer p(cluster, self, incarnation, fingerprint, key());
   std::vector<Datagram> out;
   for (int call = 0; call < 3; ++call) {
     const std::vector<core::Outgoing> in = {{.to = core::MemberId(2), .msg = core::Ping{}},
@@ -194,7 +196,7 @@ TEST(Packer, SequenceNumbersIncreaseAcrossCalls) {
 }
 
 TEST(Packer, DropsWhatCannotBeEncodedAndSendsTheRest) {
-  Packer p(cluster, self, incarnation, key());
+  Packer p(cluster, self, incarnation, fingerprint, key());
   const core::ResourceName too_long(std::string(core::limits::resource_name_bytes_max + 1, 'z'));
   const std::vector<core::Outgoing> in = {
       {.to = core::MemberId(2), .msg = core::Ping{.nonce = 1}},
@@ -211,7 +213,7 @@ TEST(Packer, DropsWhatCannotBeEncodedAndSendsTheRest) {
 }
 
 TEST(Packer, NothingInNothingOut) {
-  Packer p(cluster, self, incarnation, key());
+  Packer p(cluster, self, incarnation, fingerprint, key());
   std::vector<Datagram> out;
   p.pack({}, out);
   EXPECT_TRUE(out.empty());
@@ -219,7 +221,7 @@ TEST(Packer, NothingInNothingOut) {
 }
 
 TEST(Packer, WithoutKeyDatagramsAreUntagged) {
-  Packer p(cluster, self, incarnation, std::nullopt);
+  Packer p(cluster, self, incarnation, fingerprint, std::nullopt);
   const std::vector<core::Outgoing> in = {{.to = core::MemberId(2), .msg = core::Ping{.nonce = 8}}};
   std::vector<Datagram> out;
   p.pack(in, out);

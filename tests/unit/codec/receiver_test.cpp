@@ -1,5 +1,5 @@
-// Receiver: decode + membership + replay window, and the rule that only an
-// accepted datagram advances the window.
+// Receiver: decode + membership + voting configuration + replay window, and
+// the rule that only an accepted datagram advances the window.
 #include <gtest/gtest.h>
 
 #include <vector>
@@ -10,6 +10,10 @@ namespace baton::codec {
 namespace {
 
 constexpr std::uint64_t cluster = 7;
+// The receiver's voting configuration, and another one (a member that lists
+// other members or another replica count).
+constexpr std::uint64_t ours = 0x0123456789abcdefULL;
+constexpr std::uint64_t theirs = 0xfedcba9876543210ULL;
 
 ClusterKey key(std::uint8_t v = 0x11) {
   ClusterKey k;
@@ -24,12 +28,12 @@ struct Sent {
   std::uint64_t cluster_id = cluster;
   std::uint16_t version = wire_version;
   std::uint8_t key_byte = 0x11;  // 0: no tag
+  std::uint64_t fingerprint = ours;
 };
 
-std::vector<std::uint8_t> datagram(const Sent& s) {
+std::vector<std::uint8_t> datagram(const Sent& s, std::vector<core::Message> msgs) {
   const Header h{.version = s.version, .cluster_id = s.cluster_id, .sender = core::MemberId(s.sender),
-                 .incarnation = core::Incarnation(s.incarnation), .seq = s.seq};
-  const std::vector<core::Message> msgs = {core::Ping{.nonce = s.seq}};
+                 .incarnation = core::Incarnation(s.incarnation), .seq = s.seq, .config_fingerprint = s.fingerprint};
   const ClusterKey k = key(s.key_byte);
   std::vector<std::uint8_t> buf(core::limits::datagram_bytes_max);
   Result<std::size_t> n = encode(h, msgs, s.key_byte != 0 ? &k : nullptr, buf);
@@ -38,8 +42,10 @@ std::vector<std::uint8_t> datagram(const Sent& s) {
   return buf;
 }
 
+std::vector<std::uint8_t> datagram(const Sent& s) { return datagram(s, {core::Ping{.nonce = s.seq}}); }
+
 Receiver make_receiver() {
-  return Receiver(cluster, key(), {core::MemberId(3), core::MemberId(1), core::MemberId(2)}, core::MemberId(1));
+  return Receiver(cluster, key(), {core::MemberId(3), core::MemberId(1), core::MemberId(2)}, core::MemberId(1), ours);
 }
 
 struct Step {
@@ -101,8 +107,9 @@ TEST(Receiver, Scripts) {
 
 std::vector<std::uint8_t> observer_datagram(std::uint64_t seq, std::vector<core::Message> msgs,
                                             std::uint8_t key_byte = 0x11) {
+  // An observer's own fingerprint is never checked: theirs, here.
   const Header h{.version = wire_version, .cluster_id = cluster, .sender = observer_id,
-                 .incarnation = core::Incarnation(1), .seq = seq};
+                 .incarnation = core::Incarnation(1), .seq = seq, .config_fingerprint = theirs};
   const ClusterKey k = key(key_byte);
   std::vector<std::uint8_t> buf(core::limits::datagram_bytes_max);
   Result<std::size_t> n = encode(h, msgs, &k, buf);
@@ -117,7 +124,7 @@ TEST(Receiver, ObserversMayOnlyPingAndLeaveNoState) {
   const core::LeaseId lease{core::MemberId(2), core::Incarnation(1), 1};
   const core::Message ping = core::Ping{.nonce = 5};
   const core::Message release = core::Release{.resource = res, .lease = lease, .token = core::Token(9)};
-  const core::Message pong = core::Pong{.nonce = 5, .quarantined = false, .live_leases = 0, .waiters = 0, .floor = {}, .drops = {}};
+  const core::Message pong = core::Pong{.nonce = 5, .quarantined = false, .live_leases = 0, .waiters = 0, .floor = {}, .drops = {}, .mismatches = {}};
   Receiver r = make_receiver();
   Decoded d;
   // Without Observers::accept, sender 0 is a stranger whatever it carries.
@@ -143,14 +150,92 @@ TEST(Receiver, ObserversMayOnlyPingAndLeaveNoState) {
   EXPECT_EQ(d.header.sender, core::MemberId(2));
 }
 
+TEST(Receiver, AnotherVotingConfigurationIsRefusedCountedAndChangesNothing) {
+  using core::DropReason;
+  const core::ResourceName res("seat:14A");
+  const core::LeaseId lease{core::MemberId(2), core::Incarnation(1), 1};
+  // Every lease message, and FLOOR_* (a floor from another configuration
+  // would answer for other majorities): none may cross the mismatch.
+  const std::vector<core::Message> lease_msgs = {
+      core::Request{.resource = res, .lease = lease, .ttl = core::Duration::s(5), .token = core::Token(9)},
+      core::Grant{.resource = res, .lease = lease, .token = core::Token(9)},
+      core::Deny{.resource = res, .lease = lease, .token = core::Token(9), .reason = core::DenyReason::held,
+                 .holder = core::MemberId(3), .time_left = core::Duration::s(1), .fence = core::Token(8)},
+      core::Renew{.resource = res, .lease = lease, .token = core::Token(9), .ttl = core::Duration::s(5), .round = 1},
+      core::RenewAck{.resource = res, .lease = lease, .token = core::Token(9), .round = 1, .ok = true,
+                     .reason = {}, .fence = core::Token(9)},
+      core::Release{.resource = res, .lease = lease, .token = core::Token(9)},
+      core::Free{.resource = res, .fence = core::Token(9), .waiters = 1},
+      core::FloorQuery{.nonce = 1},
+      core::FloorReply{.nonce = 1, .ready = true, .floor = core::Token(1ULL << 40)},
+  };
+  Receiver r = make_receiver();
+  Decoded d;
+  std::uint64_t seq = 0;
+  for (const core::Message& m : lease_msgs) {
+    // Alone, and hidden behind a PING.
+    for (const auto& msgs : {std::vector<core::Message>{m}, std::vector<core::Message>{core::Ping{.nonce = 1}, m}}) {
+      ++seq;
+      EXPECT_EQ(r.receive(datagram({.sender = 2, .seq = seq, .fingerprint = theirs}, msgs), d),
+                DropReason::config_mismatch)
+          << core::message_name(m);
+    }
+  }
+  // Counted per sender, with the fingerprint it carried.
+  ASSERT_EQ(r.mismatches().size(), 1u);
+  EXPECT_EQ(r.mismatches()[0], (core::ConfigMismatch{.sender = core::MemberId(2), .fingerprint = theirs,
+                                                     .datagrams = 2 * lease_msgs.size()}));
+  // Changed nothing: member 2's first sequence numbers are still new (the
+  // window did not move), so its real datagrams are not taken for replays.
+  for (std::uint64_t s = 1; s <= seq; ++s) {
+    ASSERT_EQ(r.receive(datagram({.sender = 2, .seq = s}, {lease_msgs[0]}), d), std::nullopt) << s;
+    EXPECT_EQ(d.messages, std::vector<core::Message>{lease_msgs[0]});
+  }
+  // PING and PONG cross the mismatch (they change no lease state), through the
+  // replay window like any member datagram, and are not counted as refused.
+  const core::Message pong = core::Pong{.nonce = 5, .quarantined = false, .live_leases = 0, .waiters = 0,
+                                        .floor = {}, .drops = {}, .mismatches = {}};
+  const auto status = datagram({.sender = 3, .seq = 1, .fingerprint = theirs}, {core::Ping{.nonce = 5}, pong});
+  ASSERT_EQ(r.receive(status, d), std::nullopt);
+  EXPECT_EQ(d.header.config_fingerprint, theirs);
+  EXPECT_EQ(r.receive(status, d), DropReason::replayed);
+  // A sender that predates fingerprints (field absent: 0) is not checked.
+  EXPECT_EQ(r.receive(datagram({.sender = 3, .seq = 2, .fingerprint = no_fingerprint}, {lease_msgs[0]}), d),
+            std::nullopt);
+  // Member 3's later mismatch gets an entry of its own; 2's fingerprint is
+  // the last one seen.
+  constexpr std::uint64_t third = 0x3333333333333333ULL;
+  EXPECT_EQ(r.receive(datagram({.sender = 3, .seq = 3, .fingerprint = theirs}, {lease_msgs[1]}), d),
+            DropReason::config_mismatch);
+  EXPECT_EQ(r.receive(datagram({.sender = 2, .seq = 1000, .fingerprint = third}, {lease_msgs[1]}), d),
+            DropReason::config_mismatch);
+  ASSERT_EQ(r.mismatches().size(), 2u);
+  EXPECT_EQ(r.mismatches()[0].fingerprint, third);
+  EXPECT_EQ(r.mismatches()[0].datagrams, 2 * lease_msgs.size() + 1);
+  EXPECT_EQ(r.mismatches()[1],
+            (core::ConfigMismatch{.sender = core::MemberId(3), .fingerprint = theirs, .datagrams = 1}));
+  // Authentication, membership and the other checks come first: a forged,
+  // foreign or stranger's datagram with another fingerprint is not counted
+  // as a mismatch (nobody without the key can make a member log one).
+  EXPECT_EQ(r.receive(datagram({.sender = 2, .seq = 2000, .key_byte = 0x22, .fingerprint = theirs}, {lease_msgs[0]}), d),
+            DropReason::bad_auth);
+  EXPECT_EQ(r.receive(datagram({.sender = 4, .seq = 2000, .fingerprint = theirs}, {lease_msgs[0]}), d),
+            DropReason::stranger);
+  EXPECT_EQ(r.receive(datagram({.sender = 2, .seq = 2000, .cluster_id = cluster + 1, .fingerprint = theirs},
+                               {lease_msgs[0]}), d),
+            DropReason::wrong_cluster);
+  EXPECT_EQ(r.mismatches()[0].datagrams, 2 * lease_msgs.size() + 1);
+  EXPECT_EQ(r.mismatches().size(), 2u);
+}
+
 TEST(Receiver, PackDirectSharesThePackersSequence) {
-  Packer p(cluster, core::MemberId(2), core::Incarnation(4), key());
+  Packer p(cluster, core::MemberId(2), core::Incarnation(4), ours, key());
   Receiver r = make_receiver();
   std::vector<Datagram> out;
   const std::vector<core::Outgoing> one = {{.to = core::MemberId(1), .msg = core::Ping{.nonce = 1}}};
   p.pack(one, out);
   std::vector<std::uint8_t> direct;
-  const std::vector<core::Message> pong = {core::Pong{.nonce = 2, .quarantined = true, .live_leases = 3, .waiters = 0, .floor = {}, .drops = {1, 2}}};
+  const std::vector<core::Message> pong = {core::Pong{.nonce = 2, .quarantined = true, .live_leases = 3, .waiters = 0, .floor = {}, .drops = {1, 2}, .mismatches = {}}};
   ASSERT_TRUE(p.pack_direct(pong, direct));
   p.pack(one, out);
   ASSERT_EQ(out.size(), 2u);
@@ -167,7 +252,7 @@ TEST(Receiver, PackDirectSharesThePackersSequence) {
 }
 
 TEST(Receiver, PackerToReceiverEndToEnd) {
-  Packer p(cluster, core::MemberId(2), core::Incarnation(4), key());
+  Packer p(cluster, core::MemberId(2), core::Incarnation(4), ours, key());
   Receiver r = make_receiver();
   std::vector<core::Outgoing> in;
   for (std::uint64_t i = 0; i < 200; ++i) in.push_back({.to = core::MemberId(1), .msg = core::Ping{.nonce = i}});

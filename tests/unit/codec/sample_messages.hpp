@@ -52,7 +52,10 @@ inline std::vector<core::Message> samples() {
       core::FloorReply{.nonce = 42, .ready = true, .floor = core::Token(1ULL << 40)},
       core::Ping{.nonce = UINT64_MAX},
       core::Pong{.nonce = 7, .quarantined = true, .live_leases = 100000, .waiters = 31,
-                 .floor = core::Token(4242), .drops = {1, 2, 3, 4, 5, 6, 7, 8}},
+                 .floor = core::Token(4242), .drops = {1, 2, 3, 4, 5, 6, 7, 8, 9},
+                 .mismatches = {{.sender = core::MemberId(3), .fingerprint = 0x9abcdef012345678ULL, .datagrams = 12},
+                                {.sender = core::MemberId(0xffffffffU), .fingerprint = UINT64_MAX,
+                                 .datagrams = UINT64_MAX}}},
   };
 }
 
@@ -64,6 +67,14 @@ inline std::vector<core::Message> largest_samples() {
     std::visit(
         [&](auto& alt) {
           if constexpr (requires { alt.resource; }) alt.resource = longest;
+          if constexpr (requires { alt.mismatches; }) {
+            alt.drops.assign(static_cast<std::size_t>(core::DropReason::count_), UINT64_MAX);
+            alt.mismatches.clear();
+            for (std::uint32_t i = 0; i < core::limits::pong_mismatches_max; ++i) {
+              alt.mismatches.push_back({.sender = core::MemberId(i + 1), .fingerprint = UINT64_MAX - i,
+                                        .datagrams = UINT64_MAX});
+            }
+          }
         },
         m);
   }
