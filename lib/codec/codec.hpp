@@ -176,8 +176,19 @@ enum class Observers : std::uint8_t {
 // sequence space of its own. The caller must answer it itself and never hand
 // it to the core (the core addresses only members). Any other message from
 // observer_id is a stranger's.
+//
+// Older incarnation (issue 19, part 3): when receive() drops a member's
+// datagram as replayed because its incarnation is below the newest this
+// receiver accepted from that member, behind() says so until the next
+// receive(): the member and the newest incarnation seen from it. The caller
+// may then answer the member with INCARNATION_BEHIND (rate-limited; the
+// Receiver keeps no time). Only authenticated datagrams of members get there.
 class Receiver {
  public:
+  struct Behind {
+    core::MemberId sender;    // the member whose datagram carried an older incarnation
+    core::Incarnation seen;   // the newest incarnation accepted from it here
+  };
   // `config_fingerprint`: this member's core::voting_fingerprint() (not no_fingerprint).
   Receiver(std::uint64_t cluster_id, std::optional<ClusterKey> key, std::vector<core::MemberId> members,
            core::MemberId self, std::uint64_t config_fingerprint);
@@ -185,6 +196,9 @@ class Receiver {
                                           Observers observers = Observers::reject);
 
   std::uint64_t config_fingerprint() const { return fingerprint_; }
+  // Set iff the last receive() dropped a member's datagram for an older
+  // incarnation (see above).
+  const std::optional<Behind>& behind() const { return behind_; }
   // Members whose datagrams were dropped as config_mismatch, by sender (at
   // most one entry per member: bounded by the member list).
   const std::vector<core::ConfigMismatch>& mismatches() const { return mismatches_; }
@@ -200,6 +214,7 @@ class Receiver {
   std::uint64_t fingerprint_;            // our voting configuration; others are config_mismatch
   std::vector<core::ConfigMismatch> mismatches_;  // by sender, members only
   ReplayWindow replay_;                  // per-sender incarnation + sequence window
+  std::optional<Behind> behind_;         // the last receive()'s older-incarnation drop, if it was one
 };
 
 }  // namespace baton::codec

@@ -52,6 +52,7 @@ void Receiver::note_mismatch(core::MemberId sender, std::uint64_t fingerprint) {
 
 std::optional<core::DropReason> Receiver::receive(std::span<const std::uint8_t> bytes, Decoded& out,
                                                   Observers observers) {
+  behind_.reset();
   if (auto why = key_ ? decode(bytes, *key_, cluster_id_, out) : decode(bytes, nullptr, cluster_id_, out)) return why;
   const Header& h = out.header;
   if (h.sender == observer_id) {
@@ -72,8 +73,17 @@ std::optional<core::DropReason> Receiver::receive(std::span<const std::uint8_t> 
     note_mismatch(h.sender, h.config_fingerprint);
     return core::DropReason::config_mismatch;
   }
-  if (!replay_.accept(h.sender, h.incarnation, h.seq)) return core::DropReason::replayed;
-  return std::nullopt;
+  switch (replay_.admit(h.sender, h.incarnation, h.seq)) {
+    case ReplayWindow::Verdict::accepted: return std::nullopt;
+    case ReplayWindow::Verdict::replayed: return core::DropReason::replayed;
+    case ReplayWindow::Verdict::older_incarnation: {
+      const std::optional<core::Incarnation> seen = replay_.newest(h.sender);
+      BATON_ASSERT(seen.has_value());  // older than something: the sender is tracked
+      behind_ = Behind{.sender = h.sender, .seen = *seen};
+      return core::DropReason::replayed;
+    }
+  }
+  return core::DropReason::replayed;
 }
 
 }  // namespace baton::codec

@@ -46,33 +46,44 @@ void ReplayWindow::restart(Entry& e, core::Incarnation incarnation, std::uint64_
   set(e, seq);
 }
 
-bool ReplayWindow::accept(core::MemberId sender, core::Incarnation incarnation, std::uint64_t seq) {
+ReplayWindow::Verdict ReplayWindow::admit(core::MemberId sender, core::Incarnation incarnation, std::uint64_t seq) {
+  constexpr Verdict accepted = Verdict::accepted;
+  constexpr Verdict replayed = Verdict::replayed;
   // Senders start at 1; 0 would alias "nothing seen yet".
-  if (seq == 0) return false;
+  if (seq == 0) return replayed;
   auto it = std::lower_bound(entries_.begin(), entries_.end(), sender,
                              [](const Entry& e, core::MemberId s) { return e.sender < s; });
   if (it == entries_.end() || it->sender != sender) {
-    if (entries_.size() >= core::limits::members_max) return false;
+    if (entries_.size() >= core::limits::members_max) return replayed;
     Entry fresh;
     fresh.sender = sender;
     restart(fresh, incarnation, seq);
     entries_.insert(it, fresh);
-    return true;
+    return accepted;
   }
   Entry& e = *it;
-  if (incarnation < e.incarnation) return false;  // a previous life: stale or replayed
-  if (incarnation > e.incarnation) {               // the sender restarted
+  // A previous life: delayed, replayed, or a new life whose incarnation came
+  // out lower (a wall clock stepped back: the caller may tell the sender).
+  if (incarnation < e.incarnation) return Verdict::older_incarnation;
+  if (incarnation > e.incarnation) {  // the sender restarted
     restart(e, incarnation, seq);
-    return true;
+    return accepted;
   }
   if (seq > e.top) {
     advance(e, seq);
-    return true;
+    return accepted;
   }
-  if (e.top - seq >= window) return false;  // below the window: cannot tell, so refuse
-  if (test(e, seq)) return false;           // seen: a duplicate or a replay
+  if (e.top - seq >= window) return replayed;  // below the window: cannot tell, so refuse
+  if (test(e, seq)) return replayed;           // seen: a duplicate or a replay
   set(e, seq);
-  return true;
+  return accepted;
+}
+
+std::optional<core::Incarnation> ReplayWindow::newest(core::MemberId sender) const {
+  auto it = std::lower_bound(entries_.begin(), entries_.end(), sender,
+                             [](const Entry& e, core::MemberId s) { return e.sender < s; });
+  if (it == entries_.end() || it->sender != sender) return std::nullopt;
+  return it->incarnation;
 }
 
 void ReplayWindow::forget(core::MemberId sender) {

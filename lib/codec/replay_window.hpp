@@ -15,6 +15,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "core/ids.hpp"
@@ -26,10 +27,21 @@ class ReplayWindow {
  public:
   ReplayWindow();
 
-  // True (and recorded) iff (incarnation, seq) from `sender` is new; see the
-  // rules above. Bounded: at most limits::members_max senders are tracked; a
-  // further unknown sender is rejected (callers admit only members).
-  bool accept(core::MemberId sender, core::Incarnation incarnation, std::uint64_t seq);
+  enum class Verdict : std::uint8_t {
+    accepted,           // new: recorded
+    replayed,           // seq 0, a repeat, below the window, or an untracked sender past the bound
+    older_incarnation,  // from a life of `sender` older than the newest seen (newest())
+  };
+  // Whether (incarnation, seq) from `sender` is new (and then records it);
+  // see the rules above. Bounded: at most limits::members_max senders are
+  // tracked; a further unknown sender is rejected (callers admit only members).
+  Verdict admit(core::MemberId sender, core::Incarnation incarnation, std::uint64_t seq);
+  // admit() == accepted.
+  bool accept(core::MemberId sender, core::Incarnation incarnation, std::uint64_t seq) {
+    return admit(sender, incarnation, seq) == Verdict::accepted;
+  }
+  // The newest incarnation accepted from `sender`, if it is tracked.
+  std::optional<core::Incarnation> newest(core::MemberId sender) const;
   // Drops everything known about `sender` (its next datagram starts afresh).
   void forget(core::MemberId sender);
   // Senders currently tracked.

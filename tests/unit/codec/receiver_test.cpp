@@ -228,6 +228,44 @@ TEST(Receiver, AnotherVotingConfigurationIsRefusedCountedAndChangesNothing) {
   EXPECT_EQ(r.mismatches().size(), 2u);
 }
 
+// Issue 19, part 3: a member restarted with a lower incarnation (its wall
+// clock stepped back). The drop stays `replayed` (an older life's datagrams
+// must never count again), and behind() tells the caller whom to answer with
+// what; nothing unauthenticated or foreign gets that far.
+TEST(Receiver, OlderIncarnationIsDroppedAndReportedWithTheNewestSeen) {
+  using core::DropReason;
+  Receiver r = make_receiver();
+  Decoded d;
+  ASSERT_EQ(r.receive(datagram({.sender = 2, .incarnation = 1000, .seq = 7}), d), std::nullopt);
+  EXPECT_FALSE(r.behind().has_value());
+  // The new life, at 500.
+  EXPECT_EQ(r.receive(datagram({.sender = 2, .incarnation = 500, .seq = 1}), d), DropReason::replayed);
+  ASSERT_TRUE(r.behind().has_value());
+  EXPECT_EQ(r.behind()->sender, core::MemberId(2));
+  EXPECT_EQ(r.behind()->seen, core::Incarnation(1000));
+  // Reset by the next receive, whatever its outcome.
+  EXPECT_EQ(r.receive(datagram({.sender = 3, .seq = 1}), d), std::nullopt);
+  EXPECT_FALSE(r.behind().has_value());
+  // A repeat within the current life is a plain replay: nothing to tell.
+  EXPECT_EQ(r.receive(datagram({.sender = 2, .incarnation = 1000, .seq = 7}), d), DropReason::replayed);
+  EXPECT_FALSE(r.behind().has_value());
+  // Forged, foreign, stranger's or mismatched: dropped before the window.
+  const Sent older[] = {{.sender = 2, .incarnation = 500, .seq = 2, .key_byte = 0x22},
+                        {.sender = 2, .incarnation = 500, .seq = 2, .key_byte = 0},
+                        {.sender = 2, .incarnation = 500, .seq = 2, .cluster_id = cluster + 1},
+                        {.sender = 4, .incarnation = 500, .seq = 2},
+                        {.sender = 2, .incarnation = 500, .seq = 2, .fingerprint = theirs}};
+  for (const Sent& s : older) {
+    EXPECT_NE(r.receive(datagram(s, {core::FloorQuery{.nonce = 1}}), d), std::nullopt);
+    EXPECT_FALSE(r.behind().has_value());
+  }
+  // The hint's recipient moves to 1001: accepted, and its window restarts.
+  EXPECT_EQ(r.receive(datagram({.sender = 2, .incarnation = 1001, .seq = 1}), d), std::nullopt);
+  EXPECT_EQ(r.receive(datagram({.sender = 2, .incarnation = 1000, .seq = 8}), d), DropReason::replayed);
+  ASSERT_TRUE(r.behind().has_value());
+  EXPECT_EQ(r.behind()->seen, core::Incarnation(1001));
+}
+
 TEST(Receiver, PackDirectSharesThePackersSequence) {
   Packer p(cluster, core::MemberId(2), core::Incarnation(4), ours, key());
   Receiver r = make_receiver();

@@ -110,5 +110,24 @@ TEST(ReplayWindow, BoundedByMembersMax) {
   EXPECT_TRUE(w.accept(core::MemberId(1), core::Incarnation(1), 2));
 }
 
+// admit() tells an older life apart from a replay within the current life,
+// so the receiver can answer only the former (INCARNATION_BEHIND).
+TEST(ReplayWindow, AdmitNamesOlderIncarnations) {
+  using V = ReplayWindow::Verdict;
+  ReplayWindow w;
+  const core::MemberId m(2);
+  EXPECT_FALSE(w.newest(m).has_value());
+  EXPECT_EQ(w.admit(m, core::Incarnation(1000), 5), V::accepted);
+  EXPECT_EQ(w.admit(m, core::Incarnation(1000), 5), V::replayed);
+  EXPECT_EQ(w.admit(m, core::Incarnation(1000), 0), V::replayed);
+  EXPECT_EQ(w.admit(m, core::Incarnation(999), 6), V::older_incarnation);
+  EXPECT_EQ(w.admit(m, core::Incarnation(1), 1), V::older_incarnation);
+  EXPECT_EQ(w.newest(m), core::Incarnation(1000)) << "an older life moves nothing";
+  EXPECT_EQ(w.admit(m, core::Incarnation(1000), 6), V::accepted);
+  EXPECT_EQ(w.admit(m, core::Incarnation(1001), 1), V::accepted);
+  EXPECT_EQ(w.newest(m), core::Incarnation(1001));
+  EXPECT_EQ(w.admit(m, core::Incarnation(1000), 7), V::older_incarnation);
+}
+
 }  // namespace
 }  // namespace baton::codec
