@@ -58,6 +58,8 @@ bool valid(const core::Free& m) { return valid_name(m.resource); }
 bool valid(const core::FloorQuery&) { return true; }
 bool valid(const core::FloorReply&) { return true; }
 bool valid(const core::Ping&) { return true; }
+// Incarnations are never 0 (decide_start), so a hint of 0 says nothing true.
+bool valid(const core::IncarnationBehind& m) { return m.seen.value != 0; }
 bool valid(const core::Pong& m) {
   return m.drops.size() <= drops_max && m.mismatches.size() <= core::limits::pong_mismatches_max;
 }
@@ -182,6 +184,11 @@ std::optional<core::Message> read(const wire::Pong& t) {
   return m;
 }
 
+std::optional<core::Message> read(const wire::IncarnationBehind& t) {
+  if (t.seen() == 0) return std::nullopt;  // as valid(): no incarnation is 0
+  return core::IncarnationBehind{.seen = core::Incarnation(t.seen())};
+}
+
 template <typename Table>
 std::optional<core::Message> read_body(const wire::Message& msg) {
   const auto* t = static_cast<const Table*>(msg.body());
@@ -203,6 +210,7 @@ std::optional<core::Message> read_message(const wire::Message* msg) {
     case wire::Body::FloorReply: return read_body<wire::FloorReply>(*msg);
     case wire::Body::Ping: return read_body<wire::Ping>(*msg);
     case wire::Body::Pong: return read_body<wire::Pong>(*msg);
+    case wire::Body::IncarnationBehind: return read_body<wire::IncarnationBehind>(*msg);
     case wire::Body::NONE: break;
   }
   // NONE, or a type from a newer schema (the verifier lets unknown union

@@ -99,6 +99,10 @@ Body body(FlatBufferBuilder& b, const core::Ping& m) {
   return {wire::Body::Ping, wire::CreatePing(b, m.nonce).Union()};
 }
 
+Body body(FlatBufferBuilder& b, const core::IncarnationBehind& m) {
+  return {wire::Body::IncarnationBehind, wire::CreateIncarnationBehind(b, m.seen.value).Union()};
+}
+
 Body body(FlatBufferBuilder& b, const core::Pong& m) {
   // An empty counter list is left out (null vector); decode reads it as empty.
   Offset<flatbuffers::Vector<std::uint64_t>> drops = 0;

@@ -36,7 +36,8 @@ std::string_view drop_reason_name(DropReason r) {
 std::string_view message_name(const Message& m) {
   static constexpr std::string_view names[] = {"REQUEST", "GRANT",       "DENY",        "RENEW",
                                                "RENEW_ACK", "RELEASE",   "FREE",        "FLOOR_QUERY",
-                                               "FLOOR_REPLY", "PING",    "PONG"};
+                                               "FLOOR_REPLY", "PING",    "PONG",
+                                               "INCARNATION_BEHIND"};
   static_assert(std::size(names) == std::variant_size_v<Message>);
   return names[m.index()];
 }

@@ -153,8 +153,18 @@ struct Pong {
   bool operator==(const Pong&) const = default;
 };
 
+// INCARNATION_BEHIND: member -> a member whose datagram it dropped for an
+// older incarnation (codec::ReplayWindow). "The newest incarnation I have
+// seen from you is `seen`." The recipient starts a new life above `seen` if
+// its own incarnation is below it (core/incarnation.hpp, docs/protocol.md
+// "Restart"); otherwise the hint is stale or answers a replay, and is ignored.
+struct IncarnationBehind {
+  Incarnation seen{};  // >= 1: the newest incarnation of the recipient the sender accepted
+  bool operator==(const IncarnationBehind&) const = default;
+};
+
 using Message = std::variant<Request, Grant, Deny, Renew, RenewAck, Release, Free, FloorQuery,
-                             FloorReply, Ping, Pong>;
+                             FloorReply, Ping, Pong, IncarnationBehind>;
 
 std::string_view message_name(const Message& m);
 

@@ -107,6 +107,18 @@ struct Node::Impl final : Sink {
     send(from, std::move(pong));
   }
   void handle(Instant /*now*/, MemberId /*from*/, const Pong& /*p*/) {}
+  void handle(Instant /*now*/, MemberId from, const IncarnationBehind& b) {
+    // Decided here, acted on by the runtime (it owns the Node's life). Of
+    // several hints before the runtime acts, the highest wins: one new life
+    // above all of them.
+    const std::optional<Incarnation> next = next_life(config.incarnation, b.seen);
+    if (!next) {
+      ++stats_.stale_incarnation_hints;
+      return;
+    }
+    if (outbox.new_life && outbox.new_life->incarnation >= *next) return;
+    outbox.new_life = NewLife{.incarnation = *next, .seen = b.seen, .hinted_by = from};
+  }
 
   void drain_local(Instant now) {
     std::size_t n = 0;

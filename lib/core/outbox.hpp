@@ -9,6 +9,7 @@
 
 #include "baton/result.hpp"
 #include "core/ids.hpp"
+#include "core/incarnation.hpp"
 #include "core/message.hpp"
 #include "core/time.hpp"
 
@@ -53,13 +54,19 @@ struct Outbox {
   // Write this floor reservation durably (fsync), then call
   // Node::on_persisted(now, value). At most one outstanding at a time.
   std::optional<Token> persist;
+  // A peer has seen a newer life of this member than this one, so this one's
+  // datagrams are dropped there (core/incarnation.hpp). The runtime ends this
+  // life and starts a Node with `new_life->incarnation`; the rest of this
+  // outbox is still handled first (events, then messages).
+  std::optional<NewLife> new_life;
 
   void clear() {
     messages.clear();
     events.clear();
     persist.reset();
+    new_life.reset();
   }
-  bool empty() const { return messages.empty() && events.empty() && !persist; }
+  bool empty() const { return messages.empty() && events.empty() && !persist && !new_life; }
 };
 
 }  // namespace baton::core

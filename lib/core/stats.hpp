@@ -40,6 +40,9 @@ struct NodeStats {
   // Drops (counted by the codec/runtime via count_drop, and by the core)
   std::array<std::uint64_t, static_cast<std::size_t>(DropReason::count_)> drops{};
   std::uint64_t outbox_overflow = 0;  // messages not queued: outbox limit
+  // INCARNATION_BEHIND hints received that called for nothing: about this
+  // life or an older one (delayed, or answering a replayed old datagram)
+  std::uint64_t stale_incarnation_hints = 0;
 };
 
 // A snapshot of this member's state, for status/PONG and the simulator's checker.

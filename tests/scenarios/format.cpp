@@ -91,6 +91,8 @@ std::string fmt(const Pong& m) {
          " waiters=" + std::to_string(m.waiters) + " floor=" + std::to_string(m.floor.value);
 }
 
+std::string fmt(const IncarnationBehind& m) { return "INCARNATION_BEHIND seen=" + std::to_string(m.seen.value); }
+
 }  // namespace
 
 std::string fmt_message(const Message& m) {

@@ -204,6 +204,7 @@ TEST(Codec, EncodeRefusesOutOfRangeInput) {
       {.name = "too many config mismatches",
        .msgs = {make<core::Pong>([](auto& m) { m.mismatches.resize(core::limits::pong_mismatches_max + 1); })},
        .expected = Errc::invalid_argument},
+      {.name = "incarnation hint of 0", .msgs = {core::IncarnationBehind{}}, .expected = Errc::invalid_argument},
       {.name = "one bad among good",
        .msgs = {core::Ping{}, make<core::Free>([&](auto& m) { m.resource = too_long; }), core::Ping{}},
        .expected = Errc::invalid_argument},
@@ -494,6 +495,12 @@ BodyFn free_without_name() {
   };
 }
 
+BodyFn incarnation_behind(std::uint64_t seen) {
+  return [=](fb::FlatBufferBuilder& b) {
+    return std::pair{wire::Body::IncarnationBehind, wire::CreateIncarnationBehind(b, seen).Union()};
+  };
+}
+
 BodyFn typed(wire::Body type) {
   return [=](fb::FlatBufferBuilder& b) { return std::pair{type, wire::CreatePing(b, 1).Union()}; };
 }
@@ -521,6 +528,7 @@ TEST(Codec, HandBuiltOutOfRangeFieldsAreMalformed) {
       {.name = "control: a counter per drop reason", .bodies = {pong_with(drop_reasons)}, .expected = std::nullopt},
       {.name = "control: pong_mismatches_max mismatches",
        .bodies = {pong_with(0, core::limits::pong_mismatches_max)}, .expected = std::nullopt},
+      {.name = "control: incarnation hint 1", .bodies = {incarnation_behind(1)}, .expected = std::nullopt},
       {.name = "control: 32 messages",
        .bodies = std::vector<BodyFn>(core::limits::messages_per_datagram_max, ping), .expected = std::nullopt},
 
@@ -539,7 +547,12 @@ TEST(Codec, HandBuiltOutOfRangeFieldsAreMalformed) {
       {.name = "renew-ack reason 7", .bodies = {renew_ack_with(7)}},
       {.name = "a drop counter too many", .bodies = {pong_with(drop_reasons + 1)}},
       {.name = "a config mismatch too many", .bodies = {pong_with(0, core::limits::pong_mismatches_max + 1)}},
-      {.name = "unknown union type", .bodies = {typed(static_cast<wire::Body>(12))}},
+      {.name = "incarnation hint 0", .bodies = {incarnation_behind(0)}},
+      {.name = "incarnation hint absent (reads as 0)", .bodies = {[](fb::FlatBufferBuilder& b) {
+         return std::pair{wire::Body::IncarnationBehind, fb::Offset<void>(b.EndTable(b.StartTable()))};
+       }}},
+      {.name = "unknown union type",
+       .bodies = {typed(static_cast<wire::Body>(static_cast<int>(wire::Body::MAX) + 1))}},
       {.name = "union type 255", .bodies = {typed(static_cast<wire::Body>(255))}},
       {.name = "no body", .bodies = {no_body()}},
       {.name = "bad one after good ones", .bodies = {ping, ping, deny_with(9, 0)}},

@@ -56,6 +56,7 @@ inline std::vector<core::Message> samples() {
                  .mismatches = {{.sender = core::MemberId(3), .fingerprint = 0x9abcdef012345678ULL, .datagrams = 12},
                                 {.sender = core::MemberId(0xffffffffU), .fingerprint = UINT64_MAX,
                                  .datagrams = UINT64_MAX}}},
+      core::IncarnationBehind{.seen = core::Incarnation(0x8877665544332211ULL)},
   };
 }
 
