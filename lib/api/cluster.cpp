@@ -360,6 +360,9 @@ void Cluster::Impl::on_batch_end(const core::Node& node, const runtime::DriverCo
   s.send_failures = counters.send_failures;
   s.persist_failures = counters.persist_failures;
   s.observer_pings = counters.observer_pings;
+  s.incarnation = node.config().incarnation.value;
+  s.new_lives = counters.new_lives;
+  s.incarnation_hints_sent = counters.incarnation_hints_sent;
   std::lock_guard<std::mutex> lock(stats_mutex);
   stats = s;
 }
@@ -383,6 +386,38 @@ void Cluster::Impl::on_shutdown(core::Node& node) {
     finish_renews(*s, stopped_error);
   }
   leases.clear();
+}
+
+void Cluster::Impl::on_new_life(core::Node& old_node, const core::NewLife& /*life*/) {
+  const core::Instant now = runtime::boot_now();
+  // Callbacks may call in again (an acquire to retry): those calls are posted
+  // and run on the new life's Node, after this.
+  std::map<core::AcquireId, std::shared_ptr<Lease::State>> ended;
+  ended.swap(leases);
+  for (auto& [id, s] : ended) {
+    std::function<void(LostReason)> cb;
+    {
+      // As in on_lost: invalid first (valid() is false from here) ...
+      std::lock_guard<std::mutex> lock(s->mutex);
+      auto expected = Lease::State::Phase::held;
+      if (s->phase.compare_exchange_strong(expected, Lease::State::Phase::lost)) {
+        s->lost_reason.store(LostReason::restarted);
+        cb = std::move(s->on_lost);
+        s->on_lost = nullptr;
+      }
+    }
+    finish_renews(*s, Error{Errc::lost, "renew: the lease was lost (this member started a new life)"});
+    if (cb) cb(LostReason::restarted);
+    // ... then the RELEASE, queued on the old life's Node (loss ordering).
+    (void)old_node.release(now, id);
+  }
+  std::map<core::AcquireId, Pending> failed;
+  failed.swap(pending);
+  for (auto& [id, p] : failed) {
+    (void)old_node.release(now, id);  // cancels the attempt; its grants are released
+    p.done(Error{Errc::unavailable,
+                 "acquire: this member started a new life (a peer had seen a newer incarnation of it); call again"});
+  }
 }
 
 void Cluster::Impl::log(LogLevel level, std::string_view text) {

@@ -91,6 +91,7 @@ struct Cluster::Impl final : runtime::DriverHooks, std::enable_shared_from_this<
   void on_event(const core::Event& e) override;
   void on_batch_end(const core::Node& node, const runtime::DriverCounters& counters) override;
   void on_shutdown(core::Node& node) override;
+  void on_new_life(core::Node& old_node, const core::NewLife& life) override;
   void log(LogLevel level, std::string_view text) override;
 
  private:

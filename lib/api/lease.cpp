@@ -128,7 +128,8 @@ void Cluster::Impl::release(const std::shared_ptr<Lease::State>& s) {
   // must not be refused (an auto-renewed lease would otherwise live forever).
   (void)post_reserved([this, s] {
     auto it = leases.find(s->id);
-    if (stopping || it == leases.end()) return;
+    // The same lease, not one of a later life that reuses its AcquireId.
+    if (stopping || it == leases.end() || it->second != s) return;
     leases.erase(it);
     (void)loop_driver->node().release(runtime::boot_now(), s->id);
     finish_renews(*s, not_held_error);
@@ -151,7 +152,7 @@ Result<void> Cluster::Impl::renew(const std::shared_ptr<Lease::State>& s, std::f
       s->renews_waiting.fetch_sub(1);
       return done(stopped_error);
     }
-    if (leases.find(s->id) == leases.end()) {
+    if (auto it = leases.find(s->id); it == leases.end() || it->second != s) {
       s->renews_waiting.fetch_sub(1);
       return done(s->phase.load() == Lease::State::Phase::lost ? Result<void>(Errc::lost, "renew: the lease was lost")
                                                                 : Result<void>(not_held_error));
@@ -171,7 +172,7 @@ Result<void> Cluster::Impl::renew(const std::shared_ptr<Lease::State>& s, std::f
 Result<void> Cluster::Impl::set_auto_renew(const std::shared_ptr<Lease::State>& s, bool on) {
   if (s->phase.load() != Lease::State::Phase::held) return not_held_error;
   return post([this, s, on] {
-    if (stopping || leases.find(s->id) == leases.end()) return;
+    if (auto it = leases.find(s->id); stopping || it == leases.end() || it->second != s) return;
     (void)loop_driver->node().set_auto_renew(runtime::boot_now(), s->id, on);
   });
 }

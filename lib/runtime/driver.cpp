@@ -25,6 +25,14 @@ constexpr core::Duration shutdown_drain_max = core::Duration::ms(200);
 // A member under another voting configuration is logged at once, then at
 // most this often while its datagrams keep coming (with the count since).
 constexpr core::Duration mismatch_log_interval = core::Duration::s(10);
+// INCARNATION_BEHIND to one member at most this often: a member behind our
+// memory of it sends a datagram per request, renewal or floor query, and one
+// hint per round trip or so is enough (one suffices when it arrives); this
+// bounds what a stream of replayed old datagrams can make us send (10/s per
+// member, to the member's configured address only).
+constexpr core::Duration incarnation_hint_interval = core::Duration::ms(100);
+// ... and its log line at most this often.
+constexpr core::Duration incarnation_hint_log_interval = core::Duration::s(10);
 
 // "members 1,2,3; 3 voters per resource (replicas 5)": what the fingerprint
 // covers (the ids and the effective R), and the R that was configured.
@@ -182,6 +190,10 @@ void Driver::receive_all() {
       // with a cluster key nobody without it can make this log; the log is
       // rate-limited per member either way.
       if (*drop == core::DropReason::config_mismatch) report_mismatch(decoded_.header);
+      // An older life of a member (authenticated, from a member: the
+      // Receiver checked both first). Still dropped; the hint lets a member
+      // restarted with a lower incarnation move above our memory of it.
+      if (receiver_.behind()) send_incarnation_hint(*receiver_.behind());
       continue;
     }
     if (decoded_.header.sender == codec::observer_id) {
@@ -230,6 +242,13 @@ void Driver::flush_outputs() {
     }
     for (const codec::Datagram& d : datagrams_) send_datagram(d.to, d.bytes);
     if (outbox_.persist) persist_pending_ = *outbox_.persist;
+    // After this life's events and messages: a new Node, whose first output
+    // the next round flushes. (A parked reservation dies with the old life:
+    // the new one reads what is on disk.)
+    if (outbox_.new_life) {
+      const core::NewLife life = *outbox_.new_life;
+      if (start_new_life(life)) continue;
+    }
     const bool had_persist = persist_pending_.has_value();
     try_persist(boot_now());
     if (had_persist && persist_pending_) break;  // the write failed: retry on the timer
@@ -295,6 +314,104 @@ void Driver::report_mismatch(const codec::Header& h) {
                   " datagram(s) from it (" + std::to_string(seen->datagrams) +
                   " in all): it cannot vote here, nor this member for it. Every member must have the same member "
                   "ids (--members) and replicas: stop every member, make the lists equal, start them again");
+}
+
+void Driver::send_incarnation_hint(const codec::Receiver::Behind& b) {
+  auto it = std::lower_bound(hint_logs_.begin(), hint_logs_.end(), b.sender,
+                             [](const HintLog& l, core::MemberId s) { return l.to < s; });
+  if (it == hint_logs_.end() || it->to != b.sender) {
+    it = hint_logs_.insert(it, HintLog{.to = b.sender, .next_hint = core::Instant{}, .next_log = core::Instant{}});
+  }
+  // Rate limiting only: any reading will do.
+  const core::Instant now = boot_now();
+  if (now < it->next_hint) return;
+  it->next_hint = now + incarnation_hint_interval;
+  const core::Outgoing hint{.to = b.sender, .msg = core::IncarnationBehind{.seen = b.seen}};
+  hint_datagrams_.clear();
+  packer_.pack({&hint, 1}, hint_datagrams_);
+  for (const codec::Datagram& d : hint_datagrams_) send_datagram(d.to, d.bytes);
+  ++counters_.incarnation_hints_sent;
+  ++it->hints;
+  if (now < it->next_log) return;
+  it->next_log = now + incarnation_hint_log_interval;
+  hooks_->log(LogLevel::warn,
+              "baton: member " + std::to_string(b.sender.value) + " sends datagrams of an incarnation older than " +
+                  std::to_string(b.seen.value) +
+                  ", the newest seen from it here; they are dropped (replayed). Told it so (" +
+                  std::to_string(it->hints) +
+                  " hint(s) so far): if it restarted with a lower incarnation (wall clock stepped back), it "
+                  "starts a new life above it; if not, these were delayed or replayed datagrams");
+}
+
+bool Driver::start_new_life(const core::NewLife& life) {
+  const core::Incarnation old_incarnation = config_.node.incarnation;
+  BATON_ASSERT(life.incarnation > old_incarnation);  // core::next_life
+  core::NodeConfig next = config_.node;
+  next.incarnation = life.incarnation;
+  std::string recovery = "floor recovery from peers";
+  if (config_.state_dir) {
+    // A persisted counter only grows, so this should not happen; if it does,
+    // the new incarnation is durable before any datagram carries it.
+    if (auto w = write_value(*config_.state_dir, incarnation_file_name, life.incarnation.value); !w) {
+      hooks_->log(LogLevel::error, "baton: cannot persist incarnation " + std::to_string(life.incarnation.value) +
+                                       " for a new life (" + std::string(w.what()) +
+                                       "); staying in this one, the next hint retries");
+      return false;
+    }
+    // As a restart would: the floor that is on disk.
+    auto floor = read_value(*config_.state_dir, floor_file_name);
+    if (!floor) {
+      hooks_->log(LogLevel::error, "baton: cannot read the floor for a new life (" +
+                                       std::string(floor.what()) + "); staying in this one");
+      return false;
+    }
+    next.recovery = *floor ? core::RecoveryMode::reservation : core::RecoveryMode::first_start;
+    next.recovered_reservation = core::Token{floor->value_or(0)};
+    recovery = *floor ? "the persisted floor" : "a first start (no token was ever stored)";
+  } else {
+    // The old life's voter may have granted: a new life without persistence
+    // recovers as any restart without state does (quarantine, then peers).
+    next.recovery = core::RecoveryMode::peers;
+    next.recovered_reservation = core::Token{};
+  }
+  // The Node's clock origin: a fresh reading, as at start.
+  const core::Instant now = boot_now();
+  auto node = core::Node::create(next, config_.seed ^ (life.incarnation.value * 0x9e3779b97f4a7c15ULL), now);
+  // The same configuration passed validation at start; only the incarnation differs.
+  BATON_ASSERT(node.ok());
+  const std::uint64_t ended = node_->status().in_flight;
+  // End the old life for the application (leases lost before their RELEASEs
+  // are queued), then send its last datagrams under its own incarnation:
+  // peers that still accept it drop those holds now; the others run out.
+  hooks_->on_new_life(*node_, life);
+  node_->take_outbox(outbox_);
+  for (const core::Event& e : outbox_.events) hooks_->on_event(e);
+  datagrams_.clear();
+  packer_.pack(outbox_.messages, datagrams_);
+  for (const codec::Datagram& d : datagrams_) send_datagram(d.to, d.bytes);
+  outbox_.clear();
+  counters_.send_failures += packer_.dropped() - packer_dropped_;
+  // The new life: its Node, and a packer whose datagrams carry the new
+  // incarnation from seq 1. The Receiver stays: what it knows of the other
+  // members' lives is still true.
+  node_ = std::move(*node);
+  packer_ = codec::Packer(config_.cluster_id, config_.node.self, life.incarnation, fingerprint_, config_.key);
+  packer_dropped_ = 0;
+  persist_pending_.reset();
+  awaited_ = false;
+  config_.node = next;
+  ++counters_.new_lives;
+  hooks_->log(LogLevel::error,
+              "baton: member " + std::to_string(config_.node.self.value) +
+                  " STARTED A NEW LIFE in-process: incarnation " + std::to_string(old_incarnation.value) + " -> " +
+                  std::to_string(life.incarnation.value) + ", because member " +
+                  std::to_string(life.hinted_by.value) + " has seen incarnation " + std::to_string(life.seen.value) +
+                  " from it and drops every datagram of a lower one. Was the wall clock stepped back across a "
+                  "restart? (A state directory keeps incarnations increasing.) " +
+                  std::to_string(ended) +
+                  " lease(s) and pending acquire(s) of the old life ended (leases lost: reason restarted). "
+                  "Voting resumes after the restart quarantine, with " + recovery);
+  return true;
 }
 
 void Driver::try_persist(core::Instant now) {

@@ -65,6 +65,8 @@ struct DriverCounters {
   std::uint64_t send_failures = 0;       // not sent (no slot, socket error, unencodable)
   std::uint64_t persist_failures = 0;    // floor reservation writes that failed
   std::uint64_t observer_pings = 0;      // observer (status) PINGs answered, never handed to the core
+  std::uint64_t incarnation_hints_sent = 0;  // INCARNATION_BEHIND sent to members behind our memory of them
+  std::uint64_t new_lives = 0;           // lives started in-process on a peer's INCARNATION_BEHIND
 };
 
 // What the layer above (lib/api) provides. All calls on the loop thread.
@@ -77,6 +79,12 @@ class DriverHooks {
   virtual void on_batch_end(const core::Node& node, const DriverCounters& counters) = 0;
   // Shutdown, before the final flush: release leases, fail pending calls.
   virtual void on_shutdown(core::Node& node) = 0;
+  // This life ends in-process and a new one starts (core::NewLife, issue 19
+  // part 3): end everything `old_node` had for the application. Each held
+  // lease turns invalid and its on_lost runs before its RELEASE is queued on
+  // `old_node` (loss ordering); each pending acquire fails. The Driver then
+  // sends `old_node`'s last datagrams and replaces it.
+  virtual void on_new_life(core::Node& old_node, const core::NewLife& life) = 0;
   virtual void log(LogLevel level, std::string_view text) = 0;
 };
 
@@ -114,6 +122,12 @@ class Driver {
   // A datagram dropped as config_mismatch: logs it, at most once per
   // mismatch_log_interval per sender.
   void report_mismatch(const codec::Header& h);
+  // A member's datagram was dropped for an older incarnation: tell it the
+  // newest one seen here, at most once per incarnation_hint_interval per member.
+  void send_incarnation_hint(const codec::Receiver::Behind& b);
+  // Ends this life and starts a Node at life.incarnation (persisted first
+  // with a state directory). False, with the old life kept, if that failed.
+  bool start_new_life(const core::NewLife& life);
   void try_persist(core::Instant now);
   void rearm();
   void close_handles();
@@ -162,6 +176,16 @@ class Driver {
     std::uint64_t logged = 0;  // its config_mismatch drops already in a log line
   };
   std::vector<MismatchLog> mismatch_logs_;  // by sender; at most one per member
+  // Per member whose older-incarnation datagrams arrived: when the next
+  // INCARNATION_BEHIND, and the next log line about it, may go.
+  struct HintLog {
+    core::MemberId to;
+    core::Instant next_hint;
+    core::Instant next_log;
+    std::uint64_t hints = 0;  // hints sent to it so far
+  };
+  std::vector<HintLog> hint_logs_;             // by member; at most one per member
+  std::vector<codec::Datagram> hint_datagrams_;  // reused: one hint
 };
 
 }  // namespace baton::runtime

@@ -34,6 +34,9 @@ enum class LostReason : std::uint8_t {
                   // so it ends now
   expired,        // validity ended without a successful renewal
   superseded,     // the voters report another lease on the resource
+  restarted,      // this member started a new life in-process (a peer had seen a newer
+                  // incarnation of it, e.g. after the wall clock stepped back across a
+                  // restart): every lease of the old life ends at once
 };
 
 constexpr std::string_view lost_reason_name(LostReason r) noexcept {
@@ -41,6 +44,7 @@ constexpr std::string_view lost_reason_name(LostReason r) noexcept {
     case LostReason::renew_failing: return "renew_failing";
     case LostReason::expired: return "expired";
     case LostReason::superseded: return "superseded";
+    case LostReason::restarted: return "restarted";
   }
   return "unknown";
 }

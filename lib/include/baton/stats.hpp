@@ -85,6 +85,10 @@ struct Stats {
   std::uint64_t send_failures = 0;       // not sent: no send buffer free, socket error, unencodable
   std::uint64_t persist_failures = 0;    // floor reservation writes that failed (retried)
   std::uint64_t observer_pings = 0;      // status PINGs from observers (sender 0) answered by the runtime
+  // Incarnations (issue 19, part 3; docs/operations.md "Incarnation behind").
+  std::uint64_t incarnation = 0;            // this life's incarnation
+  std::uint64_t new_lives = 0;              // lives started in-process because a peer had seen a newer one
+  std::uint64_t incarnation_hints_sent = 0; // INCARNATION_BEHIND sent to members whose older life we dropped
 
   std::uint64_t drops_total() const noexcept {
     std::uint64_t t = 0;
