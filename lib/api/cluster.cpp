@@ -15,8 +15,8 @@ namespace baton {
 
 namespace {
 
-constexpr Error stopped_error{Errc::stopped, "the cluster is stopping or stopped"};
-constexpr Error on_loop_error{Errc::invalid_argument,
+const Error stopped_error{Errc::stopped, "the cluster is stopping or stopped"};
+const Error on_loop_error{Errc::invalid_argument,
                               "a blocking call on the loop thread would deadlock: use the callback form"};
 
 // The core's errors keep their own text; these give the async outcomes a
