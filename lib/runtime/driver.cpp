@@ -246,7 +246,8 @@ void Driver::try_persist(core::Instant now) {
   const core::Token value = *persist_pending_;
   if (auto w = write_value(*config_.state_dir, floor_file_name, value.value); !w) {
     ++counters_.persist_failures;
-    hooks_->log(LogLevel::error, "runtime: cannot persist the floor reservation; retrying (grants above it wait)");
+    hooks_->log(LogLevel::error, "runtime: cannot persist the floor reservation (" + std::string(w.what()) +
+                                     "); retrying (grants above it wait)");
     return;
   }
   persist_pending_.reset();
