@@ -103,7 +103,10 @@ Body body(FlatBufferBuilder& b, const core::Pong& m) {
   Offset<flatbuffers::Vector<std::uint64_t>> drops = 0;
   if (!m.drops.empty()) drops = b.CreateVector(m.drops.data(), m.drops.size());
   return {wire::Body::Pong,
-          wire::CreatePong(b, m.nonce, m.quarantined, m.live_leases, m.waiters, m.floor.value, drops).Union()};
+          wire::CreatePong(b, m.nonce, m.quarantined, m.live_leases, m.waiters, m.floor.value, drops,
+                           static_cast<wire::StartKind>(m.start), m.quarantine_left.count_ns(), m.floor_answers,
+                           m.floor_answers_needed)
+              .Union()};
 }
 
 }  // namespace

@@ -127,6 +127,17 @@ struct Ping {
   bool operator==(const Ping&) const = default;
 };
 
+// How the answering member started its life (PONG, for status): why it is
+// quarantined. Stable numbers (the wire's StartKind); 0 is what an older
+// member that does not say reads as.
+enum class StartKind : std::uint8_t {
+  unknown = 0,
+  first_start = 1,   // bootstrap: never quarantined
+  reservation = 2,   // floor from its state directory; quarantined for the stretched ttl_max
+  peers = 3,         // floor from its peers: quarantine, then enough answers
+};
+inline constexpr std::uint8_t start_kind_max = 3;
+
 struct Pong {
   std::uint64_t nonce = 0;
   bool quarantined = false;
@@ -134,6 +145,10 @@ struct Pong {
   std::uint64_t waiters = 0;       // waiters remembered by this voter
   Token floor{};                     // this voter's floor
   std::vector<std::uint64_t> drops;  // indexed by DropReason
+  StartKind start = StartKind::unknown;      // how this life started
+  Duration quarantine_left = Duration::zero();  // restart quarantine still to run on its clock (0: over)
+  std::uint32_t floor_answers = 0;         // peers: recovered members that answered its floor query
+  std::uint32_t floor_answers_needed = 0;  // peers: answers it needs (0: not learning its floor from peers)
   bool operator==(const Pong&) const = default;
 };
 

@@ -226,15 +226,8 @@ void Driver::answer_observer(const sockaddr_storage& to, const codec::Decoded& p
   // One PONG per datagram, for its first PING: an observer asks one at a
   // time, and a reply never outgrows the question by more than a PONG.
   const auto& p = std::get<core::Ping>(ping.messages.front());
-  const core::NodeStatus st = node_->status();
-  core::Pong pong{.nonce = p.nonce,
-                  .quarantined = st.quarantined,
-                  .live_leases = st.live_leases,
-                  .waiters = st.waiters,
-                  .floor = st.floor,
-                  .drops = {}};
-  pong.drops.assign(node_->stats().drops.begin(), node_->stats().drops.end());
-  const core::Message reply[] = {std::move(pong)};
+  // The quarantine's time left is counted on the core's clock.
+  const core::Message reply[] = {node_->pong(boot_now(), p.nonce)};
   // The header carries this member's incarnation (status shows it).
   if (packer_.pack_direct(reply, direct_)) transport_.send(to, direct_);
 }
