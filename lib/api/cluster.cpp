@@ -18,7 +18,7 @@ namespace {
 
 const Error stopped_error{Errc::stopped, "the cluster is stopping or stopped"};
 const Error on_loop_error{Errc::invalid_argument,
-                              "a blocking call on the loop thread would deadlock: use the callback form"};
+                          "a blocking call on the loop thread would deadlock: use the callback form"};
 
 // The core's errors keep their own text; these give the async outcomes a
 // static description.
@@ -60,7 +60,8 @@ void log_start(const Config& config, const runtime::StartPlan& plan, const core:
   const std::string dir = config.state_dir ? "'" + *config.state_dir + "'" : std::string();
   const core::Duration wait =
       core::drift::quarantine_end(core::Instant{}, max(node.ttl_max, node.prior_ttl_max),
-                            std::max(node.rho_ppm, node.prior_rho_ppm)) - core::Instant{};
+                                  std::max(node.rho_ppm, node.prior_rho_ppm)) -
+      core::Instant{};
   const std::string quarantine = "quarantined for " + std::to_string(wait.count_ms()) + " ms";
   switch (plan.recovery) {
     case core::RecoveryMode::first_start:

@@ -164,10 +164,13 @@ Result<StateDirLock> StateDirLock::acquire(const std::string& dir) {
     ::close(fd);
     while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
     const bool digits = !pid.empty() && std::all_of(pid.begin(), pid.end(), [](char c) { return c >= '0' && c <= '9'; });
-    return io("state directory " + quoted(dir) + " is locked by another process (" +
-              (digits ? "pid " + pid : std::string("pid unknown")) +
-              "): one directory serves one member process; two would overwrite each other's floor reservations. "
-              "Stop the other process, or give this member its own directory");
+    // flock conflicts between two opens in one process too: say which it is.
+    const std::string holder = !digits                            ? "another process (pid unknown)"
+                               : pid == std::to_string(::getpid()) ? "another member of this process (pid " + pid + ")"
+                                                                   : "another process (pid " + pid + ")";
+    return io("state directory " + quoted(dir) + " is locked by " + holder +
+              ": one directory serves one member process; two would overwrite each other's floor reservations. "
+              "Stop the other one, or give this member its own directory");
   }
   // For the error message of the next process that tries; not synced, not
   // needed for safety (the flock is).

@@ -180,7 +180,7 @@ TEST_F(Persistence, SecondMemberOnOneStateDirectoryIsRefused) {
   auto r = Cluster::start(c);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.code(), Errc::io_error);
-  EXPECT_NE(r.what().find("state directory '" + dirs_[0] + "' is locked by another process (pid " +
+  EXPECT_NE(r.what().find("state directory '" + dirs_[0] + "' is locked by another member of this process (pid " +
                           std::to_string(::getpid()) + ")"),
             std::string_view::npos)
       << r.what();

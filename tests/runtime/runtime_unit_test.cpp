@@ -331,7 +331,7 @@ TEST_F(StateDirTest, SecondStartOnALockedDirectoryIsRefusedAndChangesNothing) {
     auto second = plan_start(inputs(dir_, bootstrap, std::nullopt, inc + 100));
     ASSERT_FALSE(second.ok());
     EXPECT_EQ(second.code(), Errc::io_error);
-    const std::string expected = "state directory '" + dir_ + "' is locked by another process (pid " +
+    const std::string expected = "state directory '" + dir_ + "' is locked by another member of this process (pid " +
                                  std::to_string(::getpid()) + ")";
     EXPECT_NE(second.what().find(expected), std::string_view::npos) << second.what();
     EXPECT_EQ(number(incarnation_file_name), inc);
