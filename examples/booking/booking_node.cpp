@@ -52,6 +52,7 @@ struct Options {
   std::uint16_t http_port = 0;
   std::string db;
   std::string state_dir;
+  bool bootstrap = false;      // with --state-dir: the cluster's first start
   bool baseline = false;
   std::string slow_seat;       // debug hook: pause between the checks and the write
   int slow_ms = 0;
@@ -65,7 +66,7 @@ struct Options {
                "booking-node: %s\n"
                "usage: booking-node --id N --members HOST:PORT,HOST:PORT,... --http PORT --db FILE\n"
                "                    [--baseline] [--race-ms MS] [--ttl-ms MS] [--wait-ms MS]\n"
-               "                    [--slow-seat SEAT --slow-ms MS] [--state-dir DIR]\n"
+               "                    [--slow-seat SEAT --slow-ms MS] [--state-dir DIR [--bootstrap]]\n"
                "  members get ids 1..n in the order given; --id picks this node.\n",
                why);
   std::exit(2);
@@ -90,6 +91,7 @@ Options parse_args(int argc, char** argv) {
     else if (a == "--http") o.http_port = static_cast<std::uint16_t>(to_int(next(), "bad --http"));
     else if (a == "--db") o.db = next();
     else if (a == "--state-dir") o.state_dir = next();
+    else if (a == "--bootstrap") o.bootstrap = true;
     else if (a == "--baseline") o.baseline = true;
     else if (a == "--slow-seat") o.slow_seat = next();
     else if (a == "--slow-ms") o.slow_ms = to_int(next(), "bad --slow-ms");
@@ -491,8 +493,12 @@ int main(int argc, char** argv) {
     c.cluster_key = baton::ClusterKey{};
     c.cluster_key->fill(0x42);  // a demo key; a real service loads its secret from a file
     c.cluster_id = 0xB00C;
-    if (opts.state_dir.empty()) c.bootstrap = true;  // first start of a demo cluster
-    else c.state_dir = opts.state_dir;
+    if (opts.state_dir.empty()) {
+      c.bootstrap = true;  // first start of a diskless demo cluster (restarts need --state-dir)
+    } else {
+      c.state_dir = opts.state_dir;  // survives restarts; the first start needs --bootstrap
+      c.bootstrap = opts.bootstrap;
+    }
     auto started = baton::Cluster::start(std::move(c));
     if (!started) {
       std::fprintf(stderr, "booking-node: baton: %s (%s)\n", std::string(baton::errc_name(started.code())).c_str(),

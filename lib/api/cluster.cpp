@@ -7,6 +7,7 @@
 #include "api/cluster_impl.hpp"
 #include "api/config_internal.hpp"
 #include "core/assert.hpp"
+#include "core/drift.hpp"
 #include "core/limits.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/state_dir.hpp"
@@ -15,9 +16,9 @@ namespace baton {
 
 namespace {
 
-constexpr Error stopped_error{Errc::stopped, "the cluster is stopping or stopped"};
-constexpr Error on_loop_error{Errc::invalid_argument,
-                              "a blocking call on the loop thread would deadlock: use the callback form"};
+const Error stopped_error{Errc::stopped, "the cluster is stopping or stopped"};
+const Error on_loop_error{Errc::invalid_argument,
+                          "a blocking call on the loop thread would deadlock: use the callback form"};
 
 // The core's errors keep their own text; these give the async outcomes a
 // static description.
@@ -41,6 +42,68 @@ std::uint64_t os_seed() {
   return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
 }
 
+// Logs `text` through the hook, or on stderr without one: for what must not
+// go unnoticed even by an application that set no hook.
+void log_loud(const LogHook& log, LogLevel level, std::string_view text) {
+  if (log) {
+    log(level, text);
+  } else {
+    std::fprintf(stderr, "%.*s\n", static_cast<int>(text.size()), text.data());
+  }
+}
+
+// Says how this life starts, and loudly what an operator must do when the
+// member recovers from peers (a whole cluster doing that never votes).
+void log_start(const Config& config, const runtime::StartPlan& plan, const core::NodeConfig& node,
+               const LogHook& log) {
+  const std::string who = "baton: member " + std::to_string(config.self);
+  const std::string dir = config.state_dir ? "'" + *config.state_dir + "'" : std::string();
+  const core::Duration wait =
+      core::drift::quarantine_end(core::Instant{}, max(node.ttl_max, node.prior_ttl_max),
+                                  std::max(node.rho_ppm, node.prior_rho_ppm)) -
+      core::Instant{};
+  const std::string quarantine = "quarantined for " + std::to_string(wait.count_ms()) + " ms";
+  switch (plan.recovery) {
+    case core::RecoveryMode::first_start:
+      if (!log) return;
+      if (config.state_dir) {
+        log(LogLevel::info, who + " starting: first start (bootstrap); state directory " + dir +
+                                (plan.created_dir ? " created and" : "") +
+                                " initialized with floor 0, so every later start recovers from it. Remove "
+                                "bootstrap from this member's configuration now: should the directory be wiped, "
+                                "bootstrap would start it fresh again and it could grant old tokens");
+      } else {
+        log(LogLevel::info, who + " starting: first start (bootstrap, no state directory)");
+      }
+      return;
+    case core::RecoveryMode::reservation:
+      if (!log) return;
+      if (plan.bootstrap_ignored)
+        log(LogLevel::warn, who + ": bootstrap ignored: state directory " + dir +
+                                " already holds state; the state decides. Remove bootstrap from this member's "
+                                "configuration");
+      log(LogLevel::info, who + " starting: recovering from the persisted floor " +
+                              std::to_string(plan.recovered_reservation.value) + " in " + dir + "; " + quarantine);
+      return;
+    case core::RecoveryMode::peers:
+      if (config.state_dir) {
+        log_loud(log, LogLevel::warn,
+                 who + ": state directory " + dir +
+                     " has no state: recovering the floor from peers; " + quarantine +
+                     ", then until enough recovered peers answered. If this is the cluster's first start, pass "
+                     "--bootstrap / Config::bootstrap");
+      } else {
+        log_loud(log, LogLevel::warn,
+                 who + " has no state directory and no bootstrap: recovering the floor from peers; " + quarantine +
+                     ", then until enough recovered peers answered (members starting together this way wait for "
+                     "each other forever, and every acquire fails unavailable). If this is the cluster's first "
+                     "start, set Config::bootstrap (batonctl --bootstrap) on every member; to restart without "
+                     "peers, give members a Config::state_dir");
+      }
+      return;
+  }
+}
+
 // Builds the runtime's configuration: addresses, key, start plan.
 Result<runtime::DriverConfig> driver_config(const Config& config, LogHook& log) {
   runtime::DriverConfig d;
@@ -48,12 +111,17 @@ Result<runtime::DriverConfig> driver_config(const Config& config, LogHook& log) 
   auto plan = runtime::plan_start({.state_dir = config.state_dir,
                                    .bootstrap = config.bootstrap,
                                    .incarnation = config.incarnation,
-                                   .realtime_ns = runtime::realtime_ns()});
+                                   .realtime_ns = runtime::realtime_ns(),
+                                   .has_peers = config.members.size() > 1,
+                                   .ttl_max = d.node.ttl_max,
+                                   .rho_ppm = d.node.rho_ppm});
   if (!plan) return plan.error();
   d.node.recovery = plan->recovery;
   d.node.persist = plan->persist;
   d.node.recovered_reservation = plan->recovered_reservation;
   d.node.incarnation = plan->incarnation;
+  d.node.prior_ttl_max = plan->prior_ttl_max;
+  d.node.prior_rho_ppm = plan->prior_rho_ppm;
   d.cluster_id = config.cluster_id;
   if (config.cluster_key) {
     codec::ClusterKey k;
@@ -70,17 +138,13 @@ Result<runtime::DriverConfig> driver_config(const Config& config, LogHook& log) 
     }
   }
   d.state_dir = config.state_dir;
+  d.state_lock = std::move(plan->lock);
   d.seed = os_seed();
   d.calls_queued = config.limits.calls_queued;
   d.send_buffers = config.limits.send_buffers;
   d.receive_batch = config.limits.receive_batch;
   d.busy_poll = core::Duration::ns(config.busy_poll.count());
-  if (log) {
-    const char* mode = plan->recovery == core::RecoveryMode::first_start ? "first start"
-                       : plan->recovery == core::RecoveryMode::reservation ? "recovering from the persisted floor"
-                                                                           : "recovering from peers";
-    log(LogLevel::info, std::string("baton: member ") + std::to_string(config.self) + " starting: " + mode);
-  }
+  log_start(config, *plan, d.node, log);
   return d;
 }
 
@@ -100,11 +164,7 @@ Result<std::unique_ptr<Cluster>> start_cluster(Config config, uv_loop_t* embedde
     constexpr std::string_view warning =
         "baton: WARNING: no cluster key: datagrams are NOT authenticated; anyone who can reach the "
         "members' UDP ports can forge grants and releases. Set Config::cluster_key.";
-    if (impl->log_hook) {
-      impl->log_hook(LogLevel::warn, warning);
-    } else {
-      std::fprintf(stderr, "%.*s\n", static_cast<int>(warning.size()), warning.data());
-    }
+    log_loud(impl->log_hook, LogLevel::warn, warning);
   }
   auto dc = driver_config(config, impl->log_hook);
   if (!dc) return dc.error();

@@ -46,7 +46,6 @@ Result<void> Config::validate() const {
   if (busy_poll < std::chrono::nanoseconds{0} || busy_poll > busy_poll_max)
     return bad("busy_poll: must be in [0, 10 ms]");
   if (state_dir && state_dir->empty()) return bad("state_dir: empty path (unset it instead)");
-  if (state_dir && bootstrap) return bad("bootstrap: only without state_dir (a state directory decides by itself)");
   if (limits.calls_queued == 0 || limits.send_buffers == 0 || limits.receive_batch == 0 ||
       limits.renew_waiters_per_lease == 0 || limits.acquires_in_flight == 0 || limits.leases_per_voter == 0 ||
       limits.waiters_per_resource == 0 || limits.waiters_per_voter == 0)

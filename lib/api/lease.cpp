@@ -8,8 +8,8 @@
 namespace baton {
 
 namespace {
-constexpr Error not_held_error{Errc::not_held, "the lease is not held (empty, released, lost or stopped)"};
-constexpr Error stopped_error{Errc::stopped, "the cluster is stopping or stopped"};
+const Error not_held_error{Errc::not_held, "the lease is not held (empty, released, lost or stopped)"};
+const Error stopped_error{Errc::stopped, "the cluster is stopping or stopped"};
 const std::string empty_name;
 }  // namespace
 

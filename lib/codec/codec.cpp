@@ -33,6 +33,12 @@ constexpr std::size_t drops_max = static_cast<std::size_t>(DropReason::count_);
 // limits.hpp sizes pong_mismatches_max by this.
 static_assert(sizeof(wire::ConfigMismatch) == 24);
 
+// StartKind numbers travel in PONG: core and schema must agree.
+static_assert(static_cast<std::uint8_t>(wire::StartKind::MAX) == core::start_kind_max);
+static_assert(static_cast<std::uint8_t>(wire::StartKind::peers) == static_cast<std::uint8_t>(core::StartKind::peers));
+static_assert(static_cast<std::uint8_t>(wire::StartKind::reservation) ==
+              static_cast<std::uint8_t>(core::StartKind::reservation));
+
 bool valid_name(const core::ResourceName& r) {
   return !r.empty() && r.size() <= core::limits::resource_name_bytes_max;
 }
@@ -61,7 +67,9 @@ bool valid(const core::Ping&) { return true; }
 // Incarnations are never 0 (decide_start), so a hint of 0 says nothing true.
 bool valid(const core::IncarnationBehind& m) { return m.seen.value != 0; }
 bool valid(const core::Pong& m) {
-  return m.drops.size() <= drops_max && m.mismatches.size() <= core::limits::pong_mismatches_max;
+  return m.drops.size() <= drops_max && m.mismatches.size() <= core::limits::pong_mismatches_max &&
+         static_cast<std::uint8_t>(m.start) <= core::start_kind_max && m.quarantine_left >= core::Duration::zero() &&
+         m.floor_answers <= core::limits::members_max && m.floor_answers_needed <= core::limits::members_max;
 }
 
 // ---- decoding -----------------------------------------------------------
@@ -159,6 +167,10 @@ std::optional<core::Message> read(const wire::Pong& t) {
   m.live_leases = t.live_leases();
   m.waiters = t.waiters();
   m.floor = core::Token(t.floor());
+  m.start = static_cast<core::StartKind>(t.start());  // range: valid()
+  m.quarantine_left = core::Duration::ns(t.quarantine_left_ns());
+  m.floor_answers = t.floor_answers();
+  m.floor_answers_needed = t.floor_answers_needed();
   if (const auto* d = t.drops()) {
     if (d->size() > drops_max) return std::nullopt;
     m.drops.resize(d->size());

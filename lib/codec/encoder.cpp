@@ -118,9 +118,11 @@ Body body(FlatBufferBuilder& b, const core::Pong& m) {
     }
     mismatches = b.CreateVectorOfStructs(w.data(), n);
   }
-  return {wire::Body::Pong, wire::CreatePong(b, m.nonce, m.quarantined, m.live_leases, m.waiters, m.floor.value,
-                                             drops, mismatches)
-                                .Union()};
+  return {wire::Body::Pong,
+          wire::CreatePong(b, m.nonce, m.quarantined, m.live_leases, m.waiters, m.floor.value, drops, mismatches,
+                           static_cast<wire::StartKind>(m.start), m.quarantine_left.count_ns(), m.floor_answers,
+                           m.floor_answers_needed)
+              .Union()};
 }
 
 }  // namespace

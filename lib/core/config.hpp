@@ -13,14 +13,16 @@ namespace baton::core {
 
 // How this life of the member starts (DESIGN "Restart").
 enum class RecoveryMode : std::uint8_t {
-  // The member never ran before in this cluster (a fresh state directory, or
-  // an operator's explicit bootstrap): no quarantine, floor 0.
+  // The member never ran before in this cluster, and the operator said so
+  // (bootstrap; a state directory without state alone is not enough, issue
+  // 19): no quarantine, floor 0.
   first_start,
   // Restarted with a state directory: floor starts at the persisted
   // reservation; quarantined for the stretched ttl_max.
   reservation,
-  // Restarted without state: quarantined for the stretched ttl_max and until
-  // enough recovered peers reported their floors.
+  // Restarted without state (diskless, or a state directory that lost it;
+  // with one, persist stays on): quarantined for the stretched ttl_max and
+  // until enough recovered peers reported their floors.
   peers,
 };
 

@@ -140,6 +140,17 @@ struct ConfigMismatch {
   bool operator==(const ConfigMismatch&) const = default;
 };
 
+// How the answering member started its life (PONG, for status): why it is
+// quarantined. Stable numbers (the wire's StartKind); 0 is what an older
+// member that does not say reads as.
+enum class StartKind : std::uint8_t {
+  unknown = 0,
+  first_start = 1,   // bootstrap: never quarantined
+  reservation = 2,   // floor from its state directory; quarantined for the stretched ttl_max
+  peers = 3,         // floor from its peers: quarantine, then enough answers
+};
+inline constexpr std::uint8_t start_kind_max = 3;
+
 struct Pong {
   std::uint64_t nonce = 0;
   bool quarantined = false;
@@ -150,6 +161,10 @@ struct Pong {
   // By sender, at most limits::pong_mismatches_max. Filled by the runtime for
   // observers; the core never sees fingerprints, so its own PONG leaves it empty.
   std::vector<ConfigMismatch> mismatches;
+  StartKind start = StartKind::unknown;      // how this life started
+  Duration quarantine_left = Duration::zero();  // restart quarantine still to run on its clock (0: over)
+  std::uint32_t floor_answers = 0;         // peers: recovered members that answered its floor query
+  std::uint32_t floor_answers_needed = 0;  // peers: answers it needs (0: not learning its floor from peers)
   bool operator==(const Pong&) const = default;
 };
 

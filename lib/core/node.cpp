@@ -100,12 +100,7 @@ struct Node::Impl final : Sink {
     recovery.on_floor_reply(now, from, r);
     sync_recovery();
   }
-  void handle(Instant /*now*/, MemberId from, const Ping& p) {
-    Pong pong{.nonce = p.nonce, .quarantined = !recovery.ready(), .live_leases = voter.table().live(),
-              .waiters = voter.table().waiters(), .floor = voter.table().floor(), .drops = {}, .mismatches = {}};
-    pong.drops.assign(stats_.drops.begin(), stats_.drops.end());
-    send(from, std::move(pong));
-  }
+  void handle(Instant now, MemberId from, const Ping& p) { send(from, make_pong(now, p.nonce)); }
   void handle(Instant /*now*/, MemberId /*from*/, const Pong& /*p*/) {}
   void handle(Instant /*now*/, MemberId from, const IncarnationBehind& b) {
     // Decided here, acted on by the runtime (it owns the Node's life). Of
@@ -130,6 +125,34 @@ struct Node::Impl final : Sink {
     }
     // Every input ends here: copy the counters kept below the Node.
     stats_.evictions = voter.table().evictions();
+  }
+
+  NodeStatus status() const {
+    const FenceTable& t = voter.table();
+    const bool from_peers = config.recovery == RecoveryMode::peers;
+    return NodeStatus{.quarantined = !recovery.ready(),
+                      .floor_recovered = recovery.floor_known(),
+                      .live_leases = t.live(),
+                      .waiters = t.waiters(),
+                      .fence_entries = t.entries(),
+                      .in_flight = acquirer.in_flight(),
+                      .floor = t.floor(),
+                      .recovery = config.recovery,
+                      .quarantine_end = recovery.quarantine_end(),
+                      .floor_answers = from_peers ? static_cast<std::uint32_t>(recovery.answers()) : 0,
+                      .floor_answers_needed = from_peers ? static_cast<std::uint32_t>(recovery.answers_needed()) : 0};
+  }
+
+  Pong make_pong(Instant now, std::uint64_t nonce) const {
+    const NodeStatus st = status();
+    static constexpr StartKind kinds[] = {StartKind::first_start, StartKind::reservation, StartKind::peers};
+    static_assert(static_cast<int>(RecoveryMode::first_start) == 0 && static_cast<int>(RecoveryMode::peers) == 2);
+    Pong pong{.nonce = nonce, .quarantined = st.quarantined, .live_leases = st.live_leases, .waiters = st.waiters,
+              .floor = st.floor, .drops = {}, .mismatches = {}, .start = kinds[static_cast<std::size_t>(st.recovery)],
+              .quarantine_left = recovery.quarantine_over() ? Duration::zero() : max(st.quarantine_end - now, Duration::zero()),
+              .floor_answers = st.floor_answers, .floor_answers_needed = st.floor_answers_needed};
+    pong.drops.assign(stats_.drops.begin(), stats_.drops.end());
+    return pong;
   }
 
   bool is_member(MemberId m) const { return std::binary_search(config.members.begin(), config.members.end(), m); }
@@ -239,16 +262,9 @@ bool Node::has_output() const { return !impl_->outbox.empty(); }
 const NodeConfig& Node::config() const { return impl_->config; }
 const NodeStats& Node::stats() const { return impl_->stats_; }
 
-NodeStatus Node::status() const {
-  const FenceTable& t = impl_->voter.table();
-  return NodeStatus{.quarantined = !impl_->recovery.ready(),
-                    .floor_recovered = impl_->recovery.floor_known(),
-                    .live_leases = t.live(),
-                    .waiters = t.waiters(),
-                    .fence_entries = t.entries(),
-                    .in_flight = impl_->acquirer.in_flight(),
-                    .floor = t.floor()};
-}
+NodeStatus Node::status() const { return impl_->status(); }
+
+Pong Node::pong(Instant now, std::uint64_t nonce) const { return impl_->make_pong(now, nonce); }
 
 std::optional<LeaseInfo> Node::lease(AcquireId id) const { return impl_->acquirer.lease(id); }
 const Voter& Node::voter() const { return impl_->voter; }

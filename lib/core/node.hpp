@@ -95,6 +95,9 @@ class Node {
   const NodeConfig& config() const;
   const NodeStats& stats() const;
   NodeStatus status() const;
+  // status() as a PONG answering `nonce`: what `batonctl status` shows,
+  // including why this member is quarantined (time left at `now`, answers).
+  Pong pong(Instant now, std::uint64_t nonce) const;
   std::optional<LeaseInfo> lease(AcquireId id) const;
   const Voter& voter() const;
   const Acquirer& acquirer() const;

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 
+#include "core/config.hpp"
 #include "core/message.hpp"
 
 namespace baton::core {
@@ -54,6 +55,10 @@ struct NodeStatus {
   std::uint64_t fence_entries = 0;  // per-resource entries at the voter
   std::uint64_t in_flight = 0;      // acquires pending plus leases held here
   Token floor{};                      // the voter's floor
+  RecoveryMode recovery = RecoveryMode::first_start;  // how this life started
+  Instant quarantine_end{};           // on this member's clock: the restart quarantine ends here
+  std::uint32_t floor_answers = 0;        // peers: recovered members that answered the floor query
+  std::uint32_t floor_answers_needed = 0; // peers: answers needed (0 in the other modes)
 };
 
 }  // namespace baton::core

@@ -273,15 +273,8 @@ void Driver::answer_observer(const sockaddr_storage& to, const codec::Decoded& p
   // One PONG per datagram, for its first PING: an observer asks one at a
   // time, and a reply never outgrows the question by more than a PONG.
   const auto& p = std::get<core::Ping>(ping.messages.front());
-  const core::NodeStatus st = node_->status();
-  core::Pong pong{.nonce = p.nonce,
-                  .quarantined = st.quarantined,
-                  .live_leases = st.live_leases,
-                  .waiters = st.waiters,
-                  .floor = st.floor,
-                  .drops = {},
-                  .mismatches = {}};
-  pong.drops.assign(node_->stats().drops.begin(), node_->stats().drops.end());
+  // The quarantine's time left is counted on the core's clock.
+  core::Pong pong = node_->pong(boot_now(), p.nonce);
   // Who runs another voting configuration, as this member sees it (status
   // shows it per member). Lowest ids first if more than fit.
   const auto& mm = receiver_.mismatches();
@@ -421,7 +414,8 @@ void Driver::try_persist(core::Instant now) {
   const core::Token value = *persist_pending_;
   if (auto w = write_value(*config_.state_dir, floor_file_name, value.value); !w) {
     ++counters_.persist_failures;
-    hooks_->log(LogLevel::error, "runtime: cannot persist the floor reservation; retrying (grants above it wait)");
+    hooks_->log(LogLevel::error, "runtime: cannot persist the floor reservation (" + std::string(w.what()) +
+                                     "); retrying (grants above it wait)");
     return;
   }
   persist_pending_.reset();

@@ -35,6 +35,7 @@
 #include "core/node.hpp"
 #include "runtime/deadline_timer.hpp"
 #include "runtime/mailbox.hpp"
+#include "runtime/state_dir.hpp"
 #include "runtime/udp_transport.hpp"
 
 namespace baton::runtime {
@@ -51,6 +52,7 @@ struct DriverConfig {
   sockaddr_storage bind_to{};            // this member's address
   std::vector<PeerAddress> peers;        // every other member
   std::optional<std::string> state_dir;  // where floor reservations go (node.persist)
+  StateDirLock state_lock;               // state_dir's lock, held as long as the Driver lives
   std::uint64_t seed = 0;                // the core's PRNG seed (from the OS)
   std::size_t calls_queued = 4096;       // mailbox capacity
   std::size_t send_buffers = 1024;       // send slots

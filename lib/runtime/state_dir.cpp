@@ -1,6 +1,7 @@
 #include "runtime/state_dir.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,11 +10,18 @@
 #include <charconv>
 #include <cstring>
 
+#include "core/limits.hpp"
+
 namespace baton::runtime {
 
 namespace {
 
-Error io(std::string_view what) { return Error{Errc::io_error, what}; }
+Error io(std::string text) { return Error::with_text(Errc::io_error, std::move(text)); }
+
+std::string quoted(const std::string& path) { return "'" + path + "'"; }
+
+// "'<path>': <what the OS said>", for errors that name the file.
+std::string os_error(const std::string& path, int err) { return quoted(path) + ": " + std::strerror(err); }
 
 // Writes all of `data` to `fd`, retrying on EINTR and short writes.
 bool write_all(int fd, const char* data, std::size_t len) {
@@ -35,6 +43,30 @@ bool fsync_path(const std::string& path, int flags) {
   return ok;
 }
 
+// The directory holding `path` ("." for a bare name).
+std::string parent_of(const std::string& path) {
+  std::string p = path;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  const auto slash = p.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return p.substr(0, slash);
+}
+
+// Reads up to `cap` bytes of `fd` from its start.
+std::string read_prefix(int fd, std::size_t cap) {
+  std::string out(cap, '\0');
+  std::size_t len = 0;
+  while (len < cap) {
+    const ssize_t n = ::pread(fd, out.data() + len, cap - len, static_cast<off_t>(len));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    len += static_cast<std::size_t>(n);
+  }
+  out.resize(len);
+  return out;
+}
+
 }  // namespace
 
 Result<std::optional<std::uint64_t>> read_value(const std::string& dir, const char* name) {
@@ -42,7 +74,7 @@ Result<std::optional<std::uint64_t>> read_value(const std::string& dir, const ch
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return std::optional<std::uint64_t>{};
-    return io("state dir: cannot open a state file");
+    return io("state directory: cannot open " + os_error(path, errno));
   }
   char buf[32];
   std::size_t len = 0;
@@ -50,8 +82,9 @@ Result<std::optional<std::uint64_t>> read_value(const std::string& dir, const ch
     const ssize_t n = ::read(fd, buf + len, sizeof(buf) - len);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
+      const int err = errno;
       ::close(fd);
-      return io("state dir: cannot read a state file");
+      return io("state directory: cannot read " + os_error(path, err));
     }
     if (n == 0 || len + static_cast<std::size_t>(n) == sizeof(buf)) {
       len += static_cast<std::size_t>(n);
@@ -61,10 +94,13 @@ Result<std::optional<std::uint64_t>> read_value(const std::string& dir, const ch
   }
   ::close(fd);
   // Exactly digits and one trailing newline: anything else is corruption.
-  if (len < 2 || len == sizeof(buf) || buf[len - 1] != '\n') return io("state dir: state file is corrupted");
+  const std::string corrupted = "state directory: " + quoted(path) +
+                                " is corrupted (not a decimal number and a newline); an operator must repair or "
+                                "restore it: a guessed value could break fencing";
+  if (len < 2 || len == sizeof(buf) || buf[len - 1] != '\n') return io(corrupted);
   std::uint64_t value = 0;
   const auto [end, ec] = std::from_chars(buf, buf + len - 1, value);
-  if (ec != std::errc{} || end != buf + len - 1) return io("state dir: state file is corrupted");
+  if (ec != std::errc{} || end != buf + len - 1) return io(corrupted);
   return std::optional<std::uint64_t>{value};
 }
 
@@ -73,36 +109,103 @@ Result<void> write_value(const std::string& dir, const char* name, std::uint64_t
   const std::string tmp = path + ".tmp";
   char buf[32];
   auto [end, ec] = std::to_chars(buf, buf + sizeof(buf) - 1, value);
-  if (ec != std::errc{}) return io("state dir: cannot format value");
+  if (ec != std::errc{}) return io("state directory: cannot format a value for " + quoted(path));
   *end++ = '\n';
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return io("state dir: cannot create a temporary state file");
+  if (fd < 0) return io("state directory: cannot create " + os_error(tmp, errno));
   const bool written = write_all(fd, buf, static_cast<std::size_t>(end - buf)) && ::fsync(fd) == 0;
+  const int write_err = errno;
   ::close(fd);
   if (!written) {
     ::unlink(tmp.c_str());
-    return io("state dir: cannot write or sync a state file");
+    return io("state directory: cannot write or sync " + os_error(tmp, write_err));
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
     ::unlink(tmp.c_str());
-    return io("state dir: cannot rename a state file into place");
+    return io("state directory: cannot rename " + quoted(tmp) + " to " + os_error(path, err));
   }
   // The rename is durable only once the directory entry is synced.
-  if (!fsync_path(dir, O_RDONLY | O_DIRECTORY)) return io("state dir: cannot sync the directory");
+  if (!fsync_path(dir, O_RDONLY | O_DIRECTORY)) return io("state directory: cannot sync " + os_error(dir, errno));
   return {};
 }
 
-StartPlan decide_start(const StartInputs& in, std::optional<std::uint64_t> stored_floor,
-                       std::optional<std::uint64_t> stored_incarnation) {
+// ---- lock -------------------------------------------------------------------
+
+StateDirLock::~StateDirLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing the last descriptor releases the flock
+}
+
+StateDirLock::StateDirLock(StateDirLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+
+StateDirLock& StateDirLock::operator=(StateDirLock&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = other.fd_;
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
+Result<StateDirLock> StateDirLock::acquire(const std::string& dir) {
+  const std::string path = dir + "/" + lock_file_name;
+  // The lock file stays (never unlinked): removing it would let a third
+  // process lock a new file while the second still holds the old one.
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return io("state directory " + quoted(dir) + ": cannot open its lock file " + os_error(path, errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    if (err != EWOULDBLOCK) {
+      ::close(fd);
+      return io("state directory " + quoted(dir) + ": cannot lock " + os_error(path, err));
+    }
+    // The holder wrote its pid right after locking (empty if it is just now doing so).
+    std::string pid = read_prefix(fd, 24);
+    ::close(fd);
+    while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+    const bool digits = !pid.empty() && std::all_of(pid.begin(), pid.end(), [](char c) { return c >= '0' && c <= '9'; });
+    // flock conflicts between two opens in one process too: say which it is.
+    const std::string holder = !digits                            ? "another process (pid unknown)"
+                               : pid == std::to_string(::getpid()) ? "another member of this process (pid " + pid + ")"
+                                                                   : "another process (pid " + pid + ")";
+    return io("state directory " + quoted(dir) + " is locked by " + holder +
+              ": one directory serves one member process; two would overwrite each other's floor reservations. "
+              "Stop the other one, or give this member its own directory");
+  }
+  // For the error message of the next process that tries; not synced, not
+  // needed for safety (the flock is).
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+    // The lock holds regardless; only the pid in a rival's message is lost.
+  }
+  return StateDirLock(fd);
+}
+
+// ---- start plan ---------------------------------------------------------------
+
+StartPlan decide_start(const StartInputs& in, const StoredState& stored) {
   StartPlan plan;
   if (in.state_dir) {
     plan.persist = true;
-    if (stored_floor) {
+    if (stored.floor) {
       plan.recovery = core::RecoveryMode::reservation;
-      plan.recovered_reservation = core::Token{*stored_floor};
-    } else {
+      plan.recovered_reservation = core::Token{*stored.floor};
+      plan.bootstrap_ignored = in.bootstrap;
+    } else if (in.bootstrap) {
       plan.recovery = core::RecoveryMode::first_start;
+      plan.write_initial_floor = true;
+    } else {
+      // Guarantee 2 (fencing): no floor and no bootstrap means this member's
+      // state is lost; floor 0 would grant tokens it already granted.
+      plan.recovery = core::RecoveryMode::peers;
     }
+    // Guarantee 1 across a configuration change: quarantine for the longest
+    // ttl_max and the largest rho any earlier life voted under.
+    const std::uint64_t stored_ttl = stored.ttl_max_ns.value_or(0);
+    plan.prior_ttl_max = core::Duration::ns(static_cast<std::int64_t>(stored_ttl));
+    plan.prior_rho_ppm = static_cast<std::uint32_t>(stored.rho_ppm.value_or(0));
+    plan.ttl_max_to_store = max(plan.prior_ttl_max, in.ttl_max);
+    plan.rho_ppm_to_store = std::max(plan.prior_rho_ppm, in.rho_ppm);
   } else {
     plan.persist = false;
     plan.recovery = in.bootstrap ? core::RecoveryMode::first_start : core::RecoveryMode::peers;
@@ -110,33 +213,117 @@ StartPlan decide_start(const StartInputs& in, std::optional<std::uint64_t> store
   std::uint64_t inc = in.realtime_ns;
   if (in.incarnation) {
     inc = *in.incarnation;
-  } else if (in.state_dir && stored_incarnation) {
-    inc = std::max(*stored_incarnation + 1, in.realtime_ns);
+  } else if (in.state_dir && stored.incarnation) {
+    inc = std::max(*stored.incarnation + 1, in.realtime_ns);
   }
   plan.incarnation = core::Incarnation{inc == 0 ? 1 : inc};
   return plan;
 }
 
+namespace {
+
+// Reads every value of the locked directory `dir`, and checks the ranges the
+// core accepts (a value out of range is as corrupted as a non-number).
+Result<StoredState> read_state(const std::string& dir) {
+  StoredState s;
+  auto f = read_value(dir, floor_file_name);
+  if (!f) return f.error();
+  s.floor = *f;
+  auto i = read_value(dir, incarnation_file_name);
+  if (!i) return i.error();
+  s.incarnation = *i;
+  auto t = read_value(dir, ttl_max_file_name);
+  if (!t) return t.error();
+  s.ttl_max_ns = *t;
+  auto r = read_value(dir, rho_file_name);
+  if (!r) return r.error();
+  s.rho_ppm = *r;
+  if (s.ttl_max_ns && *s.ttl_max_ns > static_cast<std::uint64_t>(core::limits::ttl_ceiling.count_ns()))
+    return io("state directory: " + quoted(dir + "/" + ttl_max_file_name) + " holds " + std::to_string(*s.ttl_max_ns) +
+              " ns, above the longest ttl_max (1 hour): corrupted; an operator must repair it");
+  if (s.rho_ppm && *s.rho_ppm > core::limits::rho_ppm_max)
+    return io("state directory: " + quoted(dir + "/" + rho_file_name) + " holds " + std::to_string(*s.rho_ppm) +
+              " ppm, above the largest rho (100000 ppm): corrupted; an operator must repair it");
+  return s;
+}
+
+// Writes what `plan` says before the member votes.
+Result<void> write_state(const std::string& dir, const StartInputs& in, const StartPlan& plan) {
+  // The floor first: its presence is what marks the directory as holding state.
+  if (plan.write_initial_floor) {
+    if (auto w = write_value(dir, floor_file_name, 0); !w) return w;
+  }
+  if (auto w = write_value(dir, ttl_max_file_name, static_cast<std::uint64_t>(plan.ttl_max_to_store.count_ns())); !w)
+    return w;
+  if (auto w = write_value(dir, rho_file_name, plan.rho_ppm_to_store); !w) return w;
+  // Persist before use: a crash right after start must not reuse it.
+  if (!in.incarnation) {
+    if (auto w = write_value(dir, incarnation_file_name, plan.incarnation.value); !w) return w;
+  }
+  return {};
+}
+
+// The directory exists (or, with bootstrap, was created: `created`).
+Result<void> ensure_dir(const std::string& dir, bool bootstrap, bool& created) {
+  struct stat st{};
+  if (::stat(dir.c_str(), &st) == 0) {
+    if (!S_ISDIR(st.st_mode)) return io("state directory " + quoted(dir) + " exists but is not a directory");
+    return {};
+  }
+  const int err = errno;
+  if (err != ENOENT) return io("state directory: cannot stat " + os_error(dir, err));
+  if (!bootstrap)
+    return io("state directory " + quoted(dir) +
+              " does not exist. On the cluster's first start pass --bootstrap (Config::bootstrap), which creates "
+              "it; if this member ran before, its state is lost: create the directory empty, and the member "
+              "recovers its floor from its peers");
+  if (::mkdir(dir.c_str(), 0700) != 0) return io("state directory: cannot create " + os_error(dir, errno));
+  created = true;
+  // The new entry survives a crash only once its parent is synced.
+  if (!fsync_path(parent_of(dir), O_RDONLY | O_DIRECTORY))
+    return io("state directory: cannot sync the parent of " + os_error(dir, errno));
+  return {};
+}
+
+}  // namespace
+
 Result<StartPlan> plan_start(const StartInputs& in) {
-  std::optional<std::uint64_t> floor;
-  std::optional<std::uint64_t> incarnation;
-  if (in.state_dir) {
-    struct stat st{};
-    if (::stat(in.state_dir->c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-      return io("state dir: not an existing directory");
-    auto f = read_value(*in.state_dir, floor_file_name);
-    if (!f) return f.error();
-    floor = *f;
-    auto i = read_value(*in.state_dir, incarnation_file_name);
-    if (!i) return i.error();
-    incarnation = *i;
+  if (!in.state_dir) {
+    StartPlan plan = decide_start(in, {});
+    if (plan.recovery == core::RecoveryMode::peers && !in.has_peers)
+      return Error::with_text(Errc::invalid_config,
+                              "bootstrap: a single member without a state directory must set bootstrap "
+                              "(peer recovery needs peers)");
+    return plan;
   }
-  StartPlan plan = decide_start(in, floor, incarnation);
-  if (in.state_dir && !in.incarnation) {
-    // Persist before use: a crash right after start must not reuse it.
-    auto w = write_value(*in.state_dir, incarnation_file_name, plan.incarnation.value);
-    if (!w) return w.error();
+  const std::string& dir = *in.state_dir;
+  bool created = false;
+  auto undo = [&] {
+    // Only what this call created: a refused start leaves no trace.
+    if (!created) return;
+    ::unlink((dir + "/" + lock_file_name).c_str());
+    ::rmdir(dir.c_str());
+  };
+  if (auto d = ensure_dir(dir, in.bootstrap, created); !d) {
+    undo();
+    return d.error();
   }
+  auto lock = StateDirLock::acquire(dir);
+  if (!lock) {
+    undo();
+    return lock.error();
+  }
+  auto stored = read_state(dir);
+  if (!stored) return stored.error();
+  StartPlan plan = decide_start(in, *stored);
+  if (plan.recovery == core::RecoveryMode::peers && !in.has_peers)
+    return Error::with_text(Errc::invalid_config,
+                            "state directory " + quoted(dir) +
+                                " holds no state (no floor file) and a single member has no peers to recover "
+                                "the floor from: if this is its first start, set bootstrap (--bootstrap)");
+  if (auto w = write_state(dir, in, plan); !w) return w.error();
+  plan.created_dir = created;
+  plan.lock = std::move(*lock);
   return plan;
 }
 

@@ -3,7 +3,9 @@
 exit code 2 and a clear message for bad flags and bad keys, keygen, node
 stopping cleanly on SIGTERM, acquire's exit codes (0 acquired, 3 not), status
 as a table and as JSON, and a member with the wrong key ignored and reported
-(bad_auth) by the others."""
+(bad_auth) by the others. State directories (issue 19): a missing one is
+refused without --bootstrap, a second process on one is refused naming the
+holder's pid, and status says why a member is quarantined."""
 import argparse
 import json
 import os
@@ -47,7 +49,12 @@ def main():
     procs = []
 
     def run(*argv, timeout=30):
-        return subprocess.run([B, *argv], capture_output=True, text=True, cwd=work, timeout=timeout)
+        # A command that outlives `timeout` is killed and reads as exit code None (a failed check, not a crash).
+        try:
+            return subprocess.run([B, *argv], capture_output=True, text=True, cwd=work, timeout=timeout)
+        except subprocess.TimeoutExpired as e:
+            text = lambda b: b.decode(errors="replace") if isinstance(b, bytes) else (b or "")
+            return subprocess.CompletedProcess(e.cmd, None, text(e.stdout), text(e.stderr) + "\n(timed out)")
 
     def spawn(*argv, log):
         f = open(os.path.join(work, log), "wb")
@@ -109,8 +116,16 @@ def main():
         ports = free_ports(4)
         members = ",".join(f"{i}=127.0.0.1:{ports[i - 1]}" for i in range(1, 5))
         three = ",".join(f"{i}=127.0.0.1:{ports[i - 1]}" for i in range(1, 4))
+
+        # Without --bootstrap a missing state directory is refused, named, and not created.
+        r = run("node", "--members", members, "--id", "1", "--key-file", key, "--ttl-max-ms", "5000", timeout=20)
+        check(r.returncode == 1 and "state directory 'baton-state-1' does not exist" in r.stderr
+              and "--bootstrap" in r.stderr and not os.path.exists(os.path.join(work, "baton-state-1")),
+              "node: a missing state directory is refused without --bootstrap", r.stderr)
+
+        # The cluster's first start: --bootstrap creates and initializes each state directory.
         nodes = [spawn("node", "--members", members, "--id", str(i), "--key-file", key, "--ttl-max-ms", "5000",
-                       log=f"node-{i}.log") for i in (1, 2, 3)]
+                       "--bootstrap", log=f"node-{i}.log") for i in (1, 2, 3)]
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             r = run("status", "--members", three, "--key-file", key, "--timeout-ms", "200", "--attempts", "1")
@@ -118,6 +133,13 @@ def main():
                 break
             time.sleep(0.2)
         check(r.returncode == 0 and r.stdout.count(" yes ") == 3, "status: three members reachable", r.stdout)
+        with open(os.path.join(work, "baton-state-1", "floor")) as f:
+            check(f.read() == "0\n", "--bootstrap wrote the initial floor")
+
+        # A second process on member 1's state directory is refused before it touches it.
+        r = run("node", "--members", members, "--id", "1", "--key-file", key, "--ttl-max-ms", "5000", timeout=20)
+        check(r.returncode == 1 and f"state directory 'baton-state-1' is locked by another process (pid {nodes[0].pid})"
+              in r.stderr, "node: a second process on one state directory is refused, naming the holder", r.stderr)
         r = run("status", "--members", members, "--key-file", key, "--json", "--timeout-ms", "300", "--attempts", "1")
         doc = json.loads(r.stdout)
         rows = {m["id"]: m for m in doc["members"]}
@@ -127,8 +149,8 @@ def main():
               "status --json: fields, member 4 unreachable, exit 1", r.stdout)
 
         # acquire: 0 when acquired (token and validity printed), 3 when not.
-        holder = subprocess.Popen([B, "acquire", "--members", members, "--id", "4", "--key-file", key,
-                                   "--ttl-ms", "1000", "--wait-ms", "20000", "--hold-ms", "3000", "seat"], stdout=subprocess.PIPE,
+        holder = subprocess.Popen([B, "acquire", "--members", members, "--id", "4", "--key-file", key, "--bootstrap",
+                                   "--ttl-max-ms", "5000", "--ttl-ms", "1000", "--wait-ms", "20000", "--hold-ms", "3000", "seat"], stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True, cwd=work, start_new_session=True)
         procs.append(holder)
         first = holder.stdout.readline()
@@ -140,8 +162,8 @@ def main():
         nodes[2].send_signal(signal.SIGTERM)
         rc = nodes[2].wait(timeout=20)
         check(rc == 0, "node exits 0 on SIGTERM")
-        r = run("acquire", "--members", members, "--id", "3", "--key-file", key, "--ttl-ms", "1000",
-                "--state-dir", "acq-3", "seat", timeout=60)
+        r = run("acquire", "--members", members, "--id", "3", "--key-file", key, "--ttl-max-ms", "5000",
+                "--ttl-ms", "1000", "seat", timeout=60)  # member 3's own state directory, free again
         check(r.returncode == 3 and "not acquired" in r.stdout, "acquire of a held resource exits 3",
               r.stdout + r.stderr)
         out, err = holder.communicate(timeout=60)
@@ -149,8 +171,8 @@ def main():
               out + err)
 
         # A member with the wrong key is ignored, and the others say so.
-        wrong = run("acquire", "--members", members, "--id", "3", "--key-file", wrong_key, "--ttl-ms", "1000",
-                    "--state-dir", "acq-3w", "other", timeout=60)
+        wrong = run("acquire", "--members", members, "--id", "3", "--key-file", wrong_key, "--ttl-max-ms", "5000",
+                    "--ttl-ms", "1000", "other", timeout=60)
         check(wrong.returncode == 3, "a member with the wrong key gets no lease", wrong.stdout + wrong.stderr)
         r = run("status", "--members", three, "--key-file", key, "--json", "--attempts", "1", "--timeout-ms", "300")
         rows = {m["id"]: m for m in json.loads(r.stdout)["members"]}
@@ -164,8 +186,11 @@ def main():
             time.sleep(0.2)
         check(logged, "and log it")
 
-        # bench: joins as member 4 (members 1 and 2 up: a majority of 4 with itself).
-        r = run("bench", "--members", members, "--id", "4", "--key-file", key, "--state-dir", "bench-4",
+        # bench: joins as member 4 (members 1 and 2 up: a majority of 4 with itself), with member 4's
+        # state directory from the acquire above: quarantined for the stretched ttl_max (5 s; the
+        # directory keeps the largest ttl_max member 4 voted under, so every start here passes the
+        # same --ttl-max-ms), which the acquires' 10 s wait covers.
+        r = run("bench", "--members", members, "--id", "4", "--key-file", key,
                 "--ttl-max-ms", "5000", "--ttl-ms", "2000", "--ops", "300", "--concurrency", "8", "--resources", "16",
                 "--json", timeout=90)
         doc = json.loads(r.stdout) if r.returncode == 0 and r.stdout.startswith("{") else {}
@@ -173,7 +198,7 @@ def main():
               and doc["acquire"]["n"] == 300 and 0 < doc["acquire"]["p50_us"] <= doc["acquire"]["p99_us"]
               and doc["acquire_release"]["p50_us"] >= doc["acquire"]["p50_us"] and "handoff" not in doc,
               "bench --json: ops, errors, ops_per_s and latencies", r.stdout + r.stderr)
-        r = run("bench", "--members", members, "--id", "4", "--key-file", key, "--state-dir", "bench-4",
+        r = run("bench", "--members", members, "--id", "4", "--key-file", key,
                 "--ttl-max-ms", "5000", "--ttl-ms", "2000", "--ops", "60", "--contenders", "3", "--hold-us", "500",
                 "--json", timeout=90)
         doc = json.loads(r.stdout) if r.returncode == 0 and r.stdout.startswith("{") else {}
@@ -183,7 +208,40 @@ def main():
         check(r.returncode == 2 and "--concurrency" in r.stderr, "bench: bad --concurrency exits 2", r.stderr)
         r = run("bench", "--members", members, "--id", "4", "--concurrency", "4", "--contenders", "2")
         check(r.returncode == 2 and "exclude" in r.stderr, "bench: --concurrency with --contenders exits 2", r.stderr)
-        for n in nodes[:2]:
+
+        # Member 3 restarted diskless without --bootstrap: it says it recovers from peers and what
+        # to do, and status says why it is quarantined until its quarantine ends and peers answered.
+        diskless = spawn("node", "--members", members, "--id", "3", "--key-file", key, "--ttl-max-ms", "5000",
+                         "--no-state", log="node-3-diskless.log")
+        nodes.append(diskless)
+        time.sleep(0.5)
+        r = run("status", "--members", three, "--key-file", key, "--attempts", "3", "--timeout-ms", "500")
+        row3 = [line for line in r.stdout.splitlines() if line.startswith("3 ")]
+        check(len(row3) == 1 and "restart quarantine," in row3[0] and "s left, then floor answers from peers (0 of 2"
+              in row3[0], "status: why member 3 is quarantined (table)", r.stdout)
+        r = run("status", "--members", three, "--key-file", key, "--json", "--attempts", "3", "--timeout-ms", "500")
+        rows = {m["id"]: m for m in json.loads(r.stdout)["members"]} if r.stdout.startswith("{") else {}
+        m3 = rows.get(3, {})
+        check(m3.get("quarantined") is True and m3.get("start") == "peers" and 0 < m3.get("quarantine_left_ms", 0) <= 5102
+              and m3.get("floor_answers_needed") == 2 and rows[1].get("start") == "first_start",
+              "status --json: start, quarantine_left_ms, floor answers", r.stdout)
+        with open(os.path.join(work, "node-3-diskless.log"), errors="replace") as f:
+            text = f.read()
+        check("has no state directory and no bootstrap: recovering the floor from peers" in text
+              and "--bootstrap" in text, "node: a diskless start without --bootstrap says what to do", text)
+        deadline = time.monotonic() + 20
+        m3 = {}
+        while time.monotonic() < deadline:
+            r = run("status", "--members", three, "--key-file", key, "--json", "--attempts", "1", "--timeout-ms", "300")
+            if r.stdout.startswith("{"):
+                m3 = {m["id"]: m for m in json.loads(r.stdout)["members"]}.get(3, {})
+                if m3.get("quarantined") is False:
+                    break
+            time.sleep(0.2)
+        check(m3.get("quarantined") is False and m3.get("floor_answers") == 2,
+              "member 3 recovered its floor from peers 1 and 2", json.dumps(m3))
+
+        for n in nodes[:2] + [diskless]:
             n.send_signal(signal.SIGINT)
             check(n.wait(timeout=20) == 0, "node exits 0 on SIGINT")
     finally:

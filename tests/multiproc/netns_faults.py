@@ -216,7 +216,8 @@ class Run:
                     "--duration-s", str(int(self.args.duration)),
                     "--history", os.path.join(self.work, f"history-{i}.jsonl"),
                     "--register", self.register_addr, "--incarnation", "1",
-                    "--seed", str(self.rng.getrandbits(63)), "--state-dir", os.path.join(self.work, f"state-{i}")]
+                    "--seed", str(self.rng.getrandbits(63)), "--state-dir", os.path.join(self.work, f"state-{i}"),
+                    "--bootstrap"]  # the cluster's first (and only) start: no member restarts here
             self.procs[i] = self.spawn(self.net.nodes[i], argv, f"member-{i}.log")
 
     def sleep(self, s):

@@ -27,6 +27,14 @@ TEST(Config, BusyPollBoundsAreAccepted) {
   }
 }
 
+// A state directory's first start is a bootstrap too (issue 19): both together are valid.
+TEST(Config, BootstrapWithStateDirIsValid) {
+  Config c = good();
+  c.state_dir = "/tmp/baton-state-1";
+  c.bootstrap = true;
+  EXPECT_TRUE(c.validate().ok()) << c.validate().what();
+}
+
 TEST(Config, RejectionsNameTheField) {
   struct Case {
     const char* field;
@@ -50,10 +58,6 @@ TEST(Config, RejectionsNameTheField) {
       {"state_dir", [](Config& c) { c.state_dir = ""; }},
       {"busy_poll", [](Config& c) { c.busy_poll = std::chrono::nanoseconds{-1}; }},
       {"busy_poll", [](Config& c) { c.busy_poll = busy_poll_max + std::chrono::nanoseconds{1}; }},
-      {"bootstrap", [](Config& c) {
-         c.state_dir = "/tmp";
-         c.bootstrap = true;
-       }},
       {"limits", [](Config& c) { c.limits.calls_queued = 0; }},
       {"limits", [](Config& c) { c.limits.acquires_in_flight = 0; }},
       {"bootstrap", [](Config& c) {

@@ -9,6 +9,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <optional>
+#include <string>
 #include <variant>
 
 #include "codec/codec.hpp"
@@ -98,6 +101,95 @@ TEST(ObserverPing, IsAnsweredWithStatusAndChangesNothing) {
   EXPECT_EQ(after.live_leases, before.live_leases);
   EXPECT_TRUE(lease->valid());
   EXPECT_TRUE(test::refused(m[3].try_acquire("seat:14A", 1s).code()));
+}
+
+// Asks the member on `port` for its status as an observer; its PONG.
+std::optional<core::Pong> status_of(std::uint16_t port) {
+  test::RawSocket obs;
+  EXPECT_TRUE(obs.bound());
+  const ClusterKey key = test::test_key();
+  obs.send_to(port, from_observer(key, {core::Ping{.nonce = 0x5a}}));
+  std::vector<std::uint8_t> reply;
+  if (obs.receive(reply, 20000) <= 0) return std::nullopt;
+  codec::Decoded d;
+  const codec::ClusterKey k = codec_key(key);
+  if (codec::decode(reply, &k, 77, d) || d.messages.size() != 1) return std::nullopt;
+  const auto* pong = std::get_if<core::Pong>(&d.messages[0]);
+  if (pong == nullptr) return std::nullopt;
+  return *pong;
+}
+
+// Issue 19: the status says why a member is quarantined. A member restarted
+// from its state directory with a lowered ttl_max still has the old, longer
+// ttl_max's quarantine to go; one whose directory lost its state waits for
+// floor answers from its peers after its quarantine.
+TEST(ObserverPing, SaysWhyAMemberIsQuarantined) {
+  std::vector<std::string> dirs;
+  for (int i = 0; i < 3; ++i) {
+    char tmpl[] = "/tmp/baton-why-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dirs.emplace_back(tmpl);
+  }
+  auto m = test::start_members(3, {}, [&](Config& c) {
+    c.bootstrap = true;
+    c.state_dir = dirs[c.self - 1];
+    c.ttl_max = 4s;
+  });
+  auto fresh = status_of(m.ports[0]);
+  ASSERT_TRUE(fresh.has_value());
+  EXPECT_FALSE(fresh->quarantined);
+  EXPECT_EQ(fresh->start, core::StartKind::first_start);
+
+  // Member 1: restarted with ttl_max lowered to 1 s.
+  m[1].stop();
+  m.clusters[0].reset();
+  Config c1 = test::member_config(m.ports, 1);
+  c1.state_dir = dirs[0];
+  c1.ttl_max = 1s;
+  auto one = Cluster::start(c1);
+  ASSERT_TRUE(one.ok()) << one.what();
+  auto p1 = status_of(m.ports[0]);
+  ASSERT_TRUE(p1.has_value());
+  EXPECT_TRUE(p1->quarantined);
+  EXPECT_EQ(p1->start, core::StartKind::reservation);
+  // ceil(4 s * 1.01/0.99) = 4.08 s from its start; 1 s would leave at most 1.02 s.
+  EXPECT_GT(p1->quarantine_left, core::Duration::s(3)) << p1->quarantine_left.count_ms() << " ms";
+  EXPECT_LE(p1->quarantine_left, core::Duration::ms(4081));
+  EXPECT_EQ(p1->floor_answers_needed, 0u);
+
+  // Member 3: its directory emptied, restarted without bootstrap; member 2 is down.
+  m[2].stop();
+  m.clusters[1].reset();
+  m[3].stop();
+  m.clusters[2].reset();
+  std::filesystem::remove_all(dirs[2]);
+  std::filesystem::create_directory(dirs[2]);
+  Config c3 = test::member_config(m.ports, 3);
+  c3.bootstrap = false;
+  c3.state_dir = dirs[2];
+  c3.ttl_max = 1s;
+  auto three = Cluster::start(c3);
+  ASSERT_TRUE(three.ok()) << three.what();
+  auto p3 = status_of(m.ports[2]);
+  ASSERT_TRUE(p3.has_value());
+  EXPECT_TRUE(p3->quarantined);
+  EXPECT_EQ(p3->start, core::StartKind::peers);
+  EXPECT_GT(p3->quarantine_left, core::Duration::zero());
+  EXPECT_EQ(p3->floor_answers_needed, 2u);
+  // Its quarantine over, it waits for answers: member 1 answers (its floor,
+  // the reservation, is known even while it is quarantined), member 2 is
+  // down. One of two.
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto p = status_of(m.ports[2]);
+        return p && p->quarantine_left == core::Duration::zero() && p->floor_answers == 1;
+      },
+      20s));
+  auto still = status_of(m.ports[2]);
+  ASSERT_TRUE(still.has_value());
+  EXPECT_TRUE(still->quarantined);
+  EXPECT_EQ(still->floor_answers_needed, 2u);
+  for (const auto& d : dirs) std::filesystem::remove_all(d);
 }
 
 }  // namespace

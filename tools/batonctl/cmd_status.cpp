@@ -139,22 +139,51 @@ void print_config(const std::vector<Row>& rows, const ConfigView& v) {
   }
 }
 
+std::string_view start_name(baton::core::StartKind k) {
+  switch (k) {
+    case baton::core::StartKind::unknown: return "unknown";
+    case baton::core::StartKind::first_start: return "first_start";
+    case baton::core::StartKind::reservation: return "reservation";
+    case baton::core::StartKind::peers: return "peers";
+  }
+  return "unknown";
+}
+
+// Why a member is quarantined, in words ("-" when it votes).
+std::string why_text(const baton::core::Pong& p) {
+  using baton::core::StartKind;
+  if (!p.quarantined) return "-";
+  const std::string answers = std::to_string(p.floor_answers) + " of " + std::to_string(p.floor_answers_needed);
+  if (p.quarantine_left > baton::core::Duration::zero()) {
+    char left[32];
+    std::snprintf(left, sizeof(left), "%.1f", static_cast<double>(p.quarantine_left.count_ms()) / 1e3);
+    std::string out = std::string("restart quarantine, ") + left + " s left";
+    if (p.start == StartKind::reservation) out += " (floor from its state directory)";
+    if (p.start == StartKind::peers) out += ", then floor answers from peers (" + answers + " needed so far)";
+    return out;
+  }
+  if (p.start == StartKind::peers)
+    return "waiting for floor answers from recovered peers: " + answers +
+           " needed (quarantined for good if they cannot be reached)";
+  return "quarantined (reason not reported: an older member)";
+}
+
 void print_table(const std::vector<Row>& rows) {
-  std::printf("%-4s %-22s %-9s %8s %-20s %-11s %6s %7s %20s %s\n", "id", "address", "reachable", "rtt_ms",
-              "incarnation", "quarantined", "leases", "waiters", "floor", "drops");
+  std::printf("%-4s %-22s %-9s %8s %-20s %-11s %6s %7s %20s %-16s %s\n", "id", "address", "reachable", "rtt_ms",
+              "incarnation", "quarantined", "leases", "waiters", "floor", "drops", "why");
   for (const Row& r : rows) {
     const std::string addr = r.member.host + ":" + std::to_string(r.member.port);
     const auto* p = pong_of(r);
     if (p == nullptr) {
-      std::printf("%-4u %-22s %-9s %8s %-20s %-11s %6s %7s %20s %s\n", r.member.id, addr.c_str(), "no", "-", "-", "-",
-                  "-", "-", "-", "-");
+      std::printf("%-4u %-22s %-9s %8s %-20s %-11s %6s %7s %20s %-16s %s\n", r.member.id, addr.c_str(), "no", "-", "-",
+                  "-", "-", "-", "-", "-", "-");
       continue;
     }
-    std::printf("%-4u %-22s %-9s %8.3f %-20llu %-11s %6llu %7llu %20llu %s\n", r.member.id, addr.c_str(), "yes",
+    std::printf("%-4u %-22s %-9s %8.3f %-20llu %-11s %6llu %7llu %20llu %-16s %s\n", r.member.id, addr.c_str(), "yes",
                 static_cast<double>(r.rtt_ns) / 1e6, static_cast<unsigned long long>(r.incarnation),
                 p->quarantined ? "yes" : "no", static_cast<unsigned long long>(p->live_leases),
                 static_cast<unsigned long long>(p->waiters), static_cast<unsigned long long>(p->floor.value),
-                drops_text(*p).c_str());
+                drops_text(*p).c_str(), why_text(*p).c_str());
   }
 }
 
@@ -185,7 +214,11 @@ void print_json(const std::vector<Row>& rows, const ConfigView& v) {
           .boolean("quarantined", p->quarantined)
           .unum("live_leases", p->live_leases)
           .unum("waiters", p->waiters)
-          .unum("floor", p->floor.value);
+          .unum("floor", p->floor.value)
+          .str("start", start_name(p->start))
+          .num("quarantine_left_ms", p->quarantine_left.count_ms())
+          .unum("floor_answers", p->floor_answers)
+          .unum("floor_answers_needed", p->floor_answers_needed);
       std::string drops = "{";
       for (std::size_t d = 0; d < p->drops.size(); ++d) {
         if (d > 0) drops += ",";
@@ -220,8 +253,9 @@ int cmd_status(const Args& args) {
   FlagSet flags("status", "--members ... [--key-file F] [--json]",
                 "Sends every member a status PING (as observer, sender id 0, authenticated with the cluster\n"
                 "key) and prints one row per member: reachable, round-trip time, incarnation, quarantined,\n"
-                "live leases (at it as a voter), waiters, floor and datagrams dropped by reason; then each\n"
-                "member's voting configuration fingerprint (member ids and replicas) and the members whose\n"
+                "live leases (at it as a voter), waiters, floor, datagrams dropped by reason, and why it is\n"
+                "quarantined (restart quarantine time left, floor answers from peers received and needed); then\n"
+                "each member's voting configuration fingerprint (member ids and replicas) and the members whose\n"
                 "datagrams it refused for carrying another one.\n"
                 "Exit 0 when every member answered and all report the same configuration, 1 otherwise.");
   MemberFlags member;

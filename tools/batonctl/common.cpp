@@ -1,12 +1,10 @@
 #include "common.hpp"
 
 #include <signal.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
@@ -63,10 +61,6 @@ void log_line(std::uint32_t id, std::string_view level, std::string_view text) {
 
 std::unique_ptr<Member> Member::start(baton::Config config, bool verbose) {
   const std::uint32_t id = config.self;
-  if (config.state_dir && ::mkdir(config.state_dir->c_str(), 0700) != 0 && errno != EEXIST) {
-    log_line(id, "error", "cannot create state directory '" + *config.state_dir + "': " + std::strerror(errno));
-    return nullptr;
-  }
   config.log = [id, verbose](baton::LogLevel level, std::string_view text) {
     if (level == baton::LogLevel::debug && !verbose) return;
     log_line(id, baton::log_level_name(level), text);

@@ -246,9 +246,14 @@ void MemberFlags::declare(FlagSet& f, bool with_id) {
             "after sending an acquire's or renewal's requests, poll this long for the answers instead of "
             "sleeping, and this long after they came: less latency for more CPU (default 0: off)",
             0, 10000);
-  f.add_string("state-dir", &state_dir, "where the floor reservation is persisted (default baton-state-<id>)");
+  f.add_string("state-dir", &state_dir,
+               "where the floor reservation is persisted (default baton-state-<id>); must exist unless "
+               "--bootstrap; a directory without state means this member lost it: recover the floor from peers");
   f.add_bool("no-state", &no_state, "run diskless: after a restart, recover the floor from peers");
-  f.add_bool("bootstrap", &bootstrap, "with --no-state: this is the cluster's first start (no peer recovery)");
+  f.add_bool("bootstrap", &bootstrap,
+             "the cluster's first start: start fresh where there is no state (creates and initializes the state "
+             "directory; with --no-state: no peer recovery). Ignored where the directory holds state. Remove it "
+             "after the first start");
   f.add_bool("verbose", &verbose, "log debug messages too");
 }
 
@@ -268,7 +273,6 @@ baton::Config MemberFlags::config(const FlagSet& f) const {
   c.margin = std::chrono::nanoseconds(static_cast<std::int64_t>(margin_ms * 1e6));
   c.busy_poll = std::chrono::microseconds(busy_poll_us);
   if (no_state && f.given("state-dir")) throw UsageError{"--no-state and --state-dir exclude each other"};
-  if (bootstrap && !no_state) throw UsageError{"--bootstrap only goes with --no-state"};
   if (!no_state) c.state_dir = state_dir.empty() ? "baton-state-" + std::to_string(id) : state_dir;
   c.bootstrap = bootstrap;
   if (auto v = c.validate(); !v) throw UsageError{"invalid configuration: " + std::string(v.what())};

@@ -97,7 +97,7 @@ struct MemberFlags {
   std::uint64_t busy_poll_us = 0;    // --busy-poll-us
   std::string state_dir;        // --state-dir (default baton-state-<id>)
   bool no_state = false;        // --no-state
-  bool bootstrap = false;       // --bootstrap (with --no-state: first start of the cluster)
+  bool bootstrap = false;       // --bootstrap: first start of the cluster (Config::bootstrap)
   bool verbose = false;         // --verbose: debug logs
 
   // `with_id`: the subcommand runs a member (node, acquire, torture).

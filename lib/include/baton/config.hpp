@@ -51,8 +51,19 @@ struct Config {
   std::chrono::nanoseconds ttl_min = std::chrono::milliseconds{10};  // shortest ttl accepted
   std::chrono::nanoseconds ttl_max = std::chrono::seconds{60};       // longest ttl; restart quarantine
   std::uint32_t replicas = 5;        // voters per resource when there are more members (odd)
-  std::optional<std::string> state_dir;  // floor reservations and incarnation counter live here
-  bool bootstrap = false;            // no state_dir: first start of the cluster (else: peer recovery)
+  // Floor reservations, the incarnation counter, and the longest ttl_max and
+  // largest rho this member voted under live here; locked while the member
+  // runs (one process per directory). It must exist, unless `bootstrap`
+  // creates it. Unset: diskless, every restart recovers from peers.
+  std::optional<std::string> state_dir;
+  // The cluster's first start: this member may start fresh (floor 0, no
+  // quarantine) where it has no state. With state_dir: the directory is
+  // created if missing and initialized at once, so later starts recover from
+  // it with or without bootstrap; a directory that already holds state
+  // ignores bootstrap (logged). Without state_dir: no peer recovery. Set it
+  // only for the first start: without it, a state directory with no state
+  // (wiped) or no state_dir at all means "recover the floor from peers".
+  bool bootstrap = false;
   std::optional<std::uint64_t> incarnation;  // explicit incarnation, non-zero (else derived)
   // After sending requests whose answers are due (an acquire attempt, a
   // renewal), the loop thread polls for them instead of sleeping, for at most

@@ -1,7 +1,10 @@
 // Logging hook. Baton is quiet by default: it logs only through the hook the
-// application sets in Config::log. The single exception is the start-up
-// warning that datagrams are not authenticated (no cluster key), which goes
-// to stderr when no hook is set, because running that way should be noticed.
+// application sets in Config::log. The exceptions are two start-up warnings,
+// which go to stderr when no hook is set, because running that way should be
+// noticed: datagrams are not authenticated (no cluster key), and the member
+// recovers its floor from its peers (no state directory and no bootstrap, or
+// a state directory without state), which a cluster starting that way never
+// finishes.
 #pragma once
 
 #include <cstdint>

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -57,7 +59,19 @@ constexpr std::string_view errc_name(Errc e) noexcept {
 // or owned text; it is for people, the code is for programs.
 struct Error {
   Errc code = Errc::ok;
-  std::string_view what{};  // static storage duration text
+  std::string_view what{};  // static storage duration text, or the text `owned` holds
+  // Set by with_text(): the text `what` views, shared by every copy of this
+  // Error (and of the Result holding it), so `what` stays valid as long as one
+  // of them lives.
+  std::shared_ptr<const std::string> owned{};
+
+  // An error whose text is built at run time, to name the value at fault
+  // (a path, a process id).
+  static Error with_text(Errc code, std::string text) {
+    auto s = std::make_shared<const std::string>(std::move(text));
+    const std::string_view view = *s;
+    return Error{code, view, std::move(s)};
+  }
 };
 
 // Result<T>: a T or an Error. Result<void> carries only success or an Error.

@@ -125,6 +125,34 @@ TEST(Codec, DefaultValuedFieldsRoundTrip) {
   EXPECT_EQ(d.header, Header{.cluster_id = cluster});
 }
 
+// Issue 19: PONG says why a member is quarantined; a PONG without those
+// fields (an older member) reads as "not said".
+TEST(Codec, PongWhyFieldsRoundTripAndAreAbsentFromOlderPongs) {
+  const core::Pong why{.nonce = 9, .quarantined = true, .live_leases = 0, .waiters = 0, .floor = core::Token(7),
+                       .drops = {}, .start = core::StartKind::peers, .quarantine_left = core::Duration::ms(1500),
+                       .floor_answers = 1, .floor_answers_needed = 2};
+  const auto bytes = encode_ok(header(), {why}, nullptr);
+  Decoded d;
+  ASSERT_EQ(decode_bytes(bytes, nullptr, d), std::nullopt);
+  EXPECT_EQ(d.messages.at(0), core::Message{why});
+
+  flatbuffers::FlatBufferBuilder b;
+  const std::vector<std::uint64_t> drops = {1};
+  const auto old_pong = wire::CreatePongDirect(b, 9, true, 0, 0, 7, &drops);  // the fields before issue 19
+  const auto msg = wire::CreateMessage(b, wire::Body::Pong, old_pong.Union());
+  const std::vector<flatbuffers::Offset<wire::Message>> msgs = {msg};
+  const Header h = header();
+  b.Finish(wire::CreateDatagramDirect(b, h.version, h.cluster_id, h.sender.value, h.incarnation.value, h.seq, &msgs),
+           wire::DatagramIdentifier());
+  const std::vector<std::uint8_t> old_bytes(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
+  ASSERT_EQ(decode_bytes(old_bytes, nullptr, d), std::nullopt);
+  const auto& p = std::get<core::Pong>(d.messages.at(0));
+  EXPECT_TRUE(p.quarantined);
+  EXPECT_EQ(p.start, core::StartKind::unknown);
+  EXPECT_EQ(p.quarantine_left, core::Duration::zero());
+  EXPECT_EQ(p.floor_answers_needed, 0u);
+}
+
 TEST(Codec, TagAddsExactlyTagBytes) {
   const ClusterKey key = make_key(1);
   const auto plain = encode_ok(header(), samples(), nullptr);
@@ -197,6 +225,15 @@ TEST(Codec, EncodeRefusesOutOfRangeInput) {
          m.resource = core::ResourceName("a");
          m.reason = static_cast<core::DenyReason>(200);
        })},
+       .expected = Errc::invalid_argument},
+      {.name = "pong start kind out of range",
+       .msgs = {make<core::Pong>([](auto& m) { m.start = static_cast<core::StartKind>(4); })},
+       .expected = Errc::invalid_argument},
+      {.name = "pong negative quarantine left",
+       .msgs = {make<core::Pong>([](auto& m) { m.quarantine_left = core::Duration::ns(-1); })},
+       .expected = Errc::invalid_argument},
+      {.name = "pong floor answers above the member limit",
+       .msgs = {make<core::Pong>([](auto& m) { m.floor_answers_needed = core::limits::members_max + 1; })},
        .expected = Errc::invalid_argument},
       {.name = "too many drop counters",
        .msgs = {make<core::Pong>([](auto& m) { m.drops.resize(static_cast<std::size_t>(DropReason::count_) + 1); })},
@@ -487,6 +524,19 @@ BodyFn pong_with(std::size_t drops, std::size_t mismatches = 0) {
   };
 }
 
+// A PONG with the fields issue 19 appended, raw (so out-of-range values get through).
+BodyFn pong_why(std::uint8_t start, std::int64_t left_ns, std::uint32_t answers, std::uint32_t needed) {
+  return [=](fb::FlatBufferBuilder& b) {
+    const auto t = b.StartTable();
+    b.AddElement<std::uint64_t>(wire::Pong::VT_NONCE, 1, 0);
+    b.AddElement<std::uint8_t>(wire::Pong::VT_START, start, 0);
+    b.AddElement<std::int64_t>(wire::Pong::VT_QUARANTINE_LEFT_NS, left_ns, 0);
+    b.AddElement<std::uint32_t>(wire::Pong::VT_FLOOR_ANSWERS, answers, 0);
+    b.AddElement<std::uint32_t>(wire::Pong::VT_FLOOR_ANSWERS_NEEDED, needed, 0);
+    return std::pair{wire::Body::Pong, fb::Offset<void>(b.EndTable(t))};
+  };
+}
+
 BodyFn free_without_name() {
   return [](fb::FlatBufferBuilder& b) {
     const auto start = b.StartTable();
@@ -529,6 +579,7 @@ TEST(Codec, HandBuiltOutOfRangeFieldsAreMalformed) {
       {.name = "control: pong_mismatches_max mismatches",
        .bodies = {pong_with(0, core::limits::pong_mismatches_max)}, .expected = std::nullopt},
       {.name = "control: incarnation hint 1", .bodies = {incarnation_behind(1)}, .expected = std::nullopt},
+      {.name = "control: pong why, peers, 64 of 64", .bodies = {pong_why(3, 5, 64, 64)}, .expected = std::nullopt},
       {.name = "control: 32 messages",
        .bodies = std::vector<BodyFn>(core::limits::messages_per_datagram_max, ping), .expected = std::nullopt},
 
@@ -551,6 +602,10 @@ TEST(Codec, HandBuiltOutOfRangeFieldsAreMalformed) {
       {.name = "incarnation hint absent (reads as 0)", .bodies = {[](fb::FlatBufferBuilder& b) {
          return std::pair{wire::Body::IncarnationBehind, fb::Offset<void>(b.EndTable(b.StartTable()))};
        }}},
+      {.name = "pong start kind 4", .bodies = {pong_why(4, 0, 0, 0)}},
+      {.name = "pong negative quarantine left", .bodies = {pong_why(2, -1, 0, 0)}},
+      {.name = "pong 65 floor answers", .bodies = {pong_why(3, 0, 65, 2)}},
+      {.name = "pong 65 floor answers needed", .bodies = {pong_why(3, 0, 0, 65)}},
       {.name = "unknown union type",
        .bodies = {typed(static_cast<wire::Body>(static_cast<int>(wire::Body::MAX) + 1))}},
       {.name = "union type 255", .bodies = {typed(static_cast<wire::Body>(255))}},

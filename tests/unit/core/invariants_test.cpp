@@ -148,5 +148,41 @@ TEST(Invariants, PersistingVoterNeverStoresAboveItsSyncedReservation) {
   EXPECT_LE(c.node(2).voter().max_token(), c.node(2).voter().reservation());
 }
 
+// Issue 19: a member whose state directory lost its state recovers its floor
+// from peers (recovery == peers) and keeps persisting: its reservation starts
+// at 0, so the first token above the recovered floor waits for a sync.
+TEST(Invariants, LostStateDirectoryRecoversFromPeersThenPersistsBeforeGranting) {
+  TestCluster c(3);
+  auto a = c.acquire(1, "r", Duration::s(1), Duration::s(1));
+  c.deliver_all();
+  ASSERT_EQ(c.last_event(1, *a)->kind, EventKind::acquired);
+  const Token t1 = c.last_event(1, *a)->token;
+  ASSERT_TRUE(c.node(1).release(c.now(), *a).ok());
+  c.collect(MemberId{1});
+  c.deliver_all();
+  c.crash(MemberId{2});
+  c.start(MemberId{2}, RecoveryMode::peers, Token{}, /*persist=*/true);
+  EXPECT_TRUE(c.node(2).status().quarantined);
+  c.advance(Duration::s(62));
+  expect_healthy(c, {1, 2, 3}, "after the quarantine");
+  ASSERT_FALSE(c.node(2).status().quarantined);
+  EXPECT_GE(c.node(2).status().floor, t1);
+  EXPECT_EQ(c.node(2).voter().reservation(), Token{});
+  // Only member 2 and member 3 vote: member 2's grant needs a sync first.
+  c.crash(MemberId{1});
+  auto b = c.acquire(3, "r", Duration::s(1), Duration::s(1));
+  c.deliver_all();
+  ASSERT_TRUE(c.persists().count(2));
+  EXPECT_GT(c.persists()[2], t1);
+  EXPECT_EQ(c.node(2).voter().parked(), 1u);
+  c.node(2).on_persisted(c.now(), c.persists()[2]);
+  c.collect(MemberId{2});
+  c.deliver_all();
+  expect_healthy(c, {2, 3}, "after the sync");
+  ASSERT_EQ(c.last_event(3, *b)->kind, EventKind::acquired);
+  EXPECT_GT(c.last_event(3, *b)->token, t1);
+  EXPECT_LE(c.node(2).voter().max_token(), c.node(2).voter().reservation());
+}
+
 }  // namespace
 }  // namespace baton::core

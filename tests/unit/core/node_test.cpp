@@ -133,5 +133,50 @@ TEST(Node, EvictionsAreCountedInStats) {
   EXPECT_EQ(c.node(2).stats().evictions, c.node(2).voter().table().evictions());
 }
 
+// Issue 19: the status (PONG) says why a member is quarantined: the time
+// its restart quarantine still runs, then the floor answers from peers it
+// has and needs.
+TEST(Node, PongSaysWhyAMemberIsQuarantined) {
+  TestCluster c(3);
+  const Pong fresh = c.node(1).pong(c.now(), 5);
+  EXPECT_EQ(fresh.nonce, 5u);
+  EXPECT_FALSE(fresh.quarantined);
+  EXPECT_EQ(fresh.start, StartKind::first_start);
+  EXPECT_EQ(fresh.quarantine_left, Duration::zero());
+
+  c.crash(MemberId{2});
+  c.start(MemberId{2}, RecoveryMode::peers);
+  const Duration wait = drift::quarantine_end(c.now(), Duration::s(60), 10000) - c.now();
+  Pong p = c.node(2).pong(c.now(), 6);
+  EXPECT_TRUE(p.quarantined);
+  EXPECT_EQ(p.start, StartKind::peers);
+  EXPECT_EQ(p.quarantine_left, wait);
+  EXPECT_EQ(p.floor_answers, 0u);
+  EXPECT_EQ(p.floor_answers_needed, 2u);  // N - floor(R/2) = 3 - 1
+  c.advance(Duration::s(1), {3});
+  EXPECT_EQ(c.node(2).pong(c.now(), 7).quarantine_left, wait - Duration::s(1));
+
+  // Quarantine over, member 3 cut off: one answer of the two it needs.
+  c.advance(wait, {3});
+  p = c.node(2).pong(c.now(), 8);
+  EXPECT_TRUE(p.quarantined);
+  EXPECT_EQ(p.quarantine_left, Duration::zero());
+  EXPECT_EQ(p.floor_answers, 1u);
+  EXPECT_EQ(p.floor_answers_needed, 2u);
+  c.advance(Duration::s(1));
+  p = c.node(2).pong(c.now(), 9);
+  EXPECT_FALSE(p.quarantined);
+  EXPECT_EQ(p.floor_answers, 2u);
+
+  // A member recovering from its reservation needs no answers.
+  c.crash(MemberId{3});
+  c.start(MemberId{3}, RecoveryMode::reservation, Token{1ULL << 32});
+  p = c.node(3).pong(c.now(), 10);
+  EXPECT_TRUE(p.quarantined);
+  EXPECT_EQ(p.start, StartKind::reservation);
+  EXPECT_EQ(p.quarantine_left, wait);
+  EXPECT_EQ(p.floor_answers_needed, 0u);
+}
+
 }  // namespace
 }  // namespace baton::core

@@ -31,13 +31,14 @@ class TestCluster {
     for (std::size_t i = 1; i <= n; ++i) start(MemberId{static_cast<std::uint32_t>(i)}, RecoveryMode::first_start);
   }
 
-  void start(MemberId id, RecoveryMode mode, Token reservation = {}) {
+  // `persist`: with a state directory (implied by reservation; with peers: one that lost its state).
+  void start(MemberId id, RecoveryMode mode, Token reservation = {}, bool persist = false) {
     NodeConfig c = base_;
     c.self = id;
     c.incarnation = Incarnation{++incarnations_[id.value]};
     c.recovery = mode;
     c.recovered_reservation = reservation;
-    if (mode == RecoveryMode::reservation) c.persist = true;
+    if (mode == RecoveryMode::reservation || persist) c.persist = true;
     auto n = Node::create(c, 1000 + id.value * 7 + incarnations_[id.value], now_);
     EXPECT_TRUE(n.ok()) << n.what();
     nodes_[id.value] = std::move(*n);
