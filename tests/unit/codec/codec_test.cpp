@@ -129,7 +129,7 @@ TEST(Codec, DefaultValuedFieldsRoundTrip) {
 // fields (an older member) reads as "not said".
 TEST(Codec, PongWhyFieldsRoundTripAndAreAbsentFromOlderPongs) {
   const core::Pong why{.nonce = 9, .quarantined = true, .live_leases = 0, .waiters = 0, .floor = core::Token(7),
-                       .drops = {}, .start = core::StartKind::peers, .quarantine_left = core::Duration::ms(1500),
+                       .drops = {}, .mismatches = {}, .start = core::StartKind::peers, .quarantine_left = core::Duration::ms(1500),
                        .floor_answers = 1, .floor_answers_needed = 2};
   const auto bytes = encode_ok(header(), {why}, nullptr);
   Decoded d;
