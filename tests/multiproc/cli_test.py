@@ -216,7 +216,8 @@ def main():
         nodes.append(diskless)
         time.sleep(0.5)
         r = run("status", "--members", three, "--key-file", key, "--attempts", "3", "--timeout-ms", "500")
-        row3 = [line for line in r.stdout.splitlines() if line.startswith("3 ")]
+        table = r.stdout.split("voting configuration")[0]  # the member table, not the fingerprint lines
+        row3 = [line for line in table.splitlines() if line.startswith("3 ")]
         check(len(row3) == 1 and "restart quarantine," in row3[0] and "s left, then floor answers from peers (0 of 2"
               in row3[0], "status: why member 3 is quarantined (table)", r.stdout)
         r = run("status", "--members", three, "--key-file", key, "--json", "--attempts", "3", "--timeout-ms", "500")

@@ -127,7 +127,7 @@ def main():
                                 "--key-file", key, "--resources", str(RESOURCES), "--ttl-ms", str(TTL_MS),
                                 "--hold-ms", str(HOLD_MS), "--duration-s", str(args.duration),
                                 "--history", os.path.join(work, f"history-{i}.jsonl"), "--register", register_addr,
-                                "--state-dir", os.path.join(work, f"state-{i}"),
+                                "--state-dir", os.path.join(work, f"state-{i}"), "--bootstrap",
                                 "--seed", str(rng.getrandbits(63))], f"member-{i}.log")
 
         # Halfway: what status says while both lists run.
