@@ -138,6 +138,71 @@ TEST(Checker, CatchesAWaiterLeftWaitingOnAFreeResource) {
   EXPECT_EQ(c.violation().guarantee, 3);
 }
 
+core::Event lost_event(std::uint64_t id, const char* res, std::uint64_t token) {
+  core::Event e;
+  e.kind = core::EventKind::lost;
+  e.id = core::AcquireId(id);
+  e.resource = core::ResourceName(res);
+  e.token = core::Token(token);
+  return e;
+}
+
+// A holder believes until it is told otherwise: its `lost` event, its own
+// release() call, or its clock reaching the validity_end it was given. What
+// the core decides internally in between changes nothing for the checker.
+TEST(Checker, ABeliefEndsWhenTheHolderIsTold) {
+  SimClock clk(ClockShape::exact, 10000, core::Instant::from_ns(0), 1);
+  const LeaseKey a{0, 0, core::AcquireId(1)}, b{1, 0, core::AcquireId(1)}, c{2, 0, core::AcquireId(1)};
+  {
+    Checker ch(CheckerConfig{.liveness_bound_ns = 50 * ms, .round_trip_ns = ms});
+    ch.on_event(0, a, acquired(1, "r", 10, 100 * ms), clk);
+    ch.on_event(40 * ms, a, lost_event(1, "r", 10), clk);  // told at 40 ms, 60 ms before validity_end
+    ch.on_event(41 * ms, b, acquired(1, "r", 11, 200 * ms), clk);
+    EXPECT_FALSE(ch.failed()) << ch.violation().what;
+    ch.on_release_call(50 * ms, b);  // its own release() ends it at once
+    ch.on_event(50 * ms, c, acquired(1, "r", 12, 300 * ms), clk);
+    EXPECT_FALSE(ch.failed()) << ch.violation().what;
+  }
+  {
+    // Not told: the holder believes up to validity_end, paused or not.
+    Checker ch(CheckerConfig{.liveness_bound_ns = 50 * ms, .round_trip_ns = ms});
+    ch.on_event(0, a, acquired(1, "r", 10, 100 * ms), clk);
+    ch.on_pause(10 * ms, 0);
+    ch.on_event(99 * ms, b, acquired(1, "r", 11, 200 * ms), clk);
+    ASSERT_TRUE(ch.failed());
+    EXPECT_EQ(ch.violation().guarantee, 1);
+  }
+}
+
+TEST(Checker, AMemberThatCrashesWhileWaitingMayHoldTheResourceUpForOneTtlOnce) {
+  Checker c(CheckerConfig{.liveness_bound_ns = 50 * ms, .round_trip_ns = ms});
+  c.set_member_fault_allowance(300 * ms);
+  c.start_liveness(0);
+  c.on_acquire_call(10 * ms, LeaseKey{0, 0, core::AcquireId(1)}, "r", 10'000 * ms, true);
+  c.on_acquire_call(10 * ms, LeaseKey{1, 0, core::AcquireId(1)}, "r", 10'000 * ms, true);
+  c.on_crash(20 * ms, 0);  // its request may be granted after it died
+  c.run_due(60 * ms + 1);  // past the bound: the crash's allowance, once
+  EXPECT_FALSE(c.failed()) << c.violation().what;
+  EXPECT_EQ(c.figures().excused_crash, 1u);
+  ASSERT_EQ(c.figures().excused.size(), 1u);
+  EXPECT_NE(c.figures().excused[0].find("n1 crashed while waiting"), std::string::npos) << c.figures().excused[0];
+  EXPECT_EQ(c.next_due_ns(), 360 * ms + 1);
+  c.run_due(360 * ms + 1);
+  ASSERT_TRUE(c.failed());
+  EXPECT_EQ(c.violation().guarantee, 3);
+  EXPECT_NE(c.violation().what.find("bound extended"), std::string::npos) << c.violation().what;
+}
+
+TEST(Checker, APausedMembersWaitIsNoDemandUntilItResumes) {
+  Checker c(CheckerConfig{.liveness_bound_ns = 50 * ms, .round_trip_ns = ms});
+  c.start_liveness(0);
+  c.on_acquire_call(0, LeaseKey{0, 0, core::AcquireId(1)}, "r", 10'000 * ms, true);
+  c.on_pause(5 * ms, 0);
+  EXPECT_EQ(c.next_due_ns(), INT64_MAX);  // nobody can take a grant
+  c.on_resume(500 * ms, 0);
+  EXPECT_EQ(c.next_due_ns(), 550 * ms + 1);
+}
+
 TEST(Checker, CatchesStateBeyondTheLimits) {
   Checker c(CheckerConfig{.liveness_bound_ns = 50 * ms, .round_trip_ns = ms});
   core::NodeLimits l;
