@@ -151,6 +151,8 @@ void Checker::on_release_call(std::int64_t now, const LeaseKey& k) {
 }
 
 void Checker::on_crash(std::int64_t now, std::uint32_t member) {
+  note_member_fault(now, member, "crashed");
+  paused_.erase(member);  // a paused member may crash: it never resumes
   std::vector<LeaseKey> gone;
   for (const auto& [k, b] : beliefs_) {
     if (k.member == member) gone.push_back(k);
@@ -173,16 +175,22 @@ void Checker::on_crash(std::int64_t now, std::uint32_t member) {
   }
 }
 
-void Checker::on_pause(std::int64_t, std::uint32_t member) {
+void Checker::on_pause(std::int64_t now, std::uint32_t member) {
+  note_member_fault(now, member, "paused");
   auto& owed = paused_writes_[member];
   for (auto& [k, b] : beliefs_) {
     if (k.member != member) continue;
     b.paused = true;
     owed.push_back(PausedWrite{k, b.resource, b.token});
   }
+  // A paused application cannot take a grant: its waits are no demand.
+  paused_.insert(member);
+  for (const std::string& name : waited_by(member)) update_demand(now, name);
 }
 
 void Checker::on_resume(std::int64_t now, std::uint32_t member) {
+  paused_.erase(member);
+  for (const std::string& name : waited_by(member)) update_demand(now, name);
   auto node = paused_writes_.extract(member);
   for (auto& [k, b] : beliefs_) {
     if (k.member == member) b.paused = false;
@@ -260,16 +268,41 @@ void Checker::start_liveness(std::int64_t t) {
   }
 }
 
+std::vector<std::string> Checker::waited_by(std::uint32_t member) const {
+  std::vector<std::string> names;
+  for (const auto& [k, name] : waiting_on_) {
+    if (k.member == member) names.push_back(name);
+  }
+  return names;
+}
+
+void Checker::note_member_fault(std::int64_t now, std::uint32_t member, const char* what) {
+  if (!live(now)) return;
+  const auto excuse = [&](const std::string& name, const LeaseKey& k, const char* doing) {
+    resources_[name].excuses.push_back("n" + std::to_string(member + 1) + " " + what + " while " + doing + " (" +
+                                       to_string(k) + " at " + ms(now) + ")");
+  };
+  for (const auto& [k, b] : beliefs_) {
+    if (k.member == member) excuse(b.resource, k, "holding");
+  }
+  for (const auto& [k, name] : waiting_on_) {
+    if (k.member == member) excuse(name, k, "waiting");
+  }
+}
+
 void Checker::update_demand(std::int64_t now, const std::string& name) {
   auto& r = resources_[name];
   bool wanted = false;
   for (const auto& [k, w] : r.waiting) {
+    if (paused_.count(k.member)) continue;
     if (w.wait_until_true_ns > now + cfg_.liveness_bound_ns) wanted = true;
   }
   const bool demand = live(now) && r.open.empty() && wanted;
   if (!demand) {
     r.demand_since = -1;
     r.demand_after_release = false;
+    r.extension_ns = 0;
+    r.extended_for.clear();
     demanding_.erase(name);
     return;
   }
@@ -283,7 +316,8 @@ std::int64_t Checker::next_due_ns() const {
   std::int64_t due = INT64_MAX;
   for (const auto& [k, b] : beliefs_) due = std::min(due, b.end_true_ns);
   for (const std::string& name : demanding_) {
-    due = std::min(due, resources_.at(name).demand_since + cfg_.liveness_bound_ns + 1);
+    const Resource& r = resources_.at(name);
+    due = std::min(due, r.demand_since + cfg_.liveness_bound_ns + r.extension_ns + 1);
   }
   return due;
 }
@@ -298,13 +332,26 @@ void Checker::run_due(std::int64_t now) {
   for (const auto& k : ended) end_belief(now, k, true);
   if (live_from_ < 0) return;
   for (const std::string& name : demanding_) {
-    const Resource& r = resources_.at(name);
-    if (now > r.demand_since + cfg_.liveness_bound_ns) {
-      std::string who;
-      for (const auto& [k, w] : r.waiting) who += " " + to_string(k) + " (since " + ms(w.issued_true_ns) + ")";
-      report(now, 3, name + " free with a waiting acquire since " + ms(r.demand_since) + ", no grant within " +
-                         ms(cfg_.liveness_bound_ns) + "; waiting:" + who);
+    Resource& r = resources_.at(name);
+    if (now <= r.demand_since + cfg_.liveness_bound_ns + r.extension_ns) continue;
+    if (!r.excuses.empty()) {
+      // A crashed or paused member may hold this resource up for one ttl: once.
+      const std::string why = r.excuses.front();
+      r.excuses.erase(r.excuses.begin());
+      r.extension_ns += member_fault_allowance_ns_;
+      r.extended_for += (r.extended_for.empty() ? "" : "; ") + why;
+      ++(why.find(" crashed ") != std::string::npos ? figures_.excused_crash : figures_.excused_pause);
+      figures_.excused.push_back(name + " free with a waiter since " + ms(r.demand_since) + ", past the bound at " +
+                                 ms(now) + ": allowed " + ms(member_fault_allowance_ns_) + " more because " + why);
+      continue;
     }
+    std::string who;
+    for (const auto& [k, w] : r.waiting) who += " " + to_string(k) + " (since " + ms(w.issued_true_ns) + ")";
+    report(now, 3, name + " free with a waiting acquire since " + ms(r.demand_since) + ", no grant within " +
+                       ms(cfg_.liveness_bound_ns + r.extension_ns) +
+                       (r.extended_for.empty() ? "" : " (bound extended once per crashed/paused member: " +
+                                                          r.extended_for + ")") +
+                       "; waiting:" + who);
   }
 }
 

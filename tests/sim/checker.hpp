@@ -17,8 +17,13 @@
 //   believes, or two leases writing the same token, breaks the guarantee;
 //   rejected stale writes are counted (fencing at work).
 // Guarantee 3 (in the healed phase, from live_from on): whenever a resource
-//   has no believer and some acquire is waiting for it, a grant follows within
-//   liveness_bound; every waiting acquire issued then completes.
+//   has no believer and some acquire of a running member is waiting for it, a
+//   grant follows within liveness_bound; every waiting acquire issued then
+//   completes. A member that crashes or pauses in the healed phase while it
+//   holds or waits for a resource may keep it from the others for one of its
+//   ttls (its request may be granted after it died, or its hold run out on the
+//   voters' clocks): each such crash or pause extends one wait on that
+//   resource by the member-fault allowance, once, and says so.
 // Guarantee 4: every member's status gauges stay within its configured limits.
 #pragma once
 
@@ -70,6 +75,11 @@ struct RunFigures {
   std::uint64_t writes_accepted = 0;   // register writes accepted
   std::uint64_t stale_rejected = 0;    // stale writes the register rejected
   std::uint64_t stale_accepted = 0;    // stale writes accepted (no newer holder had written yet)
+  // Live window: waits that needed the allowance of a member that crashed
+  // or paused while holding or waiting, by case (for the summary).
+  std::uint64_t excused_crash = 0;
+  std::uint64_t excused_pause = 0;
+  std::vector<std::string> excused;    // "hot:0 waited 512.3ms: n3 crashed while waiting (n3/life0/acq7)"
 };
 
 class Checker {
@@ -77,6 +87,9 @@ class Checker {
   explicit Checker(const CheckerConfig& c) : cfg_(c) {}
   // The run's Guarantee 3 bound, set once its scenario is drawn.
   void set_liveness_bound(std::int64_t ns) { cfg_.liveness_bound_ns = ns; }
+  // How long a crashed or paused member may block a resource it held or
+  // waited for (one stretched ttl), set when the healed phase opens.
+  void set_member_fault_allowance(std::int64_t ns) { member_fault_allowance_ns_ = ns; }
 
   // ---- hooks, all at true time `now` ---------------------------------------
   void on_acquire_call(std::int64_t now, const LeaseKey& k, const std::string& resource,
@@ -127,6 +140,9 @@ class Checker {
     std::map<LeaseKey, Waiter> waiting;    // waiting acquires pending
     std::int64_t demand_since = -1;        // free with a waiter since (true ns), -1: not
     bool demand_after_release = false;     // that demand began when a belief ended
+    std::vector<std::string> excuses;      // unused allowances: members that crashed/paused holding or waiting
+    std::int64_t extension_ns = 0;         // this demand's bound was extended by this much
+    std::string extended_for;              // ... because of these excuses
   };
   // A stale write owed by a holder that was paused while it believed.
   struct PausedWrite {
@@ -139,6 +155,11 @@ class Checker {
   void end_belief(std::int64_t now, const LeaseKey& k, bool write);
   void write(std::int64_t now, const LeaseKey& k, const std::string& resource, core::Token token, bool believes);
   void update_demand(std::int64_t now, const std::string& resource);
+  // Live window: `member` crashed or paused; each resource it held or waited
+  // for gets one allowance. `what` is "crashed" or "paused".
+  void note_member_fault(std::int64_t now, std::uint32_t member, const char* what);
+  // Resources with a waiting acquire of `member`.
+  std::vector<std::string> waited_by(std::uint32_t member) const;
   bool live(std::int64_t now) const { return live_from_ >= 0 && now >= live_from_; }
 
   CheckerConfig cfg_;
@@ -149,6 +170,8 @@ class Checker {
   std::set<std::string> demanding_;             // resources with demand_since >= 0
   std::map<LeaseKey, std::string> waiting_on_;  // waiting acquire -> its resource
   std::int64_t live_from_ = -1;                 // Guarantee 3 applies from here (true ns), -1: not yet
+  std::int64_t member_fault_allowance_ns_ = 0;  // see set_member_fault_allowance
+  std::set<std::uint32_t> paused_;              // members paused now: their waits create no demand
   std::optional<Violation> violation_;
   RunFigures figures_;
 };

@@ -21,8 +21,6 @@ namespace baton::sim {
 namespace {
 constexpr std::int64_t ms_ns = 1'000'000;
 constexpr std::int64_t s_ns = 1'000'000'000;
-constexpr core::Duration ttl_max = core::Duration::s(1);     // longest ttl any member grants
-constexpr std::int64_t far_tail_max_ns = 2'500'000'000;      // beyond ttl_max: a datagram from the past
 constexpr std::int64_t healed_window_ns = 2 * s_ns;          // healed phase with operations
 constexpr std::int64_t drain_max_ns = 60 * s_ns;             // healed phase drain, at most
 constexpr std::size_t inbox_max = 256;                       // datagrams a paused member buffers
@@ -34,8 +32,51 @@ NetworkProfile healed_profile() {
   p.delay_max_ns = healed_delay_max_ns;
   return p;
 }
+
 }  // namespace
 
+// The fault kinds of inject_fault, in roll order, and their default weights
+// (percent): one-way partition, two-way partition, isolation, clog, clog of
+// every link of a member, pause, crash of a majority (with disks; a single
+// crash without), crash, heal every link.
+constexpr std::array<std::uint32_t, 9> default_fault_weights = {15, 10, 10, 10, 5, 25, 10, 12, 3};
+
+// Cumulative thresholds for a roll in [0, 99]. Pauses and crashes get the
+// shares asked for (crashes split 10:12 between a majority and one member, as
+// by default); the other kinds share the rest in their default proportions
+// (largest remainder, so the thresholds end at exactly 100). 25 % and 22 %
+// give the default thresholds, so default seeds replay unchanged.
+std::array<std::uint32_t, 9> fault_thresholds(std::uint32_t pause_pct, std::uint32_t crash_pct) {
+  BATON_ASSERT(pause_pct + crash_pct <= 100);
+  std::array<std::uint32_t, 9> w = default_fault_weights;
+  w[5] = pause_pct;
+  w[6] = (crash_pct * 10 + 11) / 22;
+  w[7] = crash_pct - w[6];
+  const std::uint32_t rest = 100 - pause_pct - crash_pct;
+  constexpr std::array<std::size_t, 6> others = {0, 1, 2, 3, 4, 8};
+  constexpr std::uint32_t others_total = 53;
+  std::uint32_t given = 0;
+  std::array<std::uint32_t, 9> remainder{};
+  for (std::size_t i : others) {
+    w[i] = default_fault_weights[i] * rest / others_total;
+    remainder[i] = default_fault_weights[i] * rest % others_total;
+    given += w[i];
+  }
+  while (given < rest) {
+    std::size_t best = others[0];
+    for (std::size_t i : others) {
+      if (remainder[i] > remainder[best]) best = i;
+    }
+    ++w[best];
+    remainder[best] = 0;
+    ++given;
+  }
+  std::array<std::uint32_t, 9> t{};
+  std::uint32_t sum = 0;
+  for (std::size_t i = 0; i < w.size(); ++i) t[i] = sum += w[i];
+  BATON_ASSERT(t[8] == 100);
+  return t;
+}
 SimResult run_simulation(const SimOptions& options) {
   SimCluster world(options);
   return world.run();
@@ -50,6 +91,7 @@ SimCluster::SimCluster(const SimOptions& options)
   BATON_ASSERT(options.members >= 1);
   BATON_ASSERT(options.members <= core::limits::members_max);
   result_.seed = options.seed;
+  result_.members = options.members;
 }
 
 SimCluster::~SimCluster() = default;
@@ -63,29 +105,34 @@ LeaseKey SimCluster::key(std::uint32_t m, core::AcquireId id) const { return Lea
 
 // ---- the scenario a seed draws -------------------------------------------------
 
+// The draws of the default profile come first and in the order they always
+// had: a default seed's trace stays what it was before profiles existed.
 void SimCluster::draw_scenario() {
-  static constexpr std::uint32_t rhos[] = {10000, 50000, 100000};
-  rho_ppm_ = rhos[rng_.uniform(2)];
-  disks_ = rng_.uniform(1) == 0;
+  const SimProfile& p = opt_.profile;
+  rho_ppm_ = static_cast<std::uint32_t>(draw(rng_, p.rho_ppm));
+  disks_ = draw(rng_, p.disks) == 1;
   // One seed in four keeps a minority of members down through the healed
   // phase: Guarantee 3 must hold with the live majority alone.
   keep_down_ = opt_.members >= 3 && rng_.uniform(3) == 0;
-  if (disks_) checker_.set_liveness_bound(liveness_bound_rtts * round_trip_ns + liveness_syncs * disk_sync_max_ns);
-  fault_gap_ns_ = uniform_ns(20 * ms_ns, 300 * ms_ns);
-  faulty_net_.loss_ppm = static_cast<std::uint32_t>(rng_.uniform(100000));
-  faulty_net_.dup_ppm = static_cast<std::uint32_t>(rng_.uniform(50000));
-  faulty_net_.delay_min_ns = 50'000;
-  faulty_net_.delay_max_ns = uniform_ns(300'000, 3 * ms_ns);
-  faulty_net_.tail_ppm = static_cast<std::uint32_t>(rng_.uniform(30000));
-  faulty_net_.tail_max_ns = 50 * ms_ns;
-  faulty_net_.far_tail_ppm = static_cast<std::uint32_t>(rng_.uniform(3000));
-  faulty_net_.far_tail_max_ns = far_tail_max_ns;
+  if (disks_) {
+    checker_.set_liveness_bound(liveness_bound_rtts * round_trip_ns + liveness_syncs * p.disk_sync_ns.max());
+  }
+  fault_gap_ns_ = draw(rng_, p.fault_gap_ns);
+  faulty_net_.loss_ppm = static_cast<std::uint32_t>(draw(rng_, p.loss_ppm));
+  faulty_net_.dup_ppm = static_cast<std::uint32_t>(draw(rng_, p.dup_ppm));
+  faulty_net_.delay_min_ns = draw(rng_, p.delay_min_ns);
+  faulty_net_.delay_max_ns = draw(rng_, p.delay_max_ns);
+  faulty_net_.tail_ppm = static_cast<std::uint32_t>(draw(rng_, p.tail_ppm));
+  faulty_net_.tail_max_ns = draw(rng_, p.tail_max_ns);
+  faulty_net_.far_tail_ppm = static_cast<std::uint32_t>(draw(rng_, p.far_tail_ppm));
+  faulty_net_.far_tail_max_ns = draw(rng_, p.far_tail_max_ns);
+  faulty_net_.reorder_ppm = static_cast<std::uint32_t>(draw(rng_, p.reorder_ppm));
   net_.set_profile(faulty_net_);
+  const auto pause_pct = static_cast<std::uint32_t>(draw(rng_, p.pause_share_pct));
+  const auto crash_pct = static_cast<std::uint32_t>(draw(rng_, p.crash_share_pct));
+  fault_mix_ = fault_thresholds(pause_pct, crash_pct);
 
-  std::ostringstream d;
-  d << "rho=" << rho_ppm_ << "ppm " << (disks_ ? "disks(reservation)" : "no-disks(peers)") << " loss="
-    << faulty_net_.loss_ppm << "ppm dup=" << faulty_net_.dup_ppm << "ppm fault_gap=" << true_ms(fault_gap_ns_)
-    << " clocks=";
+  std::string clocks;
   for (std::uint32_t m = 0; m < opt_.members; ++m) {
     // The worst case first: one clock pinned at each end of the bound.
     ClockShape shape = static_cast<ClockShape>(rng_.uniform(5));
@@ -96,9 +143,79 @@ void SimCluster::draw_scenario() {
     mem.id = core::MemberId(m + 1);
     mem.clock = std::make_unique<SimClock>(shape, rho_ppm_, origin, rng_.next());
     members_.push_back(std::move(mem));
-    d << (m ? "," : "") << clock_shape_name(shape);
+    clocks += (m ? "," : "") + std::string(clock_shape_name(shape));
   }
+  draw_configuration();
+  std::ostringstream d;
+  d << "rho=" << rho_ppm_ << "ppm " << (disks_ ? "disks(reservation)" : "no-disks(peers)") << " loss="
+    << faulty_net_.loss_ppm << "ppm dup=" << faulty_net_.dup_ppm << "ppm fault_gap=" << true_ms(fault_gap_ns_)
+    << " clocks=" << clocks;
+  // The default profile's scenario line is unchanged (it is in its traces).
+  if (!is_plain_default(p)) d << " " << describe_scenario();
   result_.scenario = d.str();
+}
+
+// What the default profile keeps fixed: ttl_max, margin, replicas, each
+// life's rho, and the healed-phase waiter fault. Drawn after everything the
+// default profile draws, so that without `vary` no draw moves.
+void SimCluster::draw_configuration() {
+  const SimProfile& p = opt_.profile;
+  ttl_max_ = core::Duration::ns(draw(rng_, p.ttl_max_ns));
+  margin_ = core::Duration::ns(draw(rng_, p.margin_ns));
+  replicas_ = static_cast<std::uint32_t>(draw(rng_, p.replicas));
+  if (replicas_ == 0) {
+    // Odd, 3..min(members, 7): with more members than that, rendezvous
+    // placement picks each resource's voters (scale mode).
+    const std::uint32_t top = std::max<std::uint32_t>(3, std::min<std::uint32_t>(opt_.members, 7));
+    replicas_ = 3 + 2 * static_cast<std::uint32_t>(rng_.uniform((top - 3) / 2));
+  }
+  ttl_max_seen_ = ttl_max_;
+  rho_seen_ = rho_ppm_;
+  for (Member& mem : members_) {
+    mem.ttl_max = ttl_max_;
+    mem.rho_ppm = p.vary ? draw_config_rho() : rho_ppm_;
+    rho_seen_ = std::max(rho_seen_, mem.rho_ppm);
+  }
+  workload_.set_ttl_max(ttl_max_);
+  if (!p.vary) return;
+  // More holds that renew, and renewals of more kinds (Workload::choose_renewal).
+  long_hold_pct_ = static_cast<std::uint32_t>(30 + rng_.uniform(60));
+  workload_.set_varied_holds(long_hold_pct_);
+  // Half of the seeds crash or pause a member that is waiting for a lease
+  // during the healed phase: liveness with a dead waiter.
+  const std::uint64_t f = rng_.uniform(3);
+  healed_fault_ = f == 0 ? HealedFault::crash : f == 1 ? HealedFault::pause : HealedFault::none;
+  healed_fault_offset_ns_ = uniform_ns(0, healed_window_ns * 3 / 4);
+}
+
+// A life's configured rho: the clocks' true bound or more (a smaller one
+// would break the assumption every drift formula rests on), a quarter of
+// the time at the limit.
+std::uint32_t SimCluster::draw_config_rho() {
+  const auto top = static_cast<std::uint32_t>(core::limits::rho_ppm_max);
+  switch (rng_.uniform(3)) {
+    case 0:
+    case 1: return rho_ppm_;
+    case 2: return top;
+    default: return rho_ppm_ + static_cast<std::uint32_t>(rng_.uniform(top - rho_ppm_));
+  }
+}
+
+std::string SimCluster::describe_scenario() const {
+  std::ostringstream d;
+  d << "profile=" << opt_.profile.name << " members=" << opt_.members << " replicas=" << replicas_
+    << " delay=" << true_ms(faulty_net_.delay_min_ns) << ".." << true_ms(faulty_net_.delay_max_ns)
+    << " tail=" << faulty_net_.tail_ppm << "ppm/" << true_ms(faulty_net_.tail_max_ns)
+    << " far_tail=" << faulty_net_.far_tail_ppm << "ppm/" << true_ms(faulty_net_.far_tail_max_ns)
+    << " reorder=" << faulty_net_.reorder_ppm << "ppm ttl_max=" << true_ms(ttl_max_.count_ns())
+    << " margin=" << true_ms(margin_.count_ns()) << " config_rho=";
+  for (std::size_t m = 0; m < members_.size(); ++m) d << (m ? "," : "") << members_[m].rho_ppm;
+  if (opt_.profile.vary) d << " long_holds=" << long_hold_pct_ << "%";
+  if (healed_fault_ != HealedFault::none) {
+    d << " healed_fault=" << (healed_fault_ == HealedFault::crash ? "crash" : "pause") << "@+"
+      << true_ms(healed_fault_offset_ns_);
+  }
+  return d.str();
 }
 
 core::NodeConfig SimCluster::node_config(std::uint32_t m, core::RecoveryMode mode) const {
@@ -106,13 +223,20 @@ core::NodeConfig SimCluster::node_config(std::uint32_t m, core::RecoveryMode mod
   for (std::uint32_t i = 0; i < opt_.members; ++i) c.members.push_back(core::MemberId(i + 1));
   c.self = core::MemberId(m + 1);
   c.incarnation = core::Incarnation(members_[m].incarnation);
-  c.rho_ppm = rho_ppm_;
-  c.margin = core::Duration::ms(2);
+  const Member& mem = members_[m];
+  c.rho_ppm = mem.rho_ppm;
+  c.margin = margin_;
   c.ttl_min = core::Duration::ms(10);
-  c.ttl_max = ttl_max;
+  c.ttl_max = mem.ttl_max;
+  c.replicas = replicas_;
   c.recovery = mode;
   c.persist = disks_;
-  c.recovered_reservation = members_[m].disk.value_or(core::Token{});
+  c.recovered_reservation = mem.disk.value_or(core::Token{});
+  // What the state directory says earlier lives voted under (zero without
+  // one: nothing persists it, so the simulator never changes the
+  // configuration of a member without a disk).
+  c.prior_ttl_max = mem.voted_ttl_max;
+  c.prior_rho_ppm = mem.voted_rho_ppm;
   // Small limits, so that the bounds of Guarantee 4 are actually reached.
   c.limits.leases_per_voter = 64;
   c.limits.waiters_per_resource = 8;
@@ -147,6 +271,13 @@ void SimCluster::start_node(std::uint32_t m, core::RecoveryMode mode) {
     return;
   }
   mem.node = std::move(created.value());
+  if (disks_) {
+    // The state directory records the configuration a life votes under
+    // before it votes (synchronously, at start), so the next life's
+    // quarantine covers it (NodeConfig::prior_ttl_max, prior_rho_ppm).
+    mem.voted_ttl_max = std::max(mem.voted_ttl_max, mem.ttl_max);
+    mem.voted_rho_ppm = std::max(mem.voted_rho_ppm, mem.rho_ppm);
+  }
   mem.state = State::up;
   mem.until_true_ns = INT64_MAX;
   after_call(m);
@@ -180,7 +311,7 @@ void SimCluster::after_call(std::uint32_t m) {
       checker_.report(now_, 0, "n" + std::to_string(m + 1) + " asked to persist a reservation while one is syncing");
     }
     trace(m, "persist reservation " + std::to_string(outbox_.persist->value));
-    mem.writing = PendingWrite{*outbox_.persist, now_ + uniform_ns(100'000, disk_sync_max_ns)};
+    mem.writing = PendingWrite{*outbox_.persist, now_ + draw(rng_, opt_.profile.disk_sync_ns)};
   }
   checker_.check_status(now_, m, node.status(), node.config().limits);
 #ifdef BATON_SIM_INVARIANTS
@@ -284,9 +415,30 @@ void SimCluster::restart(std::uint32_t m) {
   Member& mem = members_[m];
   ++mem.life;
   ++mem.incarnation;
+  if (opt_.profile.vary) change_configuration(m);
   trace(m, "RESTART incarnation " + std::to_string(mem.incarnation) +
-               (disks_ ? " reservation " + std::to_string(mem.disk.value_or(core::Token{}).value) : " peers"));
+               (disks_ ? " reservation " + std::to_string(mem.disk.value_or(core::Token{}).value) : " peers") +
+               (opt_.profile.vary ? " ttl_max=" + true_ms(mem.ttl_max.count_ns()) + " rho=" +
+                                        std::to_string(mem.rho_ppm) + "ppm prior_ttl_max=" +
+                                        true_ms(mem.voted_ttl_max.count_ns()) + " prior_rho=" +
+                                        std::to_string(mem.voted_rho_ppm) + "ppm"
+                                  : std::string()));
   start_node(m, disks_ ? core::RecoveryMode::reservation : core::RecoveryMode::peers);
+}
+
+// An operator may restart a member with a longer or shorter ttl_max and a
+// larger or smaller rho. Only members with a disk: it is what tells the new
+// life what its predecessors voted under; without one nothing could, and a
+// change would break the quarantine by construction, not find a bug. Not
+// in the healed phase: its ttls are fixed by the configuration it opened with.
+void SimCluster::change_configuration(std::uint32_t m) {
+  if (!disks_ || phase_ == Phase::healed || phase_ == Phase::drain) return;
+  if (rng_.uniform(2) != 0) return;  // a third of the restarts
+  Member& mem = members_[m];
+  mem.ttl_max = core::Duration::ns(draw(rng_, opt_.profile.ttl_max_ns));
+  mem.rho_ppm = draw_config_rho();
+  ttl_max_seen_ = std::max(ttl_max_seen_, mem.ttl_max);
+  rho_seen_ = std::max(rho_seen_, mem.rho_ppm);
 }
 
 void SimCluster::pause(std::uint32_t m, std::int64_t for_ns) {
@@ -339,8 +491,11 @@ bool SimCluster::unrecovered(const Member& mem) {
 }
 
 std::uint32_t SimCluster::unrecovered_max() const {
-  return static_cast<std::uint32_t>(std::min<std::size_t>(opt_.members, core::limits::replicas_default) / 2);
+  return std::min(opt_.members, replicas_) / 2;
 }
+
+// Down for a resource's voters: crashed, paused, or not yet recovered.
+bool SimCluster::impaired(const Member& mem) const { return mem.state == State::paused || unrecovered(mem); }
 
 // ---- faults --------------------------------------------------------------------
 
@@ -362,20 +517,21 @@ void SimCluster::inject_fault() {
   if (n > 1 && b == a) b = (a + 1) % n;
   const core::MemberId ia(a + 1), ib(b + 1);
   const std::int64_t heal_at = now_ + uniform_ns(10 * ms_ns, 2 * s_ns);
+  const auto& t = fault_mix_;
   const auto block = [&](core::MemberId from, core::MemberId to) {
     net_.block(from, to);
     heals_.push_back(Heal{heal_at, from, to});
   };
-  if (roll < 15 && n > 1) {
+  if (roll < t[0] && n > 1) {
     trace_world("partition one-way n" + std::to_string(a + 1) + "->n" + std::to_string(b + 1) + " until " + true_ms(heal_at));
     block(ia, ib);
     ++result_.partitions;
-  } else if (roll < 25 && n > 1) {
+  } else if (roll < t[1] && n > 1) {
     trace_world("partition n" + std::to_string(a + 1) + "<->n" + std::to_string(b + 1) + " until " + true_ms(heal_at));
     block(ia, ib);
     block(ib, ia);
     ++result_.partitions;
-  } else if (roll < 35 && n > 1) {
+  } else if (roll < t[2] && n > 1) {
     trace_world("isolate n" + std::to_string(a + 1) + " until " + true_ms(heal_at));
     for (std::uint32_t o = 0; o < n; ++o) {
       if (o == a) continue;
@@ -383,26 +539,30 @@ void SimCluster::inject_fault() {
       block(core::MemberId(o + 1), ia);
     }
     ++result_.partitions;
-  } else if (roll < 45 && n > 1) {
+  } else if (roll < t[3] && n > 1) {
     const std::int64_t until = now_ + uniform_ns(5 * ms_ns, s_ns);
     trace_world("clog n" + std::to_string(a + 1) + "->n" + std::to_string(b + 1) + " until " + true_ms(until));
     net_.clog(ia, ib, until);
     ++result_.clogs;
-  } else if (roll < 50 && n > 1) {
+  } else if (roll < t[4] && n > 1) {
     // Swizzle-clog: every outgoing link of a member, healing in random order.
     trace_world("clog all links from n" + std::to_string(a + 1));
     for (std::uint32_t o = 0; o < n; ++o) {
       if (o != a) net_.clog(ia, core::MemberId(o + 1), now_ + uniform_ns(5 * ms_ns, s_ns));
     }
     ++result_.clogs;
-  } else if (roll < 75) {
+  } else if (roll < t[5]) {
     // Short pauses, and pauses far past any validity (a holder asleep),
-    // now and then for many ttls.
-    const std::uint64_t kind = rng_.uniform(19);
-    pause(a, kind < 10 ? uniform_ns(ms_ns, 50 * ms_ns)
-             : kind < 19 ? uniform_ns(500 * ms_ns, 3 * s_ns)
-                         : uniform_ns(3 * s_ns, 10 * s_ns));
-  } else if (roll < 85 && disks_) {
+    // now and then for many ttls; or what --pause-len asks for.
+    if (const auto& len = opt_.profile.pause_ns) {
+      pause(a, uniform_ns(len->lo, len->hi));
+    } else {
+      const std::uint64_t kind = rng_.uniform(19);
+      pause(a, kind < 10 ? uniform_ns(ms_ns, 50 * ms_ns)
+               : kind < 19 ? uniform_ns(500 * ms_ns, 3 * s_ns)
+                           : uniform_ns(3 * s_ns, 10 * s_ns));
+    }
+  } else if (roll < t[6] && disks_) {
     // A majority (and sometimes everyone) loses its memory at once.
     trace_world("crash a majority");
     std::vector<std::uint32_t> order = shuffled_members();
@@ -411,7 +571,7 @@ void SimCluster::inject_fault() {
     });
     const std::uint32_t count = static_cast<std::uint32_t>(core::majority(n) + rng_.uniform(n - core::majority(n)));
     for (std::uint32_t i = 0; i < count; ++i) crash(order[i]);
-  } else if (roll < 97) {
+  } else if (roll < t[7]) {
     if (disks_ || (members_[a].state != State::crashed && unrecovered() < unrecovered_max())) crash(a);
   } else {
     trace_world("heal all links");
@@ -419,6 +579,35 @@ void SimCluster::inject_fault() {
     heals_.clear();
   }
   next_fault_ns_ = now_ + uniform_ns(0, 2 * fault_gap_ns_);
+}
+
+// The healed phase's one fault (vary): a member with a waiting acquire
+// crashes (and restarts after crash()'s delay) or pauses, if the members
+// down, paused or recovering stay a minority of every resource's voters (else
+// liveness is not promised); if none qualifies now, try again shortly.
+void SimCluster::on_healed_fault() {
+  healed_fault_ns_ = INT64_MAX;
+  std::uint32_t down = 0;
+  for (const Member& mem : members_) down += impaired(mem) ? 1 : 0;
+  std::vector<std::uint32_t> waiting;
+  for (std::uint32_t m = 0; m < opt_.members; ++m) {
+    if (members_[m].state == State::up && !impaired(members_[m]) && workload_.waiting(m)) waiting.push_back(m);
+  }
+  if (waiting.empty() || down + 1 > unrecovered_max()) {
+    if (now_ + 5 * ms_ns < phase_end_ns_) healed_fault_ns_ = now_ + 5 * ms_ns;
+    return;
+  }
+  const std::uint32_t m = waiting[rng_.uniform(waiting.size() - 1)];
+  if (healed_fault_ == HealedFault::crash) {
+    trace_world("healed-phase fault: crash n" + std::to_string(m + 1) + ", which waits for a lease");
+    result_.scenario += " healed_crash=n" + std::to_string(m + 1);
+    crash(m);
+  } else {
+    const std::int64_t len = uniform_ns(ms_ns, 2 * healed_ttl_max_ns_);
+    trace_world("healed-phase fault: pause n" + std::to_string(m + 1) + ", which waits for a lease");
+    result_.scenario += " healed_pause=n" + std::to_string(m + 1) + "/" + true_ms(len);
+    pause(m, len);
+  }
 }
 
 void SimCluster::heal_everything() {
@@ -468,21 +657,37 @@ void SimCluster::enter_phase(Phase p) {
   switch (p) {
     case Phase::faulty: break;
     case Phase::settle: {
+      result_.faulty_network = net_.counters();
       heal_everything();
       workload_.set_phase(WorkloadPhase::settle);
       // Until every hold, quarantine, old lease and delayed datagram of the
       // faulty phase has run out: restart quarantine, plus the longest hold a
-      // client keeps (3 ttl_max), plus a hold stretched by rho, plus the far tail.
-      const core::Duration stretched = core::drift::stretch_up(ttl_max, rho_ppm_);
-      phase_end_ns_ = now_ + 2 * stretched.count_ns() + 3 * ttl_max.count_ns() + far_tail_max_ns;
+      // client keeps (3 ttl_max), plus a hold stretched by rho, plus the
+      // longest delay. Every life's ttl_max and rho count.
+      const core::Duration stretched = core::drift::stretch_up(ttl_max_seen_, rho_seen_);
+      const std::int64_t delay_max =
+          std::max({faulty_net_.far_tail_max_ns, faulty_net_.tail_max_ns, faulty_net_.delay_max_ns});
+      phase_end_ns_ = now_ + 2 * stretched.count_ns() + 3 * ttl_max_seen_.count_ns() + delay_max;
       break;
     }
-    case Phase::healed:
+    case Phase::healed: {
       trace_world("LIVENESS window opens");
+      // Healed-phase ttls fit every member's ttl_max (a voter denies longer
+      // ones): 200-800 ms with the default ttl_max of 1 s.
+      core::Duration ttl_cap = members_.front().ttl_max;
+      for (const Member& mem : members_) ttl_cap = std::min(ttl_cap, mem.ttl_max);
+      healed_ttl_max_ns_ = std::min<std::int64_t>(800 * ms_ns, ttl_cap.count_ns());
+      workload_.set_healed_ttl(std::min<std::int64_t>(200 * ms_ns, healed_ttl_max_ns_ / 4), healed_ttl_max_ns_);
+      // A crashed or paused member's requests and holds may keep a resource
+      // from its waiters for one of its ttls (on a voter's clock: stretched).
+      checker_.set_member_fault_allowance(
+          core::drift::stretch_up(core::Duration::ns(healed_ttl_max_ns_), rho_ppm_).count_ns());
       checker_.start_liveness(now_);
       workload_.set_phase(WorkloadPhase::healed);
       phase_end_ns_ = now_ + healed_window_ns;
+      if (healed_fault_ != HealedFault::none) healed_fault_ns_ = now_ + healed_fault_offset_ns_;
       break;
+    }
     case Phase::drain:
       trace_world("draining");
       workload_.set_phase(WorkloadPhase::stopped);
@@ -516,7 +721,7 @@ SimResult SimCluster::run() {
     }
     // The next thing to happen; ties resolve in this order (checker first:
     // a belief ending at t is over before anything else happens at t).
-    enum class Next { checker, phase, heal, fault, member_until, write, network, wake, workload };
+    enum class Next { checker, phase, heal, fault, member_until, write, network, wake, workload, healed_fault };
     Next what = Next::checker;
     std::uint32_t who = 0;
     std::int64_t t = checker_.next_due_ns();
@@ -539,6 +744,7 @@ SimResult SimCluster::run() {
       if (members_[m].state == State::up) consider(members_[m].wake_true_ns, Next::wake, m);
     }
     consider(workload_.next_due_ns(*this), Next::workload, 0);
+    if (phase_ == Phase::healed) consider(healed_fault_ns_, Next::healed_fault, 0);
     if (t == INT64_MAX) {
       checker_.report(now_, 0, "nothing left to happen before the run finished");
       break;
@@ -571,6 +777,7 @@ SimResult SimCluster::run() {
         break;
       case Next::wake: on_wake(who); break;
       case Next::workload: workload_.run_due(now_, *this); break;
+      case Next::healed_fault: on_healed_fault(); break;
     }
   }
   result_.violation = checker_.failed() ? std::optional<Violation>(checker_.violation()) : std::nullopt;

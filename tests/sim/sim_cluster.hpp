@@ -11,11 +11,17 @@
 //           operations until old leases, holds, quarantines and delayed
 //           datagrams have run out;
 //   healed  well-behaved operations; Guarantee 3 is measured, then the run
-//           drains and every waiting acquire must have completed.
+//           drains and every waiting acquire must have completed. With a
+//           profile's `vary`, one member waiting for a lease may crash or
+//           pause here.
+// What a seed draws (fault rates, member count, configuration) comes from
+// its SimProfile (profile.hpp); the default profile draws what the
+// simulator always drew, so its seeds replay unchanged.
 // Guarantees 1, 2 and 4 (and the core's own invariants) are checked
 // throughout, after every step.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <iosfwd>
@@ -27,6 +33,7 @@
 #include "checker.hpp"
 #include "core/node.hpp"
 #include "core/rng.hpp"
+#include "profile.hpp"
 #include "sim_clock.hpp"
 #include "sim_network.hpp"
 #include "workload.hpp"
@@ -39,18 +46,19 @@ inline constexpr std::int64_t healed_delay_max_ns = 500'000;
 inline constexpr std::int64_t round_trip_ns = 2 * healed_delay_max_ns;
 // Guarantee 3 bound, in round trips: from "free with a waiter" to the next grant.
 inline constexpr std::int64_t liveness_bound_rtts = 50;
-// A reservation sync takes up to this long. When members persist, a restarted
-// voter grants nothing above its reservation before a sync, and a request can
-// wait behind two (docs/protocol.md, Voter step 6): the bound then adds two.
-inline constexpr std::int64_t disk_sync_max_ns = 20'000'000;
+// When members persist, a restarted voter grants nothing above its reservation
+// before a sync, and a request can wait behind two (docs/protocol.md, Voter
+// step 6): the bound then adds two of the profile's slowest syncs
+// (SimProfile::disk_sync_ns; 20 ms in the default profile).
 inline constexpr std::int64_t liveness_syncs = 2;
 
 struct SimOptions {
   std::uint64_t seed = 1;             // drives everything in the run
-  std::uint32_t members = 5;          // cluster size (ids 1..members)
+  std::uint32_t members = 5;          // cluster size (ids 1..members); see members_for_seed
   std::uint64_t fault_steps = 20000;  // steps of the faulty phase
   std::ostream* trace = nullptr;      // non-null: one line per delivery, event and fault
   bool invariants = true;             // call core::check_invariants after every step
+  SimProfile profile = *profile_by_name("default");  // what the seed draws (its members field is not used here)
 };
 
 struct SimResult {
@@ -58,6 +66,8 @@ struct SimResult {
   std::optional<Violation> violation;  // the first broken guarantee, if any
   RunFigures figures;
   NetworkCounters network;
+  NetworkCounters faulty_network;      // the network counters when the faulty phase ended
+  std::uint32_t members = 0;           // cluster size of the run
   std::uint64_t steps = 0;             // steps of the whole run
   std::int64_t end_true_ns = 0;        // true time at the end
   std::uint64_t crashes = 0;           // member crashes
@@ -69,6 +79,13 @@ struct SimResult {
 };
 
 SimResult run_simulation(const SimOptions& options);
+
+// Cumulative percent thresholds of the fault kinds for a roll in [0, 99]
+// (inject_fault): one-way partition, two-way partition, isolation, clog,
+// clog of every link of a member, pause, crash of a majority, crash, heal
+// every link. Pauses and crashes get the shares given; 25 and 22 give the
+// default mix.
+std::array<std::uint32_t, 9> fault_thresholds(std::uint32_t pause_pct, std::uint32_t crash_pct);
 
 class SimCluster final : public WorkloadHost {
  public:
@@ -92,6 +109,12 @@ class SimCluster final : public WorkloadHost {
   };
   struct Member {
     core::MemberId id;                      // 1-based member id
+    core::Duration ttl_max;                 // this life's NodeConfig::ttl_max
+    std::uint32_t rho_ppm = 0;              // this life's NodeConfig::rho_ppm (>= the clocks' true bound)
+    // On the disk with the reservation: the longest ttl_max and largest rho
+    // any life voted under (written at start, before the life votes).
+    core::Duration voted_ttl_max = core::Duration::zero();
+    std::uint32_t voted_rho_ppm = 0;
     std::unique_ptr<SimClock> clock;        // keeps running through pauses and crashes
     std::unique_ptr<core::Node> node;       // null while crashed
     State state = State::up;
@@ -112,6 +135,12 @@ class SimCluster final : public WorkloadHost {
   };
 
   void draw_scenario();
+  void draw_configuration();
+  std::uint32_t draw_config_rho();
+  void change_configuration(std::uint32_t m);
+  void on_healed_fault();
+  bool impaired(const Member& mem) const;
+  std::string describe_scenario() const;
   core::NodeConfig node_config(std::uint32_t m, core::RecoveryMode mode) const;
   void start_node(std::uint32_t m, core::RecoveryMode mode);
   void after_call(std::uint32_t m);
@@ -143,7 +172,19 @@ class SimCluster final : public WorkloadHost {
   std::int64_t now_ = 0;                // true time (ns)
   std::uint64_t steps_ = 0;
   Phase phase_ = Phase::faulty;
-  std::uint32_t rho_ppm_ = 10000;       // drawn: clock-rate bound
+  std::uint32_t rho_ppm_ = 10000;       // drawn: the clocks' true rate bound (every life's rho is >= it)
+  core::Duration ttl_max_;              // drawn: ttl_max of the first lives; clients ask for ttls up to it
+  core::Duration margin_;               // drawn: NodeConfig::margin
+  std::uint32_t replicas_ = 5;          // drawn: NodeConfig::replicas
+  core::Duration ttl_max_seen_;         // longest ttl_max of any life so far
+  std::uint32_t rho_seen_ = 0;          // largest configured rho of any life so far
+  std::array<std::uint32_t, 9> fault_mix_{};  // cumulative percent thresholds of the fault kinds
+  enum class HealedFault : std::uint8_t { none, crash, pause };
+  HealedFault healed_fault_ = HealedFault::none;  // drawn (vary): what happens to a waiter in the healed phase
+  std::int64_t healed_fault_offset_ns_ = 0;       // ... this long after the healed phase opens
+  std::int64_t healed_fault_ns_ = INT64_MAX;      // ... at this true time (once the phase opens)
+  std::int64_t healed_ttl_max_ns_ = 0;            // longest ttl of the healed phase
+  std::uint32_t long_hold_pct_ = 50;              // drawn (vary): percent of faulty-phase holds that are long
   bool disks_ = true;                   // drawn: members have state directories
   bool keep_down_ = false;              // drawn: a minority stays crashed after the faults heal
   std::int64_t fault_gap_ns_ = 0;       // drawn: mean gap between faults

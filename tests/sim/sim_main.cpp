@@ -1,8 +1,9 @@
 // baton-sim: runs the deterministic simulator over many seeds, or replays one.
 //
-//   baton-sim --seeds N [--first-seed S] [--members M] [--steps K] [--jobs J] [--verbose]
-//   baton-sim --seed S [--members M] [--steps K] [--trace]
+//   baton-sim --seeds N [--first-seed S] [--profile P] [fault flags] [--steps K] [--jobs J] [--verbose]
+//   baton-sim --seed S [--profile P] [fault flags] [--steps K] [--trace]
 //   baton-sim ... --expect-failure   (negative controls: succeed only if a seed fails)
+//   baton-sim --help
 //
 // The last line of a multi-seed run is always "N passed, F failed".
 #include <algorithm>
@@ -27,13 +28,16 @@
 namespace {
 
 using baton::sim::SimOptions;
+using baton::sim::SimProfile;
 using baton::sim::SimResult;
 
 struct Args {
   std::uint64_t seeds = 1;          // how many seeds to run
   std::uint64_t first_seed = 1;     // the first of them
   bool single = false;              // --seed given: replay exactly one
-  std::uint32_t members = 5;
+  SimProfile profile = *baton::sim::profile_by_name("default");  // what each seed draws
+  std::string world_flags;          // --profile and the fault flags as given (not --members), for replay commands
+  std::string members_spec = "5";   // --members as given ("5", "3..9"), or the profile's
   std::uint64_t steps = 20000;      // faulty-phase steps per seed
   bool trace = false;
   bool verbose = false;             // one line per seed
@@ -43,15 +47,32 @@ struct Args {
   unsigned expected_mask = 0;       // --expect-guarantee: bit g set = a failure of guarantee g counts
 };
 
+constexpr const char* usage_text =
+    "usage: baton-sim --seeds N [--first-seed S] [--profile P] [fault flags] [--steps K] [--jobs J] [--verbose]\n"
+    "       baton-sim --seed S [--profile P] [fault flags] [--steps K] [--trace]\n";
+
 int usage_error(const std::string& what) {
-  std::fprintf(stderr,
-               "baton-sim: %s\n"
-               "usage: baton-sim --seeds N [--first-seed S] [--members M] [--steps K] [--jobs J] [--verbose] [--expect-failure]\n"
-               "       baton-sim --seed S [--members M] [--steps K] [--trace]\n"
-               "       --no-invariants: skip the core's per-member invariants (guarantees only)\n"
-               "       --expect-failure / --expect-guarantee 1,2: succeed only if some seed fails (that way)\n",
-               what.c_str());
+  std::fprintf(stderr, "baton-sim: %s\n%s(baton-sim --help lists every flag and profile)\n", what.c_str(), usage_text);
   return 2;
+}
+
+void print_help() {
+  std::printf(
+      "baton-sim: the deterministic simulator (docs/testing.md). Runs seeds of the real core in a simulated\n"
+      "world and checks DESIGN's four guarantees; the last line is always 'N passed, F failed'.\n\n%s\n"
+      "Run flags:\n"
+      "  --seeds N             run N seeds (default 1)\n"
+      "  --first-seed S        the first of them (default 1)\n"
+      "  --seed S              replay one seed (with --trace: one line per message, event and fault)\n"
+      "  --steps K             faulty-phase steps per seed (default 20000)\n"
+      "  --jobs J              threads running seeds (default 2; results do not depend on it)\n"
+      "  --verbose             one line per seed (scenario, worst hand-off, excused waits)\n"
+      "  --no-invariants       skip the core's per-member invariants (the guarantees only)\n"
+      "  --expect-failure      exit 0 only if some seed fails (negative controls)\n"
+      "  --expect-guarantee L  exit 0 only if some seed breaks a guarantee in L (e.g. 1,2; 0 = core invariant)\n"
+      "  --profile NAME        the world's draws: %s (default: default)\n"
+      "  --help                this text\n\n%s",
+      usage_text, baton::sim::profile_names().c_str(), baton::sim::profile_help().c_str());
 }
 
 bool parse_u64(const char* s, std::uint64_t& out) {
@@ -64,63 +85,113 @@ bool parse_u64(const char* s, std::uint64_t& out) {
   return true;
 }
 
-// Parses argv; returns 0 on success, else the exit code (2).
+// --profile first: the fault flags then override what it draws, in any order.
+int parse_profile(int argc, char** argv, Args& a) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) != "--profile") continue;
+    if (i + 1 >= argc) return usage_error("--profile needs a name: " + baton::sim::profile_names());
+    const auto p = baton::sim::profile_by_name(argv[i + 1]);
+    if (!p) {
+      return usage_error("--profile: unknown profile '" + std::string(argv[i + 1]) + "' (" +
+                         baton::sim::profile_names() + ")");
+    }
+    a.profile = *p;
+    a.world_flags += std::string(" --profile ") + argv[i + 1];
+    const auto& m = p->members.profile;
+    a.members_spec = m.single() ? std::to_string(m.lo) : std::to_string(m.lo) + ".." + std::to_string(m.hi);
+  }
+  return 0;
+}
+
+// One run flag (not a profile flag); returns 0, or the exit code (2).
+int parse_run_flag(int argc, char** argv, int& i, Args& a, bool& seeds_given) {
+  const std::string_view f = argv[i];
+  // The value of flag `f`, as an unsigned number; the error names both.
+  std::uint64_t v = 0;
+  std::string raw;
+  const auto value = [&]() {
+    if (i + 1 >= argc) return false;
+    raw = argv[++i];
+    return parse_u64(raw.c_str(), v);
+  };
+  const auto bad = [&](const char* need) {
+    return usage_error(std::string(f) + ": " + (raw.empty() && i + 1 >= argc ? std::string("missing value")
+                                                                              : "'" + raw + "' is not " + need));
+  };
+  if (f == "--seeds") {
+    if (!value() || v == 0) return bad("a positive number");
+    a.seeds = v;
+    seeds_given = true;
+  } else if (f == "--first-seed" || f == "--seed") {
+    if (!value()) return bad("a number");
+    a.first_seed = v;
+    a.single = a.single || f == "--seed";
+  } else if (f == "--steps") {
+    if (!value() || v == 0) return bad("a positive number");
+    a.steps = v;
+  } else if (f == "--jobs") {
+    if (!value() || v < 1 || v > 64) return bad("a number in 1..64");
+    a.jobs = v;
+  } else if (f == "--trace") {
+    a.trace = true;
+  } else if (f == "--verbose") {
+    a.verbose = true;
+  } else if (f == "--no-invariants") {
+    a.invariants = false;
+  } else if (f == "--expect-failure") {
+    a.expect_failure = true;
+  } else if (f == "--expect-guarantee") {
+    // Comma-separated guarantees (0 = core invariant); implies --expect-failure.
+    if (i + 1 >= argc) return usage_error("--expect-guarantee needs a list such as 1,2");
+    raw = argv[++i];
+    for (char c : raw) {
+      if (c >= '0' && c <= '4') {
+        a.expected_mask |= 1u << (c - '0');
+      } else if (c != ',') {
+        return bad("a list of guarantees 0..4 such as 1,2");
+      }
+    }
+    if (a.expected_mask == 0) return bad("a list of guarantees 0..4 such as 1,2");
+    a.expect_failure = true;
+  } else {
+    return usage_error("unknown flag '" + std::string(f) + "'");
+  }
+  return 0;
+}
+
+// Parses argv; returns 0 on success, else the exit code (2). --help: -1.
 int parse(int argc, char** argv, Args& a) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view f = argv[i];
+    if (f == "--help" || f == "-h") return -1;
+  }
+  if (int rc = parse_profile(argc, argv, a); rc != 0) return rc;
   bool seeds_given = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view f = argv[i];
-    const auto value = [&](std::uint64_t& out) {
-      if (i + 1 >= argc) return false;
-      return parse_u64(argv[++i], out);
-    };
-    std::uint64_t v = 0;
-    if (f == "--seeds") {
-      if (!value(v) || v == 0) return usage_error("--seeds needs a positive number");
-      a.seeds = v;
-      seeds_given = true;
-    } else if (f == "--first-seed") {
-      if (!value(v)) return usage_error("--first-seed needs a number");
-      a.first_seed = v;
-    } else if (f == "--seed") {
-      if (!value(v)) return usage_error("--seed needs a number");
-      a.first_seed = v;
-      a.single = true;
-    } else if (f == "--members") {
-      if (!value(v) || v < 1 || v > 64) return usage_error("--members needs a number in 1..64");
-      a.members = static_cast<std::uint32_t>(v);
-    } else if (f == "--steps") {
-      if (!value(v) || v == 0) return usage_error("--steps needs a positive number");
-      a.steps = v;
-    } else if (f == "--trace") {
-      a.trace = true;
-    } else if (f == "--verbose") {
-      a.verbose = true;
-    } else if (f == "--jobs") {
-      if (!value(v) || v < 1 || v > 64) return usage_error("--jobs needs a number in 1..64");
-      a.jobs = v;
-    } else if (f == "--no-invariants") {
-      a.invariants = false;
-    } else if (f == "--expect-guarantee") {
-      // Comma-separated guarantees (0 = core invariant); implies --expect-failure.
-      if (i + 1 >= argc) return usage_error("--expect-guarantee needs a list such as 1,2");
-      for (const char* p = argv[++i]; *p; ++p) {
-        if (*p >= '0' && *p <= '4') {
-          a.expected_mask |= 1u << (*p - '0');
-        } else if (*p != ',') {
-          return usage_error("--expect-guarantee takes guarantees 0..4, comma-separated");
-        }
-      }
-      if (a.expected_mask == 0) return usage_error("--expect-guarantee needs at least one guarantee");
-      a.expect_failure = true;
-    } else if (f == "--expect-failure") {
-      a.expect_failure = true;
-    } else if (f == "--help" || f == "-h") {
-      usage_error("help");
-      return 2;
-    } else {
-      return usage_error("unknown flag '" + std::string(f) + "'");
+    if (f == "--profile") {
+      ++i;
+      continue;
     }
+    bool known = false;
+    const std::string_view next = i + 1 < argc ? std::string_view(argv[i + 1]) : std::string_view();
+    if (std::string err = baton::sim::apply_profile_flag(a.profile, f, next, known); known) {
+      const bool takes_value = f != "--vary" && f != "--no-vary";
+      if (takes_value && (i + 1 >= argc || next.starts_with("--"))) {
+        return usage_error(std::string(f) + ": missing value");
+      }
+      if (!err.empty()) return usage_error(err);
+      if (f == "--members") {
+        a.members_spec = std::string(next);  // replay commands name the seed's count instead
+      } else {
+        a.world_flags += " " + std::string(f) + (takes_value ? " " + std::string(next) : "");
+      }
+      if (takes_value) ++i;
+      continue;
+    }
+    if (int rc = parse_run_flag(argc, argv, i, a, seeds_given); rc != 0) return rc;
   }
+  if (std::string err = baton::sim::check_profile(a.profile); !err.empty()) return usage_error(err);
   if (a.single && seeds_given) return usage_error("--seed and --seeds exclude each other");
   if (a.trace && !a.single) return usage_error("--trace needs --seed S (one seed)");
   if (a.single) a.seeds = 1;
@@ -138,8 +209,11 @@ std::string_view guarantee_name(int g) {
   }
 }
 
-std::string replay_command(const Args& a, std::uint64_t seed, const char* argv0) {
-  return std::string(argv0) + " --seed " + std::to_string(seed) + " --members " + std::to_string(a.members) +
+// The command that replays one seed: its world flags as given, with the
+// seed's member count fixed (it is drawn from a stream of its own, so fixing
+// it changes nothing else).
+std::string replay_command(const Args& a, std::uint64_t seed, std::uint32_t members, const char* argv0) {
+  return std::string(argv0) + " --seed " + std::to_string(seed) + a.world_flags + " --members " + std::to_string(members) +
          " --steps " + std::to_string(a.steps) + (a.invariants ? "" : " --no-invariants") + " --trace";
 }
 
@@ -147,18 +221,16 @@ std::string replay_command(const Args& a, std::uint64_t seed, const char* argv0)
 constexpr std::size_t jobs_max = 64;
 std::atomic<std::uint64_t> g_running[jobs_max];  // per worker: seed + 1 in progress, 0 idle
 const char* g_argv0 = "baton-sim";
-Args g_args;
+std::string g_abort_replay;  // the replay command's flags after the seed, built before any seed runs
 void on_abort(int) {
-  char buf[512];
+  char buf[2048];
   for (std::size_t w = 0; w < jobs_max; ++w) {
     const std::uint64_t s = g_running[w].load();
     if (s == 0) continue;
-    const int n = std::snprintf(buf, sizeof buf,
-                                "seed %llu: FAILED core assertion (see stderr)\n  replay: %s --seed %llu --members %u "
-                                "--steps %llu --trace\n",
+    const int n = std::snprintf(buf, sizeof buf, "seed %llu: FAILED core assertion (see stderr)\n  replay: %s --seed %llu%s\n",
                                 static_cast<unsigned long long>(s - 1), g_argv0, static_cast<unsigned long long>(s - 1),
-                                g_args.members, static_cast<unsigned long long>(g_args.steps));
-    if (n > 0 && write(STDOUT_FILENO, buf, static_cast<std::size_t>(std::min(n, 511))) < 0) break;
+                                g_abort_replay.c_str());
+    if (n > 0 && write(STDOUT_FILENO, buf, static_cast<std::size_t>(std::min<int>(n, sizeof buf - 1))) < 0) break;
   }
   const char last[] = "0 passed, 1 failed\n";
   if (write(STDOUT_FILENO, last, sizeof last - 1) < 0) _exit(134);
@@ -206,6 +278,8 @@ struct Totals {
   std::uint64_t passed = 0, failed = 0;
   std::uint64_t failed_as_expected = 0;  // failures of a guarantee named by --expect-guarantee
   std::uint64_t acquires = 0, granted = 0, handoffs = 0, stale_rejected = 0, steps = 0;
+  std::uint64_t excused_crash = 0, excused_pause = 0;  // healed-phase waits a member fault excused
+  baton::sim::NetworkCounters faulty_net;              // summed over the seeds' faulty phases
   Histogram handoff, free_grant;
 };
 
@@ -217,6 +291,13 @@ void account(const Args& a, const SimResult& r, Totals& t) {
   t.handoffs += f.handoffs;
   t.stale_rejected += f.stale_rejected;
   t.steps += r.steps;
+  t.excused_crash += f.excused_crash;
+  t.excused_pause += f.excused_pause;
+  t.faulty_net.delivered += r.faulty_network.delivered;
+  t.faulty_net.duplicated += r.faulty_network.duplicated;
+  t.faulty_net.pairs_in_flight += r.faulty_network.pairs_in_flight;
+  t.faulty_net.pairs_swapped += r.faulty_network.pairs_swapped;
+  t.faulty_net.sent += r.faulty_network.sent;
   for (std::int64_t ns : f.handoff_ns) t.handoff.add(ns);
   for (std::int64_t ns : f.free_grant_ns) t.free_grant.add(ns);
   if (a.verbose || a.single) {
@@ -231,6 +312,7 @@ void account(const Args& a, const SimResult& r, Totals& t) {
                 static_cast<unsigned long long>(r.crashes), static_cast<unsigned long long>(r.pauses),
                 static_cast<unsigned long long>(r.partitions), static_cast<unsigned long long>(r.clogs),
                 static_cast<double>(worst_ns) / static_cast<double>(baton::sim::round_trip_ns), r.scenario.c_str());
+    for (const std::string& e : f.excused) std::printf("  excused wait: %s\n", e.c_str());
   }
   if (r.ok()) {
     ++t.passed;
@@ -241,7 +323,39 @@ void account(const Args& a, const SimResult& r, Totals& t) {
   if (a.expected_mask & (1u << v.guarantee)) ++t.failed_as_expected;
   std::printf("seed %llu: FAILED %s at %s: %s\n  scenario: %s\n  replay: %s\n", static_cast<unsigned long long>(r.seed),
               std::string(guarantee_name(v.guarantee)).c_str(), baton::sim::true_ms(v.at_true_ns).c_str(),
-              v.what.c_str(), r.scenario.c_str(), replay_command(a, r.seed, g_argv0).c_str());
+              v.what.c_str(), r.scenario.c_str(), replay_command(a, r.seed, r.members, g_argv0).c_str());
+  std::fflush(stdout);
+}
+
+void print_summary(const Args& a, Totals& totals, double secs, std::size_t jobs) {
+  std::printf("summary: %llu seeds, %s members, %llu steps in %.1fs on %zu threads; round trip = %.3fms, liveness bound "
+              "%lld round trips (+ %lld syncs of up to %.0fms when members persist)\n",
+              static_cast<unsigned long long>(a.seeds), a.members_spec.c_str(),
+              static_cast<unsigned long long>(totals.steps), secs, jobs,
+              static_cast<double>(baton::sim::round_trip_ns) / 1e6,
+              static_cast<long long>(baton::sim::liveness_bound_rtts), static_cast<long long>(baton::sim::liveness_syncs),
+              static_cast<double>(a.profile.disk_sync_ns.max()) / 1e6);
+  if (!baton::sim::is_plain_default(a.profile)) std::printf("  profile %s\n", describe(a.profile).c_str());
+  std::printf("  acquires attempted %llu, granted %llu; hand-offs (healed phase) %llu; stale writes fenced off %llu\n",
+              static_cast<unsigned long long>(totals.acquires), static_cast<unsigned long long>(totals.granted),
+              static_cast<unsigned long long>(totals.handoffs), static_cast<unsigned long long>(totals.stale_rejected));
+  const auto& n = totals.faulty_net;
+  const auto pct = [](std::uint64_t part, std::uint64_t whole) {
+    return whole ? 100.0 * static_cast<double>(part) / static_cast<double>(whole) : 0.0;
+  };
+  std::printf("  faulty phase: %llu datagrams sent, %.1f%% duplicated; %.1f%% sent while the previous one on their link "
+              "was in flight, and %.1f%% of those overtook it\n",
+              static_cast<unsigned long long>(n.sent), pct(n.duplicated, n.sent), pct(n.pairs_in_flight, n.sent),
+              pct(n.pairs_swapped, n.pairs_in_flight));
+  totals.handoff.print("release -> next grant (healed phase)");
+  totals.free_grant.print("free with a waiter -> grant (healed phase)");
+  if (a.profile.vary) {
+    std::printf("  waits past the bound excused by a member crashed/paused while holding or waiting (healed phase): "
+                "%llu crashed, %llu paused\n",
+                static_cast<unsigned long long>(totals.excused_crash), static_cast<unsigned long long>(totals.excused_pause));
+  }
+  std::printf("%llu passed, %llu failed\n", static_cast<unsigned long long>(totals.passed),
+              static_cast<unsigned long long>(totals.failed));
   std::fflush(stdout);
 }
 
@@ -249,9 +363,14 @@ void account(const Args& a, const SimResult& r, Totals& t) {
 
 int main(int argc, char** argv) {
   Args a;
-  if (int rc = parse(argc, argv, a); rc != 0) return rc;
+  if (int rc = parse(argc, argv, a); rc != 0) {
+    if (rc > 0) return rc;
+    print_help();
+    return 0;
+  }
   g_argv0 = argv[0];
-  g_args = a;
+  g_abort_replay = a.world_flags + " --members " + a.members_spec + " --steps " + std::to_string(a.steps) +
+                   (a.invariants ? "" : " --no-invariants") + " --trace";
   std::signal(SIGABRT, on_abort);
 
   Totals totals;
@@ -263,10 +382,11 @@ int main(int argc, char** argv) {
     for (std::uint64_t i = next++; i < a.seeds; i = next++) {
       SimOptions o;
       o.seed = a.first_seed + i;
-      o.members = a.members;
+      o.members = baton::sim::members_for_seed(a.profile, o.seed);
       o.fault_steps = a.steps;
       o.trace = a.trace ? &std::cout : nullptr;
       o.invariants = a.invariants;
+      o.profile = a.profile;
       g_running[w] = o.seed + 1;
       const SimResult r = baton::sim::run_simulation(o);
       g_running[w] = 0;
@@ -279,21 +399,7 @@ int main(int argc, char** argv) {
   worker(0);
   for (auto& th : threads) th.join();
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-
-  std::printf("summary: %llu seeds, %u members, %llu steps in %.1fs on %zu threads; round trip = %.3fms, liveness bound "
-              "%lld round trips (+ %lld syncs of up to %.0fms when members persist)\n",
-              static_cast<unsigned long long>(a.seeds), a.members, static_cast<unsigned long long>(totals.steps), secs,
-              jobs, static_cast<double>(baton::sim::round_trip_ns) / 1e6,
-              static_cast<long long>(baton::sim::liveness_bound_rtts), static_cast<long long>(baton::sim::liveness_syncs),
-              static_cast<double>(baton::sim::disk_sync_max_ns) / 1e6);
-  std::printf("  acquires attempted %llu, granted %llu; hand-offs (healed phase) %llu; stale writes fenced off %llu\n",
-              static_cast<unsigned long long>(totals.acquires), static_cast<unsigned long long>(totals.granted),
-              static_cast<unsigned long long>(totals.handoffs), static_cast<unsigned long long>(totals.stale_rejected));
-  totals.handoff.print("release -> next grant (healed phase)");
-  totals.free_grant.print("free with a waiter -> grant (healed phase)");
-  std::printf("%llu passed, %llu failed\n", static_cast<unsigned long long>(totals.passed),
-              static_cast<unsigned long long>(totals.failed));
-  std::fflush(stdout);
+  print_summary(a, totals, secs, jobs);
   if (a.expected_mask != 0) {
     std::fprintf(stderr, "baton-sim: %llu of the failures broke an expected guarantee\n",
                  static_cast<unsigned long long>(totals.failed_as_expected));

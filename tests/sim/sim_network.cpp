@@ -12,7 +12,8 @@ SimNetwork::SimNetwork(std::size_t members, std::size_t link_queue_max, core::Rn
       rng_(rng),
       blocked_(members * members, 0),
       clog_until_(members * members, 0),
-      link_load_(members * members, 0) {
+      link_load_(members * members, 0),
+      last_arrival_(members * members, 0) {
   BATON_ASSERT(members > 0);
   BATON_ASSERT(link_queue_max > 0);
 }
@@ -53,7 +54,7 @@ std::int64_t SimNetwork::draw_delay() {
   return p.delay_min_ns + static_cast<std::int64_t>(rng_.uniform(static_cast<std::uint64_t>(p.delay_max_ns - p.delay_min_ns)));
 }
 
-void SimNetwork::enqueue(std::int64_t arrive_true_ns, Datagram d) {
+void SimNetwork::enqueue(std::int64_t now_true_ns, std::int64_t arrive_true_ns, Datagram d) {
   const std::size_t l = link(d.from, d.to);
   if (link_load_[l] >= link_queue_max_) {
     ++counters_.overflowed;
@@ -65,6 +66,11 @@ void SimNetwork::enqueue(std::int64_t arrive_true_ns, Datagram d) {
     ++counters_.clogged;
   }
   ++link_load_[l];
+  if (last_arrival_[l] > now_true_ns) {
+    ++counters_.pairs_in_flight;
+    if (arrive_true_ns < last_arrival_[l]) ++counters_.pairs_swapped;
+  }
+  last_arrival_[l] = arrive_true_ns;
   queue_.emplace(std::make_pair(arrive_true_ns, inserted_++), std::move(d));
 }
 
@@ -83,9 +89,21 @@ void SimNetwork::send(std::int64_t now_true_ns, Datagram d) {
   }
   if (profile_.dup_ppm > 0 && rng_.chance_ppm(profile_.dup_ppm)) {
     ++counters_.duplicated;
-    enqueue(now_true_ns + draw_delay(), d);
+    enqueue(now_true_ns, now_true_ns + draw_delay(), d);
   }
-  enqueue(now_true_ns + draw_delay(), std::move(d));
+  const std::int64_t at = arrival(now_true_ns, link(d.from, d.to));
+  enqueue(now_true_ns, at, std::move(d));
+}
+
+std::int64_t SimNetwork::arrival(std::int64_t now_true_ns, std::size_t l) {
+  const std::int64_t earliest = now_true_ns + profile_.delay_min_ns;
+  // Overtaking: arrive before the previous datagram of the link, which is
+  // still in flight (its arrival lies beyond the shortest delay from now).
+  if (profile_.reorder_ppm > 0 && last_arrival_[l] > earliest && rng_.chance_ppm(profile_.reorder_ppm)) {
+    ++counters_.overtook;
+    return earliest + static_cast<std::int64_t>(rng_.uniform(static_cast<std::uint64_t>(last_arrival_[l] - 1 - earliest)));
+  }
+  return now_true_ns + draw_delay();
 }
 
 std::int64_t SimNetwork::next_arrival_ns() const {

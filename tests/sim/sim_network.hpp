@@ -1,7 +1,8 @@
 // SimNetwork: the simulated datagram network between members.
 //
 // Everything DESIGN "Assumptions" allows happens here: loss, duplication,
-// reordering (every datagram draws its own delay), delays with long tails,
+// reordering (every datagram draws its own delay, and with reorder_ppm a
+// datagram overtakes the one sent before it on its link), delays with long tails,
 // occasionally far beyond any ttl, one-way and two-way partitions, and clogged
 // links that hold their traffic until they heal. Queues are bounded: a link
 // with too many datagrams in flight drops new ones, as a full socket buffer would.
@@ -40,6 +41,10 @@ struct NetworkProfile {
   std::int64_t tail_max_ns = 0;         // long delays are uniform up to this (true ns)
   std::uint32_t far_tail_ppm = 0;       // chance of a delay far beyond the ttl, ppm
   std::int64_t far_tail_max_ns = 0;     // ... uniform up to this (true ns)
+  // Chance, ppm, that a datagram overtakes the one sent before it on its link
+  // (arrives before it, if that one is still in flight): with a large share,
+  // out-of-order delivery becomes the norm rather than a coin flip.
+  std::uint32_t reorder_ppm = 0;
 };
 
 // Counters for the run summary.
@@ -51,6 +56,12 @@ struct NetworkCounters {
   std::uint64_t overflowed = 0;  // dropped because the link queue was full
   std::uint64_t duplicated = 0;  // extra copies scheduled
   std::uint64_t clogged = 0;     // datagrams held back by a clog
+  std::uint64_t overtook = 0;    // datagrams made to overtake the previous one on their link (reorder_ppm)
+  // Reordering: datagrams sent while the one before them on their link was
+  // still in flight (the pairs that can swap), and how many of those are to
+  // arrive before it.
+  std::uint64_t pairs_in_flight = 0;
+  std::uint64_t pairs_swapped = 0;
 };
 
 class SimNetwork {
@@ -84,7 +95,9 @@ class SimNetwork {
  private:
   std::size_t link(core::MemberId from, core::MemberId to) const;
   std::int64_t draw_delay();
-  void enqueue(std::int64_t arrive_true_ns, Datagram d);
+  // Arrival time of a datagram sent now on link `l` (draws its delay).
+  std::int64_t arrival(std::int64_t now_true_ns, std::size_t l);
+  void enqueue(std::int64_t now_true_ns, std::int64_t arrive_true_ns, Datagram d);
 
   std::size_t members_;                 // member count
   std::size_t link_queue_max_;          // per-link bound on datagrams in flight
@@ -93,6 +106,7 @@ class SimNetwork {
   std::vector<std::uint32_t> blocked_;  // [from*members+to]: partitions in force on the link
   std::vector<std::int64_t> clog_until_;  // [from*members+to]: clogged until (true ns)
   std::vector<std::size_t> link_load_;  // [from*members+to]: datagrams in flight
+  std::vector<std::int64_t> last_arrival_;  // [from*members+to]: arrival of the last datagram enqueued (true ns)
   // In flight, by (arrival true ns, insertion order): ties resolve in send order.
   std::map<std::pair<std::int64_t, std::uint64_t>, Datagram> queue_;
   std::uint64_t inserted_ = 0;          // insertion counter for the queue key

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "checker.hpp"
+#include "profile.hpp"
 #include "sim_clock.hpp"
 #include "sim_cluster.hpp"
 #include "sim_network.hpp"
@@ -138,6 +139,71 @@ TEST(Checker, CatchesAWaiterLeftWaitingOnAFreeResource) {
   EXPECT_EQ(c.violation().guarantee, 3);
 }
 
+core::Event lost_event(std::uint64_t id, const char* res, std::uint64_t token) {
+  core::Event e;
+  e.kind = core::EventKind::lost;
+  e.id = core::AcquireId(id);
+  e.resource = core::ResourceName(res);
+  e.token = core::Token(token);
+  return e;
+}
+
+// A holder believes until it is told otherwise: its `lost` event, its own
+// release() call, or its clock reaching the validity_end it was given. What
+// the core decides internally in between changes nothing for the checker.
+TEST(Checker, ABeliefEndsWhenTheHolderIsTold) {
+  SimClock clk(ClockShape::exact, 10000, core::Instant::from_ns(0), 1);
+  const LeaseKey a{0, 0, core::AcquireId(1)}, b{1, 0, core::AcquireId(1)}, c{2, 0, core::AcquireId(1)};
+  {
+    Checker ch(CheckerConfig{.liveness_bound_ns = 50 * ms, .round_trip_ns = ms});
+    ch.on_event(0, a, acquired(1, "r", 10, 100 * ms), clk);
+    ch.on_event(40 * ms, a, lost_event(1, "r", 10), clk);  // told at 40 ms, 60 ms before validity_end
+    ch.on_event(41 * ms, b, acquired(1, "r", 11, 200 * ms), clk);
+    EXPECT_FALSE(ch.failed()) << ch.violation().what;
+    ch.on_release_call(50 * ms, b);  // its own release() ends it at once
+    ch.on_event(50 * ms, c, acquired(1, "r", 12, 300 * ms), clk);
+    EXPECT_FALSE(ch.failed()) << ch.violation().what;
+  }
+  {
+    // Not told: the holder believes up to validity_end, paused or not.
+    Checker ch(CheckerConfig{.liveness_bound_ns = 50 * ms, .round_trip_ns = ms});
+    ch.on_event(0, a, acquired(1, "r", 10, 100 * ms), clk);
+    ch.on_pause(10 * ms, 0);
+    ch.on_event(99 * ms, b, acquired(1, "r", 11, 200 * ms), clk);
+    ASSERT_TRUE(ch.failed());
+    EXPECT_EQ(ch.violation().guarantee, 1);
+  }
+}
+
+TEST(Checker, AMemberThatCrashesWhileWaitingMayHoldTheResourceUpForOneTtlOnce) {
+  Checker c(CheckerConfig{.liveness_bound_ns = 50 * ms, .round_trip_ns = ms});
+  c.set_member_fault_allowance(300 * ms);
+  c.start_liveness(0);
+  c.on_acquire_call(10 * ms, LeaseKey{0, 0, core::AcquireId(1)}, "r", 10'000 * ms, true);
+  c.on_acquire_call(10 * ms, LeaseKey{1, 0, core::AcquireId(1)}, "r", 10'000 * ms, true);
+  c.on_crash(20 * ms, 0);  // its request may be granted after it died
+  c.run_due(60 * ms + 1);  // past the bound: the crash's allowance, once
+  EXPECT_FALSE(c.failed()) << c.violation().what;
+  EXPECT_EQ(c.figures().excused_crash, 1u);
+  ASSERT_EQ(c.figures().excused.size(), 1u);
+  EXPECT_NE(c.figures().excused[0].find("n1 crashed while waiting"), std::string::npos) << c.figures().excused[0];
+  EXPECT_EQ(c.next_due_ns(), 360 * ms + 1);
+  c.run_due(360 * ms + 1);
+  ASSERT_TRUE(c.failed());
+  EXPECT_EQ(c.violation().guarantee, 3);
+  EXPECT_NE(c.violation().what.find("bound extended"), std::string::npos) << c.violation().what;
+}
+
+TEST(Checker, APausedMembersWaitIsNoDemandUntilItResumes) {
+  Checker c(CheckerConfig{.liveness_bound_ns = 50 * ms, .round_trip_ns = ms});
+  c.start_liveness(0);
+  c.on_acquire_call(0, LeaseKey{0, 0, core::AcquireId(1)}, "r", 10'000 * ms, true);
+  c.on_pause(5 * ms, 0);
+  EXPECT_EQ(c.next_due_ns(), INT64_MAX);  // nobody can take a grant
+  c.on_resume(500 * ms, 0);
+  EXPECT_EQ(c.next_due_ns(), 550 * ms + 1);
+}
+
 TEST(Checker, CatchesStateBeyondTheLimits) {
   Checker c(CheckerConfig{.liveness_bound_ns = 50 * ms, .round_trip_ns = ms});
   core::NodeLimits l;
@@ -147,6 +213,143 @@ TEST(Checker, CatchesStateBeyondTheLimits) {
   c.check_status(0, 0, s, l);
   ASSERT_TRUE(c.failed());
   EXPECT_EQ(c.violation().guarantee, 4);
+}
+
+TEST(SimNetwork, ReorderMakesDatagramsOvertakeTheOneSentBefore) {
+  core::Rng rng(6);
+  SimNetwork net(2, 1000, rng);
+  NetworkProfile p;
+  p.delay_min_ns = 1 * ms;
+  p.delay_max_ns = 2 * ms;
+  p.reorder_ppm = 900'000;
+  net.set_profile(p);
+  for (int i = 0; i < 200; ++i) net.send(i * 10'000, Datagram{core::MemberId(1), core::MemberId(2), {core::Ping{1}}, 0});
+  const NetworkCounters& n = net.counters();
+  EXPECT_EQ(n.pairs_in_flight, 199u);  // sent 10 us apart, delays of 1-2 ms: always in flight
+  EXPECT_GT(n.pairs_swapped * 10, n.pairs_in_flight * 7) << n.pairs_swapped;
+  // Delivered: most consecutive pairs arrive out of send order.
+  std::uint64_t prev = 0, swapped = 0, got = 0;
+  while (auto d = net.pop_due(INT64_MAX - 1)) {
+    if (got++ > 0 && d->serial < prev) ++swapped;
+    prev = d->serial;
+  }
+  EXPECT_EQ(got, 200u);
+  EXPECT_GT(swapped * 2, got) << swapped;
+}
+
+TEST(SimProfile, ParsesRatesDurationsAndRanges) {
+  EXPECT_EQ(parse_rate_ppm("5%"), 50000);
+  EXPECT_EQ(parse_rate_ppm("0.3%"), 3000);
+  EXPECT_EQ(parse_rate_ppm("2500ppm"), 2500);
+  EXPECT_EQ(parse_rate_ppm("5"), std::nullopt);  // no unit: 5 % or 5 ppm?
+  EXPECT_EQ(parse_rate_ppm("0.00001%"), std::nullopt);
+  EXPECT_EQ(parse_rate_ppm("-1%"), std::nullopt);
+  EXPECT_EQ(parse_duration_ns("2.5s"), 2'500'000'000);
+  EXPECT_EQ(parse_duration_ns("50us"), 50'000);
+  EXPECT_EQ(parse_duration_ns("3ms"), 3 * ms);
+  EXPECT_EQ(parse_duration_ns("100ns"), 100);
+  EXPECT_EQ(parse_duration_ns("3"), std::nullopt);
+  EXPECT_EQ(parse_duration_ns("1.5ns"), std::nullopt);
+  EXPECT_EQ(parse_duration_ns("ms"), std::nullopt);
+
+  SimProfile p = *profile_by_name("default");
+  bool known = false;
+  EXPECT_EQ(apply_profile_flag(p, "--dup", "10%..30%", known), "");
+  EXPECT_TRUE(known);
+  ASSERT_TRUE(p.dup_ppm.flag);
+  EXPECT_EQ(p.dup_ppm.flag->lo, 100000);
+  EXPECT_EQ(p.dup_ppm.flag->hi, 300000);
+  EXPECT_FALSE(is_plain_default(p));
+  // Errors name the flag and the value.
+  EXPECT_EQ(apply_profile_flag(p, "--dup", "40", known),
+            "--dup: '40' is not a rate such as 5%, 0.5% or 2500ppm, or a range such as 10%..30%");
+  EXPECT_EQ(apply_profile_flag(p, "--loss", "150%", known), "--loss: '150%' is outside 0%..100%");
+  EXPECT_EQ(apply_profile_flag(p, "--members", "0", known), "--members: '0' is outside 1..64");
+  EXPECT_EQ(apply_profile_flag(p, "--tail-max", "9ms..2ms", known),
+            "--tail-max: '9ms..2ms' is an empty range (the lower end is above the upper)");
+  EXPECT_EQ(apply_profile_flag(p, "--seeds", "3", known), "");
+  EXPECT_FALSE(known);
+  EXPECT_EQ(apply_profile_flag(p, "--delay-min", "5ms", known), "");
+  EXPECT_NE(check_profile(p).find("--delay-min/--delay-max"), std::string::npos) << check_profile(p);
+  SimProfile q = *profile_by_name("harsh");
+  EXPECT_EQ(apply_profile_flag(q, "--replicas", "4", known), "");
+  EXPECT_EQ(check_profile(q), "--replicas: '4' is not one odd number");
+  EXPECT_EQ(apply_profile_flag(q, "--pauses", "60%", known), "");
+  EXPECT_EQ(apply_profile_flag(q, "--crashes", "50%", known), "");
+  EXPECT_NE(check_profile(q).find("more than 100%"), std::string::npos);
+}
+
+TEST(SimProfile, AFlagThatFixesAValueLeavesTheOtherDrawsAlone) {
+  Param p{Range{0, 1000}, {}, std::nullopt};
+  core::Rng a(9), b(9);
+  (void)draw(a, p);
+  p.flag = Range{7, 7};
+  EXPECT_EQ(draw(b, p), 7);
+  EXPECT_EQ(a.next(), b.next());
+  // A member count drawn per seed comes from a stream of its own.
+  SimProfile h = *profile_by_name("harsh");
+  for (std::uint64_t seed = 1; seed < 200; ++seed) {
+    const std::uint32_t m = members_for_seed(h, seed);
+    EXPECT_GE(m, 3u);
+    EXPECT_LE(m, 9u);
+    EXPECT_EQ(m, members_for_seed(h, seed));
+  }
+}
+
+TEST(SimCluster, FaultMixKeepsTheDefaultAndGivesTheSharesAskedFor) {
+  EXPECT_EQ(fault_thresholds(25, 22), (std::array<std::uint32_t, 9>{15, 25, 35, 45, 50, 75, 85, 97, 100}));
+  const auto t = fault_thresholds(50, 44);  // pauses 50 %, crashes 44 % (20 + 24), 6 % the rest
+  EXPECT_EQ(t[5] - t[4], 50u);
+  EXPECT_EQ(t[6] - t[5], 20u);
+  EXPECT_EQ(t[7] - t[6], 24u);
+  EXPECT_EQ(t[8], 100u);
+  const auto none = fault_thresholds(0, 0);
+  EXPECT_EQ(none[5], none[4]);
+  EXPECT_EQ(none[7], none[5]);
+  EXPECT_EQ(none[8], 100u);
+}
+
+// The default profile draws what baton-sim drew before profiles existed:
+// documented seeds replay (seed 1 at f0e11a9: this scenario, 40441 steps).
+TEST(SimCluster, TheDefaultProfileReplaysTheRunsOfBefore) {
+  SimOptions o;
+  o.seed = 1;
+  const SimResult r = run_simulation(o);
+  EXPECT_EQ(r.steps, 40441u);
+  EXPECT_EQ(r.scenario,
+            "rho=10000ppm no-disks(peers) loss=37828ppm dup=24096ppm fault_gap=194.000151ms "
+            "clocks=pinned_fast,pinned_slow,wandering,periodic,fixed");
+}
+
+TEST(SimCluster, FixingTheValueASeedDrewChangesNothing) {
+  SimOptions o;
+  o.seed = 21;
+  o.members = 3;
+  o.fault_steps = 3000;
+  o.profile = *profile_by_name("harsh");
+  const SimResult a = run_simulation(o);
+  const std::size_t at = a.scenario.find(" dup=");
+  ASSERT_NE(at, std::string::npos);
+  const std::int64_t dup = std::stoll(a.scenario.substr(at + 5));
+  o.profile.dup_ppm.flag = Range{dup, dup};
+  const SimResult b = run_simulation(o);
+  EXPECT_EQ(a.steps, b.steps);
+  EXPECT_EQ(a.end_true_ns, b.end_true_ns);
+  EXPECT_EQ(a.scenario, b.scenario);
+}
+
+TEST(SimCluster, AHarshSeedReplaysAndPasses) {
+  SimOptions o;
+  o.seed = 4;
+  o.members = 5;
+  o.fault_steps = 3000;
+  o.profile = *profile_by_name("harsh");
+  const SimResult a = run_simulation(o);
+  const SimResult b = run_simulation(o);
+  EXPECT_TRUE(a.ok()) << a.violation->what;
+  EXPECT_EQ(a.steps, b.steps);
+  EXPECT_EQ(a.end_true_ns, b.end_true_ns);
+  EXPECT_NE(a.scenario.find("profile=harsh members=5"), std::string::npos) << a.scenario;
 }
 
 TEST(SimCluster, SameSeedReplaysTheSameRun) {

@@ -58,17 +58,29 @@ std::int64_t Workload::next_due_ns(const WorkloadHost& host) const {
   return t;
 }
 
+// Varied holds: ttls spread evenly over the doublings from ttl_min to
+// ttl_max (log-uniform, in integers): short ttls are as common as long ones,
+// so a 50 ms tail delay outlasts a renewal's start as often as it does not.
+std::int64_t Workload::draw_ttl_spread() {
+  const std::int64_t lo = cfg_.ttl_min.count_ns(), hi = cfg_.ttl_max.count_ns();
+  std::uint64_t doublings = 0;
+  while ((lo << (doublings + 1)) <= hi) ++doublings;
+  const std::int64_t from = lo << rng_.uniform(doublings);
+  return uniform_ns(from, std::min(hi, 2 * from));
+}
+
 void Workload::start(std::int64_t now, Client& c, WorkloadHost& host) {
   const core::Instant local = host.local_now(c.member);
   core::AcquireArgs args;
   args.resource = core::ResourceName(pick_resource(c));
-  std::int64_t ttl_ns = uniform_ns(cfg_.ttl_min.count_ns(), cfg_.ttl_max.count_ns());
+  std::int64_t ttl_ns = cfg_.varied_holds ? draw_ttl_spread() : uniform_ns(cfg_.ttl_min.count_ns(), cfg_.ttl_max.count_ns());
   c.cancel_ns = -1;
   c.renew_every_ns = 0;
+  c.renew_once = false;
   if (phase_ == WorkloadPhase::healed) {
     // Hold far within the validity and always release: any delay to the next
     // grant is then the protocol's, not a lapse waiting for a hold to expire.
-    ttl_ns = uniform_ns(200 * ms_ns, 800 * ms_ns);
+    ttl_ns = uniform_ns(healed_ttl_lo_ns_, healed_ttl_hi_ns_);
     args.wait_until = local + core::Duration::s(30);
     c.hold_ns = uniform_ns(0, 20 * ms_ns);
   } else {
@@ -76,16 +88,9 @@ void Workload::start(std::int64_t now, Client& c, WorkloadHost& host) {
     const std::int64_t wait_ns = uniform_ns(10 * ms_ns, 3000 * ms_ns);
     args.wait_until = try_only ? local : local + core::Duration::ns(wait_ns);
     if (!try_only && rng_.uniform(99) < 5) c.cancel_ns = now + uniform_ns(0, wait_ns);
-    const bool long_hold = rng_.uniform(1) == 1;
+    const bool long_hold = cfg_.varied_holds ? rng_.uniform(99) < cfg_.long_hold_pct : rng_.uniform(1) == 1;
     c.hold_ns = long_hold ? uniform_ns(ttl_ns, 3 * ttl_ns) : uniform_ns(0, ttl_ns / 2);
-    if (long_hold) {
-      const std::uint64_t how = rng_.uniform(99);
-      if (how < 40) {
-        args.auto_renew = true;
-      } else if (how < 70) {
-        c.renew_every_ns = ttl_ns / 3;
-      }  // else: the lease lapses and the holder must be told (lost)
-    }
+    if (long_hold) choose_renewal(c, args, ttl_ns);
   }
   args.ttl = core::Duration::ns(ttl_ns);
   c.resource = args.resource.str();
@@ -97,6 +102,30 @@ void Workload::start(std::int64_t now, Client& c, WorkloadHost& host) {
   }
   c.state = State::acquiring;
   c.id = r.value();
+}
+
+// How a long hold keeps its lease: auto-renew, explicit renewals every
+// ttl/3, (varied holds only) one explicit renewal and then use past the
+// first validity, or nothing (it lapses and the holder must be told: lost).
+void Workload::choose_renewal(Client& c, core::AcquireArgs& args, std::int64_t ttl_ns) {
+  const std::uint64_t how = rng_.uniform(99);
+  if (!cfg_.varied_holds) {
+    if (how < 40) {
+      args.auto_renew = true;
+    } else if (how < 70) {
+      c.renew_every_ns = ttl_ns / 3;
+    }
+    return;
+  }
+  if (how < 30) {
+    args.auto_renew = true;
+  } else if (how < 50) {
+    c.renew_every_ns = ttl_ns / 3;
+  } else if (how < 85) {
+    c.renew_once = true;
+    c.renew_every_ns = uniform_ns(ttl_ns / 4, ttl_ns / 2);
+    c.hold_ns = uniform_ns(ttl_ns, ttl_ns * 3 / 2);
+  }
 }
 
 void Workload::run_due(std::int64_t now, WorkloadHost& host) {
@@ -112,7 +141,7 @@ void Workload::run_due(std::int64_t now, WorkloadHost& host) {
         break;
       case State::holding:
         if (c.next_renew_ns >= 0 && c.next_renew_ns <= now && c.next_renew_ns < c.next_ns) {
-          c.next_renew_ns = now + c.renew_every_ns;
+          c.next_renew_ns = c.renew_once ? -1 : now + c.renew_every_ns;
           host.renew(c.member, c.id);
           break;
         }
@@ -153,6 +182,11 @@ void Workload::on_crash(std::uint32_t member) {
     c.cancel_ns = -1;
     c.next_renew_ns = -1;
   }
+}
+
+bool Workload::waiting(std::uint32_t member) const {
+  return std::any_of(clients_.begin(), clients_.end(),
+                     [member](const Client& c) { return c.member == member && c.state == State::acquiring; });
 }
 
 bool Workload::idle() const {

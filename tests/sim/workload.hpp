@@ -46,6 +46,13 @@ struct WorkloadConfig {
   core::Duration ttl_min = core::Duration::ms(20);   // shortest ttl clients ask for
   core::Duration ttl_max = core::Duration::s(1);     // longest ttl clients ask for
   std::uint32_t cold_resources = 1000;    // names in the wide namespace
+  // Varied holds (profiles with `vary`): `long_hold_pct` of the faulty
+  // phase's holds are long, and a third kind of renewer joins: one explicit
+  // renewal, then use the lease past its first validity (one lost RENEW then
+  // leaves that voter's hold to run out while the holder believes). Off: half
+  // of the holds long, drawn as before profiles.
+  bool varied_holds = false;
+  std::uint32_t long_hold_pct = 50;
 };
 
 class Workload {
@@ -54,6 +61,19 @@ class Workload {
 
   void set_phase(WorkloadPhase p) { phase_ = p; }
   WorkloadPhase phase() const { return phase_; }
+  // The longest ttl clients ask for in the faulty phase (the members' ttl_max).
+  void set_ttl_max(core::Duration d) { cfg_.ttl_max = d; }
+  void set_varied_holds(std::uint32_t long_hold_pct) {
+    cfg_.varied_holds = true;
+    cfg_.long_hold_pct = long_hold_pct;
+  }
+  // Healed-phase ttls are uniform in [lo, hi] (true ns; default 200-800 ms).
+  void set_healed_ttl(std::int64_t lo_ns, std::int64_t hi_ns) {
+    healed_ttl_lo_ns_ = lo_ns;
+    healed_ttl_hi_ns_ = hi_ns;
+  }
+  // Some client of `member` waits for an acquire to complete.
+  bool waiting(std::uint32_t member) const;
 
   // Earliest true time at which a client of a running member acts.
   std::int64_t next_due_ns(const WorkloadHost& host) const;
@@ -78,10 +98,13 @@ class Workload {
     std::int64_t hold_ns = 0;      // how long to hold once acquired (true ns)
     std::int64_t renew_every_ns = 0;  // explicit renewals: period (true ns), 0 none
     std::int64_t next_renew_ns = -1;  // holding: next explicit renew (true ns), -1 none
+    bool renew_once = false;       // the explicit renewal happens once, not every renew_every_ns
     std::uint32_t hot_share = 50;  // percent of operations on the hot resources
   };
 
   void start(std::int64_t now, Client& c, WorkloadHost& host);
+  void choose_renewal(Client& c, core::AcquireArgs& args, std::int64_t ttl_ns);
+  std::int64_t draw_ttl_spread();
   std::string pick_resource(const Client& c);
   std::int64_t due(const Client& c) const;
   std::int64_t uniform_ns(std::int64_t lo, std::int64_t hi);
@@ -89,6 +112,8 @@ class Workload {
   WorkloadConfig cfg_;
   core::Rng& rng_;
   WorkloadPhase phase_ = WorkloadPhase::faulty;
+  std::int64_t healed_ttl_lo_ns_ = 200'000'000;  // healed-phase ttls, lower end (true ns)
+  std::int64_t healed_ttl_hi_ns_ = 800'000'000;  // ... upper end
   std::vector<Client> clients_;
 };
 
