@@ -405,6 +405,7 @@ void Acquirer::on_deny(Instant now, MemberId from, const Deny& d, Sink& sink) {
     case DenyReason::overloaded: a->saw_overloaded = true; break;
     case DenyReason::ttl_too_long: a->saw_ttl = true; break;
     case DenyReason::quarantined:
+      ++a->quarantined;
       if (d.time_left > Duration::zero()) a->min_quarantine_left = min(a->min_quarantine_left, d.time_left);
       break;
     case DenyReason::not_current: break;
@@ -515,6 +516,7 @@ void Acquirer::on_confirm_ack(Acq& a, Instant now, MemberId from, const RenewAck
     return;
   }
   a.renew_answer[i] = kNo;
+  if (ack.reason == DenyReason::quarantined) ++a.quarantined;
   // Enough voters hold something else (the hand-off ran out there and the
   // resource moved on) that no majority can confirm: race as after a FREE.
   if (++a.nacks > a.voters.size() - a.need) {
@@ -574,9 +576,12 @@ void Acquirer::attempt_failed(Acq& a, Instant now, Sink& sink) {
   } else if (a.saw_held || (was_handoff && a.free_seen)) {
     // The holder released while we were counting: the race after its FREE.
     a.retry_at = now + free_jitter(a, a.free_waiters, rtt_.get(now), now);
-  } else if (!a.saw_held && a.min_quarantine_left != Duration::max()) {
+  } else if (!a.saw_held && a.min_quarantine_left != Duration::max() && a.voters.size() - a.quarantined < a.need) {
     // Restarted voters kept a majority out of reach: try again when the
     // first of them votes again, rather than polling it every round trip.
+    // (Only then: with a majority of the others voting, the attempt failed
+    // for another reason, and waiting out a quarantine of up to the
+    // stretched ttl_max starved the acquire; the harsh profile found it.)
     a.retry_at = now + a.min_quarantine_left + jitter(a, now);
   } else {
     a.retry_at = now + jitter(a, now);
@@ -650,6 +655,7 @@ void Acquirer::clear_verdict(Acq& a) {
   a.free_waiters = 0;
   a.max_time_left = Duration::zero();
   a.min_quarantine_left = Duration::max();
+  a.quarantined = 0;
   a.retry_at = Instant::max();
 }
 

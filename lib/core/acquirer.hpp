@@ -141,6 +141,7 @@ class Acquirer {
     Token max_fence;               // highest fence reported by a denial
     Duration max_time_left;        // longest hold reported by a held denial
     Duration min_quarantine_left = Duration::max();  // soonest a quarantined voter votes again
+    std::size_t quarantined = 0;   // voters that said quarantined in this attempt (denial or confirm nack)
     Instant retry_at = Instant::max();
     Instant failed_at;             // when the latest attempt failed
     // Held lease.
