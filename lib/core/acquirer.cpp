@@ -515,8 +515,9 @@ void Acquirer::on_confirm_ack(Acq& a, Instant now, MemberId from, const RenewAck
     if (++a.acks >= a.need) won(a, now, sink);
     return;
   }
+  // A voter counts once: a quarantined denial of the attempt already did.
+  if (ack.reason == DenyReason::quarantined && a.answer[i] != kNo) ++a.quarantined;
   a.renew_answer[i] = kNo;
-  if (ack.reason == DenyReason::quarantined) ++a.quarantined;
   // Enough voters hold something else (the hand-off ran out there and the
   // resource moved on) that no majority can confirm: race as after a FREE.
   if (++a.nacks > a.voters.size() - a.need) {
