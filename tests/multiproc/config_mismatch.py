@@ -23,12 +23,13 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import torture_run  # noqa: E402  (free_ports, kill_all)
 N = 5
 OLD = [1, 2, 3]           # member 1's list
 TTL_MS = 300
@@ -48,16 +49,6 @@ def check(cond, what, detail=""):
         FAILURES.append(what)
         if detail:
             print("     " + str(detail).replace("\n", "\n     "), flush=True)
-
-
-def free_ports(n):
-    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
 
 
 def read(path):
@@ -96,7 +87,7 @@ def main():
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
 
-    ports = free_ports(N + 1)
+    ports = torture_run.free_ports(N + 1)
     addr = {i: f"127.0.0.1:{ports[i - 1]}" for i in range(1, N + 1)}
     new_list = ",".join(f"{i}={addr[i]}" for i in range(1, N + 1))
     old_list = ",".join(f"{i}={addr[i]}" for i in OLD)
@@ -181,14 +172,7 @@ def main():
         register.send_signal(signal.SIGTERM)
         register.wait(timeout=10)
     finally:
-        for pr in procs:
-            if pr.poll() is None:
-                try:
-                    os.killpg(pr.pid, signal.SIGCONT)
-                    os.killpg(pr.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                pr.wait()
+        torture_run.kill_all(procs)
 
     # Member 1 never counted a vote from across the mismatch; the rest worked.
     acquired = {i: ok_acquires(os.path.join(work, f"history-{i}.jsonl")) for i in range(1, N + 1)}

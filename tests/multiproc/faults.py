@@ -298,14 +298,7 @@ class Run:
         # The last seconds are fault-free: every member ends connected.
 
     def cleanup(self):
-        for p in self.all_procs:
-            if p.poll() is None:
-                try:
-                    os.killpg(p.pid, signal.SIGCONT)
-                    os.killpg(p.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                p.wait()
+        torture_run.kill_all(self.all_procs)
 
     def run(self):
         try:

@@ -3,11 +3,35 @@ wait for the members, stop the register, run the history checker, and show
 each member's last words. Imported by both (they run from this directory)."""
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def free_ports(n):
+    """n UDP ports on 127.0.0.1 that were free a moment ago."""
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def kill_all(procs):
+    """SIGKILLs every process group still running (continuing a stopped one first) and reaps it."""
+    for p in procs:
+        if p.poll() is None:
+            try:
+                os.killpg(p.pid, signal.SIGCONT)
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            p.wait()
 
 
 def wait_members(procs, register, deadline, work):
