@@ -150,8 +150,8 @@ void Checker::on_release_call(std::int64_t now, const LeaseKey& k) {
   update_demand(now, name);
 }
 
-void Checker::on_crash(std::int64_t now, std::uint32_t member) {
-  note_member_fault(now, member, "crashed");
+void Checker::on_crash(std::int64_t now, std::uint32_t member, const std::set<std::string>& in_flight) {
+  note_member_fault(now, member, "crashed", in_flight);
   paused_.erase(member);  // a paused member may crash: it never resumes
   std::vector<LeaseKey> gone;
   for (const auto& [k, b] : beliefs_) {
@@ -276,9 +276,12 @@ std::vector<std::string> Checker::waited_by(std::uint32_t member) const {
   return names;
 }
 
-void Checker::note_member_fault(std::int64_t now, std::uint32_t member, const char* what) {
+void Checker::note_member_fault(std::int64_t now, std::uint32_t member, const char* what,
+                                const std::set<std::string>& in_flight) {
   if (!live(now)) return;
+  std::set<std::string> excused;
   const auto excuse = [&](const std::string& name, const LeaseKey& k, const char* doing) {
+    excused.insert(name);
     resources_[name].excuses.push_back("n" + std::to_string(member + 1) + " " + what + " while " + doing + " (" +
                                        to_string(k) + " at " + ms(now) + ")");
   };
@@ -287,6 +290,12 @@ void Checker::note_member_fault(std::int64_t now, std::uint32_t member, const ch
   }
   for (const auto& [k, name] : waiting_on_) {
     if (k.member == member) excuse(name, k, "waiting");
+  }
+  // Once per resource: a resource it held or waited for has its allowance.
+  for (const std::string& name : in_flight) {
+    if (excused.count(name)) continue;
+    resources_[name].excuses.push_back("n" + std::to_string(member + 1) + " " + what + " with lease traffic for " +
+                                       name + " in flight (at " + ms(now) + ")");
   }
 }
 

@@ -23,7 +23,10 @@
 //   holds or waits for a resource may keep it from the others for one of its
 //   ttls (its request may be granted after it died, or its hold run out on the
 //   voters' clocks): each such crash or pause extends one wait on that
-//   resource by the member-fault allowance, once, and says so.
+//   resource by the member-fault allowance, once, and says so. So does a
+//   crash with lease traffic of the member's still in flight (a late copy of
+//   a REQUEST it had finished with may be granted after it died: an orphaned
+//   hold that nobody gives back, like a crashed holder's).
 // Guarantee 4: every member's status gauges stay within its configured limits.
 #pragma once
 
@@ -98,7 +101,10 @@ class Checker {
   void on_event(std::int64_t now, const LeaseKey& k, const core::Event& e, SimClock& clock);
   // The application called release(): it stops using the resource first.
   void on_release_call(std::int64_t now, const LeaseKey& k);
-  void on_crash(std::int64_t now, std::uint32_t member);
+  // `in_flight`: resources of the member's lease traffic still in flight
+  // (SimNetwork::lease_traffic_of): a late copy may make a voter hold one for
+  // the dead member, which nobody can then give back.
+  void on_crash(std::int64_t now, std::uint32_t member, const std::set<std::string>& in_flight = {});
   void on_pause(std::int64_t now, std::uint32_t member);
   void on_resume(std::int64_t now, std::uint32_t member);
   void check_status(std::int64_t now, std::uint32_t member, const core::NodeStatus& s, const core::NodeLimits& l);
@@ -157,7 +163,8 @@ class Checker {
   void update_demand(std::int64_t now, const std::string& resource);
   // Live window: `member` crashed or paused; each resource it held or waited
   // for gets one allowance. `what` is "crashed" or "paused".
-  void note_member_fault(std::int64_t now, std::uint32_t member, const char* what);
+  void note_member_fault(std::int64_t now, std::uint32_t member, const char* what,
+                         const std::set<std::string>& in_flight = {});
   // Resources with a waiting acquire of `member`.
   std::vector<std::string> waited_by(std::uint32_t member) const;
   bool live(std::int64_t now) const { return live_from_ >= 0 && now >= live_from_; }

@@ -395,7 +395,7 @@ void SimCluster::crash(std::uint32_t m) {
   Member& mem = members_[m];
   if (mem.state == State::crashed) return;
   trace(m, "CRASH");
-  checker_.on_crash(now_, m);
+  checker_.on_crash(now_, m, net_.lease_traffic_of(mem.id));
   workload_.on_crash(m);
   mem.node.reset();
   // A sync in progress may or may not have reached the disk.

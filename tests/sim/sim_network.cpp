@@ -110,6 +110,22 @@ std::int64_t SimNetwork::next_arrival_ns() const {
   return queue_.empty() ? INT64_MAX : queue_.begin()->first.first;
 }
 
+std::set<std::string> SimNetwork::lease_traffic_of(core::MemberId m) const {
+  std::set<std::string> names;
+  for (const auto& [key, d] : queue_) {
+    for (const core::Message& msg : d.msgs) {
+      if (d.from == m) {
+        if (const auto* r = std::get_if<core::Request>(&msg)) names.insert(r->resource.str());
+        if (const auto* r = std::get_if<core::Renew>(&msg)) names.insert(r->resource.str());
+      } else if (d.to == m) {
+        if (const auto* g = std::get_if<core::Grant>(&msg)) names.insert(g->resource.str());
+        if (const auto* a = std::get_if<core::RenewAck>(&msg); a && a->ok) names.insert(a->resource.str());
+      }
+    }
+  }
+  return names;
+}
+
 std::optional<Datagram> SimNetwork::pop_due(std::int64_t now_true_ns) {
   while (!queue_.empty() && queue_.begin()->first.first <= now_true_ns) {
     auto node = queue_.extract(queue_.begin());

@@ -14,6 +14,8 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -91,6 +93,10 @@ class SimNetwork {
 
   const NetworkCounters& counters() const { return counters_; }
   std::size_t in_flight() const { return queue_.size(); }
+  // Resources that datagrams in flight now could still make a voter hold for
+  // `m`: its REQUESTs and RENEWs on their way to voters, and the GRANTs and
+  // RENEW_ACKs on their way back to it (which it would have given back).
+  std::set<std::string> lease_traffic_of(core::MemberId m) const;
 
  private:
   std::size_t link(core::MemberId from, core::MemberId to) const;

@@ -79,6 +79,27 @@ TEST(SimNetwork, ClogHoldsTrafficUntilItHeals) {
   EXPECT_TRUE(net.pop_due(600 * ms).has_value());
 }
 
+TEST(SimNetwork, LeaseTrafficOfAMemberIsWhatCouldStillMakeAVoterHoldForIt) {
+  core::Rng rng(5);
+  SimNetwork net(3, 1000, rng);
+  const core::MemberId m1(1), m2(2), m3(3);
+  const auto name = [](const char* s) { return core::ResourceName(s); };
+  net.send(0, Datagram{m1, m2, {core::Ping{1}, core::Request{.resource = name("req")}}, 0});
+  net.send(0, Datagram{m1, m3, {core::Renew{.resource = name("renew")}}, 0});
+  net.send(0, Datagram{m2, m1, {core::Grant{.resource = name("grant")}}, 0});
+  net.send(0, Datagram{m3, m1, {core::RenewAck{.resource = name("ack"), .ok = true}}, 0});
+  // Not lease traffic of m1: a nack, a FREE, a RELEASE, and m2's own request.
+  net.send(0, Datagram{m3, m1, {core::RenewAck{.resource = name("nack"), .ok = false}}, 0});
+  net.send(0, Datagram{m2, m1, {core::Free{.resource = name("free")}}, 0});
+  net.send(0, Datagram{m1, m2, {core::Release{.resource = name("release")}}, 0});
+  net.send(0, Datagram{m2, m3, {core::Request{.resource = name("other")}}, 0});
+  EXPECT_EQ(net.lease_traffic_of(m1), (std::set<std::string>{"ack", "grant", "renew", "req"}));
+  EXPECT_EQ(net.lease_traffic_of(m2), (std::set<std::string>{"other"}));
+  while (net.pop_due(INT64_MAX - 1)) {
+  }
+  EXPECT_TRUE(net.lease_traffic_of(m1).empty()) << "delivered: nothing in flight";
+}
+
 TEST(SimNetwork, BoundedLinkQueueDropsTheOverflow) {
   core::Rng rng(5);
   SimNetwork net(2, 8, rng);
@@ -192,6 +213,48 @@ TEST(Checker, AMemberThatCrashesWhileWaitingMayHoldTheResourceUpForOneTtlOnce) {
   ASSERT_TRUE(c.failed());
   EXPECT_EQ(c.violation().guarantee, 3);
   EXPECT_NE(c.violation().what.find("bound extended"), std::string::npos) << c.violation().what;
+}
+
+TEST(Checker, ACrashWithLeaseTrafficInFlightExcusesThoseResourcesOnce) {
+  // n1 had finished with "r" (neither holding nor waiting), but a copy of its
+  // REQUEST was still in flight when it crashed: a voter may grant it to the
+  // dead member. One allowance for "r" (named once even if n1 also waited
+  // for it), none for "s", which it had no traffic for.
+  Checker c(CheckerConfig{.liveness_bound_ns = 50 * ms, .round_trip_ns = ms});
+  c.set_member_fault_allowance(300 * ms);
+  c.start_liveness(0);
+  c.on_acquire_call(10 * ms, LeaseKey{1, 0, core::AcquireId(1)}, "r", 10'000 * ms, true);
+  c.on_acquire_call(10 * ms, LeaseKey{1, 0, core::AcquireId(2)}, "s", 10'000 * ms, true);
+  c.on_crash(20 * ms, 0, {"r"});
+  c.run_due(60 * ms + 1);
+  ASSERT_TRUE(c.failed()) << "s had no excuse";
+  EXPECT_NE(c.violation().what.find("s free"), std::string::npos) << c.violation().what;
+
+  Checker d(CheckerConfig{.liveness_bound_ns = 50 * ms, .round_trip_ns = ms});
+  d.set_member_fault_allowance(300 * ms);
+  d.start_liveness(0);
+  d.on_acquire_call(10 * ms, LeaseKey{0, 0, core::AcquireId(1)}, "r", 10'000 * ms, true);
+  d.on_acquire_call(10 * ms, LeaseKey{1, 0, core::AcquireId(1)}, "r", 10'000 * ms, true);
+  d.on_crash(20 * ms, 0, {"r"});  // waiting for r and traffic for r: one allowance
+  d.run_due(60 * ms + 1);
+  EXPECT_FALSE(d.failed()) << d.violation().what;
+  ASSERT_EQ(d.figures().excused.size(), 1u);
+  EXPECT_NE(d.figures().excused[0].find("n1 crashed while waiting"), std::string::npos) << d.figures().excused[0];
+  d.run_due(360 * ms + 1);
+  ASSERT_TRUE(d.failed()) << "the allowance is not doubled by the traffic";
+  EXPECT_EQ(d.violation().guarantee, 3);
+
+  Checker e(CheckerConfig{.liveness_bound_ns = 50 * ms, .round_trip_ns = ms});
+  e.set_member_fault_allowance(300 * ms);
+  e.start_liveness(0);
+  e.on_acquire_call(10 * ms, LeaseKey{1, 0, core::AcquireId(1)}, "r", 10'000 * ms, true);
+  e.on_crash(20 * ms, 0, {"r"});  // not waiting, only traffic in flight
+  e.run_due(60 * ms + 1);
+  EXPECT_FALSE(e.failed()) << e.violation().what;
+  ASSERT_EQ(e.figures().excused.size(), 1u);
+  EXPECT_NE(e.figures().excused[0].find("with lease traffic for r in flight"), std::string::npos)
+      << e.figures().excused[0];
+  EXPECT_EQ(e.figures().excused_crash, 1u);
 }
 
 TEST(Checker, APausedMembersWaitIsNoDemandUntilItResumes) {
