@@ -5,7 +5,7 @@
 #   asan   clang 14, ASan+UBSan, -Werror, into build-asan/     ctest (all)
 #   tsan   clang 14, TSan, -Werror, into build-tsan/           ctest -L threaded
 #   fuzz   clang 14, libFuzzer (+ASan/UBSan), into build-fuzz/ ctest -L fuzz
-#   negative  g++ 12, the core broken six ways on purpose, into
+#   negative  g++ 12, the core broken eight ways on purpose, into
 #          build-negative/<switch>/: the simulator must catch each one
 # The clang builds leave out the benchmarks (no tests); fuzz also the examples.
 # Every stage runs even when an earlier one failed; the exit status is
@@ -94,13 +94,14 @@ stage_fuzz() {
   cmake --build "$BATON_ROOT/build-fuzz" -j "$BATON_JOBS"
   run_ctest "$BATON_ROOT/build-fuzz" -L fuzz "${soak_filter[@]}"
 }
-# The simulator's negative controls (docs/testing.md): the core built six
+# The simulator's negative controls (docs/testing.md): the core built eight
 # times, each with one protocol detail removed on purpose; the checker must
 # catch every one. Only baton-sim is built in each.
 stage_negative() {
   local name dir
   mkdir -p "$BATON_ROOT/build-negative"
-  for name in no_drift no_quarantine no_token_check no_partial_release reuse_given_back no_handoff_confirm; do
+  for name in no_drift no_quarantine no_token_check no_partial_release reuse_given_back no_handoff_confirm \
+              no_unqueued_poll keep_parked_on_release; do
     dir="$BATON_ROOT/build-negative/$name"
     cmake -S "$BATON_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBATON_BREAK="$name" \
       -DBATON_EXAMPLES=OFF -DBATON_BENCH=OFF >/dev/null

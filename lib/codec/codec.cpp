@@ -52,7 +52,8 @@ bool valid_deny_reason(core::DenyReason r) {
 bool valid(const core::Request& m) { return valid_name(m.resource) && m.ttl >= core::Duration::zero(); }
 bool valid(const core::Grant& m) { return valid_name(m.resource); }
 bool valid(const core::Deny& m) {
-  return valid_name(m.resource) && valid_deny_reason(m.reason) && m.time_left >= core::Duration::zero();
+  return valid_name(m.resource) && valid_deny_reason(m.reason) && m.time_left >= core::Duration::zero() &&
+         (!m.unqueued || m.reason == core::DenyReason::held);
 }
 bool valid(const core::Renew& m) { return valid_name(m.resource) && m.ttl >= core::Duration::zero(); }
 bool valid(const core::RenewAck& m) {
@@ -117,6 +118,7 @@ std::optional<core::Message> read(const wire::Deny& t) {
   m.holder = core::MemberId(t.holder());
   m.time_left = core::Duration::ns(t.time_left_ns());
   m.fence = core::Token(t.fence());
+  m.unqueued = t.unqueued();
   return m;
 }
 

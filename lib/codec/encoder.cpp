@@ -57,7 +57,7 @@ Body body(FlatBufferBuilder& b, const core::Deny& m) {
   const auto r = name(b, m.resource);
   const auto l = to_wire(m.lease);
   return {wire::Body::Deny, wire::CreateDeny(b, r, &l, m.token.value, to_wire(m.reason), m.holder.value,
-                                             m.time_left.count_ns(), m.fence.value)
+                                             m.time_left.count_ns(), m.fence.value, m.unqueued)
                                 .Union()};
 }
 

@@ -17,6 +17,13 @@ constexpr bool kNoHandoffConfirm = true;
 #else
 constexpr bool kNoHandoffConfirm = false;
 #endif
+#if defined(BATON_BREAK_NO_UNQUEUED_POLL)
+// Negative control: a held denial from a voter that did not keep our request
+// (waiter table full) is taken as if it had: we wait for a FREE that never comes.
+constexpr bool kNoUnqueuedPoll = true;
+#else
+constexpr bool kNoUnqueuedPoll = false;
+#endif
 #if defined(BATON_BREAK_REUSE_GIVEN_BACK)
 // Negative control: a lease with a grant we gave back may still stand for a
 // hand-off and be held and renewed (issue 19's renewal hole).
@@ -49,6 +56,10 @@ std::size_t Acquirer::voter_index(const Acq& a, MemberId m) const {
 Duration Acquirer::attempt_timeout(std::uint32_t timeouts, Instant now) const {
   const Duration base = std::clamp(rtt_.get(now) * 4, config_.attempt_timeout_min, config_.attempt_timeout_max);
   return min(base * (std::int64_t{1} << std::min<std::uint32_t>(timeouts, 20)), config_.attempt_timeout_max);
+}
+
+Duration Acquirer::unqueued_poll(Instant now) const {
+  return std::clamp(rtt_.get(now) * kUnqueuedPollRtts, config_.attempt_timeout_min, config_.attempt_timeout_max);
 }
 
 Duration Acquirer::split_window(const Acq& a, Duration j) {
@@ -393,7 +404,10 @@ void Acquirer::on_deny(Instant now, MemberId from, const Deny& d, Sink& sink) {
   const std::size_t i = voter_index(*a, from);
   if (i >= a->voters.size() || a->answer[i] != kNone) return;
   if (from != config_.self && !a->old_t0) sample_rtt(now, now - a->t0);
-  a->answer[i] = d.reason == DenyReason::held ? kNoHeld : kNo;
+  // A held voter that kept our request will send FREE or hand the lease over;
+  // one whose waiter table was full (unqueued) will do neither.
+  const bool kept = d.reason == DenyReason::held && (!d.unqueued || kNoUnqueuedPoll);
+  a->answer[i] = kept ? kNoHeld : kNo;
   ++a->no;
   a->max_fence = std::max(a->max_fence, d.fence);
   switch (d.reason) {
@@ -574,6 +588,13 @@ void Acquirer::attempt_failed(Acq& a, Instant now, Sink& sink) {
     // Wait for FREE or a hand-off; if both are lost, try when the longest
     // reported hold ends.
     a.retry_at = now + a.max_time_left + jitter(a, now);
+    if (std::find(a.answer.begin(), a.answer.end(), kNoHeld) == a.answer.end()) {
+      // Guarantee 3: no voter kept our request (their waiter tables were
+      // full), so none will tell us when the hold ends: poll, a few round
+      // trips apart, until one keeps it or the resource is free.
+      a.retry_at = min(a.retry_at, now + unqueued_poll(now) + jitter(a, now));
+      ++sink.stats().unqueued_polls;
+    }
   } else if (a.saw_held || (was_handoff && a.free_seen)) {
     // The holder released while we were counting: the race after its FREE.
     a.retry_at = now + free_jitter(a, a.free_waiters, rtt_.get(now), now);

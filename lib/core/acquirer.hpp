@@ -171,6 +171,8 @@ class Acquirer {
   // round trips, doubled per consecutive timeout, within [min, max]; so a
   // network slower than the estimate is outlived after a few tries.
   Duration attempt_timeout(std::uint32_t timeouts, Instant now) const;
+  // How long to wait before asking again when no held voter kept our request.
+  Duration unqueued_poll(Instant now) const;
   Duration jitter(const Acq& a, Instant now);
   // [0, this] is the window after `a`'s split votes in the current race: J
   // doubled per split lost, at most 64·J.
@@ -264,6 +266,9 @@ class Acquirer {
   // Samples longer than kReleaseRttCap request round trips are ignored.
   RttEstimator release_rtt_{Duration::zero()};
   static constexpr std::int64_t kReleaseRttCap = 8;
+  // Round trips between polls of an acquire no held voter kept (Guarantee 3
+  // under full waiter tables; each poll is one REQUEST round).
+  static constexpr std::int64_t kUnqueuedPollRtts = 8;
 };
 
 }  // namespace baton::core

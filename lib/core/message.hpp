@@ -69,6 +69,8 @@ struct Deny {
   MemberId holder{};      // reason == held: the member holding the live lease
   Duration time_left{};   // reason == held: hold time left at the voter
   Token fence{};          // the voter's fence for the resource (all reasons)
+  bool unqueued = false;  // reason == held: the voter's waiter table was full, so it
+                          // did not keep this request: no FREE or hand-off will follow
   bool operator==(const Deny&) const = default;
 };
 

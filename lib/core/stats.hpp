@@ -38,6 +38,7 @@ struct NodeStats {
   std::uint64_t standing_requests = 0;  // REQUEST rounds sent to wait for a hand-off
   std::uint64_t handoffs = 0;        // leases obtained by a hand-off (also in acquired)
   std::uint64_t handoff_confirms = 0;  // confirm rounds after a majority with hand-off grants
+  std::uint64_t unqueued_polls = 0;  // retries scheduled because no held voter kept our request
   // Drops (counted by the codec/runtime via count_drop, and by the core)
   std::array<std::uint64_t, static_cast<std::size_t>(DropReason::count_)> drops{};
   std::uint64_t outbox_overflow = 0;  // messages not queued: outbox limit

@@ -7,12 +7,25 @@
 
 namespace baton::core {
 
+namespace {
+#if defined(BATON_BREAK_KEEP_PARKED_ON_RELEASE)
+// Negative control: a RELEASE leaves its lease's parked request, which the
+// next sync grants to an acquirer that gave it up (Guarantee 3).
+constexpr bool kKeepParkedOnRelease = true;
+#else
+constexpr bool kKeepParkedOnRelease = false;
+#endif
+}  // namespace
+
 Voter::Voter(const NodeConfig& config, Token floor, bool ready, std::uint64_t hash_seed)
     : config_(config), table_(floor, config.limits.idle_fences, hash_seed), ready_(ready), reservation_(floor) {}
 
-void Voter::deny(MemberId to, const Request& r, DenyReason why, Sink& sink, const Hold* holder, Instant now) {
+void Voter::deny(MemberId to, const Request& r, DenyReason why, Sink& sink, const Hold* holder, Instant now,
+                 bool unqueued) {
+  BATON_ASSERT(!unqueued || why == DenyReason::held);
   Deny d{.resource = r.resource, .lease = r.lease, .token = r.token, .reason = why,
-         .holder = {}, .time_left = Duration::zero(), .fence = table_.fence_of(r.resource.view())};
+         .holder = {}, .time_left = Duration::zero(), .fence = table_.fence_of(r.resource.view()),
+         .unqueued = unqueued};
   if (holder) {
     d.holder = holder->holder;
     d.time_left = max(holder->expiry - now, Duration::zero());
@@ -65,11 +78,12 @@ void Voter::on_request(Instant now, MemberId from, const Request& r, Sink& sink)
       return;
     }
     const Hold copy = h;
-    deny(from, r, DenyReason::held, sink, &copy, now);
     const Waiter w{.member = from, .lease = r.lease, .token = r.token, .ttl = r.ttl, .received = now};
-    if (!table_.add_waiter(e, w, config_.limits.waiters_per_resource, config_.limits.waiters_per_voter)) {
-      ++sink.stats().waiters_dropped;
-    }
+    const bool kept = table_.add_waiter(e, w, config_.limits.waiters_per_resource, config_.limits.waiters_per_voter);
+    if (!kept) ++sink.stats().waiters_dropped;
+    // Guarantee 3: a request the table could not keep gets no FREE and no
+    // hand-off, so the denial says so and the acquirer polls (Acquirer::on_deny).
+    deny(from, r, DenyReason::held, sink, &copy, now, /*unqueued=*/!kept);
     return;
   }
   const Token fence = e ? e->fence : table_.floor();
@@ -130,6 +144,16 @@ void Voter::on_renew(Instant now, MemberId from, const Renew& r, Sink& sink) {
 }
 
 void Voter::on_release(Instant now, MemberId from, const Release& r, Sink& sink) {
+  // A request of that lease still parked for a reservation sync is given up
+  // too: granted after the sync, it would hold the resource for an acquirer
+  // that no longer wants it, and if that acquirer died meanwhile nobody would
+  // give it back (an orphaned hold for its whole ttl; harsh seed 80953591).
+  if (r.lease.owner == from && !kKeepParkedOnRelease) {
+    std::erase_if(parked_, [&](const std::pair<MemberId, Request>& p) {
+      return p.first == from && p.second.lease == r.lease && p.second.token == r.token &&
+             p.second.resource == r.resource;
+    });
+  }
   const FenceTable::Ref e = table_.lookup(r.resource.view());
   if (!e || !e->hold) return;
   // Only the lease's own acquirer releases it, and only that exact grant.

@@ -66,7 +66,7 @@ class Voter {
 
  private:
   void deny(MemberId to, const Request& r, DenyReason why, Sink& sink, const Hold* holder = nullptr,
-            Instant now = Instant{});
+            Instant now = Instant{}, bool unqueued = false);
   void nack(MemberId to, const Renew& r, DenyReason why, Sink& sink);
   // The hold on `e` ended: hand the lease to one of `waiters`, FREE the rest.
   void notify_free(Instant now, FenceTable::Ref e, std::vector<Waiter> waiters, Sink& sink);

@@ -46,7 +46,7 @@ std::string describe(const core::Message& m) {
         } else if constexpr (std::is_same_v<T, core::Deny>) {
           o << " " << v.resource.str() << " lease=" << describe(v.lease) << " token=" << tok(v.token)
             << " reason=" << core::deny_reason_name(v.reason) << " holder=n" << v.holder.value
-            << " left=" << dur(v.time_left) << " fence=" << tok(v.fence);
+            << " left=" << dur(v.time_left) << " fence=" << tok(v.fence) << (v.unqueued ? " unqueued" : "");
         } else if constexpr (std::is_same_v<T, core::Renew>) {
           o << " " << v.resource.str() << " lease=" << describe(v.lease) << " token=" << tok(v.token)
             << " ttl=" << dur(v.ttl) << " round=" << v.round;

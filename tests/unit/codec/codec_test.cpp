@@ -211,6 +211,13 @@ TEST(Codec, EncodeRefusesOutOfRangeInput) {
          m.time_left = core::Duration::ns(-5);
        })},
        .expected = Errc::invalid_argument},
+      {.name = "unqueued, not held",
+       .msgs = {make<core::Deny>([](auto& m) {
+         m.resource = core::ResourceName("a");
+         m.reason = core::DenyReason::stale;
+         m.unqueued = true;
+       })},
+       .expected = Errc::invalid_argument},
       {.name = "deny without reason",
        .msgs = {make<core::Deny>([](auto& m) { m.resource = core::ResourceName("a"); })},
        .expected = Errc::invalid_argument},
@@ -491,7 +498,7 @@ BodyFn request_with(std::string name, std::int64_t ttl_ns, bool with_lease = tru
   };
 }
 
-BodyFn deny_with(std::uint8_t reason, std::int64_t time_left_ns) {
+BodyFn deny_with(std::uint8_t reason, std::int64_t time_left_ns, bool unqueued = false) {
   return [=](fb::FlatBufferBuilder& b) {
     const auto r = b.CreateVector(reinterpret_cast<const std::uint8_t*>("x"), 1);
     const wire::LeaseId l(1, 2, 3);
@@ -500,6 +507,7 @@ BodyFn deny_with(std::uint8_t reason, std::int64_t time_left_ns) {
     b.AddStruct(wire::Deny::VT_LEASE, &l);
     b.AddElement<std::uint8_t>(wire::Deny::VT_REASON, reason, 0);
     b.AddElement<std::int64_t>(wire::Deny::VT_TIME_LEFT_NS, time_left_ns, 0);
+    b.AddElement<std::uint8_t>(wire::Deny::VT_UNQUEUED, unqueued ? 1 : 0, 0);
     return std::pair{wire::Body::Deny, fb::Offset<void>(b.EndTable(start))};
   };
 }
@@ -574,6 +582,7 @@ TEST(Codec, HandBuiltOutOfRangeFieldsAreMalformed) {
       {.name = "control: longest name", .bodies = {request_with(longest, 5)}, .expected = std::nullopt},
       {.name = "control: zero ttl", .bodies = {request_with("a", 0)}, .expected = std::nullopt},
       {.name = "control: deny reason 6", .bodies = {deny_with(6, 0)}, .expected = std::nullopt},
+      {.name = "control: held, unqueued", .bodies = {deny_with(1, 0, true)}, .expected = std::nullopt},
       {.name = "control: renew-ack reason 0", .bodies = {renew_ack_with(0)}, .expected = std::nullopt},
       {.name = "control: a counter per drop reason", .bodies = {pong_with(drop_reasons)}, .expected = std::nullopt},
       {.name = "control: pong_mismatches_max mismatches",
@@ -595,6 +604,8 @@ TEST(Codec, HandBuiltOutOfRangeFieldsAreMalformed) {
       {.name = "deny reason 7", .bodies = {deny_with(7, 0)}},
       {.name = "deny reason 255", .bodies = {deny_with(255, 0)}},
       {.name = "negative time left", .bodies = {deny_with(1, -1)}},
+      {.name = "unqueued with reason stale", .bodies = {deny_with(2, 0, true)}},
+      {.name = "unqueued with reason overloaded", .bodies = {deny_with(5, 0, true)}},
       {.name = "renew-ack reason 7", .bodies = {renew_ack_with(7)}},
       {.name = "a drop counter too many", .bodies = {pong_with(drop_reasons + 1)}},
       {.name = "a config mismatch too many", .bodies = {pong_with(0, core::limits::pong_mismatches_max + 1)}},

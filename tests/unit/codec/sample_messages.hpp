@@ -39,7 +39,7 @@ inline std::vector<core::Message> samples() {
       core::Grant{.resource = binary_name(), .lease = sample_lease(), .token = token},
       core::Deny{.resource = core::ResourceName("db/row/42"), .lease = sample_lease(), .token = token,
                  .reason = core::DenyReason::held, .holder = core::MemberId(0xfffffffeU),
-                 .time_left = core::Duration::us(123456), .fence = core::Token(77)},
+                 .time_left = core::Duration::us(123456), .fence = core::Token(77), .unqueued = true},
       core::Renew{.resource = core::ResourceName("r"), .lease = sample_lease(), .token = token,
                   .ttl = core::Duration::s(30), .round = 0xabcdef01U},
       core::RenewAck{.resource = core::ResourceName("seat:14B"), .lease = sample_lease(), .token = token,

@@ -111,6 +111,12 @@ struct Harness {
                                  .time_left = time_left, .fence = fence},
                 sink);
   }
+  // A held denial from a voter whose waiter table was full: it kept nothing.
+  void deny_unqueued(MemberId from, const Request& r, Duration time_left) {
+    acq.on_deny(now, from, Deny{.resource = r.resource, .lease = r.lease, .token = r.token, .reason = DenyReason::held,
+                                 .holder = MemberId{9}, .time_left = time_left, .fence = Token{3}, .unqueued = true},
+                sink);
+  }
   void ack(MemberId from, const Renew& r, bool ok = true, DenyReason why = {}) {
     acq.on_renew_ack(now, from, RenewAck{.resource = r.resource, .lease = r.lease, .token = r.token,
                                          .round = r.round, .ok = ok, .reason = why, .fence = r.token},
@@ -345,6 +351,41 @@ TEST(Acquirer, HeldDenialWithoutFreeRetriesWhenTheHoldEnds) {
   EXPECT_EQ(h.attempts(), 1u) << "not before the longest reported hold ends";
   h.run_until(denied + Duration::s(5) + Duration::ms(1));
   ASSERT_EQ(h.attempts(), 2u) << "the FREE was lost: try when the hold ends, plus jitter";
+}
+
+TEST(Acquirer, HeldDenialsThatKeptNoRequestArePolled) {
+  // Guarantee 3 under full waiter tables: no voter kept the request, so no
+  // FREE or hand-off will come. Ask again a few round trips later, not when
+  // the reported hold ends (the holder may release long before).
+  Harness h;
+  ASSERT_TRUE(h.acquire("r", Duration::s(10), Duration::s(30)).ok());
+  const Request r1 = h.last_request();
+  h.at(T0 + Duration::ms(1));
+  h.deny_unqueued(M2, r1, Duration::s(5));
+  h.deny_unqueued(M3, r1, Duration::s(5));
+  const Instant denied = h.now;
+  ASSERT_EQ(h.acq.srtt(h.now), Duration::ms(1));
+  // kUnqueuedPollRtts (8) round trips, plus the jitter (at most J = 1 ms).
+  h.run_until(denied + Duration::ms(8) - Duration::ns(1));
+  EXPECT_EQ(h.attempts(), 1u) << "a poll, not a busy loop";
+  h.run_until(denied + Duration::ms(9));
+  EXPECT_EQ(h.attempts(), 2u) << "polled well before the hold's end";
+  EXPECT_EQ(h.sink.st.unqueued_polls, 1u);
+}
+
+TEST(Acquirer, OneVoterThatKeptTheRequestIsEnoughToWaitForFree) {
+  Harness h;
+  ASSERT_TRUE(h.acquire("r", Duration::s(10), Duration::s(30)).ok());
+  const Request r1 = h.last_request();
+  h.at(T0 + Duration::ms(1));
+  h.deny_unqueued(M2, r1, Duration::s(5));
+  h.deny(M3, r1, DenyReason::held, Token{3}, Duration::s(5));  // kept: its FREE will come
+  h.run_until(T0 + Duration::s(2));
+  EXPECT_EQ(h.attempts(), 1u) << "no polling while a voter will send FREE";
+  EXPECT_EQ(h.sink.st.unqueued_polls, 0u);
+  h.free_notice(M3, "r", Token{3});
+  h.run_until(h.now + Duration::ms(1));
+  EXPECT_EQ(h.attempts(), 2u);
 }
 
 TEST(Acquirer, FreeDuringTheAttemptIsRemembered) {

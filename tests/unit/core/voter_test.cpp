@@ -196,20 +196,23 @@ TEST(Voter, WaiterLimitsAreCounted) {
     std::uint32_t from;
     std::size_t waiters;   // afterwards, whole voter
     std::uint64_t dropped; // waiters_dropped afterwards
+    bool unqueued;         // the denial says the request was not kept
   };
   const Step steps[] = {
-      {.res = "x", .from = 2, .waiters = 1, .dropped = 0},
-      {.res = "x", .from = 3, .waiters = 2, .dropped = 0},
-      {.res = "x", .from = 4, .waiters = 2, .dropped = 1},  // per resource full
-      {.res = "y", .from = 5, .waiters = 3, .dropped = 1},
-      {.res = "y", .from = 6, .waiters = 3, .dropped = 2},  // per voter full
-      {.res = "x", .from = 2, .waiters = 3, .dropped = 2},  // already waiting: not a drop
+      {.res = "x", .from = 2, .waiters = 1, .dropped = 0, .unqueued = false},
+      {.res = "x", .from = 3, .waiters = 2, .dropped = 0, .unqueued = false},
+      {.res = "x", .from = 4, .waiters = 2, .dropped = 1, .unqueued = true},  // per resource full
+      {.res = "y", .from = 5, .waiters = 3, .dropped = 1, .unqueued = false},
+      {.res = "y", .from = 6, .waiters = 3, .dropped = 2, .unqueued = true},  // per voter full
+      {.res = "x", .from = 2, .waiters = 3, .dropped = 2, .unqueued = false},  // already waiting: not a drop
   };
   std::uint64_t serial = 10;
   for (const Step& st : steps) {
     s.clear();
     v.on_request(T0, MemberId{st.from}, req(st.res, MemberId{st.from}, ++serial, 50), s);
     EXPECT_EQ(s.only<Deny>().reason, DenyReason::held) << "denied held even when not remembered";
+    // Guarantee 3: a request not kept gets no FREE, so the denial must say so.
+    EXPECT_EQ(s.only<Deny>().unqueued, st.unqueued) << st.res << " " << st.from;
     EXPECT_EQ(v.table().waiters(), st.waiters) << st.res << " " << st.from;
     EXPECT_EQ(s.st.waiters_dropped, st.dropped) << st.res << " " << st.from;
   }
@@ -654,6 +657,31 @@ TEST(Voter, HandsOverNoTokenItsReservationDoesNotCover) {
   EXPECT_EQ(grants[0].first, C);
   EXPECT_EQ(s.all<Free>().size(), 1u);
   EXPECT_TRUE(s.persists.size() == 1u) << "no sync asked for by a hand-off";
+}
+
+TEST(Voter, ReleaseGivesUpTheLeasesParkedRequest) {
+  // A request parked for a sync, then released by its owner: the sync must
+  // not grant it (nobody would give back a hold its dead acquirer left).
+  NodeConfig cfg = persist_config();
+  Voter v(cfg, Token{0}, true);
+  FakeSink s;
+  const Request mine = req("a", B, 1, 5);
+  const Request other = req("b", C, 1, 6);
+  v.on_request(T0, B, mine, s);
+  v.on_request(T0, C, other, s);
+  ASSERT_EQ(v.parked(), 2u);
+  // Not the owner, or not that exact lease and token: nothing given up.
+  v.on_release(T0, C, release_of(mine), s);
+  v.on_release(T0, B, Release{.resource = mine.resource, .lease = mine.lease, .token = Token{6}}, s);
+  EXPECT_EQ(v.parked(), 2u);
+  v.on_release(T0, B, release_of(mine), s);
+  EXPECT_EQ(v.parked(), 1u);
+  v.on_persisted(T0, s.persists.at(0), s);
+  const auto grants = s.all<Grant>();
+  ASSERT_EQ(grants.size(), 1u) << "only the request still wanted is granted";
+  EXPECT_EQ(grants[0].first, C);
+  EXPECT_EQ(v.table().live(), 1u);
+  EXPECT_EQ(v.table().fence_of("a"), Token{0});
 }
 
 TEST(Voter, PersistParksUntilTheReservationIsSynced) {
