@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Quick start, command 2 (and CI, through .ci/run): install what is needed,
 # build and run the whole test suite. Stages:
 #   gcc    g++ 12, RelWithDebInfo, -Werror, into build/        ctest (all)
 #   asan   clang 14, ASan+UBSan, -Werror, into build-asan/     ctest (all)
 #   tsan   clang 14, TSan, -Werror, into build-tsan/           ctest -L threaded
 #   fuzz   clang 14, libFuzzer (+ASan/UBSan), into build-fuzz/ ctest -L fuzz
-#   negative  g++ 12, the core broken eight ways on purpose, into
+#   negative  g++ 12, the core broken nine ways on purpose, into
 #          build-negative/<switch>/: the simulator must catch each one
 # The clang builds leave out the benchmarks (no tests); fuzz also the examples.
 # Every stage runs even when an earlier one failed; the exit status is
@@ -27,7 +28,7 @@ while [[ $# -gt 0 ]]; do
     --soak) BATON_SOAK=1 ;;
     --stages) [[ $# -ge 2 ]] || baton_die "--stages needs a list"; stages="$2"; shift ;;
     --stages=*) stages="${1#--stages=}" ;;
-    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /SPDX-License-Identifier/ { next } NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) baton_die "test.sh: unknown argument '$1' (try --help)" ;;
   esac
   shift
@@ -94,14 +95,14 @@ stage_fuzz() {
   cmake --build "$BATON_ROOT/build-fuzz" -j "$BATON_JOBS"
   run_ctest "$BATON_ROOT/build-fuzz" -L fuzz "${soak_filter[@]}"
 }
-# The simulator's negative controls (docs/testing.md): the core built eight
+# The simulator's negative controls (docs/testing.md): the core built nine
 # times, each with one protocol detail removed on purpose; the checker must
 # catch every one. Only baton-sim is built in each.
 stage_negative() {
   local name dir
   mkdir -p "$BATON_ROOT/build-negative"
   for name in no_drift no_quarantine no_token_check no_partial_release reuse_given_back no_handoff_confirm \
-              no_unqueued_poll keep_parked_on_release; do
+              no_unqueued_poll keep_parked_on_release keep_late_rtt_samples; do
     dir="$BATON_ROOT/build-negative/$name"
     cmake -S "$BATON_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBATON_BREAK="$name" \
       -DBATON_EXAMPLES=OFF -DBATON_BENCH=OFF >/dev/null

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "core/acquirer.hpp"
 
 #include <algorithm>
@@ -23,6 +24,13 @@ constexpr bool kNoHandoffConfirm = false;
 constexpr bool kNoUnqueuedPoll = true;
 #else
 constexpr bool kNoUnqueuedPoll = false;
+#endif
+#if defined(BATON_BREAK_KEEP_LATE_RTT_SAMPLES)
+// Negative control: answers read after their deadline are round-trip samples
+// too, so a pause of this process inflates the estimate and the jitter.
+constexpr bool kKeepLateRttSamples = true;
+#else
+constexpr bool kKeepLateRttSamples = false;
 #endif
 #if defined(BATON_BREAK_REUSE_GIVEN_BACK)
 // Negative control: a lease with a grant we gave back may still stand for a
@@ -58,8 +66,10 @@ Duration Acquirer::attempt_timeout(std::uint32_t timeouts, Instant now) const {
   return min(base * (std::int64_t{1} << std::min<std::uint32_t>(timeouts, 20)), config_.attempt_timeout_max);
 }
 
-Duration Acquirer::unqueued_poll(Instant now) const {
-  return std::clamp(rtt_.get(now) * kUnqueuedPollRtts, config_.attempt_timeout_min, config_.attempt_timeout_max);
+Duration Acquirer::unqueued_poll(const Acq& a, Instant now) const {
+  const Duration base =
+      std::clamp(rtt_.get(now) * kUnqueuedPollRtts, config_.attempt_timeout_min, config_.attempt_timeout_max);
+  return base * (std::int64_t{1} << std::min(a.unqueued_polls, kUnqueuedPollDoublings));
 }
 
 Duration Acquirer::split_window(const Acq& a, Duration j) {
@@ -146,7 +156,15 @@ bool Acquirer::free_is_no(Acq& a, MemberId from) {
   return majority_lost(a);
 }
 
-void Acquirer::sample_rtt(Instant now, Duration d) { rtt_.sample(now, d); }
+void Acquirer::sample_rtt(Instant now, Instant sent, Instant deadline) {
+  // Guarantee 3: an answer read after its attempt's (or round's) deadline
+  // measures a pause of this process as often as the network (harsh seed
+  // 1019491: answers queued through a 522 ms pause set the estimate to half
+  // a second, and the retry jitter with it). Slow networks still get samples:
+  // each timeout doubles the next attempt's deadline.
+  if (now > deadline && !kKeepLateRttSamples) return;
+  rtt_.sample(now, now - sent);
+}
 
 void Acquirer::reschedule(Acq& a) {
   Instant due = Instant::max();
@@ -389,7 +407,7 @@ void Acquirer::on_grant(Instant now, MemberId from, const Grant& g, Sink& sink) 
     a->free_seen = true;  // the hold it reported ended: if this attempt fails, race as after a FREE
   }
   // In-process answers take no time; a hand-off grant answers no round trip.
-  if (from != config_.self && !a->old_t0) sample_rtt(now, now - a->t0);
+  if (from != config_.self && !a->old_t0) sample_rtt(now, a->t0, a->timeout_at);
   a->answer[i] = kYes;
   ++a->yes;
   if (g.handoff) a->provisional = true;
@@ -403,11 +421,12 @@ void Acquirer::on_deny(Instant now, MemberId from, const Deny& d, Sink& sink) {
   if (!a || a->phase != Phase::attempting || d.token != a->token) return;
   const std::size_t i = voter_index(*a, from);
   if (i >= a->voters.size() || a->answer[i] != kNone) return;
-  if (from != config_.self && !a->old_t0) sample_rtt(now, now - a->t0);
+  if (from != config_.self && !a->old_t0) sample_rtt(now, a->t0, a->timeout_at);
   // A held voter that kept our request will send FREE or hand the lease over;
   // one whose waiter table was full (unqueued) will do neither.
   const bool kept = d.reason == DenyReason::held && (!d.unqueued || kNoUnqueuedPoll);
   a->answer[i] = kept ? kNoHeld : kNo;
+  if (d.reason == DenyReason::held && !kept) a->saw_unqueued = true;
   ++a->no;
   a->max_fence = std::max(a->max_fence, d.fence);
   switch (d.reason) {
@@ -523,7 +542,7 @@ void Acquirer::on_confirm_ack(Acq& a, Instant now, MemberId from, const RenewAck
   if (ack.round != a.round || ack.token != a.token) return;
   const std::size_t i = voter_index(a, from);
   if (i >= a.voters.size() || a.renew_answer[i] != kNone) return;
-  if (from != config_.self) sample_rtt(now, now - a.t_r);
+  if (from != config_.self) sample_rtt(now, a.t_r, a.timeout_at);
   if (ack.ok) {
     a.renew_answer[i] = kYes;
     if (++a.acks >= a.need) won(a, now, sink);
@@ -588,12 +607,21 @@ void Acquirer::attempt_failed(Acq& a, Instant now, Sink& sink) {
     // Wait for FREE or a hand-off; if both are lost, try when the longest
     // reported hold ends.
     a.retry_at = now + a.max_time_left + jitter(a, now);
-    if (std::find(a.answer.begin(), a.answer.end(), kNoHeld) == a.answer.end()) {
-      // Guarantee 3: no voter kept our request (their waiter tables were
-      // full), so none will tell us when the hold ends: poll, a few round
-      // trips apart, until one keeps it or the resource is free.
-      a.retry_at = min(a.retry_at, now + unqueued_poll(now) + jitter(a, now));
-      ++sink.stats().unqueued_polls;
+    const auto kept = static_cast<std::size_t>(std::count(a.answer.begin(), a.answer.end(), kNoHeld));
+    if (a.saw_unqueued && kept + a.need <= a.voters.size()) {
+      // Guarantee 3: some held voter did not keep our request (its waiter
+      // table was full), and those that did miss some majority, so a
+      // majority may come free without any of them sending FREE: poll, a few
+      // round trips apart (backing off to 4x), until enough keep it or the
+      // resource is free.
+      const Instant poll = now + unqueued_poll(a, now) + jitter(a, now);
+      if (poll < a.retry_at) {
+        a.retry_at = poll;
+        ++a.unqueued_polls;
+        ++sink.stats().unqueued_polls;
+      }
+    } else {
+      a.unqueued_polls = 0;  // every majority has a voter that will send FREE
     }
   } else if (a.saw_held || (was_handoff && a.free_seen)) {
     // The holder released while we were counting: the race after its FREE.
@@ -673,6 +701,7 @@ void Acquirer::new_standing_lease(Acq& a, Instant now, Sink& sink) {
 
 void Acquirer::clear_verdict(Acq& a) {
   a.saw_held = a.saw_stale = a.saw_overloaded = a.saw_ttl = false;
+  a.saw_unqueued = false;
   a.free_seen = false;
   a.free_waiters = 0;
   a.max_time_left = Duration::zero();
@@ -864,7 +893,7 @@ void Acquirer::on_renew_ack(Instant now, MemberId from, const RenewAck& ack, Sin
   if (!a->renewing || ack.round != a->round || ack.token != a->token) return;
   const std::size_t i = voter_index(*a, from);
   if (i >= a->voters.size() || a->renew_answer[i] != kNone) return;
-  if (from != config_.self) sample_rtt(now, now - a->t_r);
+  if (from != config_.self) sample_rtt(now, a->t_r, a->round_deadline);
   if (ack.ok) {
     a->renew_answer[i] = kYes;
     ++a->acks;

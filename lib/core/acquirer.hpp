@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Acquirer: this member's own acquires and the leases it holds
 // (DESIGN "Acquire", "Renew", "Release", and the list of details that matter).
 //
@@ -121,6 +122,7 @@ class Acquirer {
     std::uint32_t splits = 0;      // failed attempts that had some grants: contention (jitter doubling)
     std::uint32_t stale_retries = 0;
     std::uint32_t timeouts = 0;    // consecutive attempts that ended without a verdict (no denial either)
+  std::uint32_t unqueued_polls = 0;  // consecutive polls because too few held voters kept the request
     // Current attempt, or the held lease.
     LeaseId lease;
     Token token;
@@ -135,7 +137,8 @@ class Acquirer {
     bool confirming = false;       // attempting: a majority granted, some provisionally: the confirm round (RENEW) is out
     std::size_t yes = 0, no = 0;
     bool saw_held = false, saw_stale = false, saw_overloaded = false, saw_ttl = false;
-    bool free_seen = false;        // a FREE arrived during the attempt
+    bool saw_unqueued = false;     // a held denial said the voter did not keep the request
+  bool free_seen = false;        // a FREE arrived during the attempt
     std::uint32_t free_waiters = 0;  // the largest race a FREE reported during the attempt
     Instant own_release_at = Instant::max();  // a holder here released the resource then (release_rtt_)
     Token max_fence;               // highest fence reported by a denial
@@ -171,8 +174,10 @@ class Acquirer {
   // round trips, doubled per consecutive timeout, within [min, max]; so a
   // network slower than the estimate is outlived after a few tries.
   Duration attempt_timeout(std::uint32_t timeouts, Instant now) const;
-  // How long to wait before asking again when no held voter kept our request.
-  Duration unqueued_poll(Instant now) const;
+  // How long to wait before asking again when the held voters that kept our
+  // request miss some majority: kUnqueuedPollRtts round trips (clamped to the
+  // attempt timeouts), doubled per consecutive poll up to kUnqueuedPollDoublings.
+  Duration unqueued_poll(const Acq& a, Instant now) const;
   Duration jitter(const Acq& a, Instant now);
   // [0, this] is the window after `a`'s split votes in the current race: J
   // doubled per split lost, at most 64·J.
@@ -197,7 +202,9 @@ class Acquirer {
   static bool majority_lost(const Acq& a);
   // A FREE from `from` is its no (if it had not answered); whether the majority is lost.
   bool free_is_no(Acq& a, MemberId from);
-  void sample_rtt(Instant now, Duration d);
+  // An answer to something sent at `sent`, due by `deadline`, arrived at
+  // `now`: a round-trip sample, unless it came after its deadline.
+  void sample_rtt(Instant now, Instant sent, Instant deadline);
   void reschedule(Acq& a);
   void erase(Acq& a);
   // Every change of phase or renewing goes through these (awaiting_).
@@ -269,6 +276,7 @@ class Acquirer {
   // Round trips between polls of an acquire no held voter kept (Guarantee 3
   // under full waiter tables; each poll is one REQUEST round).
   static constexpr std::int64_t kUnqueuedPollRtts = 8;
+  static constexpr std::uint32_t kUnqueuedPollDoublings = 2;  // at most 4x: 32 round trips
 };
 
 }  // namespace baton::core

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // BATON_ASSERT: programmer errors crash, always, also in release builds.
 //
 // Operating errors (loss, denial, bad datagrams) are never asserted: they are

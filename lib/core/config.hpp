@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // NodeConfig: everything a member's core needs, validated up front.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // All clock-drift arithmetic of Baton, in one place.
 //
 // Model. Every member has a monotonic clock whose rate is within 1 ± rho of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // FenceTable: a voter's per-resource state, bounded (Guarantee 4).
 //
 // Each entry holds the resource's `fence` (highest token this voter stored

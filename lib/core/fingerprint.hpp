@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The voting configuration's fingerprint (issue 19): one number that two
 // members share iff they agree on who votes on every resource.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Strong types for the protocol's identifiers, so that a token is never
 // passed where a member id is expected.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A new life in-process, on a peer's word (issue 19, part 3; docs/protocol.md
 // "Restart", "Incarnation behind").
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Limits on everything (STYLE.md 5, DESIGN Guarantee 4). Defaults here;
 // per-instance overrides live in Limits and are checked by validate().
 #pragma once

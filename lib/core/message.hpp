@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Decoded protocol messages: the core's vocabulary. FlatBuffers types never
 // reach the core; lib/codec translates between these structs and bytes.
 // Field meanings on the wire: wire/README.md. Protocol: docs/protocol.md.

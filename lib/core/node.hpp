@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Node: one member's protocol core, the composition of its Voter (answers
 // REQUEST/RENEW/RELEASE for the resources it votes on), its Acquirer (this
 // member's own acquires and leases) and its Recovery (restart quarantine and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The core's outputs: messages to send, notifications for the application and
 // a floor reservation to persist. The driver drains them after every input
 // (take_outbox) and re-arms one timer at next_deadline().

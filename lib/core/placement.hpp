@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Placement: which members vote on a resource.
 //
 // With at most R members every member votes. With more, a resource's voters

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Recovery: when a member that lost its memory may vote again (DESIGN "Restart").
 //
 // (a) Quarantine: the longest allowed ttl, stretched by rho (drift.hpp), must

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A small, seeded, deterministic PRNG (xoshiro256** seeded by splitmix64).
 // The core never reads entropy itself: the runtime seeds it from the OS and
 // the simulator from its seed, so a simulated run replays exactly.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RttEstimator: the round-trip time that scales retry jitter and attempt
 // timeouts, from the last `window` samples that are younger than `age_max`.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Sink: where the Voter, Acquirer and Recovery put what they want done.
 // Node implements it: messages to itself loop back in-process, the rest go to
 // the outbox; events and persistence requests go to the outbox.

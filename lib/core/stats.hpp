@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Counters and gauges of one member's core. Plain numbers; the runtime copies
 // them for status/PONG, the simulator checks the gauges against limits.
 #pragma once

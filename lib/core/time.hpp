@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Instant and Duration: integer nanoseconds on a monotonic clock.
 //
 // Time is an argument, never a read: the core receives `now` with every input.

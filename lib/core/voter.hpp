@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Voter: answers REQUEST, RENEW and RELEASE for the resources this member
 // votes on (DESIGN "Recommended protocol", steps 3, Renew, Release).
 //
@@ -61,6 +62,8 @@ class Voter {
   Token reservation() const { return reservation_; }
   std::optional<Token> persist_pending() const { return persist_pending_; }
   std::size_t parked() const { return parked_.size(); }
+  // The parked requests, by sender (for the simulator's checker).
+  const std::vector<std::pair<MemberId, Request>>& parked_requests() const { return parked_; }
   // Highest token this voter ever stored (what a FLOOR_REPLY reports).
   Token max_token() const { return table_.max_token(); }
 

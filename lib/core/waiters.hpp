@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Waiters: members that were denied because a resource was held, and are
 // told when it stops being held (Guarantee 3: no blind polling). Each keeps
 // the latest REQUEST it was denied for, so the voter can grant that request

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A small reader/writer for etcd-raft style datadriven scripts.
 //
 // A script is a sequence of blocks. Each block is any number of comment

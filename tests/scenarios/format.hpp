@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Text forms of the core's values for scenario output: durations, members,
 // lease ids and one line per protocol message. Everything a protocol reviewer
 // needs to follow a trace, nothing that varies between runs (nonces).

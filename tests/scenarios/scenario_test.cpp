@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Datadriven scenario tests of the protocol core (STYLE.md 9).
 //
 // Every testdata/*.txt is one test. Each command runs through its handler

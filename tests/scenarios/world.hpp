@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The scenario world: a static cluster of core::Node, a per-member virtual
 // clock, and an explicit network queue that moves only when a script says so.
 //

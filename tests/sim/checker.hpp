@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Checker: the four DESIGN guarantees, checked against the simulator's true
 // time after every step (STYLE 7, in the spirit of TigerBeetle's state_checker).
 //
@@ -102,8 +103,9 @@ class Checker {
   // The application called release(): it stops using the resource first.
   void on_release_call(std::int64_t now, const LeaseKey& k);
   // `in_flight`: resources of the member's lease traffic still in flight
-  // (SimNetwork::lease_traffic_of): a late copy may make a voter hold one for
-  // the dead member, which nobody can then give back.
+  // (SimNetwork::lease_traffic_of) or parked at a live voter for a sync: a
+  // voter may still grant one to the dead member, and nobody can then give
+  // that hold back.
   void on_crash(std::int64_t now, std::uint32_t member, const std::set<std::string>& in_flight = {});
   void on_pause(std::int64_t now, std::uint32_t member);
   void on_resume(std::int64_t now, std::uint32_t member);

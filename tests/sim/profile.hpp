@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SimProfile: what a seed's world may draw — fault rates and ranges, the
 // member count, and (with `vary`) the configuration the members run with.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SimClock: one member's monotonic clock in the simulated world.
 //
 // True time is the simulator's virtual time, in integer nanoseconds (named

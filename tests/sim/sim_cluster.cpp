@@ -1,7 +1,9 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "sim_cluster.hpp"
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <ostream>
 #include <sstream>
 
@@ -9,6 +11,7 @@
 #include "core/drift.hpp"
 #include "core/limits.hpp"
 #include "core/placement.hpp"
+#include "core/voter.hpp"
 #include "trace.hpp"
 
 #if __has_include("core/invariants.hpp")
@@ -395,7 +398,16 @@ void SimCluster::crash(std::uint32_t m) {
   Member& mem = members_[m];
   if (mem.state == State::crashed) return;
   trace(m, "CRASH");
-  checker_.on_crash(now_, m, net_.lease_traffic_of(mem.id));
+  // Lease traffic of the dying member that a voter may still act on: in
+  // flight, or parked at a live voter for a reservation sync.
+  std::set<std::string> traffic = net_.lease_traffic_of(mem.id);
+  for (const Member& other : members_) {
+    if (other.state == State::crashed || !other.node) continue;
+    for (const auto& [from, r] : other.node->voter().parked_requests()) {
+      if (from == mem.id) traffic.insert(r.resource.str());
+    }
+  }
+  checker_.on_crash(now_, m, traffic);
   workload_.on_crash(m);
   mem.node.reset();
   // A sync in progress may or may not have reached the disk.

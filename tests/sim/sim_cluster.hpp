@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SimCluster: the simulated world. Members running the real core
 // (core::Node), each with its own SimClock, talking over a SimNetwork, used by
 // a Workload, watched by a Checker, all driven by one seeded Rng in virtual

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // baton-sim: runs the deterministic simulator over many seeds, or replays one.
 //
 //   baton-sim --seeds N [--first-seed S] [--profile P] [fault flags] [--steps K] [--jobs J] [--verbose]

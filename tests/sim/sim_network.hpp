@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SimNetwork: the simulated datagram network between members.
 //
 // Everything DESIGN "Assumptions" allows happens here: loss, duplication,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Tests of the simulator's own parts: if the clocks, the network or the
 // checker were wrong, every simulated run would prove nothing.
 #include <gtest/gtest.h>

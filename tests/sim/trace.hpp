@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Trace: one readable line per message or event, for `baton-sim --trace`.
 #pragma once
 

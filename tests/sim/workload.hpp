@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Workload: the applications that use Baton inside the simulated world.
 //
 // Clients live on members and loop: pick a resource, acquire it (a try with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acquire, release, renew: the application's calls on one member.
 #include <stdexcept>
 

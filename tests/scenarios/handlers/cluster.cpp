@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // cluster, crash, restart, pause, resume, sync, clock: members' lives and clocks.
 #include <stdexcept>
 
@@ -29,6 +30,7 @@ std::string cmd_cluster(World& w, const Cmd& c) {
   base.attempt_timeout_min = parse_duration(value_arg(c, "attempt_timeout_min", "2ms"));
   base.attempt_timeout_max = max(base.attempt_timeout_max, base.attempt_timeout_min);
   base.limits.idle_fences = std::stoul(value_arg(c, "idle_fences", std::to_string(base.limits.idle_fences)));
+  base.limits.waiters_per_resource = std::stoul(value_arg(c, "waiters_per_resource", std::to_string(base.limits.waiters_per_resource)));
   w.create(n, base, value_arg(c, "sync", "auto") == "manual");
   std::string out;
   for (MemberId id : w.ids()) w.start(w.member(id), RecoveryMode::first_start, out);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One handler per scenario command. A handler runs its command against the
 // world and returns the text to compare with the script's expected output;
 // bad arguments throw std::runtime_error (a test failure, not an output).

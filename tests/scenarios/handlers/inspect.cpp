@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // events, state, check: what the members saw and what they hold.
 #include <algorithm>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // deliver, drop, duplicate, partition, heal: the network between members.
 #include <stdexcept>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // advance: true time moves (or one member's clock jumps); due deadlines fire.
 #include "format.hpp"
 #include "handlers/handlers.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // AuthKey, auth_tag/auth_verify: keyed BLAKE2b-128 of the given bytes with the
 // cluster key and the personalization "baton datagram/1". The known-answer
 // vectors were computed independently with Python: hashlib.blake2b(msg,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // encode()/decode(): round trips of every message type, the receive order
 // (size, tag, verifier, version, cluster, fields), and hostile input:
 // truncation, corruption, random bytes and hand-built FlatBuffers with

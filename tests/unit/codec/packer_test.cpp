@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Packer: grouping by destination, order, sequence numbers, splitting by the
 // message and byte limits, and dropping what cannot be encoded.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Receiver: decode + membership + voting configuration + replay window, and
 // the rule that only an accepted datagram advances the window.
 #include <gtest/gtest.h>

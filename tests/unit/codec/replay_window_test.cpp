@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ReplayWindow: table-driven scripts of (sender, incarnation, seq) -> accepted?
 #include <gtest/gtest.h>
 

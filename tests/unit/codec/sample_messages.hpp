@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One message of every type with non-trivial field values (every field set,
 // none at its default), shared by the codec tests and the fuzz corpus
 // generator. Round-trip tests compare decode(encode(sample)) with the sample.

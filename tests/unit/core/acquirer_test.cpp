@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // acquirer.hpp, driven directly with a recording Sink and hand-made voter
 // answers: attempts, partial releases, retries (stale, held/FREE, jitter),
 // deadlines, cancellation, validity, renewal rounds and loss.
@@ -373,19 +374,60 @@ TEST(Acquirer, HeldDenialsThatKeptNoRequestArePolled) {
   EXPECT_EQ(h.sink.st.unqueued_polls, 1u);
 }
 
-TEST(Acquirer, OneVoterThatKeptTheRequestIsEnoughToWaitForFree) {
+TEST(Acquirer, AnswersReadAfterTheirDeadlineAreNoRoundTripSamples) {
+  // This process slept through the attempt (a pause): the answers queued
+  // meanwhile are read seconds after the REQUESTs. They must not set the
+  // round-trip estimate, which scales every retry's jitter.
+  Harness h;
+  ASSERT_TRUE(h.acquire("r", Duration::s(10), Duration::s(30)).ok());
+  const Request r1 = h.last_request();
+  h.now = T0 + Duration::ms(1);  // in time: a sample of 1 ms
+  h.deny(M2, r1, DenyReason::held, Token{3}, Duration::s(5));
+  ASSERT_EQ(h.acq.srtt(h.now), Duration::ms(1));
+  h.now = T0 + Duration::s(5);  // no timer ran: read after the attempt's deadline
+  h.deny(M3, r1, DenyReason::held, Token{3}, Duration::s(5));
+  EXPECT_EQ(h.acq.srtt(h.now), Duration::ms(1)) << "a 5 s answer taken for a round trip";
+}
+
+TEST(Acquirer, KeptVotersThatMissAMajorityDoNotStopThePoll) {
+  // M3 kept the request, M2 did not: a majority {M1, M2} may come free while
+  // M3 is still held (or its FREE is lost), and nobody else would tell us.
   Harness h;
   ASSERT_TRUE(h.acquire("r", Duration::s(10), Duration::s(30)).ok());
   const Request r1 = h.last_request();
   h.at(T0 + Duration::ms(1));
   h.deny_unqueued(M2, r1, Duration::s(5));
-  h.deny(M3, r1, DenyReason::held, Token{3}, Duration::s(5));  // kept: its FREE will come
-  h.run_until(T0 + Duration::s(2));
-  EXPECT_EQ(h.attempts(), 1u) << "no polling while a voter will send FREE";
-  EXPECT_EQ(h.sink.st.unqueued_polls, 0u);
-  h.free_notice(M3, "r", Token{3});
-  h.run_until(h.now + Duration::ms(1));
-  EXPECT_EQ(h.attempts(), 2u);
+  h.deny(M3, r1, DenyReason::held, Token{3}, Duration::s(5));
+  const Instant denied = h.now;
+  h.run_until(denied + Duration::ms(9));
+  EXPECT_EQ(h.attempts(), 2u) << "polled although one voter kept the request";
+  EXPECT_EQ(h.sink.st.unqueued_polls, 1u);
+}
+
+TEST(Acquirer, UnqueuedPollsBackOffToFourTimes) {
+  Harness h;
+  ASSERT_TRUE(h.acquire("r", Duration::s(10), Duration::s(30)).ok());
+  std::vector<Duration> gaps;
+  for (int poll = 0; poll < 4; ++poll) {
+    const Request r = h.last_request();
+    h.at(h.now + Duration::ms(1));
+    h.deny_unqueued(M2, r, Duration::s(5));
+    h.deny_unqueued(M3, r, Duration::s(5));
+    const Instant denied = h.now;
+    const std::size_t before = h.attempts();
+    // Up to the next attempt (the poll), and no further: its REQUESTs are
+    // answered at once in the next round of the loop.
+    while (h.attempts() == before && h.now < denied + Duration::ms(40)) h.run_until(h.acq.next_deadline());
+    ASSERT_EQ(h.attempts(), before + 1) << "poll " << poll;
+    gaps.push_back(h.sink.sent.back().at - denied);
+  }
+  // 8 rtt, then 16, 32, 32 (rtt stays 1 ms), each plus at most one jitter window.
+  const std::int64_t base_ms[] = {8, 16, 32, 32};
+  for (std::size_t i = 0; i < gaps.size(); ++i) {
+    EXPECT_GE(gaps[i], Duration::ms(base_ms[i])) << "poll " << i;
+    EXPECT_LE(gaps[i], Duration::ms(base_ms[i] + 2)) << "poll " << i;
+  }
+  EXPECT_EQ(h.sink.st.unqueued_polls, 4u);
 }
 
 TEST(Acquirer, FreeDuringTheAttemptIsRemembered) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // config.hpp: validate() rejects every bad field with invalid_config, naming
 // the field, and accepts the defaults.
 #include "core/config.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // drift.hpp: the clock-drift arithmetic. Expected values are computed here
 // from the definitions (exact rationals, checked independently), never copied
 // from the implementation's output.

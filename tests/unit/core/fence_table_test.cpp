@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // fence_table.hpp: per-resource fences with one floor, bounded by evicting
 // idle entries (Guarantee 4) without ever lowering a resource's fence
 // (Guarantee 2).

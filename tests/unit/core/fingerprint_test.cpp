@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // fingerprint.hpp: the voting configuration's fingerprint is a function of
 // the member ids (as a set) and the effective replica count, and of nothing
 // else; its encoding is pinned by golden values, because members built from

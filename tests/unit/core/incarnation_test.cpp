@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // next_life (the decision) and the Node's handling of INCARNATION_BEHIND:
 // a stale hint is ignored, a real one asks for exactly one new life.
 #include "core/incarnation.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // invariants.hpp: check_invariants() is empty on healthy nodes, fresh and
 // after each kind of operation. (TestCluster also checks after every step; here
 // each state is checked explicitly, on every member.)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // placement.hpp: rendezvous hashing. The expected voter sets are computed here
 // from rendezvous_score by a straightforward full sort, independently of
 // place()'s partial sort.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // recovery.hpp: restart quarantine and floor learning (DESIGN "Restart").
 // Recovery is driven directly with a recording Sink; the last tests run the
 // same through Node in the in-memory TestCluster.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // rng.hpp: xoshiro256** seeded by splitmix64. Deterministic (a simulated run
 // replays from its seed) and uniform() stays within its inclusive bound.
 #include "core/rng.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // rtt.hpp: the round-trip estimate is robust to rare huge samples, follows a
 // faster network within two answers (one after a quiet spell), and forgets
 // old samples.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A tiny in-memory cluster for unit tests: nodes, a shared virtual clock, and
 // a network that delivers everything in order unless told otherwise. The
 // scenario tests and the simulator have richer worlds; this one is for

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // time.hpp: Instant/Duration arithmetic saturates at the ends of the range, so
 // "never" (Instant::max()) stays "never", and orders like the integers it wraps.
 #include "core/time.hpp"

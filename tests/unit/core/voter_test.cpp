@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // voter.hpp, driven directly with a recording Sink: grant/deny/renew/release,
 // waiters and FREE, quarantine, ttl bounds, limits and floor reservations.
 #include "core/voter.hpp"

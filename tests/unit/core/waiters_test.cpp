@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // waiters.hpp: a bounded set of members to tell with FREE (or hand the lease),
 // one request per member, returned in arrival order and forgotten once taken.
 #include "core/waiters.hpp"
