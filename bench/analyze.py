@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Collects one bench.sh run into results.json and draws the chart (gnuplot).
 
     python3 bench/analyze.py build-bench/results

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A Baton member process for the benchmarks (issue 7). Every member of the
 // benchmarked cluster is one of these processes, on 127.0.0.1, with an
 // authenticated cluster key (as a deployment would run it). It either just

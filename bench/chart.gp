@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The benchmark chart (bench/analyze.py writes the .dat files and calls this):
 #   gnuplot -e "dir='build-bench/results'; out='build-bench/bench.png'" bench/chart.gp
 set terminal pngcairo size 1600,1500 font "DejaVu Sans,11"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The codec (issue 7): what one datagram costs to encode and to decode
 // (verify + parse into core structs), with and without the cluster key's
 // authentication tag, and what the Packer costs per message when it batches

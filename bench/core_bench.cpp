@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The protocol core with no I/O (issue 7): how many acquire+release cycles per
 // second core::Node sustains when the members of an in-memory cluster hand
 // each other's outboxes over directly, and how many bytes one live lease costs

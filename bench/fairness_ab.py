@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Contended cases side by side: two baton_member builds, alternating rounds.
 
     python3 bench/fairness_ab.py --a OLD/baton_member --b NEW/baton_member [--rounds 3]

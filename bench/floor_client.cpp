@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The floor's client (issue 7): sends one datagram to each of the responders
 // (separate baton_floor_responder processes) and waits until `need` of them
 // answered, then starts the next round at once; one sample = one round's

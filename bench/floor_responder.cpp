@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The floor's responder (issue 7): a separate process that answers every UDP
 // datagram it receives on 127.0.0.1 with the same bytes, through libuv, the
 // way a Baton voter's socket would (libuv loop, one uv_udp_t). It does no

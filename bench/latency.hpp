@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Latency samples and percentiles shared by the process-level benchmarks
 // (floor, Redlock, Baton member). Samples are nanoseconds; reports are
 // microseconds, printed as one JSON object per line so that scripts/bench.sh

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Redlock (issue 7): the algorithm of the Redis distributed-lock page, run
 // against 3 or 5 local redis-server instances, as the lock users would
 // otherwise pick. hiredis async on a libuv loop, so the N requests of one step

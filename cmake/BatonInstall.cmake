@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Install and export rules: headers, the static libraries, a CMake package
 # (find_package(baton) -> baton::baton, baton::fence, ...) and baton.pc.
 #
@@ -168,6 +169,10 @@ endforeach()
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/lib/include/baton
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
         FILES_MATCHING PATTERN "*.hpp")
+install(FILES ${PROJECT_BINARY_DIR}/include/baton/version.hpp
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/baton)
+install(FILES ${PROJECT_SOURCE_DIR}/LICENSE ${PROJECT_SOURCE_DIR}/CHANGELOG.md
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/baton)
 
 install(TARGETS ${_baton_export}
         EXPORT batonTargets

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // auto_renew: a lease that renews itself for as long as a majority of its
 // voters answers, and the on_lost callback that tells the holder when that
 // stops. Member 1 holds a 1 s lease for three seconds; then members

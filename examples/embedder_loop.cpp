@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // embedder_loop: Baton on the application's own libuv loop. The application
 // runs one uv_loop_t with its own handles (here a timer ticking) and adds
 // three Baton members to it: no thread of Baton's, every callback on the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // fenced_writer: why fencing tokens matter. A "storage server" protects a
 // row with FenceGuard. Writer A holds the lease, writes, then stalls past its
 // validity (a GC pause, a swapped-out process). Writer B takes the lease over

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // hello_lease: three members of a cluster in one process (each its own
 // Cluster and loop thread, talking UDP over 127.0.0.1). Member 1 takes a
 // lease, works, releases; member 2 takes the same resource and gets a higher

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Where an uncontended acquire's time goes, per operation: CPU time, context
 # switches and system calls of the client and of the servers, for the floor
 # (one request to 2 responders, the first reply ends the round), Baton at 3
@@ -24,7 +25,7 @@ OPS=10000
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --ops) [[ $# -ge 2 && $2 =~ ^[1-9][0-9]*$ ]] || baton_die "--ops needs a positive number"; OPS=$2; shift ;;
-    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /SPDX-License-Identifier/ { next } NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) baton_die "bench-profile.sh: unknown argument '$1' (try --help)" ;;
   esac
   shift

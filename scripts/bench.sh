@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # One command for the benchmark report (issue 7; docs/benchmarks.md):
 # builds the benchmarks (Release, build-bench/), runs Baton side by side with
 # what bounds it (core with no I/O, codec, raw libuv UDP floor) and with

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Calls and inclusive instructions per call of functions in a callgrind file.
 
 usage: callgrind-calls.py FILE [FILE ...] [--fn SUBSTRING ...]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shared helpers for scripts/*.sh. Source it; do not run it.
 #   BATON_ROOT   the checkout (this file's parent directory)
 #   BATON_JOBS   parallel build/test jobs (default 2: the reference machine)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Quick start, command 1: install what is needed, build, run the main job.
 #
 # The main job is the booking example (examples/booking/, docs/booking.md):

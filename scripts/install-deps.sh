@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs the Debian 12 packages Baton needs (docs/dependencies.md says why
 # each one is there). Idempotent: it asks dpkg first and runs apt-get only
 # when something is missing; when everything is present it prints one line.
@@ -39,7 +40,7 @@ for arg in "$@"; do
     --redis) packages+=(redis-server) ;;
     --bench) packages+=(redis-server python3 gnuplot-nox) ;;
     --profile) packages+=(linux-perf valgrind python3) ;;
-    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /SPDX-License-Identifier/ { next } NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) baton_die "install-deps.sh: unknown argument '$arg' (try --help)" ;;
   esac
 done

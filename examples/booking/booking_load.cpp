@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // booking-load: many users booking the same few seats through every node at
 // once, then a report (docs/booking.md).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // booking-node: one application server of the seat-booking example
 // (docs/booking.md). It is a member of a Baton cluster and serves HTTP:
 //

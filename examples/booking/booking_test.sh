@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # ctest (label booking): the double-booking scenario, small.
 #   baton     3 nodes with Baton, 12 users on 3 seats: every seat booked once
 #   chaos     the same, and node 1 is SIGSTOPped holding seat:14A mid-booking,

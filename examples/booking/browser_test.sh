@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # ctest (label booking): the seat-map page in headless Chromium. Three Baton
 # nodes, a small chaos load (so that a seat is booked and one stale write was
 # rejected), then `chromium --headless --dump-dom` of GET / and checks on the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shared by the booking tests and run-demo.sh: starts three booking nodes on
 # 127.0.0.1 over one SQLite database and stops them. Source it; do not run it.
 #   BOOKING_NODE, BOOKING_LOAD   the two programs

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A tiny, strict JSON reader and writer: just enough for the booking example
 // (request bodies, the nodes' answers, /seats). Not a general library: no
 // \u escapes beyond ASCII, numbers as double, depth limited, no duplicates

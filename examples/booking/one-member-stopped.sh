@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The liveness measurement of docs/booking.md ("Known limits"): three booking
 # nodes, node 1 SIGSTOPped, then N users book the same seats through nodes 2
 # and 3 only. Prints booking-load's report; stops everything it started.
@@ -17,7 +18,7 @@ while [[ $# -gt 0 ]]; do
       [[ $# -ge 2 ]] || { echo "one-member-stopped.sh: $1 needs a value (try --help)" >&2; exit 2; }
       if [[ $1 == --bin ]]; then bin="$2"; else users="$2"; fi
       shift 2 ;;
-    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /SPDX-License-Identifier/ { next } NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "one-member-stopped.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The booking demo (docs/booking.md): three booking nodes on 127.0.0.1 over one
 # SQLite database, 24 users booking the same four seats through all of them,
 # with chaos (node 1 is SIGSTOPped while it holds seat:14A in the middle of a
@@ -22,7 +23,7 @@ while [[ $# -gt 0 ]]; do
       bin="$2"; shift 2 ;;
     --keep) keep=1; shift ;;
     --baseline) baseline=1; shift ;;
-    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /SPDX-License-Identifier/ { next } NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "run-demo.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The same consumer, built with pkg-config instead of CMake:
 #   PKG_CONFIG_PATH=/opt/baton/lib/pkgconfig examples/consumer/build-with-pkg-config.sh /tmp/out
 # Builds <out-dir>/baton_consumer_pc. CXX (default c++) and CXXFLAGS are honoured.

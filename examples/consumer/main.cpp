@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A program outside Baton's tree, built against an installed Baton (through
 // find_package(baton) or pkg-config). It uses whatever the installation
 // provides: always baton/result.hpp; baton/fence.hpp and the public API

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Cluster: start/stop, acquire (blocking and callback forms), and the
 // runtime hooks that turn core events into callbacks and lease handles.
 #include <cstdio>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Cluster::Impl: the public API's state and the runtime hooks.
 //
 // Two kinds of state, kept apart:

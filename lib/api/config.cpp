@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Config::validate and the translation of the public Config into the core's
 // NodeConfig and the runtime's DriverConfig.
 #include "api/config_internal.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Internal: translating the public Config for the layers below.
 #pragma once
 

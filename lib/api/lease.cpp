@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Lease handles: reads of the shared state from any thread, and the calls
 // that post release/renew/auto-renew to the loop.
 #include <future>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Lease::State: what a Lease handle shares with the loop thread.
 //
 // Atomics hold what any thread reads (validity end, phase); the on_lost

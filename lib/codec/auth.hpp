@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Datagram authentication with the cluster key: keyed BLAKE2b (libsodium
 // crypto_generichash_blake2b) with a 16-byte tag and the personalization
 // auth_personal ("baton datagram/1"), which keeps these tags apart from any

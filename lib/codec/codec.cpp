@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // encode() and decode(): the FlatBuffers datagram <-> header + core messages.
 // The receive order is fixed (wire/README.md): size, tag, verifier, version,
 // cluster id, fields. Each step relies on the ones before it: nothing is

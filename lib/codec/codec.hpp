@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Bytes <-> core messages. Verify, then parse, then act (STYLE.md 10):
 // size check, authentication tag (libsodium), flatbuffers::Verifier, version
 // and cluster id, decoding into core structs, then (Receiver) the sender

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Internal to lib/codec: the FlatBuffers side of encode(). One Encoder keeps
 // its builder's memory between datagrams, so the Packer's hot path does not
 // allocate a builder per datagram. Includes generated code: never include

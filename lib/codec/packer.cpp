@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Packer: outbox messages -> datagrams, grouped by destination.
 //
 // FlatBuffers sizes depend on the data (vtables are shared, padding varies),

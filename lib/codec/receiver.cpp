@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Receiver: decode(), then who sent it, then whether it shares our voting
 // configuration, then whether it was seen before. The replay window is the
 // last check: a datagram rejected for any reason leaves it untouched, so

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Replay protection per sender (DESIGN "Wire": replays of old datagrams must
 // not change state). A sender stamps every datagram with its incarnation and a
 // sequence number that starts at 1 and strictly increases within that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // BoundedQueue: the thread-safe, bounded hand-off from API threads to the loop
 // thread (STYLE.md 5 and 12). Producers on any thread push; the loop thread
 // drains everything queued so far in one go (one wakeup, one batch).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The runtime's clock: CLOCK_BOOTTIME, read at the point of use.
 //
 // DESIGN ("Details that matter"): the holder must measure its validity on a

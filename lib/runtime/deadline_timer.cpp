@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "runtime/deadline_timer.hpp"
 
 #include <sys/timerfd.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // DeadlineTimer: the one wakeup of a member, re-armed from
 // Node::next_deadline() after every batch (STYLE.md 2, ngtcp2's pull model).
 //

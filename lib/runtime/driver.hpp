@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Driver: one member's runtime. It owns the core Node, the codec's Packer and
 // Receiver, and the libuv handles (UDP socket, deadline timer, mailbox async,
 // a check handle), and runs the per-wakeup batch (STYLE.md 12):

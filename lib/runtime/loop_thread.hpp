@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // LoopThread: a uv_loop_t on a thread Baton owns.
 //
 // Life: create() initializes the loop; handles are added on the calling

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Mailbox: how calls from any thread reach the loop thread (STYLE.md 12).
 // A BoundedQueue of tasks plus one uv_async_t that wakes the loop; the loop
 // runs every task queued so far in one batch, then the driver flushes the

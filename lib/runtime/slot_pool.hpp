@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SlotPool: a fixed set of preallocated objects handed out and taken back.
 //
 // The UDP transport needs memory that outlives a call: a send request and its

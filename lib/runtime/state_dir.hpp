@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The member's state directory: the persisted floor reservation, the
 // incarnation counter, the longest ttl_max and largest rho the member ever
 // voted under (DESIGN "Restart"), the lock that keeps a second process out,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "runtime/udp_transport.hpp"
 
 #include <netinet/in.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // UdpTransport: one uv_udp_t, bounded send and receive buffers.
 //
 // Receive: libuv reads with recvmmsg (UV_UDP_RECVMMSG), several datagrams

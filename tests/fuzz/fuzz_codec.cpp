@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target: arbitrary bytes into codec::decode(), with and without the
 // cluster key. Properties: never crashes, never reads out of bounds (ASan),
 // no undefined behaviour (UBSan); whatever decodes re-encodes and decodes to

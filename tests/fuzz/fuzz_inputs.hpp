@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the fuzz targets and their corpus generator share: the cluster, its
 // key, the members, and the input format of fuzz_node_datagram.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target: arbitrary bytes through codec::Receiver into
 // core::Node::on_messages, the whole receive path of one member.
 //

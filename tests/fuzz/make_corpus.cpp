@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Writes (or checks) the committed seed corpus of the fuzz targets: one
 // datagram of every message type, with and without the fuzz cluster key,
 // plus batches. Usage:

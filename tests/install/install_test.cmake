@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # cmake -P script run by the install.consumer test (see CMakeLists.txt).
 # Inputs: BUILD_DIR SOURCE_DIR WORK_DIR CONFIG LIBDIR CXX CXX_FLAGS LINK_FLAGS
 cmake_minimum_required(VERSION 3.25)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # cmake -P script for layering.core_poison (see CMakeLists.txt).
 # Inputs: CXX, CORE_INCLUDES / CORE_LINKS / CODEC_LINKS ('|'-separated), WORK_DIR.
 cmake_minimum_required(VERSION 3.25)

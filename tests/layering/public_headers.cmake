@@ -1,5 +1,7 @@
+# SPDX-License-Identifier: Apache-2.0
 # cmake -P script for layering.public_headers (see CMakeLists.txt).
-# Inputs: CXX, PUBLIC_INCLUDE (lib/include), WORK_DIR.
+# Inputs: CXX, PUBLIC_INCLUDE (lib/include), GENERATED_INCLUDE (the build's
+# include/, with baton/version.hpp), WORK_DIR.
 cmake_minimum_required(VERSION 3.25)
 
 file(REMOVE_RECURSE "${WORK_DIR}")
@@ -10,6 +12,11 @@ foreach(h uv.h sodium.h flatbuffers/flatbuffers.h)
 endforeach()
 
 file(GLOB headers RELATIVE "${PUBLIC_INCLUDE}" "${PUBLIC_INCLUDE}/baton/*.hpp")
+file(GLOB generated RELATIVE "${GENERATED_INCLUDE}" "${GENERATED_INCLUDE}/baton/*.hpp")
+if(NOT generated)
+  message(FATAL_ERROR "no generated public headers under ${GENERATED_INCLUDE}/baton (version.hpp)")
+endif()
+list(APPEND headers ${generated})
 if(NOT headers)
   message(FATAL_ERROR "no public headers under ${PUBLIC_INCLUDE}/baton")
 endif()
@@ -20,7 +27,7 @@ foreach(h IN LISTS headers)
   file(WRITE "${src}" "#include <${h}>\n#include <${h}>  // include guard\nint main() { return 0; }\n")
   execute_process(
     COMMAND "${CXX}" -std=c++20 -fsyntax-only -Wall -Wextra -Wpedantic -Werror
-            "-I${shadow}" "-I${PUBLIC_INCLUDE}" "${src}"
+            "-I${shadow}" "-I${PUBLIC_INCLUDE}" "-I${GENERATED_INCLUDE}" "${src}"
     RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   if(rc EQUAL 0)
     message(STATUS "${h}: self-contained, hides uv/sodium/flatbuffers: ok")

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Checks torture histories (shared/HISTORY.md, version 1) against the
 guarantees of shared/DESIGN.md, across all members of one run.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Negative controls for check_history.py: a clean synthetic run passes, and
 each planted fault (overlap, token order, stale write accepted, verdict
 mismatch, missing progress, torn middle line, duplicate token) is reported

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """batonctl's command line as processes see it: --help on every subcommand,
 exit code 2 and a clear message for bad flags and bad keys, keygen, node
 stopping cleanly on SIGTERM, acquire's exit codes (0 acquired, 3 not), status

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Members started with different member lists (issue 19): a rolling restart
 that grows {1,2,3} to {1,2,3,4,5}, stopped halfway with member 1 still on
 the old list. Five torture members hammer three resources against one fenced

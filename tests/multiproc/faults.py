@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Multi-process fault tests: 5 batonctl members on 127.0.0.1, all running
 `torture` against one fenced register, while this driver injects faults;
 then check_history.py checks the histories and the register log.

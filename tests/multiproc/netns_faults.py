@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Network-fault test: 5 batonctl torture members, each in its own network
 namespace, joined by a bridge in a sixth namespace; nftables rules in the
 bridge namespace inject a partition, random loss and duplication; then

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What faults.py and netns_faults.py do alike once their faults are over:
 wait for the members, stop the register, run the history checker, and show
 each member's last words. Imported by both (they run from this directory)."""

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Acquire / release / renew across 3 and 5 members, each its own Cluster and
 // loop thread, over UDP on 127.0.0.1.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Members that disagree on the voting configuration (issue 19): a changed
 // member list or replica count in a rolling restart. Each member refuses the
 // other configuration's lease messages, so no acquire counts a vote from

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Config::validate: every rejection names the field and changes nothing.
 #include "baton/config.hpp"
 

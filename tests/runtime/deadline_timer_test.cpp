@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // DeadlineTimer on a real loop (the test's own, no threads): it fires for a
 // deadline less than a millisecond away, never before the deadline on the
 // core's clock, fires again for a deadline re-armed after firing, and stays

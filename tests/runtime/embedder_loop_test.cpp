@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Baton on the application's own uv_loop_t: three members on one loop, run
 // by the test thread; callbacks on that thread; blocking calls refused there;
 // stop() between loop iterations, then the loop closes cleanly.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // FenceGuard (lib/include/baton/fence.hpp): table-driven admit rules,
 // eviction into the floor, atomic check-and-write under contention.
 #include "baton/fence.hpp"

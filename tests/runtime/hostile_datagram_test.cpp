@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Hostile datagrams from a raw UDP socket: forged (wrong key), truncated,
 // garbage, oversized, wrong cluster, stranger and replayed datagrams are
 // dropped, counted by reason, and change nothing.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue 19, part 3: a member restarted without a state directory takes its
 // incarnation from the wall clock, and a clock stepped back gives it one
 // below its previous life's. Peers that remember the previous life drop its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Loss ordering (issue 19): when a lease is lost, the application can see it
 // is over (Lease::valid() false, on_lost running) before any voter is told
 // with RELEASE. Otherwise a voter could hand the lease to a waiter one round

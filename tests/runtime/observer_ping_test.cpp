@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Observer PINGs (batonctl status): a datagram from sender 0 that carries
 // only PINGs is answered by the runtime with a PONG to its source address,
 // carrying the member's incarnation and status, and changes nothing. Any

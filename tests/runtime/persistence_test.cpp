@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // State directory through the runtime: floor reservations are written to
 // <state_dir>/floor before tokens above them are granted, the incarnation
 // counter grows with every start, and a restart recovers from the

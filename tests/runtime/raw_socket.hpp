@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RawSocket: a plain UDP socket on 127.0.0.1 for tests that speak to members
 // from outside Baton's runtime: hostile datagrams, observer PINGs.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Pure pieces of lib/runtime: clock guard, bounded queue, slot pool, timer
 // expiry, start plan and state files.
 #include <gtest/gtest.h>

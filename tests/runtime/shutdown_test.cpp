@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Clean shutdown: pending calls get `stopped`, held leases are released and
 // read as not valid, later calls fail synchronously, every handle closes (the
 // loop thread asserts uv_loop_close == 0; ASan/LSan check for leaks).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Issue 5: a holder stopped with SIGSTOP past its validity and then continued
 // learns that it lost the lease, and the fencing helper rejects its write.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Stats helpers of the public API: log2 latency buckets, drop totals.
 #include "baton/stats.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Failure of the holder. A holder process killed with SIGKILL (it releases
 // nothing) is taken over after its lease expires, with a higher token. A
 // holder whose loop thread is stuck past its validity learns that it lost the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers for the runtime tests: N members on 127.0.0.1 in one process, each
 // its own Cluster (its own loop thread), on ports the kernel picked.
 #pragma once

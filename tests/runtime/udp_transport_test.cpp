@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // UdpTransport over real libuv on 127.0.0.1, on the test's own loop (no
 // threads): sends take the uv_udp_try_send fast path, bounds and errors are
 // counted, receives are batched (recvmmsg) and every datagram arrives whole,

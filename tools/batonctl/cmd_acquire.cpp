@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // batonctl acquire: join as a member, take one lease, hold it, release it.
 #include <cstdio>
 

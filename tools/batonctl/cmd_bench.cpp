@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // batonctl bench: join a running cluster as member N and measure it (issue 7,
 // docs/operations.md). Two workloads:
 //  - throughput (default): C acquires in flight through the callback form,

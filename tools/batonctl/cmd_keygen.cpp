@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // batonctl keygen: 32 random bytes from the kernel, as 64 hex characters.
 #include <sys/random.h>
 

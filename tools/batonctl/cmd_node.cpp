@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // batonctl node: a member that votes and does nothing else.
 #include "commands.hpp"
 #include "common.hpp"

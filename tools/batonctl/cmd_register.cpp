@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // batonctl register: the fenced register of shared/HISTORY.md on top of
 // baton::FenceGuard. Single-threaded: one datagram at a time, so the log's
 // order is the order of admission.

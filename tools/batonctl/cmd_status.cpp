@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // batonctl status: asks every member for its status with an observer PING
 // (sender 0, see lib/codec/codec.hpp) and prints what the PONGs say,
 // including whether the members agree on the voting configuration (the

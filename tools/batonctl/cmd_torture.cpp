@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // batonctl torture: a member that, for --duration-s seconds, takes leases on
 // random resources, writes to the fenced register while it believes it holds
 // them, and records every step in the history format of shared/HISTORY.md.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One function per subcommand (cmd_<name>.cpp). Each parses its own flags
 // (throwing UsageError for bad ones) and returns the process exit code.
 #pragma once

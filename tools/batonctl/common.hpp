@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What the member subcommands share: the two clocks of the torture history,
 // SIGTERM/SIGINT handling, and starting a member with logging and a drop
 // monitor.

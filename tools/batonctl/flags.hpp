@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Command-line flags of batonctl: a tiny declarative parser (every
 // subcommand declares its flags, gets --help for free, and turns any bad flag
 // into a clear message and exit code 2), and the member flags shared by

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The torture history writer (shared/HISTORY.md, version 1): one JSON object
 // per line, each line one write(2) on an O_APPEND file, written before the
 // program acts on it; and the `clock` sampler.

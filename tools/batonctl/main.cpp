@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // batonctl: run Baton members, take leases, ask members for their status,
 // torture a cluster and serve the fenced register, without writing C++.
 // docs/operations.md is the manual.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The fenced register's datagrams (shared/HISTORY.md, "The fenced register"):
 //
 //   request: W <resource> <token> <node> <incarnation> <req_id> <true_sent_ns>

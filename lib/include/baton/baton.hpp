@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Baton: leases with fencing tokens, voted by the members of a static cluster.
 // The umbrella header of the public API (docs/api.md).
 #pragma once
@@ -9,3 +10,4 @@
 #include "baton/log.hpp"      // IWYU pragma: export
 #include "baton/result.hpp"   // IWYU pragma: export
 #include "baton/stats.hpp"    // IWYU pragma: export
+#include "baton/version.hpp"  // IWYU pragma: export (generated: cmake/version.hpp.in)

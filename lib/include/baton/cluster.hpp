@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Cluster: this process's membership in a Baton cluster, and the calls that
 // take leases.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Config: one member's view of the static cluster and its tuning, checked by
 // validate() before anything starts.
 #pragma once

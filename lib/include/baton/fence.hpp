@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // FenceGuard: the resource side of fencing (DESIGN Guarantee 2, STYLE.md 14).
 //
 // A lease alone cannot protect a resource: a holder can pause (GC, swap,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Lease: the RAII handle of a held lease, and BootClock, the clock its
 // validity is measured on.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Logging hook. Baton is quiet by default: it logs only through the hook the
 // application sets in Config::log. The exceptions are two start-up warnings,
 // which go to stderr when no hook is set, because running that way should be

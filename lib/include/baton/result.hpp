@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Errors as values: Errc and Result<T>, used by every layer of Baton.
 //
 // Programmer errors (a broken invariant) abort through BATON_ASSERT; operating

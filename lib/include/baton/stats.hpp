@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Stats: counters and gauges of one member, a snapshot copied after every
 // batch of the loop (Cluster::stats() never waits for the loop).
 #pragma once
