@@ -104,8 +104,11 @@ stage_negative() {
   for name in no_drift no_quarantine no_token_check no_partial_release reuse_given_back no_handoff_confirm \
               no_unqueued_poll keep_parked_on_release keep_late_rtt_samples; do
     dir="$BATON_ROOT/build-negative/$name"
-    cmake -S "$BATON_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBATON_BREAK="$name" \
-      -DBATON_EXAMPLES=OFF -DBATON_BENCH=OFF >/dev/null
+    # -O1 without debug information: these builds only run short simulator
+    # checks, and compile about a third faster than RelWithDebInfo (53 s
+    # against 80 s for one switch, measured side by side on a loaded machine).
+    cmake -S "$BATON_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=None "-DCMAKE_CXX_FLAGS=-O1 -g0 -DNDEBUG" \
+      -DBATON_BREAK="$name" -DBATON_EXAMPLES=OFF -DBATON_BENCH=OFF >/dev/null
     cmake --build "$dir" -j "$BATON_JOBS" --target baton-sim
     # Issue 19's two switches are also caught by the scenario scripts.
     case "$name" in reuse_given_back|no_handoff_confirm)
