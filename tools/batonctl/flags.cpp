@@ -27,13 +27,6 @@ std::uint64_t to_u64(const std::string& flag, const std::string& v, std::uint64_
   return out;
 }
 
-std::string trim(std::string_view s) {
-  std::size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return std::string(s.substr(b, e - b));
-}
-
 }  // namespace
 
 FlagSet::FlagSet(std::string command, std::string synopsis, std::string description)
@@ -168,65 +161,27 @@ socklen_t to_sockaddr(const std::string& host, std::uint16_t port, sockaddr_stor
   return out.ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
 }
 
+// The library's helpers (baton/config.hpp), with the flag that carried the value.
 std::vector<baton::Member> parse_members(std::string_view text) {
-  std::vector<baton::Member> out;
   if (text.empty()) throw UsageError{"--members is required, e.g. --members 1=127.0.0.1:7101,2=127.0.0.1:7102"};
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const auto comma = text.find(',', start);
-    const std::string_view item = text.substr(start, comma == std::string_view::npos ? text.npos : comma - start);
-    const auto eq = item.find('=');
-    if (eq == std::string_view::npos)
-      throw UsageError{"--members: '" + std::string(item) + "' is not ID=HOST:PORT"};
-    baton::Member m;
-    m.id = static_cast<std::uint32_t>(to_u64("members", std::string(item.substr(0, eq)), 1, UINT32_MAX));
-    const HostPort hp = parse_host_port(item.substr(eq + 1), "--members");
-    m.host = hp.host;
-    m.port = hp.port;
-    for (const auto& o : out)
-      if (o.id == m.id) throw UsageError{"--members: id " + std::to_string(m.id) + " appears twice"};
-    out.push_back(m);
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
-  return out;
+  auto members = baton::parse_members(text);
+  if (!members) throw UsageError{"--members: " + std::string(members.error().what)};
+  return std::move(*members);
 }
 
 baton::ClusterKey parse_key(std::string_view text, std::string_view where) {
-  const std::string t = trim(text);
-  if (t.size() != 64)
-    throw UsageError{std::string(where) + ": a cluster key is 64 hex characters (32 bytes), found " +
-                     std::to_string(t.size()) + " characters; make one with `batonctl keygen`"};
-  baton::ClusterKey key{};
-  for (std::size_t i = 0; i < 32; ++i) {
-    unsigned v = 0;
-    auto [p, ec] = std::from_chars(t.data() + 2 * i, t.data() + 2 * i + 2, v, 16);
-    if (ec != std::errc{} || p != t.data() + 2 * i + 2)
-      throw UsageError{std::string(where) + ": '" + t.substr(2 * i, 2) + "' at character " + std::to_string(2 * i + 1) +
-                       " is not hex"};
-    key[i] = static_cast<std::uint8_t>(v);
-  }
-  return key;
+  auto key = baton::parse_cluster_key(text);
+  if (!key) throw UsageError{std::string(where) + ": " + std::string(key.error().what)};
+  return *key;
 }
 
 baton::ClusterKey read_key_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError{"--key-file: cannot read '" + path + "'"};
-  std::ostringstream s;
-  s << in.rdbuf();
-  if (s.str().size() > 4096) throw UsageError{"--key-file: '" + path + "' is too large to be a key"};
-  return parse_key(s.str(), "--key-file '" + path + "'");
+  auto key = baton::load_cluster_key(path);
+  if (!key) throw UsageError{"--key-file: " + std::string(key.error().what)};
+  return *key;
 }
 
-std::string key_hex(const baton::ClusterKey& key) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (auto b : key) {
-    out += digits[b >> 4];
-    out += digits[b & 15];
-  }
-  return out;
-}
+std::string key_hex(const baton::ClusterKey& key) { return baton::cluster_key_hex(key); }
 
 // ---- member flags ----------------------------------------------------------
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "baton/log.hpp"
@@ -82,5 +83,29 @@ struct Config {
   // invalid_config, with `what` naming the field. Fix the config; nothing ran.
   Result<void> validate() const;
 };
+
+// ---- setup helpers (what every service would otherwise write itself) -------
+
+// The member list as operators write it: "ID=HOST:PORT,..." with numeric IPv4
+// hosts, or IPv6 in brackets ("1=10.0.0.1:7100,2=[::1]:7100"). No spaces, no
+// DNS. Errors: invalid_argument, naming the item at fault (not ID=HOST:PORT,
+// an id out of 1..2^32-1 or given twice, a host that is not numeric, a port
+// out of 1..65535); an empty list too.
+Result<std::vector<Member>> parse_members(std::string_view text);
+
+// A cluster key as text: 64 hex characters (32 bytes), whitespace around them
+// ignored. Errors: invalid_argument, naming the length found or the first
+// character that is not hex and its position.
+Result<ClusterKey> parse_cluster_key(std::string_view text);
+
+// The same, read from a key file (at most 4096 bytes; `batonctl keygen`
+// writes one). Errors: io_error (the file cannot be read: path and reason),
+// invalid_argument (its content, as parse_cluster_key, with the path).
+Result<ClusterKey> load_cluster_key(const std::string& path);
+
+// A fresh key from libsodium's random source, and a key as 64 lower-case hex
+// characters (what load_cluster_key reads).
+ClusterKey generate_cluster_key();
+std::string cluster_key_hex(const ClusterKey& key);
 
 }  // namespace baton
