@@ -283,8 +283,10 @@ void Checker::note_member_fault(std::int64_t now, std::uint32_t member, const ch
   std::set<std::string> excused;
   const auto excuse = [&](const std::string& name, const LeaseKey& k, const char* doing) {
     excused.insert(name);
-    resources_[name].excuses.push_back("n" + std::to_string(member + 1) + " " + what + " while " + doing + " (" +
-                                       to_string(k) + " at " + ms(now) + ")");
+    resources_[name].excuses.push_back(
+        {.why = "n" + std::to_string(member + 1) + " " + what + " while " + doing + " (" + to_string(k) + " at " +
+                ms(now) + ")",
+         .at = now});
   };
   for (const auto& [k, b] : beliefs_) {
     if (k.member == member) excuse(b.resource, k, "holding");
@@ -295,8 +297,10 @@ void Checker::note_member_fault(std::int64_t now, std::uint32_t member, const ch
   // Once per resource: a resource it held or waited for has its allowance.
   for (const std::string& name : in_flight) {
     if (excused.count(name)) continue;
-    resources_[name].excuses.push_back("n" + std::to_string(member + 1) + " " + what + " with lease traffic for " +
-                                       name + " in flight (at " + ms(now) + ")");
+    resources_[name].excuses.push_back(
+        {.why = "n" + std::to_string(member + 1) + " " + what + " with lease traffic for " + name + " in flight (at " +
+                ms(now) + ")",
+         .at = now});
   }
 }
 
@@ -344,10 +348,17 @@ void Checker::run_due(std::int64_t now) {
   for (const std::string& name : demanding_) {
     Resource& r = resources_.at(name);
     if (now <= r.demand_since + cfg_.liveness_bound_ns + r.extension_ns) continue;
-    if (!r.excuses.empty()) {
-      // A crashed or paused member may hold this resource up for one ttl: once.
-      const std::string why = r.excuses.front();
-      r.excuses.erase(r.excuses.begin());
+    // Faults whose effect is over before this demand began excuse nothing.
+    std::erase_if(r.excuses, [&](const Resource::Excuse& e) {
+      return e.at + member_fault_allowance_ns_ < r.demand_since;
+    });
+    auto ex = std::find_if(r.excuses.begin(), r.excuses.end(),
+                           [&](const Resource::Excuse& e) { return e.used_by != r.demand_since; });
+    if (ex != r.excuses.end()) {
+      // A crashed or paused member may hold this resource up for one ttl:
+      // once per demand that starts while that may last.
+      ex->used_by = r.demand_since;
+      const std::string why = ex->why;
       r.extension_ns += member_fault_allowance_ns_;
       r.extended_for += (r.extended_for.empty() ? "" : "; ") + why;
       ++(why.find(" crashed ") != std::string::npos ? figures_.excused_crash : figures_.excused_pause);

@@ -24,7 +24,9 @@
 //   holds or waits for a resource may keep it from the others for one of its
 //   ttls (its request may be granted after it died, or its hold run out on the
 //   voters' clocks): each such crash or pause extends one wait on that
-//   resource by the member-fault allowance, once, and says so. So does a
+//   resource by the member-fault allowance, and says so: once per wait, for
+//   every wait that starts within that allowance of the fault (the held-up
+//   resource may be wanted, granted and wanted again meanwhile). So does a
 //   crash with lease traffic of the member's still in flight (a late copy of
 //   a REQUEST it had finished with may be granted after it died: an orphaned
 //   hold that nobody gives back, like a crashed holder's).
@@ -148,7 +150,15 @@ class Checker {
     std::map<LeaseKey, Waiter> waiting;    // waiting acquires pending
     std::int64_t demand_since = -1;        // free with a waiter since (true ns), -1: not
     bool demand_after_release = false;     // that demand began when a belief ended
-    std::vector<std::string> excuses;      // unused allowances: members that crashed/paused holding or waiting
+    // Allowances of members that crashed or paused holding, waiting, or with
+    // lease traffic out: each may extend every demand that starts before its
+    // effect is over (`at` + the allowance), once per demand.
+    struct Excuse {
+      std::string why;
+      std::int64_t at = 0;             // true ns of the crash or pause
+      std::int64_t used_by = -1;       // demand_since of the demand it extended last
+    };
+    std::vector<Excuse> excuses;
     std::int64_t extension_ns = 0;         // this demand's bound was extended by this much
     std::string extended_for;              // ... because of these excuses
   };

@@ -258,6 +258,36 @@ TEST(Checker, ACrashWithLeaseTrafficInFlightExcusesThoseResourcesOnce) {
   EXPECT_EQ(e.figures().excused_crash, 1u);
 }
 
+TEST(Checker, AFaultExcusesEveryWaitThatStartsWhileItsEffectMayLast) {
+  // n1 crashes while waiting for r at 20 ms (allowance 300 ms): a voter may
+  // hold r for it until about 320 ms. The first wait is excused; r is then
+  // acquired and released, and a second wait from 150 ms is excused too; a
+  // wait from 400 ms, after the fault's effect is over, is not.
+  SimClock clk(ClockShape::exact, 10000, core::Instant::from_ns(0), 1);
+  Checker c(CheckerConfig{.liveness_bound_ns = 50 * ms, .round_trip_ns = ms});
+  c.set_member_fault_allowance(300 * ms);
+  c.start_liveness(0);
+  const LeaseKey dead{0, 0, core::AcquireId(1)}, w1{1, 0, core::AcquireId(1)}, w2{1, 0, core::AcquireId(2)},
+      w3{1, 0, core::AcquireId(3)};
+  c.on_acquire_call(10 * ms, dead, "r", 10'000 * ms, true);
+  c.on_acquire_call(10 * ms, w1, "r", 10'000 * ms, true);
+  c.on_crash(20 * ms, 0);
+  c.run_due(61 * ms);
+  EXPECT_FALSE(c.failed()) << c.violation().what;
+  c.on_event(100 * ms, w1, acquired(1, "r", 10, 10'000 * ms), clk);
+  c.on_acquire_call(100 * ms, w2, "r", 10'000 * ms, true);
+  c.on_release_call(150 * ms, w1);  // w2 waits from here
+  c.run_due(201 * ms + 1);
+  EXPECT_FALSE(c.failed()) << c.violation().what;
+  EXPECT_EQ(c.figures().excused.size(), 2u);
+  c.on_event(250 * ms, w2, acquired(2, "r", 11, 10'000 * ms), clk);
+  c.on_acquire_call(250 * ms, w3, "r", 10'000 * ms, true);
+  c.on_release_call(400 * ms, w2);  // w3 waits from 400 ms: past 20 + 300 ms
+  c.run_due(450 * ms + 1);
+  ASSERT_TRUE(c.failed());
+  EXPECT_EQ(c.violation().guarantee, 3);
+}
+
 TEST(Checker, APausedMembersWaitIsNoDemandUntilItResumes) {
   Checker c(CheckerConfig{.liveness_bound_ns = 50 * ms, .round_trip_ns = ms});
   c.start_liveness(0);
