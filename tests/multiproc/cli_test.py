@@ -12,10 +12,11 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
+
+import torture_run
 
 FAILURES = []
 
@@ -26,16 +27,6 @@ def check(cond, what, detail=""):
         FAILURES.append(what)
         if detail:
             print("     " + detail.replace("\n", "\n     "))
-
-
-def free_ports(n):
-    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
 
 
 def main():
@@ -114,7 +105,7 @@ def main():
         check(r.returncode == 2 and "cannot read" in r.stderr, "missing key file exits 2", r.stderr)
 
         # A 3-member cluster (4 slots: member 4 is the acquirer).
-        ports = free_ports(4)
+        ports = torture_run.free_ports(4)
         members = ",".join(f"{i}=127.0.0.1:{ports[i - 1]}" for i in range(1, 5))
         three = ",".join(f"{i}=127.0.0.1:{ports[i - 1]}" for i in range(1, 4))
 

@@ -34,7 +34,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -48,18 +47,6 @@ LONG_HOLD_MS = 450   # members 1, 2: holds that outlast the ttl, so they renew
 RESOURCES = 3
 
 
-def free_ports(n):
-    socks, ports = [], []
-    for _ in range(n):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind(("127.0.0.1", 0))
-        socks.append(s)
-        ports.append(s.getsockname()[1])
-    for s in socks:
-        s.close()
-    return ports
-
-
 class Run:
     def __init__(self, args):
         self.args = args
@@ -67,7 +54,7 @@ class Run:
         self.work = args.workdir
         shutil.rmtree(self.work, ignore_errors=True)
         os.makedirs(self.work)
-        ports = free_ports(N + 1)
+        ports = torture_run.free_ports(N + 1)
         self.members = ",".join(f"{i}=127.0.0.1:{ports[i - 1]}" for i in range(1, N + 1))
         self.register_addr = f"127.0.0.1:{ports[N]}"
         self.key = os.path.join(self.work, "cluster.key")
