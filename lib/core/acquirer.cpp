@@ -2,11 +2,13 @@
 #include "core/acquirer.hpp"
 
 #include <algorithm>
+#include <variant>
 
 #include "core/assert.hpp"
 #include "core/drift.hpp"
 #include "core/limits.hpp"
 #include "core/placement.hpp"
+#include "core/standing.hpp"
 
 namespace baton::core {
 
@@ -39,9 +41,132 @@ constexpr bool kReuseGivenBack = true;
 #else
 constexpr bool kReuseGivenBack = false;
 #endif
+#if defined(BATON_BREAK_NO_DRIFT)
+// Negative control: believe a lease for the whole ttl from t0, no stretch, no margin.
+constexpr bool kNoDrift = true;
+#else
+constexpr bool kNoDrift = false;
+#endif
+#if defined(BATON_BREAK_NO_PARTIAL_RELEASE)
+// Negative control: grants of a failed attempt are never given back.
+constexpr bool kNoPartialRelease = true;
+#else
+constexpr bool kNoPartialRelease = false;
+#endif
+
+using phase::Held;
+using phase::Renewal;
+using phase::Round;
+using phase::Standing;
+using Kind = phase::Attempting::Kind;
 }  // namespace
 
 Acquirer::Acquirer(const NodeConfig& config, Rng& rng) : config_(config), rng_(rng), rtt_(config.rtt_initial) {}
+
+// ---- moves between phases ---------------------------------------------------
+//
+// Every change of Acq::phase goes through move(), called only by the enter_*
+// functions below, each of which first asserts that the move is legal (etcd
+// raft's becomeFollower/becomeCandidate/becomeLeader). move() keeps the
+// by-lease index, the awaiting count and the trace in step with the phase.
+
+const LeaseId* Acquirer::current_lease(const Acq& a) {
+  if (const auto* at = std::get_if<Attempting>(&a.phase)) return &at->lease;
+  if (const auto* b = std::get_if<BackingOff>(&a.phase)) return b->standing ? &b->standing->lease : nullptr;
+  if (const auto* h = std::get_if<Held>(&a.phase)) return &h->lease;
+  return nullptr;
+}
+
+bool Acquirer::awaits(const Acq& a) {
+  if (std::holds_alternative<Attempting>(a.phase)) return true;
+  if (const auto* h = std::get_if<Held>(&a.phase)) return h->renewal.has_value();
+  return false;
+}
+
+void Acquirer::unindex(const Acq& a) {
+  const LeaseId* lease = current_lease(a);
+  if (!lease) return;
+  auto it = by_lease_.find(*lease);
+  if (it != by_lease_.end() && it->second == a.id) by_lease_.erase(it);
+}
+
+void Acquirer::index(const Acq& a) {
+  if (const LeaseId* lease = current_lease(a)) by_lease_[*lease] = a.id;
+}
+
+void Acquirer::move(Acq& a, phase::Phase next, const char* detail, Sink& sink) {
+  const char* from = a.moves == 0 ? "new" : phase::name(a.phase);
+  awaiting_ -= awaits(a) ? 1 : 0;
+  unindex(a);
+  a.phase = std::move(next);
+  ++a.moves;
+  index(a);
+  awaiting_ += awaits(a) ? 1 : 0;
+  sink.transition(Transition{.id = a.id, .resource = a.resource, .from = from, .to = phase::name(a.phase),
+                             .detail = detail});
+}
+
+void Acquirer::enter_queued(Acq& a, Sink& sink) {
+  // Only a new acquire waits for its turn; one that had its turn never does again.
+  BATON_ASSERT(a.moves == 0);
+  BATON_ASSERT(!a.try_only);
+  BATON_ASSERT(queue_.waits(a.resource, a.id));
+  move(a, phase::Queued{}, "", sink);
+}
+
+phase::Attempting& Acquirer::enter_attempting(Acq& a, Attempting next, Sink& sink) {
+  if (next.kind == Kind::fresh) {
+    // New, its turn came, a stale-token retry, or a backoff's retry; never
+    // from held.
+    BATON_ASSERT(!std::holds_alternative<Held>(a.phase));
+    if (std::holds_alternative<phase::Queued>(a.phase) && a.moves > 0) {
+      BATON_ASSERT(queue_.holds_turn(a.resource, a.id));
+    }
+  } else {
+    // A standing request's retry or hand-off: only from the backoff that
+    // keeps that standing request, with its lease, token and t0.
+    const auto* b = std::get_if<BackingOff>(&a.phase);
+    BATON_ASSERT(b != nullptr);
+    BATON_ASSERT(b->standing.has_value());
+    BATON_ASSERT(b->standing->lease == next.lease);
+    BATON_ASSERT(b->standing->t0 == next.t0);
+  }
+  // Guarantee 1 (established): the attempt's t0 precedes every REQUEST of its lease.
+  BATON_ASSERT(next.t0 <= next.timeout_at);
+  BATON_ASSERT(next.votes.voters() == a.voters.size());
+  const char* detail = next.kind == Kind::fresh && std::holds_alternative<Attempting>(a.phase)
+                           ? "stale-token retry"
+                           : phase::to_string(next.kind);
+  move(a, std::move(next), detail, sink);
+  return std::get<Attempting>(a.phase);
+}
+
+phase::BackingOff& Acquirer::enter_backoff(Acq& a, BackingOff next, Sink& sink) {
+  BATON_ASSERT(std::holds_alternative<Attempting>(a.phase));
+  BATON_ASSERT(!a.try_only);  // a try_acquire fails instead of waiting
+  BATON_ASSERT(!next.retry_at.is_max());
+  if (next.standing) {
+    // Guarantee 1 (established): a lease with a grant we gave back never stands.
+    if (!kReuseGivenBack) BATON_ASSERT(!next.standing->votes.any_given_back());
+  }
+  const char* detail = next.standing ? "standing request" : "";
+  move(a, std::move(next), detail, sink);
+  return std::get<BackingOff>(a.phase);
+}
+
+phase::Held& Acquirer::enter_held(Acq& a, Held next, Sink& sink) {
+  BATON_ASSERT(std::holds_alternative<Attempting>(a.phase));
+  // Guarantee 1 (established): a majority granted, and the validity ends
+  // within the drift bound from its start.
+  BATON_ASSERT(next.support.result() == TallyResult::won);
+  if (!kNoDrift) {
+    BATON_ASSERT(next.validity_end <= drift::validity_end(next.valid_from, a.ttl, config_.rho_ppm, config_.margin));
+  }
+  if (!kReuseGivenBack) BATON_ASSERT(!next.support.any_given_back());
+  const bool handoff = std::get<Attempting>(a.phase).kind == Kind::handoff;
+  move(a, std::move(next), handoff ? "hand-off" : "", sink);
+  return std::get<Held>(a.phase);
+}
 
 // ---- bookkeeping ------------------------------------------------------------
 
@@ -62,54 +187,23 @@ std::size_t Acquirer::voter_index(const Acq& a, MemberId m) const {
 }
 
 Duration Acquirer::attempt_timeout(std::uint32_t timeouts, Instant now) const {
-  const Duration base = std::clamp(rtt_.get(now) * 4, config_.attempt_timeout_min, config_.attempt_timeout_max);
-  return min(base * (std::int64_t{1} << std::min<std::uint32_t>(timeouts, 20)), config_.attempt_timeout_max);
-}
-
-Duration Acquirer::unqueued_poll(const Acq& a, Instant now) const {
-  const Duration base =
-      std::clamp(rtt_.get(now) * kUnqueuedPollRtts, config_.attempt_timeout_min, config_.attempt_timeout_max);
-  return base * (std::int64_t{1} << std::min(a.unqueued_polls, kUnqueuedPollDoublings));
-}
-
-Duration Acquirer::split_window(const Acq& a, Duration j) {
-  // J doubled per split vote lost, capped at 64·J.
-  const std::uint32_t doublings = std::min<std::uint32_t>(a.splits > 0 ? a.splits - 1 : 0, limits::jitter_doublings_max);
-  return j * (std::int64_t{1} << doublings);
+  return retry::attempt_timeout(rtt_.get(now), timeouts, bounds());
 }
 
 Duration Acquirer::jitter(const Acq& a, Instant now) {
-  return draw(a, split_window(a, max(rtt_.get(now), Duration::us(1))));
+  const Duration j = retry::jitter_unit(rtt_.get(now));
+  return retry::draw(rng_, retry::split_window(j, a.splits), waiting_here(a));
 }
 
-Duration Acquirer::free_jitter(Acq& a, std::uint32_t waiters, Duration rtt, Instant now) {
-  const Duration j = max(rtt, Duration::us(1));
+Duration Acquirer::free_jitter(Acq& a, const BackingOff& b, std::uint32_t waiters, Duration rtt, Instant now) {
+  const Duration j = retry::jitter_unit(rtt);
   // Someone held the resource since our last failure: a new race.
-  if (now - a.failed_at > j * 8) a.splits = 0;
-  const std::int64_t n = std::clamp<std::int64_t>(waiters, 1, static_cast<std::int64_t>(limits::members_max));
-  return draw(a, max(n == 1 ? j : j * (2 * n), split_window(a, j)));
-}
-
-Duration Acquirer::draw(const Acq& a, Duration window) {
-  // The head draws once for itself and once for every acquire queued behind
-  // it, and keeps the earliest: a member with k waiting acquires then wins a
-  // race after FREE about as often as k members with one each would, so each
-  // contender gets its share whichever process it runs in.
-  const std::size_t draws = waiting_here(a);
-  std::uint64_t best = UINT64_MAX;
-  for (std::size_t i = 0; i < draws; ++i) {
-    best = std::min(best, rng_.uniform(static_cast<std::uint64_t>(window.count_ns())));
-  }
-  return Duration::ns(static_cast<std::int64_t>(best));
+  if (retry::new_race(now, b.failed_at, j)) a.splits = 0;
+  return retry::draw(rng_, retry::free_window(j, waiters, a.splits), waiting_here(a));
 }
 
 std::size_t Acquirer::waiting_here(const Acq& a) const {
-  std::size_t n = 1;
-  auto [lo, hi] = by_resource_.equal_range(a.resource);
-  for (auto it = lo; it != hi && n < limits::jitter_draws_max; ++it) {
-    if (acqs_.at(it->second).phase == Phase::queued) ++n;
-  }
-  return n;
+  return std::min(1 + queue_.waiting(a.resource), limits::jitter_draws_max);
 }
 
 LeaseId Acquirer::mint_lease(const Acq& a) {
@@ -135,25 +229,11 @@ Token Acquirer::next_token(const Acq& a) const {
   return Token{above.value + 1};
 }
 
-void Acquirer::request_unanswered(const Acq& a, Sink& sink) {
+void Acquirer::request_pending(const Acq& a, const LeaseId& lease, Token token, const Tally& votes, Sink& sink) {
   for (std::size_t i = 0; i < a.voters.size(); ++i) {
-    if (a.answer[i] != kNone) continue;
-    sink.send(a.voters[i], Request{.resource = a.resource, .lease = a.lease, .ttl = a.ttl, .token = a.token});
+    if (votes.vote(i) != Vote::pending) continue;
+    sink.send(a.voters[i], Request{.resource = a.resource, .lease = lease, .ttl = a.ttl, .token = token});
   }
-}
-
-bool Acquirer::majority_lost(const Acq& a) {
-  // More than voters − majority said no (or will never say yes).
-  return a.no > a.voters.size() - a.need;
-}
-
-bool Acquirer::free_is_no(Acq& a, MemberId from) {
-  const std::size_t i = voter_index(a, from);
-  if (i < a.voters.size() && a.answer[i] == kNone) {
-    a.answer[i] = kNo;
-    ++a.no;
-  }
-  return majority_lost(a);
 }
 
 void Acquirer::sample_rtt(Instant now, Instant sent, Instant deadline) {
@@ -166,68 +246,39 @@ void Acquirer::sample_rtt(Instant now, Instant sent, Instant deadline) {
   rtt_.sample(now, now - sent);
 }
 
-void Acquirer::reschedule(Acq& a) {
-  Instant due = Instant::max();
-  switch (a.phase) {
-    case Phase::queued:
-      due = a.wait_until;
-      break;
-    case Phase::attempting:
-      due = a.attempt_deadline;
-      if (!a.try_only) due = min(due, a.wait_until);
-      break;
-    case Phase::backoff:
-      due = min(a.retry_at, a.wait_until);
-      break;
-    case Phase::held:
-      due = a.validity_end;
-      if (a.renewing) {
-        due = min(due, min(a.round_deadline, drift::renew_cutoff(a.valid_from, a.validity_end)));
-      } else if (a.auto_renew || a.renew_explicit) {
-        due = min(due, a.renew_at);  // the next auto-renew round, or a paced renew() call's
-      }
-      break;
+Instant Acquirer::due_time(const Acq& a) const {
+  if (std::holds_alternative<phase::Queued>(a.phase)) return a.wait_until;
+  if (const auto* at = std::get_if<Attempting>(&a.phase)) {
+    return a.try_only ? at->deadline : min(at->deadline, a.wait_until);
   }
+  if (const auto* b = std::get_if<BackingOff>(&a.phase)) return min(b->retry_at, a.wait_until);
+  const Held& h = std::get<Held>(a.phase);
+  Instant due = h.validity_end;
+  if (h.renewal) {
+    due = min(due, min(h.renewal->deadline, drift::renew_cutoff(h.valid_from, h.validity_end)));
+  } else if (a.auto_renew || h.renew_called) {
+    due = min(due, h.renew_at);  // the next auto-renew round, or a paced renew() call's
+  }
+  return due;
+}
+
+void Acquirer::reschedule(Acq& a) {
+  const Instant due = due_time(a);
   if (due == a.timer) return;
   if (!a.timer.is_max()) timers_.erase({a.timer, a.id});
   a.timer = due;
   if (!due.is_max()) timers_.emplace(due, a.id);
 }
 
-void Acquirer::set_phase(Acq& a, Phase p) {
-  awaiting_ -= awaits(a);
-  a.phase = p;
-  awaiting_ += awaits(a);
-}
-
-void Acquirer::set_renewing(Acq& a, bool on) {
-  awaiting_ -= awaits(a);
-  a.renewing = on;
-  awaiting_ += awaits(a);
-}
-
-std::string Acquirer::check_awaiting() const {
-  std::size_t n = 0;
-  for (const auto& [id, a] : acqs_) n += awaits(a);
-  if (n != awaiting_) return "awaiting count " + std::to_string(awaiting_) + " but " + std::to_string(n) + " rounds open";
-  return {};
-}
-
-void Acquirer::erase(Acq& a) {
-  awaiting_ -= awaits(a);
+std::optional<AcquireId> Acquirer::erase(Acq& a) {
+  awaiting_ -= awaits(a) ? 1 : 0;
   if (!a.timer.is_max()) timers_.erase({a.timer, a.id});
-  if (!a.lease.empty()) {
-    auto it = by_lease_.find(a.lease);
-    if (it != by_lease_.end() && it->second == a.id) by_lease_.erase(it);
-  }
-  auto [lo, hi] = by_resource_.equal_range(a.resource);
-  for (auto it = lo; it != hi; ++it) {
-    if (it->second == a.id) {
-      by_resource_.erase(it);
-      break;
-    }
-  }
-  acqs_.erase(a.id);
+  unindex(a);
+  const ResourceName resource = a.resource;
+  const AcquireId id = a.id;
+  acqs_.erase(id);
+  // If it held the turn (attempting or backing off), the next waiting acquire gets it.
+  return queue_.leave(resource, id);
 }
 
 std::optional<LeaseInfo> Acquirer::lease(AcquireId id) const {
@@ -235,15 +286,36 @@ std::optional<LeaseInfo> Acquirer::lease(AcquireId id) const {
   if (it == acqs_.end()) return std::nullopt;
   const Acq& a = it->second;
   LeaseInfo info;
-  info.state = a.phase == Phase::held ? LeaseInfo::State::held : LeaseInfo::State::acquiring;
   info.resource = a.resource;
   info.auto_renew = a.auto_renew;
-  if (a.phase == Phase::held) {
-    info.token = a.token;
-    info.valid_from = a.valid_from;
-    info.validity_end = a.validity_end;
+  if (const auto* h = std::get_if<Held>(&a.phase)) {
+    info.state = LeaseInfo::State::held;
+    info.token = h->token;
+    info.valid_from = h->valid_from;
+    info.validity_end = h->validity_end;
+  } else {
+    info.state = LeaseInfo::State::acquiring;
   }
   return info;
+}
+
+std::string Acquirer::describe(AcquireId id) const {
+  auto it = acqs_.find(id);
+  if (it == acqs_.end()) return "gone";
+  const Acq& a = it->second;
+  std::string s = phase::name(a.phase);
+  if (const auto* at = std::get_if<Attempting>(&a.phase)) {
+    s += std::string(" (") + phase::to_string(at->kind) + ") votes=" + at->votes.letters();
+    if (at->confirm) s += " confirm=" + at->confirm->votes.letters();
+  } else if (const auto* b = std::get_if<BackingOff>(&a.phase)) {
+    if (b->standing) s += " standing=" + b->standing->votes.letters();
+  } else if (const auto* h = std::get_if<Held>(&a.phase)) {
+    s += " support=" + h->support.letters();
+    if (h->renewal) {
+      s += " renewing round=" + std::to_string(h->renewal->round.number) + " votes=" + h->renewal->round.votes.letters();
+    }
+  }
+  return s;
 }
 
 // ---- API --------------------------------------------------------------------
@@ -254,6 +326,7 @@ Result<AcquireId> Acquirer::acquire(Instant now, const AcquireArgs& args, std::v
   if (args.ttl < config_.ttl_min || args.ttl > config_.ttl_max) return Error{Errc::invalid_argument, "ttl: outside [ttl_min, ttl_max]"};
   if (acqs_.size() >= config_.limits.acquires_in_flight) return Error{Errc::overloaded, "acquires_in_flight limit reached"};
   BATON_ASSERT(!voters.empty());
+  BATON_ASSERT(voters.size() <= limits::members_max);
   const AcquireId id{next_id_++};
   Acq& a = acqs_[id];
   a.id = id;
@@ -263,68 +336,60 @@ Result<AcquireId> Acquirer::acquire(Instant now, const AcquireArgs& args, std::v
   a.try_only = args.wait_until <= now;
   a.auto_renew = args.auto_renew;
   a.voters = std::move(voters);
-  a.need = majority(a.voters.size());
-  const bool queue = !a.try_only && has_head(a.resource);
-  by_resource_.emplace(a.resource, id);
   ++sink.stats().acquires;
-  if (queue) {
-    // Another acquire of this resource is under way here: wait for its turn.
-    set_phase(a, Phase::queued);
-    reschedule(a);
-    // The head's standing request now stands for one more contender.
-    auto [lo, hi] = by_resource_.equal_range(a.resource);
-    for (auto it = lo; it != hi; ++it) {
-      Acq& head = acqs_.at(it->second);
-      if (is_head(head) && head.phase == Phase::backoff && head.standing) {
-        restand(head, now, sink);
-        break;
-      }
-    }
-  } else {
+  if (queue_.join(a.resource, id, !a.try_only) != AcquireQueue::Join::wait) {
     start_attempt(a, now, sink);
+    return id;
   }
+  // Another acquire of this resource is under way here: wait for its turn.
+  enter_queued(a, sink);
+  reschedule(a);
+  // The turn holder's standing request now stands for one more contender.
+  Acq& head = acqs_.at(*queue_.turn(a.resource));
+  if (const auto* b = std::get_if<BackingOff>(&head.phase); b && b->standing) restand(head, now, sink);
   return id;
 }
 
 Result<void> Acquirer::release(Instant now, AcquireId id, Sink& sink) {
   Acq* a = find(id);
   if (!a) return Error{Errc::not_held, "no such lease"};
-  if (a->phase == Phase::held) {
+  if (const auto* h = std::get_if<Held>(&a->phase)) {
     // The holder stops using the resource (the caller did), then tells the voters.
-    send_release(*a, sink);
+    send_release(*a, h->lease, h->token, sink);
     const ResourceName resource = a->resource;
-    erase(*a);
+    const std::optional<AcquireId> next = erase(*a);
+    BATON_ASSERT(!next.has_value());  // a holder never holds the turn
     // The waiters here time the other voters' FREEs from now (on_free).
-    auto [lo, hi] = by_resource_.equal_range(resource);
-    for (auto it = lo; it != hi; ++it) acqs_.at(it->second).own_release_at = now;
+    for (AcquireId other : queue_.all(resource)) acqs_.at(other).own_release_at = now;
     return {};
   }
-  if (a->phase == Phase::attempting) release_grants(*a, sink);
+  if (auto* at = std::get_if<Attempting>(&a->phase)) release_grants(*a, *at, sink);
   fail(*a, Errc::cancelled, now, sink);
   return {};
 }
 
 Result<void> Acquirer::renew(Instant now, AcquireId id, Sink& sink) {
   Acq* a = find(id);
-  if (!a || a->phase != Phase::held) return Error{Errc::not_held, "lease not held"};
-  if (now >= a->validity_end) return Error{Errc::not_held, "lease expired"};
+  Held* h = a ? std::get_if<Held>(&a->phase) : nullptr;
+  if (!h) return Error{Errc::not_held, "lease not held"};
+  if (now >= h->validity_end) return Error{Errc::not_held, "lease expired"};
   // A round that starts past the cut-off is given up at once (due): it
   // would only send RENEWs to every voter and report unknown_outcome. A
   // caller retrying in a loop sent thousands of such rounds (issue 19).
   // Rounds of one lease are paced: the next starts no sooner than
   // attempt_timeout_min after the previous one did (auto-renew's rounds
   // are far apart anyway), and the call then waits for that round.
-  const Instant cutoff = drift::renew_cutoff(a->valid_from, a->validity_end);
-  const Instant paced = a->round > 0 && !a->renewing ? max(now, a->t_r + config_.attempt_timeout_min) : now;
+  const Instant cutoff = drift::renew_cutoff(h->valid_from, h->validity_end);
+  const Instant paced = a->rounds > 0 && !h->renewal ? max(now, a->last_round_at + config_.attempt_timeout_min) : now;
   if (paced >= cutoff) {
     return Error{Errc::too_late, "renew: past the renewal cut-off (the last fifth of the validity window)"};
   }
-  a->renew_explicit = true;
-  if (a->renewing) return {};  // the caller waits for the round under way
+  if (!h->renew_called) h->renew_called = now;
+  if (h->renewal) return {};  // the caller waits for the round under way
   if (paced == now) {
     start_round(*a, now, sink);
   } else {
-    a->renew_at = paced;
+    h->renew_at = paced;
     reschedule(*a);
   }
   return {};
@@ -334,131 +399,139 @@ Result<void> Acquirer::set_auto_renew(Instant /*now*/, AcquireId id, bool on) {
   Acq* a = find(id);
   if (!a) return Error{Errc::not_held, "no such lease"};
   a->auto_renew = on;
-  if (a->phase == Phase::held) a->renew_at = drift::renew_start(a->valid_from, a->validity_end);
+  if (auto* h = std::get_if<Held>(&a->phase)) h->renew_at = drift::renew_start(h->valid_from, h->validity_end);
   reschedule(*a);
   return {};
 }
 
-// ---- attempts -----------------------------------------------------------------
+// ---- attempting ---------------------------------------------------------------
 
 void Acquirer::start_attempt(Acq& a, Instant now, Sink& sink) {
-  if (!a.lease.empty()) by_lease_.erase(a.lease);
-  set_phase(a, Phase::attempting);
-  a.lease = mint_lease(a);
-  a.token = next_token(a);
+  Attempting next;
+  next.kind = Kind::fresh;
+  next.lease = mint_lease(a);
+  next.token = next_token(a);
   // Guarantee 1: validity is measured from t0, read before the first send.
   // An earlier t0 only shortens validity, so `now` (read before this call) is safe.
-  a.t0 = now;
-  a.timeout_at = now + attempt_timeout(a.timeouts, now);
-  a.attempt_deadline = a.timeout_at;
-  a.answer.assign(a.voters.size(), kNone);
-  a.yes = a.no = 0;
-  clear_verdict(a);
-  a.standing = false;
-  a.handoff = false;
-  a.old_t0 = false;
-  a.provisional = a.confirming = false;
-  by_lease_[a.lease] = a.id;
+  next.t0 = now;
+  next.timeout_at = now + attempt_timeout(a.timeouts, now);
+  next.deadline = next.timeout_at;
+  next.votes = Tally(a.voters.size());
+  Attempting& at = enter_attempting(a, std::move(next), sink);
   ++sink.stats().attempts;
   reschedule(a);
-  request_unanswered(a, sink);
+  request_pending(a, at.lease, at.token, at.votes, sink);
 }
 
 void Acquirer::on_grant(Instant now, MemberId from, const Grant& g, Sink& sink) {
   Acq* a = find_by_lease(g.lease);
-  if (a && g.token == a->token) {
+  if (a) {
+    // The votes and token of the phase this lease belongs to.
+    const Tally* votes = nullptr;
+    Token token;
+    if (const auto* at = std::get_if<Attempting>(&a->phase)) {
+      votes = &at->votes;
+      token = at->token;
+    } else if (const auto* b = std::get_if<BackingOff>(&a->phase)) {
+      votes = &b->standing->votes;  // indexed: it has a standing request
+      token = b->standing->token;
+    } else if (const auto* h = std::get_if<Held>(&a->phase)) {
+      votes = &h->support;
+      token = h->token;
+    }
     const std::size_t i = voter_index(*a, from);
-    if (i < a->voters.size() && a->answer[i] == kReleased) {
-      // A lease with a grant we gave back is never current (send_standing):
-      // only the negative control gets here.
+    if (votes && g.token == token && i < a->voters.size() && votes->vote(i) == Vote::given_back) {
+      // A lease with a grant we gave back is never current (standing.hpp):
+      // only the negative control gets here. The Tally would refuse the
+      // grant anyway; answer it with another RELEASE.
       BATON_ASSERT(kReuseGivenBack);
       ++sink.stats().late_releases;
       sink.send(from, Release{.resource = g.resource, .lease = g.lease, .token = g.token});
       return;
     }
+    if (const auto* b = std::get_if<BackingOff>(&a->phase); b && g.token == b->standing->token) {
+      start_handoff(*a, now, sink);
+    }
   }
-  if (a && a->phase == Phase::backoff && a->standing && g.token == a->token) start_handoff(*a, now);
-  if (!a || a->phase == Phase::backoff) {
+  if (!a || std::holds_alternative<BackingOff>(a->phase)) {
     // A grant for a lease this member no longer pursues: give it back at once,
     // so a delayed request does not block the resource until it expires.
-    if (g.lease.owner == config_.self) {
-#if !defined(BATON_BREAK_NO_PARTIAL_RELEASE)
+    if (g.lease.owner == config_.self && !kNoPartialRelease) {
       ++sink.stats().late_releases;
       sink.send(from, Release{.resource = g.resource, .lease = g.lease, .token = g.token});
       // After that RELEASE the resource is free at that voter, which no
       // longer counts us among its waiters (it may have handed an older
       // request of ours the lease instead of a FREE): a FREE from it, for
       // whichever acquire of the resource still waits here.
-      if (by_resource_.count(g.resource) > 0) {
+      if (queue_.contains(g.resource)) {
         on_free(now, from, Free{.resource = g.resource, .fence = g.token, .waiters = 1}, sink);
       }
-#endif
     }
     return;
   }
-  if (a->phase != Phase::attempting || g.token != a->token) return;  // duplicate for a won lease
-  const std::size_t i = voter_index(*a, from);
-  if (i >= a->voters.size() || a->answer[i] == kYes) return;
+  auto* at = std::get_if<Attempting>(&a->phase);
+  if (!at || g.token != at->token) return;  // duplicate for a won lease
+  attempt_grant(*a, *at, voter_index(*a, from), g, now, sink);
+}
+
+void Acquirer::attempt_grant(Acq& a, Attempting& at, std::size_t i, const Grant& g, Instant now, Sink& sink) {
+  if (i >= a.voters.size() || at.votes.vote(i) == Vote::yes) return;
   // A voter that denied this request (held), or sent FREE, may grant it when
   // the hold ends (a hand-off): the grant replaces its no. Ignored, it would
   // hold the resource for us with nobody to release it.
-  if (a->answer[i] != kNone) {
-    --a->no;
-    a->free_seen = true;  // the hold it reported ended: if this attempt fails, race as after a FREE
+  if (at.votes.vote(i) != Vote::pending) {
+    // The hold it reported ended: if this attempt fails, race as after a FREE.
+    at.verdict.free_waiters = at.verdict.free_waiters.value_or(0);
   }
   // In-process answers take no time; a hand-off grant answers no round trip.
-  if (from != config_.self && !a->old_t0) sample_rtt(now, a->t0, a->timeout_at);
-  a->answer[i] = kYes;
-  ++a->yes;
-  if (g.handoff) a->provisional = true;
-  if (a->confirming) return;  // the confirm round decides; its RENEW went to this voter too
-  if (a->yes >= a->need) return a->provisional ? start_confirm(*a, now, sink) : won(*a, now, sink);
-  bound_contested(*a, now);
+  if (a.voters[i] != config_.self && !at.reuses_t0()) sample_rtt(now, at.t0, at.timeout_at);
+  const bool counted = at.votes.grant(i);
+  BATON_ASSERT(counted);  // given-back grants were answered in on_grant
+  if (g.handoff) ++at.handoff_grants;
+  if (at.confirm) return;  // the confirm round decides; its RENEW went to this voter too
+  if (at.votes.result() == TallyResult::won) {
+    return at.handoff_grants > 0 ? start_confirm(a, now, sink) : won(a, now, sink);
+  }
+  bound_contested(a, at, now);
 }
 
 void Acquirer::on_deny(Instant now, MemberId from, const Deny& d, Sink& sink) {
   Acq* a = find_by_lease(d.lease);
-  if (!a || a->phase != Phase::attempting || d.token != a->token) return;
+  auto* at = a ? std::get_if<Attempting>(&a->phase) : nullptr;
+  if (!at || d.token != at->token) return;
   const std::size_t i = voter_index(*a, from);
-  if (i >= a->voters.size() || a->answer[i] != kNone) return;
-  if (from != config_.self && !a->old_t0) sample_rtt(now, a->t0, a->timeout_at);
+  if (i >= a->voters.size() || at->votes.vote(i) != Vote::pending) return;
+  if (from != config_.self && !at->reuses_t0()) sample_rtt(now, at->t0, at->timeout_at);
   // A held voter that kept our request will send FREE or hand the lease over;
   // one whose waiter table was full (unqueued) will do neither.
-  const bool kept = d.reason == DenyReason::held && (!d.unqueued || kNoUnqueuedPoll);
-  a->answer[i] = kept ? kNoHeld : kNo;
-  if (d.reason == DenyReason::held && !kept) a->saw_unqueued = true;
-  ++a->no;
+  const bool held = d.reason == DenyReason::held;
+  const bool kept = held && (!d.unqueued || kNoUnqueuedPoll);
+  at->votes.deny(i);
+  if (kept) at->kept.insert(i);
+  if (held && !kept) ++at->verdict.unqueued;
   a->max_fence = std::max(a->max_fence, d.fence);
-  switch (d.reason) {
-    case DenyReason::held:
-      a->saw_held = true;
-      a->max_time_left = max(a->max_time_left, d.time_left);
-      break;
-    case DenyReason::stale: a->saw_stale = true; break;
-    case DenyReason::overloaded: a->saw_overloaded = true; break;
-    case DenyReason::ttl_too_long: a->saw_ttl = true; break;
-    case DenyReason::quarantined:
-      ++a->quarantined;
-      if (d.time_left > Duration::zero()) a->min_quarantine_left = min(a->min_quarantine_left, d.time_left);
-      break;
-    case DenyReason::not_current: break;
+  at->verdict.add(d.reason);
+  if (held) at->verdict.max_time_left = max(at->verdict.max_time_left, d.time_left);
+  if (d.reason == DenyReason::quarantined) {
+    ++at->verdict.quarantined;
+    if (d.time_left > Duration::zero()) at->verdict.min_quarantine_left = min(at->verdict.min_quarantine_left, d.time_left);
   }
-  if (majority_lost(*a)) {
+  if (at->votes.result() == TallyResult::lost) {
     a->timeouts = 0;  // a verdict: the voters answer in time
     return attempt_failed(*a, now, sink);
   }
-  bound_contested(*a, now);
+  bound_contested(*a, *at, now);
 }
 
-bool Acquirer::contested(const Acq& a) const {
-  if (a.no == 0) return false;
+bool Acquirer::contested(const Attempting& at, const Acq& a) const {
+  if (at.votes.no() == 0) return false;
   for (std::size_t i = 0; i < a.voters.size(); ++i) {
-    if (a.voters[i] != config_.self && a.answer[i] != kNone) return true;  // another member answered
+    if (a.voters[i] != config_.self && at.votes.vote(i) != Vote::pending) return true;  // another member answered
   }
   return false;
 }
 
-void Acquirer::bound_contested(Acq& a, Instant now) {
+void Acquirer::bound_contested(Acq& a, Attempting& at, Instant now) {
   // A voter said no, but a majority is still possible with the voters that
   // have not answered (and another member's voter has answered: the network
   // works; an in-process denial alone proves nothing about the others).
@@ -472,49 +545,49 @@ void Acquirer::bound_contested(Acq& a, Instant now) {
   // faulty spell must not stall it), then fail: give back the grants, and
   // retry as the denials say. Each answer moves the bound; the attempt's
   // timeout stays the limit.
-  if (!contested(a)) return;
-  const Duration wait = max(now - a.t0, min(rtt_.get(now) * 2, config_.attempt_timeout_min));
-  const Instant until = min(now + wait, a.timeout_at);
-  if (until != a.attempt_deadline) {
-    a.attempt_deadline = until;
+  if (!contested(at, a)) return;
+  const Duration wait = max(now - at.t0, min(rtt_.get(now) * 2, config_.attempt_timeout_min));
+  const Instant until = min(now + wait, at.timeout_at);
+  if (until != at.deadline) {
+    at.deadline = until;
     reschedule(a);
   }
 }
 
 void Acquirer::won(Acq& a, Instant now, Sink& sink) {
+  Attempting& at = std::get<Attempting>(a.phase);
   a.own_release_at = Instant::max();
   // Guarantee 1: validity runs from t0, read before the first REQUEST; after
   // a confirm round, from its t_r, read before its RENEWs: the hand-off
   // holds are only known to last a whole ttl from when those arrived.
-  const Instant from = a.confirming ? a.t_r : a.t0;
-  if (a.provisional) BATON_ASSERT(a.confirming || kNoHandoffConfirm);
+  const Instant from = at.confirm ? at.confirm->t_r : at.t0;
+  if (at.handoff_grants > 0) BATON_ASSERT(at.confirm || kNoHandoffConfirm);
   const Instant end = drift::validity_end(from, a.ttl, config_.rho_ppm, config_.margin);
-#if defined(BATON_BREAK_NO_DRIFT)
-  // Negative control: believe the lease for the whole ttl, no stretch, no margin.
-  const Instant believed_end = from + a.ttl;
-#else
-  const Instant believed_end = end;
-#endif
-  (void)end;
+  // Negative control (no_drift): believe the lease for the whole ttl, no stretch, no margin.
+  const Instant believed_end = kNoDrift ? from + a.ttl : end;
   if (now >= believed_end) {
     // The majority completed too late to be of use: a failed attempt.
     attempt_failed(a, now, sink);
     return;
   }
-  // Guarantee 1: every grant this lease stands on is a live hold; none was
-  // given back (send_standing), so no RELEASE of ours can end one.
-  if (!kReuseGivenBack) BATON_ASSERT(!gave_back(a));
-  set_phase(a, Phase::held);
-  a.confirming = a.provisional = false;
-  a.valid_from = from;
-  a.validity_end = believed_end;
-  a.renew_at = drift::renew_start(a.valid_from, a.validity_end);
+  // Guarantee 1 (relied on): every grant this lease stands on is a live
+  // hold; none was given back (standing.hpp), so no RELEASE of ours can end one.
+  if (!kReuseGivenBack) BATON_ASSERT(!at.votes.any_given_back());
+  Held next;
+  next.lease = at.lease;
+  next.token = at.token;
+  next.valid_from = from;
+  next.validity_end = believed_end;
+  next.support = at.votes;
+  next.renew_at = drift::renew_start(from, believed_end);
+  const bool handoff = at.kind == Kind::handoff;
   a.splits = 0;
+  enter_held(a, std::move(next), sink);
   ++sink.stats().acquired;
-  if (a.handoff) ++sink.stats().handoffs;
+  if (handoff) ++sink.stats().handoffs;
   reschedule(a);
   emit(sink, a, EventKind::acquired);
-  advance_queue(a.resource, now, sink);
+  if (queue_.holds_turn(a.resource, a.id)) start_next(queue_.pass_turn(a.resource, a.id), now, sink);
 }
 
 void Acquirer::start_confirm(Acq& a, Instant now, Sink& sink) {
@@ -524,75 +597,68 @@ void Acquirer::start_confirm(Acq& a, Instant now, Sink& sink) {
   // nothing yet. A RENEW round extends every hold of the lease by its ttl
   // from receipt, which is after t_r; with a majority of acks the lease is
   // valid as after any renewal, from t_r (docs/protocol.md, Hand-off).
-  a.confirming = true;
-  ++a.round;
-  a.t_r = now;
-  a.renew_answer.assign(a.voters.size(), kNone);
-  a.acks = a.nacks = a.superseded_nacks = 0;
+  Attempting& at = std::get<Attempting>(a.phase);
+  BATON_ASSERT(!at.confirm.has_value());
+  BATON_ASSERT(at.handoff_grants > 0);
+  ++a.rounds;
+  a.last_round_at = now;
+  at.confirm = Round{.number = a.rounds, .t_r = now, .votes = Tally(a.voters.size())};
   ++sink.stats().handoff_confirms;
-  a.timeout_at = now + attempt_timeout(a.timeouts, now);
-  a.attempt_deadline = a.timeout_at;
+  at.timeout_at = now + attempt_timeout(a.timeouts, now);
+  at.deadline = at.timeout_at;
   reschedule(a);
+  sink.transition(Transition{.id = a.id, .resource = a.resource, .from = "attempting", .to = "attempting",
+                             .detail = "confirm round"});
   for (MemberId v : a.voters) {
-    sink.send(v, Renew{.resource = a.resource, .lease = a.lease, .token = a.token, .ttl = a.ttl, .round = a.round});
+    sink.send(v, Renew{.resource = a.resource, .lease = at.lease, .token = at.token, .ttl = a.ttl, .round = a.rounds});
   }
 }
 
-void Acquirer::on_confirm_ack(Acq& a, Instant now, MemberId from, const RenewAck& ack, Sink& sink) {
-  if (ack.round != a.round || ack.token != a.token) return;
+void Acquirer::on_confirm_ack(Acq& a, Attempting& at, Instant now, MemberId from, const RenewAck& ack, Sink& sink) {
+  Round& c = *at.confirm;
+  if (ack.round != c.number || ack.token != at.token) return;
   const std::size_t i = voter_index(a, from);
-  if (i >= a.voters.size() || a.renew_answer[i] != kNone) return;
-  if (from != config_.self) sample_rtt(now, a.t_r, a.timeout_at);
+  if (i >= a.voters.size() || c.votes.vote(i) != Vote::pending) return;
+  if (from != config_.self) sample_rtt(now, c.t_r, at.timeout_at);
   if (ack.ok) {
-    a.renew_answer[i] = kYes;
-    if (++a.acks >= a.need) won(a, now, sink);
+    c.votes.grant(i);
+    if (c.votes.result() == TallyResult::won) won(a, now, sink);
     return;
   }
   // A voter counts once: a quarantined denial of the attempt already did.
-  if (ack.reason == DenyReason::quarantined && a.answer[i] != kNo) ++a.quarantined;
-  a.renew_answer[i] = kNo;
+  // (The attempt's no from a held denial that kept our request is not one.)
+  const bool counted = at.votes.vote(i) == Vote::no && !at.kept.contains(i);
+  if (ack.reason == DenyReason::quarantined && !counted) ++at.verdict.quarantined;
+  c.votes.deny(i);
   // Enough voters hold something else (the hand-off ran out there and the
   // resource moved on) that no majority can confirm: race as after a FREE.
-  if (++a.nacks > a.voters.size() - a.need) {
+  if (c.votes.result() == TallyResult::lost) {
     a.timeouts = 0;  // a verdict: the voters answer in time
-    a.free_seen = true;
+    at.verdict.free_waiters = at.verdict.free_waiters.value_or(0);
     attempt_failed(a, now, sink);
   }
 }
 
-void Acquirer::release_grants(Acq& a, Sink& sink) {
-#if defined(BATON_BREAK_NO_PARTIAL_RELEASE)
-  (void)a;
-  (void)sink;
-#else
+void Acquirer::release_grants(const Acq& a, Attempting& at, Sink& sink) {
+  if (kNoPartialRelease) return;
   for (std::size_t i = 0; i < a.voters.size(); ++i) {
     // A voter whose grant we never saw may still have acked the confirm
     // round (it handed the lease over, or re-granted it): it holds it too.
-    if (a.answer[i] == kYes || (a.confirming && a.renew_answer[i] == kYes)) {
-      sink.send(a.voters[i], Release{.resource = a.resource, .lease = a.lease, .token = a.token});
-      a.answer[i] = kReleased;  // the lease is dead (send_standing): never count this voter again
+    if (at.votes.vote(i) == Vote::yes || (at.confirm && at.confirm->votes.vote(i) == Vote::yes)) {
+      sink.send(a.voters[i], Release{.resource = a.resource, .lease = at.lease, .token = at.token});
+      at.votes.give_back(i);  // the lease is dead (standing.hpp): this voter never counts again
     }
   }
-  a.confirming = false;
-#endif
-}
-
-Errc Acquirer::failure_code(const Acq& a) const {
-  if (a.saw_held) return Errc::busy;
-  if (a.saw_ttl) return Errc::invalid_argument;
-  if (a.saw_overloaded) return Errc::overloaded;
-  return Errc::unavailable;
+  at.confirm.reset();
 }
 
 void Acquirer::attempt_failed(Acq& a, Instant now, Sink& sink) {
-  const bool was_handoff = a.handoff;
-  a.handoff = false;
-  release_grants(a, sink);
-  // Later grants for this lease id are answered with RELEASE (on_grant).
-  by_lease_.erase(a.lease);
-  if (a.yes > 0) ++a.splits;  // the resource was free somewhere: we lost to contenders
-  a.failed_at = now;
-  const bool stale_only = a.saw_stale && !a.saw_held;
+  Attempting& at = std::get<Attempting>(a.phase);
+  const bool had_grants = at.votes.yes() > 0;  // before they are given back
+  release_grants(a, at, sink);
+  if (had_grants) ++a.splits;  // the resource was free somewhere: we lost to contenders
+  const phase::Verdict& v = at.verdict;
+  const bool stale_only = v.saw(DenyReason::stale) && !v.saw(DenyReason::held);
   if (stale_only && a.stale_retries < config_.stale_retries_max && (a.try_only || now < a.wait_until)) {
     // Our token was below a voter's fence: retry at once above it.
     ++a.stale_retries;
@@ -601,209 +667,158 @@ void Acquirer::attempt_failed(Acq& a, Instant now, Sink& sink) {
     start_attempt(a, now, sink);
     return;
   }
-  if (a.try_only || now >= a.wait_until) return fail(a, failure_code(a), now, sink);
-  set_phase(a, Phase::backoff);
-  if (a.saw_held && !a.free_seen) {
+  if (a.try_only || now >= a.wait_until) return fail(a, v.failure(), now, sink);
+  const Attempting failed = at;  // the phase is replaced below
+  BackingOff next;
+  next.failed_at = now;
+  next.failure = failed.verdict.failure();
+  next.retry_at = retry_time(a, failed, next, now, sink);
+  // The voters that said held keep our request for a hand-off (standing.hpp).
+  const VoterSet kept = failed.kept & failed.votes.with(Vote::no);
+  standing::Stand stand = standing::Stand::none;
+  if (failed.verdict.saw(DenyReason::held)) {
+    stand = standing::decide({.kept = kept.size(),
+                              .need = failed.votes.need(),
+                              .above_holder = failed.token > a.max_fence,
+                              .gave_back = failed.votes.any_given_back() && !kReuseGivenBack,
+                              .raced = failed.verdict.free_waiters.has_value() || had_grants});
+  }
+  if (stand == standing::Stand::attempt_lease) {
+    // The attempt's own request is above the holder's token: those voters
+    // keep it and may grant it as it is. A new lease would only race it.
+    next.standing = Standing{.lease = failed.lease, .token = failed.token, .t0 = failed.t0,
+                             .votes = standing::votes(failed.votes, kept)};
+  } else if (stand == standing::Stand::new_lease) {
+    BATON_ASSERT(!failed.votes.any_given_back());  // no voter granted, so none was given back
+    next.standing = Standing{.lease = {}, .token = {}, .t0 = now, .votes = standing::votes(failed.votes, kept)};
+    new_standing_lease(a, *next.standing, now, sink);
+  }
+  BackingOff& b = enter_backoff(a, std::move(next), sink);
+  if (stand == standing::Stand::new_lease) {
+    request_pending(a, b.standing->lease, b.standing->token, b.standing->votes, sink);  // the voters that said held
+  }
+  reschedule(a);
+}
+
+Instant Acquirer::retry_time(Acq& a, const Attempting& at, const BackingOff& b, Instant now, Sink& sink) {
+  const phase::Verdict& v = at.verdict;
+  const bool held = v.saw(DenyReason::held);
+  const bool free = v.free_waiters.has_value();
+  if (held && !free) {
     // Wait for FREE or a hand-off; if both are lost, try when the longest
     // reported hold ends.
-    a.retry_at = now + a.max_time_left + jitter(a, now);
-    const auto kept = static_cast<std::size_t>(std::count(a.answer.begin(), a.answer.end(), kNoHeld));
-    if (a.saw_unqueued && kept + a.need <= a.voters.size()) {
+    Instant retry = now + v.max_time_left + jitter(a, now);
+    const std::size_t kept = (at.kept & at.votes.with(Vote::no)).size();
+    if (standing::must_poll(v.unqueued, kept, at.votes.need(), a.voters.size())) {
       // Guarantee 3: some held voter did not keep our request (its waiter
       // table was full), and those that did miss some majority, so a
       // majority may come free without any of them sending FREE: poll, a few
       // round trips apart (backing off to 4x), until enough keep it or the
       // resource is free.
-      const Instant poll = now + unqueued_poll(a, now) + jitter(a, now);
-      if (poll < a.retry_at) {
-        a.retry_at = poll;
+      const Instant poll = now + retry::unqueued_poll(rtt_.get(now), a.unqueued_polls, bounds()) + jitter(a, now);
+      if (poll < retry) {
+        retry = poll;
         ++a.unqueued_polls;
         ++sink.stats().unqueued_polls;
       }
     } else {
       a.unqueued_polls = 0;  // every majority has a voter that will send FREE
     }
-  } else if (a.saw_held || (was_handoff && a.free_seen)) {
+    return retry;
+  }
+  if (held || (at.kind == Kind::handoff && free)) {
     // The holder released while we were counting: the race after its FREE.
-    a.retry_at = now + free_jitter(a, a.free_waiters, rtt_.get(now), now);
-  } else if (!a.saw_held && a.min_quarantine_left != Duration::max() && a.voters.size() - a.quarantined < a.need) {
+    return now + free_jitter(a, b, v.free_waiters.value_or(0), rtt_.get(now), now);
+  }
+  if (v.min_quarantine_left != Duration::max() && a.voters.size() - v.quarantined < at.votes.need()) {
     // Restarted voters kept a majority out of reach: try again when the
     // first of them votes again, rather than polling it every round trip.
     // (Only then: with a majority of the others voting, the attempt failed
     // for another reason, and waiting out a quarantine of up to the
     // stretched ttl_max starved the acquire; the harsh profile found it.)
-    a.retry_at = now + a.min_quarantine_left + jitter(a, now);
-  } else {
-    a.retry_at = now + jitter(a, now);
+    return now + v.min_quarantine_left + jitter(a, now);
   }
-  // The voters that said held keep our request for a hand-off. After a FREE,
-  // or a split vote (some voter was free: the "holders" are racers like us),
-  // only that request stands: a new one would reach voters already free and
-  // skip the race's jitter.
-  if (a.saw_held) send_standing(a, now, sink, /*may_send=*/!a.free_seen && a.yes == 0);
-  reschedule(a);
+  return now + jitter(a, now);
 }
 
-void Acquirer::send_standing(Acq& a, Instant now, Sink& sink, bool may_send) {
-  // Only voters that said held will grant it when that hold ends: too few of
-  // them for a majority, and the FREE race decides as before. (A free voter
-  // would grant it at once and hold the resource for us through the wait.)
-  std::size_t held = 0;
-  for (std::uint8_t x : a.answer) held += x == kNoHeld;
-  if (held < a.need) return;
-  // The answers from here on are the hand-off's: voters not asked never
-  // grant it, so they count as its no's from the start.
-  a.yes = a.no = 0;
-  for (std::size_t i = 0; i < a.voters.size(); ++i) {
-    if (a.answer[i] == kNoHeld) {
-      a.answer[i] = kNone;
-    } else {
-      if (a.answer[i] != kReleased) a.answer[i] = kNo;
-      ++a.no;
-    }
-  }
-  // Guarantee 1: a lease with a grant we gave back is dead for good. Our
-  // RELEASE may still be on its way, and a copy of the old GRANT may still
-  // come (and be answered with another RELEASE): either would end a hold at
-  // that voter that a hand-off or a renewal of this lease had counted, while
-  // this member still believed in it. So such a lease never stands (issue
-  // 19). Grants are given back only after a split vote (yes > 0), where no
-  // new standing request is sent either: such an attempt leaves none.
-  if (a.token > a.max_fence && (!gave_back(a) || kReuseGivenBack)) {
-    // The attempt's own request is above the holder's token: those voters
-    // keep it and may grant it as it is. A new lease would only race it.
-    a.standing = true;
-    by_lease_[a.lease] = a.id;
-    return;
-  }
-  if (!may_send) return;
-  BATON_ASSERT(!gave_back(a));  // may_send: no voter granted, so none was given back
-  a.standing = true;
-  new_standing_lease(a, now, sink);
-  request_unanswered(a, sink);  // the voters that said held
-}
+// ---- backing off ----------------------------------------------------------------
 
-bool Acquirer::gave_back(const Acq& a) {
-  return std::find(a.answer.begin(), a.answer.end(), kReleased) != a.answer.end();
-}
-
-void Acquirer::new_standing_lease(Acq& a, Instant now, Sink& sink) {
-  a.lease = mint_lease(a);
+void Acquirer::new_standing_lease(Acq& a, Standing& s, Instant now, Sink& sink) {
+  s.lease = mint_lease(a);
   // Above the holder's token (a held denial reports it as the fence), so the
   // voters may grant it when that hold ends.
-  a.token = next_token(a);
+  s.token = next_token(a);
   // Guarantee 1: a hand-off grant's validity is measured from here, before
   // the voters could have received the request, let alone granted it.
-  a.t0 = now;
-  by_lease_[a.lease] = a.id;
+  s.t0 = now;
   ++sink.stats().standing_requests;
-}
-
-void Acquirer::clear_verdict(Acq& a) {
-  a.saw_held = a.saw_stale = a.saw_overloaded = a.saw_ttl = false;
-  a.saw_unqueued = false;
-  a.free_seen = false;
-  a.free_waiters = 0;
-  a.max_time_left = Duration::zero();
-  a.min_quarantine_left = Duration::max();
-  a.quarantined = 0;
-  a.retry_at = Instant::max();
-}
-
-void Acquirer::retry_standing(Acq& a, Instant now, Sink& sink) {
-  // Guarantee 1: t0 stays the standing request's, the first send of this lease.
-  set_phase(a, Phase::attempting);
-  a.standing = false;
-  a.handoff = false;
-  a.old_t0 = true;
-  a.provisional = a.confirming = false;
-  a.timeout_at = now + attempt_timeout(a.timeouts, now);
-  a.attempt_deadline = a.timeout_at;
-  // A standing lease has no grant we gave back (send_standing). Under the
-  // negative control such voters stay out here, as they once did.
-  if (!kReuseGivenBack) BATON_ASSERT(!gave_back(a));
-  a.yes = a.no = 0;
-  for (std::uint8_t& x : a.answer) {
-    if (x == kReleased) {
-      ++a.no;
-    } else {
-      x = kNone;
-    }
-  }
-  clear_verdict(a);
-  ++sink.stats().attempts;
-  reschedule(a);
-  request_unanswered(a, sink);
 }
 
 void Acquirer::restand(Acq& a, Instant now, Sink& sink) {
   // A new standing request, minted for the acquires waiting now, to the
   // voters that may still hand the lease over. Voters keep one request per
   // member: it replaces the old one, whose grants are given back (on_grant).
-  by_lease_.erase(a.lease);
-  new_standing_lease(a, now, sink);
-  request_unanswered(a, sink);
+  BackingOff& b = std::get<BackingOff>(a.phase);
+  Standing& s = *b.standing;
+  unindex(a);
+  new_standing_lease(a, s, now, sink);
+  index(a);
+  request_pending(a, s.lease, s.token, s.votes, sink);
 }
 
-void Acquirer::start_handoff(Acq& a, Instant now) {
-  // The standing request's lease, token, t0 and answers (send_standing,
-  // FREEs since) stay. Guarantee 1: none of its grants was given back.
-  if (!kReuseGivenBack) BATON_ASSERT(!gave_back(a));
-  set_phase(a, Phase::attempting);
-  a.standing = false;
-  a.handoff = true;
-  a.old_t0 = true;
-  a.provisional = a.confirming = false;
-  a.timeout_at = now + attempt_timeout(a.timeouts, now);
-  a.attempt_deadline = a.timeout_at;
-  clear_verdict(a);
+phase::Attempting Acquirer::attempt_standing(const Acq& a, Kind kind, Instant now) const {
+  const Standing& s = *std::get<BackingOff>(a.phase).standing;
+  // Guarantee 1 (relied on): a standing lease has no grant we gave back
+  // (standing.hpp). Under the negative control such voters stay out, as they once did.
+  if (!kReuseGivenBack) BATON_ASSERT(!s.votes.any_given_back());
+  Attempting next;
+  next.kind = kind;
+  next.lease = s.lease;
+  next.token = s.token;
+  // Guarantee 1: t0 stays the standing request's, the first send of this lease.
+  next.t0 = s.t0;
+  next.timeout_at = now + attempt_timeout(a.timeouts, now);
+  next.deadline = next.timeout_at;
+  next.votes = s.votes;
+  return next;
+}
+
+void Acquirer::retry_standing(Acq& a, Instant now, Sink& sink) {
+  Attempting next = attempt_standing(a, Kind::standing_retry, now);
+  next.votes.ask_again();
+  Attempting& at = enter_attempting(a, std::move(next), sink);
+  ++sink.stats().attempts;
+  reschedule(a);
+  request_pending(a, at.lease, at.token, at.votes, sink);
+}
+
+void Acquirer::start_handoff(Acq& a, Instant now, Sink& sink) {
+  // The standing request's votes stay: the voters not asked say no, and so
+  // do those that sent FREE since.
+  enter_attempting(a, attempt_standing(a, Kind::handoff, now), sink);
   reschedule(a);
 }
 
-void Acquirer::emit(Sink& sink, const Acq& a, EventKind kind, Errc error, LostReason why) {
-  const bool lease = kind != EventKind::acquire_failed;
-  sink.emit(Event{.kind = kind, .id = a.id, .resource = a.resource, .token = lease ? a.token : Token{},
-                  .validity_end = lease ? a.validity_end : Instant{}, .error = error, .lost_reason = why});
-}
-
-void Acquirer::fail(Acq& a, Errc why, Instant now, Sink& sink) {
-  ++sink.stats().acquire_failures;
-  emit(sink, a, EventKind::acquire_failed, why);
-  const bool head = is_head(a);
-  const ResourceName resource = a.resource;
-  erase(a);
-  if (head) advance_queue(resource, now, sink);
-}
-
-bool Acquirer::has_head(const ResourceName& resource) const {
-  auto [lo, hi] = by_resource_.equal_range(resource);
-  for (auto it = lo; it != hi; ++it) {
-    if (is_head(acqs_.at(it->second))) return true;
+void Acquirer::backoff_free(Acq& a, BackingOff& b, MemberId from, const Free& f, Duration lag, Duration rtt,
+                            Instant now) {
+  Duration wait = lag + free_jitter(a, b, f.waiters, rtt, now);
+  if (b.standing) {
+    const std::size_t i = voter_index(a, from);
+    if (i < a.voters.size()) b.standing->votes.deny(i);  // that voter did not hand it to us
+    if (b.standing->votes.result() == TallyResult::lost) {
+      // No majority can hand it over any more: later grants are given back.
+      unindex(a);
+      b.standing.reset();
+    } else {
+      // The other voters' hand-off grants are about a round trip behind.
+      wait += rtt;
+    }
   }
-  return false;
-}
-
-void Acquirer::advance_queue(const ResourceName& resource, Instant now, Sink& sink) {
-  if (has_head(resource)) return;
-  // by_resource_ keeps equal keys in insertion order: the first queued is the oldest.
-  auto [lo, hi] = by_resource_.equal_range(resource);
-  for (auto it = lo; it != hi; ++it) {
-    Acq& a = acqs_.at(it->second);
-    if (a.phase == Phase::queued) return start_attempt(a, now, sink);
+  const Instant at = now + wait;
+  if (at < b.retry_at) {
+    b.retry_at = at;
+    reschedule(a);
   }
-}
-
-std::string Acquirer::check_queues() const {
-  std::map<ResourceName, std::pair<std::size_t, std::size_t>> n;  // heads, queued
-  for (const auto& [id, a] : acqs_) {
-    if (a.phase == Phase::queued) ++n[a.resource].second;
-    if (is_head(a)) ++n[a.resource].first;
-  }
-  for (const auto& [resource, c] : n) {
-    if (c.first > 1) return "two acquires of one resource attempting at once: " + std::string(resource.view());
-    if (c.second > 0 && c.first == 0) return "queued acquire with none attempting: " + std::string(resource.view());
-  }
-  return {};
 }
 
 void Acquirer::on_free(Instant now, MemberId from, const Free& f, Sink& sink) {
@@ -819,68 +834,55 @@ void Acquirer::on_free(Instant now, MemberId from, const Free& f, Sink& sink) {
     local_lag = (measured > Duration::zero() ? min(measured, rtt * kReleaseRttCap) : rtt) / 2;
   }
   observe(f.fence);
-  auto [lo, hi] = by_resource_.equal_range(f.resource);
-  std::vector<AcquireId> ids;
-  for (auto it = lo; it != hi; ++it) ids.push_back(it->second);
-  for (AcquireId id : ids) {
+  for (AcquireId id : queue_.all(f.resource)) {
     Acq* a = find(id);
     if (!a) continue;
     if (from != config_.self && a->own_release_at != Instant::max() &&
         now - a->own_release_at <= rtt * kReleaseRttCap) {
       release_rtt_.sample(now, now - a->own_release_at);
     }
-    if (a->phase == Phase::attempting) {
-      a->free_seen = true;  // remembered for the retry
-      a->free_waiters = std::max(a->free_waiters, f.waiters);
+    if (auto* at = std::get_if<Attempting>(&a->phase)) {
+      at->verdict.free_waiters = std::max(at->verdict.free_waiters.value_or(0), f.waiters);  // for the retry
       // During a hand-off, that voter handed the lease to someone else (or
       // could not hand it over): its no. Without a majority left, race for
       // the next one.
-      if (a->handoff && free_is_no(*a, from)) attempt_failed(*a, now, sink);
-    } else if (a->phase == Phase::backoff) {
-      Duration wait = local_lag + free_jitter(*a, f.waiters, rtt, now);
-      if (a->standing) {
-        if (free_is_no(*a, from)) {  // that voter did not hand it to us
-          // No majority can hand it over any more: later grants are given back.
-          a->standing = false;
-          by_lease_.erase(a->lease);
-        } else {
-          // The other voters' hand-off grants are about a round trip behind.
-          wait += rtt;
-        }
-      }
-      const Instant at = now + wait;
-      if (at < a->retry_at) {
-        a->retry_at = at;
-        reschedule(*a);
-      }
+      if (at->kind != Kind::handoff) continue;
+      const std::size_t i = voter_index(*a, from);
+      if (i < a->voters.size()) at->votes.deny(i);
+      if (at->votes.result() == TallyResult::lost) attempt_failed(*a, now, sink);
+    } else if (auto* b = std::get_if<BackingOff>(&a->phase)) {
+      backoff_free(*a, *b, from, f, local_lag, rtt, now);
     }
   }
 }
 
-// ---- renewals and loss ------------------------------------------------------
+// ---- held: renewals and loss ------------------------------------------------
 
 void Acquirer::start_round(Acq& a, Instant now, Sink& sink) {
-  // Guarantee 1: a renewal counts an ack from every voter, so the lease must
-  // have no grant we gave back: a RELEASE of ours could end a hold it counts.
-  if (!kReuseGivenBack) BATON_ASSERT(!gave_back(a));
-  ++a.round;
+  Held& h = std::get<Held>(a.phase);
+  // Guarantee 1 (relied on): a renewal counts an ack from every voter, so the
+  // lease must have no grant we gave back: a RELEASE of ours could end a hold it counts.
+  if (!kReuseGivenBack) BATON_ASSERT(!h.support.any_given_back());
+  ++a.rounds;
   // The new validity is measured from t_r, read before the round's first RENEW.
-  a.t_r = now;
-  set_renewing(a, true);
-  a.round_deadline = now + attempt_timeout(a.round_timeouts, now);
-  a.renew_answer.assign(a.voters.size(), kNone);
-  a.acks = a.nacks = a.superseded_nacks = 0;
+  a.last_round_at = now;
+  if (!h.renewal) ++awaiting_;
+  h.renewal = Renewal{.round = Round{.number = a.rounds, .t_r = now, .votes = Tally(a.voters.size())},
+                      .deadline = now + attempt_timeout(h.round_timeouts, now)};
   ++sink.stats().renew_rounds;
   reschedule(a);
   for (MemberId v : a.voters) {
-    sink.send(v, Renew{.resource = a.resource, .lease = a.lease, .token = a.token, .ttl = a.ttl, .round = a.round});
+    sink.send(v, Renew{.resource = a.resource, .lease = h.lease, .token = h.token, .ttl = a.ttl, .round = a.rounds});
   }
 }
 
 void Acquirer::on_renew_ack(Instant now, MemberId from, const RenewAck& ack, Sink& sink) {
   Acq* a = find_by_lease(ack.lease);
-  if (a && a->phase == Phase::attempting && a->confirming) return on_confirm_ack(*a, now, from, ack, sink);
-  if (!a || a->phase != Phase::held) {
+  if (auto* at = a ? std::get_if<Attempting>(&a->phase) : nullptr; at && at->confirm) {
+    return on_confirm_ack(*a, *at, now, from, ack, sink);
+  }
+  Held* h = a ? std::get_if<Held>(&a->phase) : nullptr;
+  if (!h) {
     if (ack.ok && ack.lease.owner == config_.self) {
       // Extended a hold for a lease we no longer have: give it back.
       ++sink.stats().late_releases;
@@ -890,57 +892,108 @@ void Acquirer::on_renew_ack(Instant now, MemberId from, const RenewAck& ack, Sin
   }
   observe(ack.fence);
   // Only answers to the current round count.
-  if (!a->renewing || ack.round != a->round || ack.token != a->token) return;
+  if (!h->renewal || ack.round != h->renewal->round.number || ack.token != h->token) return;
   const std::size_t i = voter_index(*a, from);
-  if (i >= a->voters.size() || a->renew_answer[i] != kNone) return;
-  if (from != config_.self) sample_rtt(now, a->t_r, a->round_deadline);
+  if (i >= a->voters.size() || h->renewal->round.votes.vote(i) != Vote::pending) return;
+  if (from != config_.self) sample_rtt(now, h->renewal->round.t_r, h->renewal->deadline);
+  renewal_ack(*a, *h, i, ack, now, sink);
+}
+
+void Acquirer::renewal_ack(Acq& a, Held& h, std::size_t i, const RenewAck& ack, Instant now, Sink& sink) {
+  Renewal& r = *h.renewal;
   if (ack.ok) {
-    a->renew_answer[i] = kYes;
-    ++a->acks;
+    r.round.votes.grant(i);
     // Acks count only while the lease is still valid.
-    if (a->acks >= a->need && now < a->validity_end) {
-      const Instant end = drift::validity_end(a->t_r, a->ttl, config_.rho_ppm, config_.margin);
-      if (end > a->validity_end) {
-        a->validity_end = end;
-        a->valid_from = a->t_r;
-      }
-      set_renewing(*a, false);
-      a->round_timeouts = 0;
-      a->renew_at = drift::renew_start(a->valid_from, a->validity_end);
-      const bool was_explicit = a->renew_explicit;
-      a->renew_explicit = false;
-      ++sink.stats().renewed;
-      reschedule(*a);
-      if (was_explicit || a->auto_renew) {
-        emit(sink, *a, EventKind::renewed);
-      }
+    if (r.round.votes.result() != TallyResult::won || now >= h.validity_end) return;
+    const Instant t_r = r.round.t_r;
+    const Instant end = drift::validity_end(t_r, a.ttl, config_.rho_ppm, config_.margin);
+    if (end > h.validity_end) {
+      h.validity_end = end;
+      h.valid_from = t_r;
     }
+    h.renewal.reset();
+    --awaiting_;
+    h.round_timeouts = 0;
+    h.renew_at = drift::renew_start(h.valid_from, h.validity_end);
+    const bool called = h.renew_called.has_value();
+    h.renew_called.reset();
+    ++sink.stats().renewed;
+    reschedule(a);
+    if (called || a.auto_renew) emit(sink, a, EventKind::renewed);
     return;
   }
-  a->renew_answer[i] = kNo;
-  ++a->nacks;
-  if (ack.reason == DenyReason::not_current || ack.reason == DenyReason::stale) ++a->superseded_nacks;
+  r.round.votes.deny(i);
+  if (ack.reason == DenyReason::not_current || ack.reason == DenyReason::stale) ++r.superseded;
   // Enough voters granted someone else that no majority can renew this lease.
-  if (a->superseded_nacks > a->voters.size() - a->need) {
-    if (a->renew_explicit) {
-      emit(sink, *a, EventKind::renew_failed, Errc::lost);
-    }
-    lose(*a, LostReason::superseded, sink);
+  if (r.superseded > a.voters.size() - r.round.votes.need()) {
+    if (h.renew_called) emit(sink, a, EventKind::renew_failed, Errc::lost);
+    lose(a, LostReason::superseded, sink);
   }
 }
 
-void Acquirer::send_release(const Acq& a, Sink& sink) {
+void Acquirer::send_release(const Acq& a, const LeaseId& lease, Token token, Sink& sink) {
   for (MemberId v : a.voters) {
-    sink.send(v, Release{.resource = a.resource, .lease = a.lease, .token = a.token});
+    sink.send(v, Release{.resource = a.resource, .lease = lease, .token = token});
   }
 }
 
 void Acquirer::lose(Acq& a, LostReason why, Sink& sink) {
+  const Held& h = std::get<Held>(a.phase);
   ++sink.stats().lost;
   // Let the voters free the resource now rather than at their hold's end.
-  send_release(a, sink);
+  send_release(a, h.lease, h.token, sink);
   emit(sink, a, EventKind::lost, Errc::lost, why);
-  erase(a);
+  const std::optional<AcquireId> next = erase(a);
+  BATON_ASSERT(!next.has_value());  // a holder never holds the turn
+}
+
+void Acquirer::held_due(Acq& a, Held& h, Instant now, Sink& sink) {
+  if (now >= h.validity_end) {
+    if (h.renew_called) emit(sink, a, EventKind::renew_failed, Errc::unknown_outcome);
+    return lose(a, LostReason::expired, sink);
+  }
+  if (h.renewal && now >= drift::renew_cutoff(h.valid_from, h.validity_end)) {
+    if (a.auto_renew) {
+      if (h.renew_called) emit(sink, a, EventKind::renew_failed, Errc::unknown_outcome);
+      // Tell the holder before its validity ends that renewal is failing.
+      return lose(a, LostReason::renew_failing, sink);
+    }
+    // An explicit renew that did not get through: the lease runs to its end.
+    h.renewal.reset();
+    --awaiting_;
+    h.renew_called.reset();
+    emit(sink, a, EventKind::renew_failed, Errc::unknown_outcome);
+  } else if (h.renewal && now >= h.renewal->deadline) {
+    ++h.round_timeouts;
+    return start_round(a, now, sink);  // the round's messages or answers were lost: a new round
+  } else if (!h.renewal && (a.auto_renew || h.renew_called) && now >= h.renew_at) {
+    return start_round(a, now, sink);
+  }
+  reschedule(a);
+}
+
+// ---- leaving ------------------------------------------------------------------
+
+void Acquirer::emit(Sink& sink, const Acq& a, EventKind kind, Errc error, LostReason why) {
+  // acquired, renewed, renew_failed and lost are about the held lease:
+  // its token and validity. acquire_failed has neither.
+  const Held* h = std::get_if<Held>(&a.phase);
+  if (kind != EventKind::acquire_failed) BATON_ASSERT(h != nullptr);
+  sink.emit(Event{.kind = kind, .id = a.id, .resource = a.resource, .token = h ? h->token : Token{},
+                  .validity_end = h ? h->validity_end : Instant{}, .error = error, .lost_reason = why});
+}
+
+void Acquirer::fail(Acq& a, Errc why, Instant now, Sink& sink) {
+  ++sink.stats().acquire_failures;
+  emit(sink, a, EventKind::acquire_failed, why);
+  start_next(erase(a), now, sink);
+}
+
+void Acquirer::start_next(std::optional<AcquireId> next, Instant now, Sink& sink) {
+  if (!next) return;
+  Acq& n = acqs_.at(*next);
+  BATON_ASSERT(std::holds_alternative<phase::Queued>(n.phase));
+  start_attempt(n, now, sink);
 }
 
 // ---- timers -------------------------------------------------------------------
@@ -957,64 +1010,115 @@ void Acquirer::on_deadline(Instant now, Sink& sink) {
 }
 
 void Acquirer::due(Acq& a, Instant now, Sink& sink) {
-  switch (a.phase) {
-    case Phase::queued:
-      // Its turn never came: the resource stayed contended here.
-      if (now >= a.wait_until) return fail(a, Errc::busy, now, sink);
-      break;
-    case Phase::attempting:
-      if (now >= a.attempt_deadline) {
-        // A denial is a verdict of sorts (bound_contested): the network
-        // answers in time. Silence from every voter is not.
-        a.timeouts = contested(a) ? 0 : a.timeouts + 1;
-        return attempt_failed(a, now, sink);
-      }
-      if (!a.try_only && now >= a.wait_until) {
-        release_grants(a, sink);
-        return fail(a, failure_code(a), now, sink);
-      }
-      break;
-    case Phase::backoff:
-      if (now >= a.retry_at && now < a.wait_until) {
-        if (a.standing && now - a.t0 < a.ttl / 2) return retry_standing(a, now, sink);
-        return start_attempt(a, now, sink);
-      }
-      if (now >= a.wait_until) return fail(a, failure_code(a), now, sink);
-      break;
-    case Phase::held: {
-      if (now >= a.validity_end) {
-        if (a.renew_explicit) {
-          emit(sink, a, EventKind::renew_failed, Errc::unknown_outcome);
-        }
-        return lose(a, LostReason::expired, sink);
-      }
-      if (a.renewing && now >= drift::renew_cutoff(a.valid_from, a.validity_end)) {
-        if (a.auto_renew) {
-          if (a.renew_explicit) {
-            emit(sink, a, EventKind::renew_failed, Errc::unknown_outcome);
-          }
-          // Tell the holder before its validity ends that renewal is failing.
-          return lose(a, LostReason::renew_failing, sink);
-        }
-        // An explicit renew that did not get through: the lease runs to its end.
-        set_renewing(a, false);
-        a.renew_explicit = false;
-        emit(sink, a, EventKind::renew_failed, Errc::unknown_outcome);
-        break;
-      }
-      if (a.renewing && now >= a.round_deadline) {
-        ++a.round_timeouts;
-        start_round(a, now, sink);  // the round's messages or answers were lost: a new round
-        return;
-      }
-      if (!a.renewing && (a.auto_renew || a.renew_explicit) && now >= a.renew_at) {
-        start_round(a, now, sink);
-        return;
-      }
-      break;
+  if (std::holds_alternative<phase::Queued>(a.phase)) {
+    // Its turn never came: the resource stayed contended here.
+    if (now >= a.wait_until) return fail(a, Errc::busy, now, sink);
+  } else if (auto* at = std::get_if<Attempting>(&a.phase)) {
+    if (now >= at->deadline) {
+      // A denial is a verdict of sorts (bound_contested): the network
+      // answers in time. Silence from every voter is not.
+      a.timeouts = contested(*at, a) ? 0 : a.timeouts + 1;
+      return attempt_failed(a, now, sink);
     }
+    if (!a.try_only && now >= a.wait_until) {
+      release_grants(a, *at, sink);
+      return fail(a, at->verdict.failure(), now, sink);
+    }
+  } else if (auto* b = std::get_if<BackingOff>(&a.phase)) {
+    if (now >= b->retry_at && now < a.wait_until) {
+      if (b->standing && standing::retry_same_lease(now, b->standing->t0, a.ttl)) return retry_standing(a, now, sink);
+      return start_attempt(a, now, sink);
+    }
+    if (now >= a.wait_until) return fail(a, b->failure, now, sink);
+  } else {
+    return held_due(a, std::get<Held>(a.phase), now, sink);
   }
   reschedule(a);
+}
+
+// ---- invariants -----------------------------------------------------------------
+
+std::string Acquirer::check_acquire(const Acq& a) const {
+  const std::string who = "acquire #" + std::to_string(a.id.value) + " " + std::string(a.resource.view()) + ": ";
+  const bool turn = queue_.holds_turn(a.resource, a.id);
+  const bool waits = queue_.waits(a.resource, a.id);
+  if (std::holds_alternative<phase::Queued>(a.phase)) {
+    if (!waits) return who + "queued but not waiting in the queue";
+    return {};
+  }
+  if (waits) return who + "waits in the queue but is " + phase::name(a.phase);
+  if (const auto* at = std::get_if<Attempting>(&a.phase)) {
+    if (turn == a.try_only) return who + (a.try_only ? "a try_acquire holds the turn" : "attempting without the turn");
+    if (std::string t = at->votes.check(); !t.empty()) return who + t;
+    if (at->votes.voters() != a.voters.size()) return who + "attempt tally of the wrong size";
+    if (at->deadline > at->timeout_at) return who + "attempt deadline after its timeout";
+    if (at->t0 > at->timeout_at) return who + "attempt t0 after its timeout";
+    for (std::size_t i = 0; i < a.voters.size(); ++i) {
+      if (at->kept.contains(i) && at->votes.vote(i) == Vote::pending) return who + "a kept request with no answer";
+    }
+    if (at->confirm) {
+      if (std::string t = at->confirm->votes.check(); !t.empty()) return who + "confirm " + t;
+      if (at->handoff_grants == 0) return who + "a confirm round without hand-off grants";
+      if (at->votes.result() != TallyResult::won) return who + "a confirm round without a majority of grants";
+      if (at->votes.any_given_back()) return who + "a confirm round for a lease given back";
+    }
+    return {};
+  }
+  if (const auto* b = std::get_if<BackingOff>(&a.phase)) {
+    if (!turn) return who + "backing off without the turn";
+    if (b->retry_at.is_max()) return who + "backing off with no retry time";
+    if (b->standing) {
+      if (std::string t = b->standing->votes.check(); !t.empty()) return who + "standing " + t;
+      if (b->standing->votes.result() == TallyResult::lost) return who + "a standing request no majority can grant";
+      if (!kReuseGivenBack && b->standing->votes.any_given_back()) return who + "a standing request given back";
+    }
+    return {};
+  }
+  const Held& h = std::get<Held>(a.phase);
+  if (turn) return who + "holds the lease and the turn";
+  if (std::string t = h.support.check(); !t.empty()) return who + "support " + t;
+  if (h.support.result() != TallyResult::won) return who + "held without a majority";
+  if (!kReuseGivenBack && h.support.any_given_back()) return who + "held with a grant given back";
+  if (h.valid_from >= h.validity_end) return who + "validity ends before it starts";
+  // Guarantee 1: the validity never exceeds the drift bound from its start.
+  if (!kNoDrift && h.validity_end > drift::validity_end(h.valid_from, a.ttl, config_.rho_ppm, config_.margin)) {
+    return who + "validity beyond the drift bound";
+  }
+  if (h.renewal) {
+    if (std::string t = h.renewal->round.votes.check(); !t.empty()) return who + "renewal " + t;
+    if (h.renewal->round.number != a.rounds) return who + "a renewal that is not the latest round";
+  }
+  return {};
+}
+
+std::string Acquirer::check_invariants() const {
+  std::size_t awaiting = 0;
+  std::size_t leases = 0;
+  std::size_t timers = 0;
+  for (const auto& [id, a] : acqs_) {
+    if (id != a.id) return "acquire filed under the wrong id";
+    if (std::string bad = check_acquire(a); !bad.empty()) return bad;
+    if (awaits(a)) ++awaiting;
+    if (const LeaseId* lease = current_lease(a)) {
+      ++leases;
+      auto it = by_lease_.find(*lease);
+      if (it == by_lease_.end() || it->second != id) return "by-lease index misses acquire #" + std::to_string(id.value);
+    }
+    if (a.timer != due_time(a)) return "timer of acquire #" + std::to_string(id.value) + " out of step with its phase";
+    if (!a.timer.is_max()) {
+      ++timers;
+      if (!timers_.count({a.timer, id})) return "timer of acquire #" + std::to_string(id.value) + " not armed";
+    }
+    const std::vector<AcquireId> listed = queue_.all(a.resource);
+    if (std::find(listed.begin(), listed.end(), id) == listed.end()) return "acquire #" + std::to_string(id.value) + " not in its queue";
+  }
+  if (leases != by_lease_.size()) return "by-lease index holds leases no phase has";
+  if (timers != timers_.size()) return "timers armed for no acquire";
+  if (awaiting != awaiting_) {
+    return "awaiting count " + std::to_string(awaiting_) + " but " + std::to_string(awaiting) + " rounds open";
+  }
+  if (std::string q = queue_.check(); !q.empty()) return q;
+  return {};
 }
 
 }  // namespace baton::core

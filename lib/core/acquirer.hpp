@@ -43,13 +43,18 @@
 // the standing request is under half its ttl old, asks every voter for that
 // same lease (a voter may have handed it over already).
 //
-// Several acquires of one resource in this member take turns: at most one of
-// them is attempting or backing off (the head); the others wait, queued, in
-// the order they were called, and the next one starts its attempts when the
-// head wins, fails or is cancelled. Side by side they would split this
-// member's own vote between them on every attempt (the simulator's seed 6442)
-// and a process with two contenders would take more than its share of
-// hand-offs. try_acquire is not queued: it makes its one attempt at once.
+// Several acquires of one resource in this member take turns (AcquireQueue,
+// acquire_queue.hpp). try_acquire is not queued: it makes its one attempt at
+// once.
+//
+// The shape (docs/architecture.md): each acquire is in one phase, a type
+// owning only its data (acquire_phase.hpp), entered only through enter_*,
+// which refuses an illegal move; answers are counted by one Tally type
+// (tally.hpp), in which a given-back grant can never count again; the pure
+// policies live in retry.hpp (timeouts, windows, draws), standing.hpp (the
+// standing request) and acquire_queue.hpp (turns). This file dispatches
+// inputs to the phase they concern. check_invariants() checks every phase's
+// data after each step (the simulator and the scenario tests call it).
 #pragma once
 
 #include <cstdint>
@@ -59,9 +64,12 @@
 #include <string>
 #include <vector>
 
+#include "core/acquire_phase.hpp"
+#include "core/acquire_queue.hpp"
 #include "core/config.hpp"
 #include "core/message.hpp"
 #include "core/node.hpp"
+#include "core/retry.hpp"
 #include "core/rng.hpp"
 #include "core/rtt.hpp"
 #include "core/sink.hpp"
@@ -91,181 +99,147 @@ class Acquirer {
   Token hint() const { return hint_; }
   Instant next_deadline() const { return timers_.empty() ? Instant::max() : timers_.begin()->first; }
   std::optional<LeaseInfo> lease(AcquireId id) const;
+  // The acquire's phase and what it is waiting for, for people (scenario
+  // `state`, debugging): "backoff standing=2/3 pending", "held renewing round=4".
+  std::string describe(AcquireId id) const;
   std::size_t in_flight() const { return acqs_.size(); }
   // Attempts and renewal rounds whose requests are out, answers due: a
   // runtime may poll for those answers instead of sleeping (busy_poll).
   bool awaiting_answers() const { return awaiting_ > 0; }
-  // For the invariants: the count above matches the acquires.
-  std::string check_awaiting() const;
   Duration srtt(Instant now) const { return rtt_.get(now); }
-  // For the invariants: every waiting acquire of a resource is queued behind
-  // exactly one head that is attempting or backing off.
-  std::string check_queues() const;
+  // Every phase's data, the indexes, the timers, the turns and the counts
+  // agree (LogCabin's RaftConsensusInvariants); empty if so.
+  std::string check_invariants() const;
 
  private:
-  enum class Phase : std::uint8_t { queued, attempting, backoff, held };
-  // kNoHeld: a held denial. kReleased: it granted this lease and we sent it
-  // RELEASE; a lease can outlive the attempt (a standing request), and that
-  // voter's grant must never count again.
-  enum : std::uint8_t { kNone = 0, kYes = 1, kNo = 2, kNoHeld = 3, kReleased = 4 };
-
+  // One acquire: its arguments, what it learned across attempts, and its phase.
   struct Acq {
     AcquireId id;
     ResourceName resource;
     Duration ttl;                  // requested hold
     Instant wait_until;            // give up after this (<= started: try_acquire)
-    bool try_only = false;         // one attempt (plus stale retries), no waiting
-    bool auto_renew = false;
+    bool try_only = false;         // one attempt (plus stale retries), no waiting: set once
+    bool auto_renew = false;       // the caller's setting
     std::vector<MemberId> voters;  // sorted
-    std::size_t need = 0;          // majority of voters
-    Phase phase = Phase::queued;
+    // Across attempts.
     std::uint32_t splits = 0;      // failed attempts that had some grants: contention (jitter doubling)
     std::uint32_t stale_retries = 0;
     std::uint32_t timeouts = 0;    // consecutive attempts that ended without a verdict (no denial either)
-  std::uint32_t unqueued_polls = 0;  // consecutive polls because too few held voters kept the request
-    // Current attempt, or the held lease.
-    LeaseId lease;
-    Token token;
-    Instant t0;                    // read before the first REQUEST of the attempt
-    Instant timeout_at;            // the attempt times out then (attempt_timeout)
-    Instant attempt_deadline;      // timeout_at, or sooner once contested (bound_contested)
-    std::vector<std::uint8_t> answer;  // per voter: kNone, kYes, kNo, kNoHeld, kReleased
-    bool standing = false;         // backoff: `lease` is a standing request, waiting for a hand-off
-    bool handoff = false;          // attempting: the attempt counts hand-off grants of a standing request
-    bool old_t0 = false;           // attempting: t0 is a standing request's (hand-off or its retry): no round-trip sample
-    bool provisional = false;      // attempting: a counted grant is a hand-off, held only handoff_confirm at its voter
-    bool confirming = false;       // attempting: a majority granted, some provisionally: the confirm round (RENEW) is out
-    std::size_t yes = 0, no = 0;
-    bool saw_held = false, saw_stale = false, saw_overloaded = false, saw_ttl = false;
-    bool saw_unqueued = false;     // a held denial said the voter did not keep the request
-  bool free_seen = false;        // a FREE arrived during the attempt
-    std::uint32_t free_waiters = 0;  // the largest race a FREE reported during the attempt
-    Instant own_release_at = Instant::max();  // a holder here released the resource then (release_rtt_)
+    std::uint32_t unqueued_polls = 0;  // consecutive polls because too few held voters kept the request
     Token max_fence;               // highest fence reported by a denial
-    Duration max_time_left;        // longest hold reported by a held denial
-    Duration min_quarantine_left = Duration::max();  // soonest a quarantined voter votes again
-    std::size_t quarantined = 0;   // voters that said quarantined in this attempt (denial or confirm nack)
-    Instant retry_at = Instant::max();
-    Instant failed_at;             // when the latest attempt failed
-    // Held lease.
-    Instant valid_from;            // t0 or t_r of the latest successful round
-    Instant validity_end;          // believe the lease valid strictly before this
-    Instant renew_at = Instant::max();  // next auto-renew round
-    bool renewing = false;
-    bool renew_explicit = false;   // a renew() call waits for this round's outcome
-    std::uint32_t round = 0;
-    Instant t_r;                   // read before the round's first RENEW
-    Instant round_deadline;
-    std::vector<std::uint8_t> renew_answer;
-    std::size_t acks = 0, nacks = 0, superseded_nacks = 0;
-    std::uint32_t round_timeouts = 0;  // consecutive rounds that ended without a verdict
+    Instant own_release_at = Instant::max();  // a holder here released the resource then (release_rtt_)
+    std::uint32_t rounds = 0;      // RENEW rounds sent (confirm or renewal): numbers them
+    Instant last_round_at;         // t_r of the latest, if rounds > 0 (renew() pacing)
+    std::uint32_t moves = 0;       // phase changes so far (0: just created)
     Instant timer = Instant::max();  // this acquire's entry in timers_
+    phase::Phase phase;
   };
+  using Attempting = phase::Attempting;
+  using BackingOff = phase::BackingOff;
+  using Held = phase::Held;
 
-  // The attempt has a denial, and an answer from another member: a majority,
-  // if still possible, needs every voter yet to answer to grant.
-  bool contested(const Acq& a) const;
-  // Then stop waiting for those voters soon (they may be down).
-  void bound_contested(Acq& a, Instant now);
+  // ---- moves between phases (the only writers of Acq::phase) ----
+  void enter_queued(Acq& a, Sink& sink);
+  Attempting& enter_attempting(Acq& a, Attempting next, Sink& sink);
+  BackingOff& enter_backoff(Acq& a, BackingOff next, Sink& sink);
+  Held& enter_held(Acq& a, Held next, Sink& sink);
+  // The move itself: the trace, the lease index and the awaiting count follow.
+  void move(Acq& a, phase::Phase next, const char* detail, Sink& sink);
+  // The lease the phase answers to (attempt, standing request, held lease).
+  static const LeaseId* current_lease(const Acq& a);
+  static bool awaits(const Acq& a);
+  void unindex(const Acq& a);
+  void index(const Acq& a);
+
   Acq* find(AcquireId id);
   Acq* find_by_lease(const LeaseId& lease);
   std::size_t voter_index(const Acq& a, MemberId m) const;
-  // How long an attempt (or renewal round) waits for a verdict: four smoothed
-  // round trips, doubled per consecutive timeout, within [min, max]; so a
-  // network slower than the estimate is outlived after a few tries.
+  retry::Bounds bounds() const { return {config_.attempt_timeout_min, config_.attempt_timeout_max}; }
   Duration attempt_timeout(std::uint32_t timeouts, Instant now) const;
-  // How long to wait before asking again when the held voters that kept our
-  // request miss some majority: kUnqueuedPollRtts round trips (clamped to the
-  // attempt timeouts), doubled per consecutive poll up to kUnqueuedPollDoublings.
-  Duration unqueued_poll(const Acq& a, Instant now) const;
   Duration jitter(const Acq& a, Instant now);
-  // [0, this] is the window after `a`'s split votes in the current race: J
-  // doubled per split lost, at most 64·J.
-  static Duration split_window(const Acq& a, Duration j);
-  // The wait before retrying after a FREE that told `waiters` members, with
-  // `rtt` the round-trip estimate now.
-  Duration free_jitter(Acq& a, std::uint32_t waiters, Duration rtt, Instant now);
-  // One draw for `a` and one per acquire queued behind it, the earliest kept.
-  Duration draw(const Acq& a, Duration window);
+  // The wait before retrying after a FREE that told `waiters` members (a new
+  // race restarts the split count).
+  Duration free_jitter(Acq& a, const BackingOff& b, std::uint32_t waiters, Duration rtt, Instant now);
   // `a` and the acquires queued behind it (at most limits::jitter_draws_max).
   std::size_t waiting_here(const Acq& a) const;
   // A fresh lease id for `a`'s next request (hand-off weighting).
   LeaseId mint_lease(const Acq& a);
   // The token for `a`'s next request.
   Token next_token(const Acq& a) const;
-  // REQUEST to every voter whose answer in `a` is kNone.
-  void request_unanswered(const Acq& a, Sink& sink);
-  // Some voter's grant of `a`'s lease was given back (RELEASE sent): that
-  // lease may never be held, stand for a hand-off, or be renewed.
-  static bool gave_back(const Acq& a);
-  // No majority of grants is possible any more.
-  static bool majority_lost(const Acq& a);
-  // A FREE from `from` is its no (if it had not answered); whether the majority is lost.
-  bool free_is_no(Acq& a, MemberId from);
+  // REQUEST for `lease` to every voter whose vote in `votes` is pending.
+  void request_pending(const Acq& a, const LeaseId& lease, Token token, const Tally& votes, Sink& sink);
   // An answer to something sent at `sent`, due by `deadline`, arrived at
   // `now`: a round-trip sample, unless it came after its deadline.
   void sample_rtt(Instant now, Instant sent, Instant deadline);
   void reschedule(Acq& a);
-  void erase(Acq& a);
-  // Every change of phase or renewing goes through these (awaiting_).
-  static std::size_t awaits(const Acq& a) { return (a.phase == Phase::attempting ? 1 : 0) + (a.renewing ? 1 : 0); }
-  void set_phase(Acq& a, Phase p);
-  void set_renewing(Acq& a, bool on);
+  Instant due_time(const Acq& a) const;
+  // Forgets `a`; returns the acquire that gets the turn it held, if any.
+  std::optional<AcquireId> erase(Acq& a);
 
+  // ---- attempting ----
   void start_attempt(Acq& a, Instant now, Sink& sink);
-  // Backoff after a held denial: a fresh lease, a token above the holder's,
-  // sent to the voters that said held, to be granted when the hold ends.
-  // `may_send`: false keeps only the attempt's own request standing.
-  void send_standing(Acq& a, Instant now, Sink& sink, bool may_send);
-  // Another acquire queued behind `a`, which has a standing request: a new
-  // one, weighted for both (mint_lease), to the voters that may hand over.
-  void restand(Acq& a, Instant now, Sink& sink);
-  // A fresh standing lease for `a`: minted, a token above the holder's, t0 = now.
-  void new_standing_lease(Acq& a, Instant now, Sink& sink);
-  // Forgets what the last attempt's answers said (denial reasons, FREEs, retry time).
-  static void clear_verdict(Acq& a);
-  // A voter granted the standing request: count hand-off grants from now on.
-  void start_handoff(Acq& a, Instant now);
-  // The retry while a standing request may still be granted: the same lease
-  // and token to every voter, so a voter that handed it over answers with the
-  // same grant instead of a held denial against ourselves.
-  void retry_standing(Acq& a, Instant now, Sink& sink);
+  void attempt_grant(Acq& a, Attempting& at, std::size_t i, const Grant& g, Instant now, Sink& sink);
+  // The attempt has a denial, and an answer from another member: a majority,
+  // if still possible, needs every voter yet to answer to grant.
+  bool contested(const Attempting& at, const Acq& a) const;
+  // Then stop waiting for those voters soon (they may be down).
+  void bound_contested(Acq& a, Attempting& at, Instant now);
   void won(Acq& a, Instant now, Sink& sink);
   // A majority granted, some as hand-offs (held only handoff_confirm): a
   // RENEW round confirms them before anything is believed.
   void start_confirm(Acq& a, Instant now, Sink& sink);
-  void on_confirm_ack(Acq& a, Instant now, MemberId from, const RenewAck& ack, Sink& sink);
+  void on_confirm_ack(Acq& a, Attempting& at, Instant now, MemberId from, const RenewAck& ack, Sink& sink);
   void attempt_failed(Acq& a, Instant now, Sink& sink);
-  void release_grants(Acq& a, Sink& sink);
-  void fail(Acq& a, Errc why, Instant now, Sink& sink);
-  // `a` left the head of its resource's queue (won, failed, cancelled): the
-  // next queued acquire of the resource, if any, starts attempting.
-  void advance_queue(const ResourceName& resource, Instant now, Sink& sink);
-  // The head of its resource's queue: attempting or backing off, and not a
-  // try_acquire (those are never queued and never block the queue).
-  static bool is_head(const Acq& a) {
-    return !a.try_only && (a.phase == Phase::attempting || a.phase == Phase::backoff);
-  }
-  // Whether some acquire of `resource` is its head now.
-  bool has_head(const ResourceName& resource) const;
-  // An event about `a`: the lease's token and validity, except for
-  // acquire_failed, which has neither.
-  static void emit(Sink& sink, const Acq& a, EventKind kind, Errc error = Errc::ok, LostReason why = {});
-  Errc failure_code(const Acq& a) const;
+  // RELEASE to every voter that granted (or acked the confirm round); each
+  // such vote becomes given back.
+  void release_grants(const Acq& a, Attempting& at, Sink& sink);
+  // The retry time after a failed attempt (draws jitter).
+  Instant retry_time(Acq& a, const Attempting& at, const BackingOff& b, Instant now, Sink& sink);
+
+  // ---- backing off ----
+  // After a held denial: keep a request standing at the voters that kept it.
+  void stand(Acq& a, const Attempting& failed, bool had_grants, Instant now, Sink& sink);
+  // A fresh standing lease: minted, a token above the holder's, t0 = now.
+  void new_standing_lease(Acq& a, phase::Standing& s, Instant now, Sink& sink);
+  // Another acquire queued behind `a`, which has a standing request: a new
+  // one, weighted for both (mint_lease), to the voters that may hand over.
+  void restand(Acq& a, Instant now, Sink& sink);
+  // The retry while a standing request may still be granted: the same lease
+  // and token to every voter, so a voter that handed it over answers with the
+  // same grant instead of a held denial against ourselves.
+  void retry_standing(Acq& a, Instant now, Sink& sink);
+  // An attempt on the standing request's lease, token, t0 and votes.
+  Attempting attempt_standing(const Acq& a, phase::Attempting::Kind kind, Instant now) const;
+  // A voter granted the standing request: count hand-off grants from now on.
+  void start_handoff(Acq& a, Instant now, Sink& sink);
+  void backoff_free(Acq& a, BackingOff& b, MemberId from, const Free& f, Duration lag, Duration rtt, Instant now);
+
+  // ---- held ----
   void start_round(Acq& a, Instant now, Sink& sink);
+  void renewal_ack(Acq& a, Held& h, std::size_t i, const RenewAck& ack, Instant now, Sink& sink);
+  void held_due(Acq& a, Held& h, Instant now, Sink& sink);
   void lose(Acq& a, LostReason why, Sink& sink);
-  void send_release(const Acq& a, Sink& sink);
+  void send_release(const Acq& a, const LeaseId& lease, Token token, Sink& sink);
+
+  // ---- leaving ----
+  void fail(Acq& a, Errc why, Instant now, Sink& sink);
+  void start_next(std::optional<AcquireId> next, Instant now, Sink& sink);
+  // An event about `a`: acquired/renewed/lost carry the held lease's token
+  // and validity; acquire_failed and renew_failed of a lease carry... see emit.
+  static void emit(Sink& sink, const Acq& a, EventKind kind, Errc error = Errc::ok, LostReason why = {});
   void due(Acq& a, Instant now, Sink& sink);
+
+  std::string check_acquire(const Acq& a) const;
 
   const NodeConfig& config_;
   Rng& rng_;
   std::map<AcquireId, Acq> acqs_;                     // ordered: deterministic
-  std::map<LeaseId, AcquireId> by_lease_;             // current attempt or held lease
-  std::multimap<ResourceName, AcquireId> by_resource_;
+  std::map<LeaseId, AcquireId> by_lease_;             // every phase's current lease
+  AcquireQueue queue_;                                // turns per resource
   std::set<std::pair<Instant, AcquireId>> timers_;
   std::uint64_t next_id_ = 1;
   std::uint64_t next_serial_ = 1;
-  std::size_t awaiting_ = 0;                          // sum of awaits() over acqs_
+  std::size_t awaiting_ = 0;                          // acquires for which awaits()
   Token hint_;                                        // highest token seen anywhere
   RttEstimator rtt_;                                  // recent round trips (median)
   // A holder here released, another voter's FREE came back: the delay a
@@ -273,10 +247,6 @@ class Acquirer {
   // Samples longer than kReleaseRttCap request round trips are ignored.
   RttEstimator release_rtt_{Duration::zero()};
   static constexpr std::int64_t kReleaseRttCap = 8;
-  // Round trips between polls of an acquire no held voter kept (Guarantee 3
-  // under full waiter tables; each poll is one REQUEST round).
-  static constexpr std::int64_t kUnqueuedPollRtts = 8;
-  static constexpr std::uint32_t kUnqueuedPollDoublings = 2;  // at most 4x: 32 round trips
 };
 
 }  // namespace baton::core

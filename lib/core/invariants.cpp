@@ -39,8 +39,7 @@ std::string check_invariants(const Node& node) {
   if (v.parked() > c.limits.pending_persist) fail("parked requests over limit");
   if (node.acquirer().in_flight() > c.limits.acquires_in_flight) fail("acquires over limit");
   if (node.acquirer().hint() < t.floor()) fail("token hint below own floor");
-  if (std::string q = node.acquirer().check_queues(); !q.empty()) fail(std::move(q));
-  if (std::string q = node.acquirer().check_awaiting(); !q.empty()) fail(std::move(q));
+  if (std::string q = node.acquirer().check_invariants(); !q.empty()) fail(std::move(q));
   if (t.floor() < t.base()) fail("floor below the recovered floor");
   return bad;
 }

@@ -48,6 +48,9 @@ struct Node::Impl final : Sink {
   void persist(Token reservation) override { outbox.persist = reservation; }
   NodeStats& stats() override { return stats_; }
   void observe_token(Token t) override { acquirer.observe(t); }
+  void transition(const Transition& t) override {
+    if (tracer) tracer(t);
+  }
 
   // ---- steps ----
   void advance(Instant now) {
@@ -168,6 +171,7 @@ struct Node::Impl final : Sink {
   Acquirer acquirer;
   Recovery recovery;
   bool floor_applied = false;
+  std::function<void(const Transition&)> tracer;  // set_tracer(); empty: none
 };
 
 Result<std::unique_ptr<Node>> Node::create(const NodeConfig& config, std::uint64_t seed, Instant now) {
@@ -268,6 +272,8 @@ NodeStatus Node::status() const { return impl_->status(); }
 Pong Node::pong(Instant now, std::uint64_t nonce) const { return impl_->make_pong(now, nonce); }
 
 std::optional<LeaseInfo> Node::lease(AcquireId id) const { return impl_->acquirer.lease(id); }
+std::string Node::describe(AcquireId id) const { return impl_->acquirer.describe(id); }
+void Node::set_tracer(std::function<void(const Transition&)> tracer) { impl_->tracer = std::move(tracer); }
 const Voter& Node::voter() const { return impl_->voter; }
 const Acquirer& Node::acquirer() const { return impl_->acquirer; }
 bool Node::awaiting_answers() const { return impl_->acquirer.awaiting_answers(); }

@@ -12,10 +12,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "baton/result.hpp"
@@ -23,6 +25,7 @@
 #include "core/ids.hpp"
 #include "core/message.hpp"
 #include "core/outbox.hpp"
+#include "core/sink.hpp"
 #include "core/stats.hpp"
 #include "core/time.hpp"
 
@@ -100,6 +103,11 @@ class Node {
   // including why this member is quarantined (time left at `now`, answers).
   Pong pong(Instant now, std::uint64_t nonce) const;
   std::optional<LeaseInfo> lease(AcquireId id) const;
+  // The acquire's phase in words ("backoff standing=__n"), for people.
+  std::string describe(AcquireId id) const;
+  // Called at every phase change of this member's acquires (scenario traces,
+  // debugging); not needed by the protocol. Empty: no tracing.
+  void set_tracer(std::function<void(const Transition&)> tracer);
   const Voter& voter() const;
   const Acquirer& acquirer() const;
   const Recovery& recovery() const;

@@ -11,6 +11,17 @@
 
 namespace baton::core {
 
+// One of this member's acquires moved from one phase to another
+// (acquire_phase.hpp), or took a step within one (a confirm round). For
+// traces and debugging only: nothing in the protocol depends on it.
+struct Transition {
+  AcquireId id;
+  ResourceName resource;
+  const char* from = "";    // phase name, or "new"
+  const char* to = "";      // phase name
+  const char* detail = "";  // e.g. "hand-off", "standing request", "" for none
+};
+
 class Sink {
  public:
   virtual ~Sink() = default;
@@ -20,6 +31,8 @@ class Sink {
   virtual NodeStats& stats() = 0;
   // Every token seen anywhere: the acquirer's proposals stay above it.
   virtual void observe_token(Token t) = 0;
+  // A phase change of an acquire (traces); ignored unless someone listens.
+  virtual void transition(const Transition& /*t*/) {}
 };
 
 }  // namespace baton::core

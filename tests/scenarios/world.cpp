@@ -154,6 +154,14 @@ void World::start(Member& m, RecoveryMode mode, std::string& out) {
   auto n = Node::create(c, 1000 * std::uint64_t{m.id.value} + m.incarnation, local_now(m));
   if (!n.ok()) throw std::runtime_error("Node::create: " + std::string(n.what()));
   m.node = std::move(*n);
+  // The acquirer's transitions print with the messages of the step that made
+  // them ("n3 #1 seat:14A: backoff → attempting (hand-off)").
+  m.node->set_tracer([&m](const Transition& t) {
+    std::string line = fmt_member(m.id) + " #" + std::to_string(t.id.value) + " " + t.resource.str() + ": " +
+                       t.from + " → " + t.to;
+    if (*t.detail) line += std::string(" (") + t.detail + ")";
+    m.transitions.push_back(std::move(line));
+  });
   m.paused = false;
   m.sync_pending.reset();
   m.last_acquire = AcquireId{0};
@@ -162,6 +170,7 @@ void World::start(Member& m, RecoveryMode mode, std::string& out) {
 
 void World::crash(Member& m) {
   m.node.reset();
+  m.transitions.clear();
   m.paused = false;
   // A write in progress never completed: the previous reservation stays.
   m.sync_pending.reset();
@@ -171,6 +180,10 @@ void World::collect(Member& m, std::string* out, const std::string& prefix, bool
   if (!m.node) return;
   Outbox box;
   m.node->take_outbox(box);
+  for (std::string& t : m.transitions) {
+    if (out) *out += "  " + t + "\n";
+  }
+  m.transitions.clear();
   for (Outgoing& o : box.messages) {
     InFlight f{.seq = next_seq_++, .sent_at = true_now_, .from = m.id, .to = o.to, .msg = std::move(o.msg)};
     if (out && show_messages) *out += prefix + link(f) + " " + fmt_message(f.msg) + "\n";

@@ -53,6 +53,8 @@ struct Member {
   std::optional<core::Token> synced;
   std::optional<core::Token> sync_pending;
   core::AcquireId last_acquire{0};  // highest AcquireId issued in this life
+  // The acquirer's phase changes since the last collect(), as trace lines.
+  std::vector<std::string> transitions;
 };
 
 class World {

@@ -69,8 +69,10 @@ std::string acquirer_state(World& w, Member& m) {
     if (info->state == LeaseInfo::State::held) {
       s += " held token=" + std::to_string(info->token.value) + " valid_until=" + w.local_offset(m, info->validity_end);
       if (w.local_now(m) >= info->validity_end) s += " (past validity)";
+      const std::string phase = m.node->describe(AcquireId{a});  // "held support=yy_ ..."
+      s += phase.substr(phase.find(' '));
     } else {
-      s += " acquiring";
+      s += " " + m.node->describe(AcquireId{a});
     }
     if (info->auto_renew) s += " auto_renew";
     s += "\n";

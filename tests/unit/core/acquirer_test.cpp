@@ -1115,7 +1115,7 @@ TEST(Acquirer, SecondAcquireOfAResourceQueuesBehindTheFirst) {
   ASSERT_TRUE(a.ok() && b.ok() && other.ok());
   EXPECT_EQ(requests_of(h, "r").size(), 3u) << "one attempt, to three voters, for the two acquires of r";
   EXPECT_EQ(requests_of(h, "s").size(), 3u) << "another resource is not held up";
-  EXPECT_TRUE(h.acq.check_queues().empty()) << h.acq.check_queues();
+  EXPECT_TRUE(h.acq.check_invariants().empty()) << h.acq.check_invariants();
   const Request ra = h.last_request_of("r");
   h.grant(M1, ra);
   h.grant(M2, ra);
@@ -1126,7 +1126,7 @@ TEST(Acquirer, SecondAcquireOfAResourceQueuesBehindTheFirst) {
   const auto rs = requests_of(h, "r");
   ASSERT_EQ(rs.size(), 6u);
   EXPECT_NE(rs.back().lease, ra.lease);
-  EXPECT_TRUE(h.acq.check_queues().empty()) << h.acq.check_queues();
+  EXPECT_TRUE(h.acq.check_invariants().empty()) << h.acq.check_invariants();
 }
 
 TEST(Acquirer, QueuedAcquiresTakeTheirTurnInCallOrder) {
@@ -1168,7 +1168,7 @@ TEST(Acquirer, QueuedAcquiresTakeTheirTurnInCallOrder) {
     EXPECT_EQ(ev[ev.size() - 1].kind, EventKind::acquired) << c.name;
     EXPECT_EQ(ev[ev.size() - 1].id, *b) << c.name;
     EXPECT_EQ(requests_of(h, "r").size(), 9u + standing) << c.name << ": then d's turn";
-    EXPECT_TRUE(h.acq.check_queues().empty()) << c.name << ": " << h.acq.check_queues();
+    EXPECT_TRUE(h.acq.check_invariants().empty()) << c.name << ": " << h.acq.check_invariants();
   }
 }
 
@@ -1189,7 +1189,7 @@ TEST(Acquirer, QueuedAcquireFailsBusyAtItsDeadlineAndCancelsQuietly) {
   EXPECT_EQ(h.events()[1].kind, EventKind::acquire_failed);
   EXPECT_EQ(h.events()[1].error, Errc::busy) << "its turn never came: the resource was contended here";
   EXPECT_EQ(h.acq.in_flight(), 1u);
-  EXPECT_TRUE(h.acq.check_queues().empty()) << h.acq.check_queues();
+  EXPECT_TRUE(h.acq.check_invariants().empty()) << h.acq.check_invariants();
 }
 
 TEST(Acquirer, TryAcquireIsNotQueued) {
@@ -1197,7 +1197,7 @@ TEST(Acquirer, TryAcquireIsNotQueued) {
   ASSERT_TRUE(h.acquire("r", Duration::s(10), Duration::s(30)).ok());
   ASSERT_TRUE(h.acquire("r", Duration::s(10), Duration::zero()).ok());
   EXPECT_EQ(requests_of(h, "r").size(), 6u) << "try_acquire makes its one attempt at once";
-  EXPECT_TRUE(h.acq.check_queues().empty()) << h.acq.check_queues();
+  EXPECT_TRUE(h.acq.check_invariants().empty()) << h.acq.check_invariants();
 }
 
 // ---- hand-off ---------------------------------------------------------------
@@ -1554,7 +1554,7 @@ TEST(Acquirer, AwaitingAnswersOnlyWhileRequestsOrRenewalsAreOut) {
   ASSERT_TRUE(h.acq.release(h.now, *second, h.sink).ok());
   ASSERT_TRUE(h.acq.release(h.now, *id, h.sink).ok());
   EXPECT_FALSE(h.acq.awaiting_answers());
-  EXPECT_EQ(h.acq.check_awaiting(), "");
+  EXPECT_EQ(h.acq.check_invariants(), "");
 
   // A queued acquire is not out until its turn comes.
   auto head = h.acquire("q", Duration::s(10), Duration::s(30));
@@ -1573,7 +1573,7 @@ TEST(Acquirer, AwaitingAnswersOnlyWhileRequestsOrRenewalsAreOut) {
   h.run_until(h.now + Duration::s(1));
   EXPECT_EQ(h.events().back().kind, EventKind::acquire_failed);
   EXPECT_FALSE(h.acq.awaiting_answers()) << "the lone attempt timed out";
-  EXPECT_EQ(h.acq.check_awaiting(), "");
+  EXPECT_EQ(h.acq.check_invariants(), "");
 }
 
 TEST(Acquirer, InFlightLimitIsOverloaded) {

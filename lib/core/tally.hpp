@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: Apache-2.0
+// Tally: the votes of one round, an attempt's REQUESTs or a renewal's RENEWs,
+// and whether they make a majority (etcd raft's quorum.VoteResult).
+//
+// Each voter of the resource, by its index in the sorted voter list, has one
+// vote:
+//   pending     not answered (yet), or asked again;
+//   yes         granted (or acked) this lease;
+//   no          denied it, or told FREE (it will not grant it now);
+//   given_back  granted it, and this member sent that voter RELEASE.
+// The result is `won` once yes votes reach the majority, `lost` once more
+// voters are on the no side (no and given back) than can be spared, and
+// `pending` otherwise.
+//
+// A voter that said no may grant later: a hold ended and it handed the lease
+// over, so its no becomes a yes. A voter whose grant was given back never
+// counts as yes again (Guarantee 1: our RELEASE may still be on its way, and
+// would end the very hold a yes would count): grant() refuses it, and the
+// caller answers that grant with another RELEASE. That refusal is the type's
+// own rule, not a check each caller must remember (issue 19's renewal hole).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "core/limits.hpp"
+
+namespace baton::core {
+
+enum class Vote : std::uint8_t { pending, yes, no, given_back };
+enum class TallyResult : std::uint8_t { pending, won, lost };
+
+const char* to_string(Vote v);
+const char* to_string(TallyResult r);
+
+// A set of voters, by index into a resource's sorted voter list.
+class VoterSet {
+ public:
+  static_assert(limits::members_max <= 64, "one bit per voter");
+  constexpr VoterSet() = default;
+  bool contains(std::size_t i) const { return (bits_ >> i) & 1U; }
+  void insert(std::size_t i) { bits_ |= std::uint64_t{1} << i; }
+  void erase(std::size_t i) { bits_ &= ~(std::uint64_t{1} << i); }
+  std::size_t size() const { return static_cast<std::size_t>(__builtin_popcountll(bits_)); }
+  bool empty() const { return bits_ == 0; }
+  VoterSet operator&(VoterSet o) const { return VoterSet{bits_ & o.bits_}; }
+  bool operator==(const VoterSet&) const = default;
+
+ private:
+  explicit constexpr VoterSet(std::uint64_t bits) : bits_(bits) {}
+  std::uint64_t bits_ = 0;  // bit i: voter i
+};
+
+class Tally {
+ public:
+  Tally() = default;
+  // `voters` voters, every vote pending; a majority of them wins.
+  explicit Tally(std::size_t voters);
+
+  std::size_t voters() const { return voters_; }
+  std::size_t need() const { return need_; }  // the majority
+  std::size_t yes() const { return yes_; }
+  // The no side: no and given back.
+  std::size_t no() const { return no_; }
+  Vote vote(std::size_t i) const;
+  TallyResult result() const;
+  // Voters whose vote is `v`.
+  VoterSet with(Vote v) const;
+  bool any_given_back() const { return !with(Vote::given_back).empty(); }
+
+  // Voter i granted. From pending or no (a hand-off replaces a no); a second
+  // grant is a duplicate and changes nothing. Refused (returns false, nothing
+  // changes) for a voter whose grant was given back.
+  bool grant(std::size_t i);
+  // Voter i denied (or told FREE). Only a pending vote becomes no; returns
+  // whether it did (a later or repeated answer does not overturn a vote).
+  bool deny(std::size_t i);
+  // This member sent voter i RELEASE for the lease: from any vote (a voter
+  // may hold the lease without our having seen its grant, e.g. it acked a
+  // confirm round). Counts on the no side for good.
+  void give_back(std::size_t i);
+  // Every vote but the given-back ones back to pending: the same lease asked
+  // again (a standing request's retry).
+  void ask_again();
+  // Every vote not in `asked` (and not given back) becomes no: the voters
+  // that are not asked cannot grant (a standing request asks only some).
+  void only_asked(VoterSet asked);
+
+  // One letter per voter: _ pending, y yes, n no, g given back ("yn_").
+  std::string letters() const;
+  // The counts match the votes; empty if so.
+  std::string check() const;
+
+ private:
+  void set(std::size_t i, Vote v);
+  std::uint8_t voters_ = 0;
+  std::uint8_t need_ = 0;
+  std::uint8_t yes_ = 0;
+  std::uint8_t no_ = 0;
+  Vote votes_[limits::members_max] = {};
+};
+
+}  // namespace baton::core
