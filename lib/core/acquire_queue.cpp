@@ -1,95 +1,104 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/acquire_queue.hpp"
 
-#include <algorithm>
 #include <set>
 
 #include "core/assert.hpp"
 
 namespace baton::core {
 
-AcquireQueue::Join AcquireQueue::join(const ResourceName& r, AcquireId id, bool takes_turns) {
-  Queue& q = queues_[r];
-  BATON_ASSERT(std::find(q.all.begin(), q.all.end(), id) == q.all.end());
-  q.all.push_back(id);
-  if (!takes_turns) return Join::apart;
-  if (q.turn) {
-    q.waiting.push_back(id);
-    return Join::wait;
+AcquireQueue::Map::iterator AcquireQueue::find(const ResourceName& r, AcquireId id) {
+  auto [lo, hi] = entries_.equal_range(r);
+  for (auto it = lo; it != hi; ++it) {
+    if (it->second.id == id) return it;
   }
-  q.turn = id;
-  return Join::turn;
+  return entries_.end();
 }
 
-std::optional<AcquireId> AcquireQueue::next(Queue& q) {
-  BATON_ASSERT(!q.turn.has_value());
-  if (q.waiting.empty()) return std::nullopt;
-  q.turn = q.waiting.front();
-  q.waiting.pop_front();
-  return q.turn;
+AcquireQueue::Join AcquireQueue::join(const ResourceName& r, AcquireId id, bool takes_turns) {
+  BATON_ASSERT(find(r, id) == entries_.end());
+  Role role = Role::apart;
+  if (takes_turns) role = turn(r) ? Role::waits : Role::turn;
+  entries_.emplace(r, Entry{.id = id, .role = role});
+  switch (role) {
+    case Role::turn: return Join::turn;
+    case Role::waits: return Join::wait;
+    case Role::apart: break;
+  }
+  return Join::apart;
+}
+
+std::optional<AcquireId> AcquireQueue::next(const ResourceName& r) {
+  BATON_ASSERT(!turn(r).has_value());
+  auto [lo, hi] = entries_.equal_range(r);
+  for (auto it = lo; it != hi; ++it) {
+    if (it->second.role == Role::waits) {
+      it->second.role = Role::turn;
+      return it->second.id;
+    }
+  }
+  return std::nullopt;
 }
 
 std::optional<AcquireId> AcquireQueue::pass_turn(const ResourceName& r, AcquireId id) {
-  auto it = queues_.find(r);
-  BATON_ASSERT(it != queues_.end());
-  BATON_ASSERT(it->second.turn == id);
-  it->second.turn.reset();
-  return next(it->second);
+  auto it = find(r, id);
+  BATON_ASSERT(it != entries_.end());
+  BATON_ASSERT(it->second.role == Role::turn);
+  it->second.role = Role::apart;  // it stays listed (it holds the lease now)
+  return next(r);
 }
 
 std::optional<AcquireId> AcquireQueue::leave(const ResourceName& r, AcquireId id) {
-  auto it = queues_.find(r);
-  BATON_ASSERT(it != queues_.end());
-  Queue& q = it->second;
-  auto pos = std::find(q.all.begin(), q.all.end(), id);
-  BATON_ASSERT(pos != q.all.end());
-  q.all.erase(pos);
-  std::optional<AcquireId> started;
-  if (q.turn == id) {
-    q.turn.reset();
-    started = next(q);
-  } else if (auto w = std::find(q.waiting.begin(), q.waiting.end(), id); w != q.waiting.end()) {
-    q.waiting.erase(w);
-  }
-  if (q.all.empty()) queues_.erase(it);
-  return started;
+  auto it = find(r, id);
+  BATON_ASSERT(it != entries_.end());
+  const bool had_turn = it->second.role == Role::turn;
+  entries_.erase(it);
+  return had_turn ? next(r) : std::nullopt;
 }
 
 std::optional<AcquireId> AcquireQueue::turn(const ResourceName& r) const {
-  auto it = queues_.find(r);
-  return it == queues_.end() ? std::nullopt : it->second.turn;
+  auto [lo, hi] = entries_.equal_range(r);
+  for (auto it = lo; it != hi; ++it) {
+    if (it->second.role == Role::turn) return it->second.id;
+  }
+  return std::nullopt;
 }
 
-bool AcquireQueue::holds_turn(const ResourceName& r, AcquireId id) const { return turn(r) == id; }
-
 bool AcquireQueue::waits(const ResourceName& r, AcquireId id) const {
-  auto it = queues_.find(r);
-  if (it == queues_.end()) return false;
-  return std::find(it->second.waiting.begin(), it->second.waiting.end(), id) != it->second.waiting.end();
+  auto [lo, hi] = entries_.equal_range(r);
+  for (auto it = lo; it != hi; ++it) {
+    if (it->second.id == id) return it->second.role == Role::waits;
+  }
+  return false;
 }
 
 std::size_t AcquireQueue::waiting(const ResourceName& r) const {
-  auto it = queues_.find(r);
-  return it == queues_.end() ? 0 : it->second.waiting.size();
+  std::size_t n = 0;
+  auto [lo, hi] = entries_.equal_range(r);
+  for (auto it = lo; it != hi; ++it) n += it->second.role == Role::waits;
+  return n;
 }
 
 std::vector<AcquireId> AcquireQueue::all(const ResourceName& r) const {
-  auto it = queues_.find(r);
-  return it == queues_.end() ? std::vector<AcquireId>{} : it->second.all;
+  std::vector<AcquireId> out;
+  for_each(r, [&](AcquireId id) { out.push_back(id); });
+  return out;
 }
 
 std::string AcquireQueue::check() const {
-  for (const auto& [r, q] : queues_) {
+  std::set<AcquireId> seen;
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    const ResourceName& r = it->first;
     const std::string name(r.view());
-    if (q.all.empty()) return "acquire queue: an empty queue kept for " + name;
-    if (!q.waiting.empty() && !q.turn) return "queued acquire with none attempting: " + name;
-    std::set<AcquireId> seen(q.all.begin(), q.all.end());
-    if (seen.size() != q.all.size()) return "acquire queue: an acquire listed twice for " + name;
-    for (AcquireId w : q.waiting) {
-      if (!seen.count(w)) return "acquire queue: a waiting acquire not listed for " + name;
-      if (q.turn == w) return "acquire queue: the turn holder also waits for " + name;
+    std::size_t turns = 0;
+    std::size_t waiting = 0;
+    for (; it != entries_.end() && it->first == r; ++it) {
+      if (!seen.insert(it->second.id).second) return "acquire queue: an acquire listed twice: " + name;
+      turns += it->second.role == Role::turn;
+      waiting += it->second.role == Role::waits;
     }
-    if (q.turn && !seen.count(*q.turn)) return "acquire queue: the turn holder not listed for " + name;
+    if (turns > 1) return "two acquires of one resource attempting at once: " + name;
+    if (waiting > 0 && turns == 0) return "queued acquire with none attempting: " + name;
   }
   return {};
 }

@@ -14,7 +14,6 @@
 #pragma once
 
 #include <cstddef>
-#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -41,27 +40,40 @@ class AcquireQueue {
   std::optional<AcquireId> leave(const ResourceName& r, AcquireId id);
 
   std::optional<AcquireId> turn(const ResourceName& r) const;
-  bool holds_turn(const ResourceName& r, AcquireId id) const;
+  bool holds_turn(const ResourceName& r, AcquireId id) const { return turn(r) == id; }
   bool waits(const ResourceName& r, AcquireId id) const;
   // Acquires of `r` waiting for the turn.
   std::size_t waiting(const ResourceName& r) const;
-  // Every acquire of `r`, in call order (empty if none).
+  // Every acquire of `r`, in call order (empty if none): a copy, safe to
+  // walk while acquires leave.
   std::vector<AcquireId> all(const ResourceName& r) const;
-  bool contains(const ResourceName& r) const { return queues_.count(r) > 0; }
-  std::size_t resources() const { return queues_.size(); }
+  // Calls `f(id)` for every acquire of `r`, in call order; `f` must not
+  // change the queue.
+  template <class F>
+  void for_each(const ResourceName& r, F&& f) const {
+    auto [lo, hi] = entries_.equal_range(r);
+    for (auto it = lo; it != hi; ++it) f(it->second.id);
+  }
+  bool contains(const ResourceName& r) const { return entries_.count(r) > 0; }
+  std::size_t size() const { return entries_.size(); }
 
-  // A waiting acquire implies a turn holder; every listed acquire is listed
-  // once; empty if so.
+  // At most one turn holder per resource; a waiting acquire implies one;
+  // every acquire is listed once; empty if so.
   std::string check() const;
 
  private:
-  struct Queue {
-    std::vector<AcquireId> all;       // call order
-    std::deque<AcquireId> waiting;    // call order
-    std::optional<AcquireId> turn;    // attempting or backing off
+  enum class Role : std::uint8_t { turn, waits, apart };
+  struct Entry {
+    AcquireId id;
+    Role role;
   };
-  std::optional<AcquireId> next(Queue& q);
-  std::map<ResourceName, Queue> queues_;  // no empty queue is kept
+  using Map = std::multimap<ResourceName, Entry>;
+  Map::iterator find(const ResourceName& r, AcquireId id);
+  // The turn of `r` is free: the oldest waiting acquire takes it.
+  std::optional<AcquireId> next(const ResourceName& r);
+  // One node per acquire, equal keys in call order (the multimap keeps
+  // insertion order): a resource with one acquire costs one allocation.
+  Map entries_;
 };
 
 }  // namespace baton::core

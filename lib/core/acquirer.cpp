@@ -94,15 +94,26 @@ void Acquirer::index(const Acq& a) {
   if (const LeaseId* lease = current_lease(a)) by_lease_[*lease] = a.id;
 }
 
-void Acquirer::move(Acq& a, phase::Phase next, const char* detail, Sink& sink) {
+template <class P>
+void Acquirer::move(Acq& a, P&& next, const char* detail, Sink& sink) {
   const char* from = a.moves == 0 ? "new" : phase::name(a.phase);
   awaiting_ -= awaits(a) ? 1 : 0;
-  unindex(a);
-  a.phase = std::move(next);
+  const LeaseId* old = current_lease(a);
+  const std::optional<LeaseId> before = old ? std::optional<LeaseId>(*old) : std::nullopt;
+  a.phase = std::forward<P>(next);
   ++a.moves;
-  index(a);
+  const LeaseId* after = current_lease(a);
+  if (!after || before != *after) {
+    // Another lease (or none) now answers for the acquire. (Winning keeps
+    // the attempt's lease, a hand-off the standing request's: no change.)
+    if (before) {
+      auto it = by_lease_.find(*before);
+      if (it != by_lease_.end() && it->second == a.id) by_lease_.erase(it);
+    }
+    index(a);
+  }
   awaiting_ += awaits(a) ? 1 : 0;
-  sink.transition(Transition{.id = a.id, .resource = a.resource, .from = from, .to = phase::name(a.phase),
+  sink.transition(Transition{.id = a.id, .resource = a.resource.view(), .from = from, .to = phase::name(a.phase),
                              .detail = detail});
 }
 
@@ -360,7 +371,7 @@ Result<void> Acquirer::release(Instant now, AcquireId id, Sink& sink) {
     const std::optional<AcquireId> next = erase(*a);
     BATON_ASSERT(!next.has_value());  // a holder never holds the turn
     // The waiters here time the other voters' FREEs from now (on_free).
-    for (AcquireId other : queue_.all(resource)) acqs_.at(other).own_release_at = now;
+    queue_.for_each(resource, [&](AcquireId other) { acqs_.at(other).own_release_at = now; });
     return {};
   }
   if (auto* at = std::get_if<Attempting>(&a->phase)) release_grants(*a, *at, sink);
@@ -607,7 +618,7 @@ void Acquirer::start_confirm(Acq& a, Instant now, Sink& sink) {
   at.timeout_at = now + attempt_timeout(a.timeouts, now);
   at.deadline = at.timeout_at;
   reschedule(a);
-  sink.transition(Transition{.id = a.id, .resource = a.resource, .from = "attempting", .to = "attempting",
+  sink.transition(Transition{.id = a.id, .resource = a.resource.view(), .from = "attempting", .to = "attempting",
                              .detail = "confirm round"});
   for (MemberId v : a.voters) {
     sink.send(v, Renew{.resource = a.resource, .lease = at.lease, .token = at.token, .ttl = a.ttl, .round = a.rounds});
@@ -1109,10 +1120,12 @@ std::string Acquirer::check_invariants() const {
       ++timers;
       if (!timers_.count({a.timer, id})) return "timer of acquire #" + std::to_string(id.value) + " not armed";
     }
-    const std::vector<AcquireId> listed = queue_.all(a.resource);
-    if (std::find(listed.begin(), listed.end(), id) == listed.end()) return "acquire #" + std::to_string(id.value) + " not in its queue";
+    bool listed = false;
+    queue_.for_each(a.resource, [&](AcquireId other) { listed |= other == id; });
+    if (!listed) return "acquire #" + std::to_string(id.value) + " not in its queue";
   }
   if (leases != by_lease_.size()) return "by-lease index holds leases no phase has";
+  if (queue_.size() != acqs_.size()) return "the acquire queue lists acquires that are gone";
   if (timers != timers_.size()) return "timers armed for no acquire";
   if (awaiting != awaiting_) {
     return "awaiting count " + std::to_string(awaiting_) + " but " + std::to_string(awaiting) + " rounds open";

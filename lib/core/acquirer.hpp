@@ -144,7 +144,8 @@ class Acquirer {
   BackingOff& enter_backoff(Acq& a, BackingOff next, Sink& sink);
   Held& enter_held(Acq& a, Held next, Sink& sink);
   // The move itself: the trace, the lease index and the awaiting count follow.
-  void move(Acq& a, phase::Phase next, const char* detail, Sink& sink);
+  template <class P>
+  void move(Acq& a, P&& next, const char* detail, Sink& sink);
   // The lease the phase answers to (attempt, standing request, held lease).
   static const LeaseId* current_lease(const Acq& a);
   static bool awaits(const Acq& a);

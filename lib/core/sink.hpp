@@ -4,6 +4,8 @@
 // the outbox; events and persistence requests go to the outbox.
 #pragma once
 
+#include <string_view>
+
 #include "core/ids.hpp"
 #include "core/message.hpp"
 #include "core/outbox.hpp"
@@ -16,7 +18,7 @@ namespace baton::core {
 // traces and debugging only: nothing in the protocol depends on it.
 struct Transition {
   AcquireId id;
-  ResourceName resource;
+  std::string_view resource;  // valid during the call only
   const char* from = "";    // phase name, or "new"
   const char* to = "";      // phase name
   const char* detail = "";  // e.g. "hand-off", "standing request", "" for none

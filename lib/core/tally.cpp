@@ -31,34 +31,38 @@ Tally::Tally(std::size_t voters)
   BATON_ASSERT(voters <= limits::members_max);
 }
 
-Vote Tally::vote(std::size_t i) const {
-  BATON_ASSERT(i < voters_);
-  return votes_[i];
-}
-
-TallyResult Tally::result() const {
-  if (yes_ >= need_) return TallyResult::won;
-  // More voters on the no side than the voters - majority that can be spared.
-  if (no_ > voters_ - need_) return TallyResult::lost;
-  return TallyResult::pending;
-}
-
 VoterSet Tally::with(Vote v) const {
-  VoterSet s;
-  for (std::size_t i = 0; i < voters_; ++i) {
-    if (votes_[i] == v) s.insert(i);
+  switch (v) {
+    case Vote::yes: return VoterSet::from_bits(yes_);
+    case Vote::no: return VoterSet::from_bits(no_);
+    case Vote::given_back: return VoterSet::from_bits(given_back_);
+    case Vote::pending: break;
   }
-  return s;
+  const std::uint64_t all = voters_ == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << voters_) - 1;
+  return VoterSet::from_bits(all & ~(yes_ | no_ | given_back_));
 }
 
 void Tally::set(std::size_t i, Vote v) {
   BATON_ASSERT(i < voters_);
-  const Vote old = votes_[i];
-  if (old == Vote::yes) --yes_;
-  if (old == Vote::no || old == Vote::given_back) --no_;
-  votes_[i] = v;
-  if (v == Vote::yes) ++yes_;
-  if (v == Vote::no || v == Vote::given_back) ++no_;
+  const std::uint64_t bit = std::uint64_t{1} << i;
+  const Vote old = vote(i);
+  if (old == Vote::yes) --yes_count_;
+  if (old == Vote::no || old == Vote::given_back) --no_count_;
+  yes_ &= ~bit;
+  no_ &= ~bit;
+  given_back_ &= ~bit;
+  if (v == Vote::yes) {
+    yes_ |= bit;
+    ++yes_count_;
+  }
+  if (v == Vote::no) no_ |= bit;
+  if (v == Vote::given_back) given_back_ |= bit;
+  if (v == Vote::no || v == Vote::given_back) ++no_count_;
+}
+
+void Tally::recount() {
+  yes_count_ = static_cast<std::uint8_t>(VoterSet::from_bits(yes_).size());
+  no_count_ = static_cast<std::uint8_t>(VoterSet::from_bits(no_ | given_back_).size());
 }
 
 bool Tally::grant(std::size_t i) {
@@ -77,22 +81,22 @@ bool Tally::deny(std::size_t i) {
 void Tally::give_back(std::size_t i) { set(i, Vote::given_back); }
 
 void Tally::ask_again() {
-  for (std::size_t i = 0; i < voters_; ++i) {
-    if (votes_[i] != Vote::given_back) set(i, Vote::pending);
-  }
+  yes_ = 0;
+  no_ = 0;
+  recount();
 }
 
 void Tally::only_asked(VoterSet asked) {
-  for (std::size_t i = 0; i < voters_; ++i) {
-    if (votes_[i] == Vote::given_back) continue;
-    set(i, asked.contains(i) ? Vote::pending : Vote::no);
-  }
+  const VoterSet pending = with(Vote::pending);
+  no_ = (no_ | yes_ | pending.bits()) & ~asked.bits();
+  yes_ = 0;
+  recount();
 }
 
 std::string Tally::letters() const {
   std::string s;
   for (std::size_t i = 0; i < voters_; ++i) {
-    switch (votes_[i]) {
+    switch (vote(i)) {
       case Vote::pending: s += '_'; break;
       case Vote::yes: s += 'y'; break;
       case Vote::no: s += 'n'; break;
@@ -103,18 +107,12 @@ std::string Tally::letters() const {
 }
 
 std::string Tally::check() const {
-  std::size_t yes = 0;
-  std::size_t no = 0;
-  for (std::size_t i = 0; i < voters_; ++i) {
-    yes += votes_[i] == Vote::yes;
-    no += votes_[i] == Vote::no || votes_[i] == Vote::given_back;
-  }
-  for (std::size_t i = voters_; i < limits::members_max; ++i) {
-    if (votes_[i] != Vote::pending) return "tally: a vote beyond the voters";
-  }
-  if (yes != yes_) return "tally: yes count " + std::to_string(yes_) + " but " + std::to_string(yes) + " yes votes";
-  if (no != no_) return "tally: no count " + std::to_string(no_) + " but " + std::to_string(no) + " no votes";
+  if ((yes_ & no_) || (yes_ & given_back_) || (no_ & given_back_)) return "tally: a voter with two votes";
+  const std::uint64_t all = voters_ == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << voters_) - 1;
+  if ((yes_ | no_ | given_back_) & ~all) return "tally: a vote beyond the voters";
   if (voters_ > 0 && need_ != majority(voters_)) return "tally: need is not the majority";
+  if (yes_count_ != VoterSet::from_bits(yes_).size()) return "tally: yes count does not match the yes votes";
+  if (no_count_ != VoterSet::from_bits(no_ | given_back_).size()) return "tally: no count does not match the no votes";
   return {};
 }
 

@@ -39,6 +39,8 @@ class VoterSet {
  public:
   static_assert(limits::members_max <= 64, "one bit per voter");
   constexpr VoterSet() = default;
+  static VoterSet from_bits(std::uint64_t bits) { return VoterSet{bits}; }
+  std::uint64_t bits() const { return bits_; }
   bool contains(std::size_t i) const { return (bits_ >> i) & 1U; }
   void insert(std::size_t i) { bits_ |= std::uint64_t{1} << i; }
   void erase(std::size_t i) { bits_ &= ~(std::uint64_t{1} << i); }
@@ -60,14 +62,25 @@ class Tally {
 
   std::size_t voters() const { return voters_; }
   std::size_t need() const { return need_; }  // the majority
-  std::size_t yes() const { return yes_; }
+  std::size_t yes() const { return yes_count_; }
   // The no side: no and given back.
-  std::size_t no() const { return no_; }
-  Vote vote(std::size_t i) const;
-  TallyResult result() const;
+  std::size_t no() const { return no_count_; }
+  Vote vote(std::size_t i) const {
+    const std::uint64_t bit = std::uint64_t{1} << i;
+    if (yes_ & bit) return Vote::yes;
+    if (no_ & bit) return Vote::no;
+    if (given_back_ & bit) return Vote::given_back;
+    return Vote::pending;  // also for i >= voters(): check() keeps those empty
+  }
+  TallyResult result() const {
+    if (yes_count_ >= need_) return TallyResult::won;
+    // More voters on the no side than the voters - majority that can be spared.
+    if (no_count_ + need_ > voters_) return TallyResult::lost;
+    return TallyResult::pending;
+  }
   // Voters whose vote is `v`.
   VoterSet with(Vote v) const;
-  bool any_given_back() const { return !with(Vote::given_back).empty(); }
+  bool any_given_back() const { return given_back_ != 0; }
 
   // Voter i granted. From pending or no (a hand-off replaces a no); a second
   // grant is a duplicate and changes nothing. Refused (returns false, nothing
@@ -89,16 +102,20 @@ class Tally {
 
   // One letter per voter: _ pending, y yes, n no, g given back ("yn_").
   std::string letters() const;
-  // The counts match the votes; empty if so.
+  // Each voter has exactly one vote, and only voters have votes; empty if so.
   std::string check() const;
 
  private:
   void set(std::size_t i, Vote v);
+  void recount();
+  // One bit per voter in at most one of the three sets (pending: in none).
+  std::uint64_t yes_ = 0;
+  std::uint64_t no_ = 0;
+  std::uint64_t given_back_ = 0;
   std::uint8_t voters_ = 0;
   std::uint8_t need_ = 0;
-  std::uint8_t yes_ = 0;
-  std::uint8_t no_ = 0;
-  Vote votes_[limits::members_max] = {};
+  std::uint8_t yes_count_ = 0;  // |yes_|, kept with the sets (check() recounts)
+  std::uint8_t no_count_ = 0;   // |no_| + |given_back_|
 };
 
 }  // namespace baton::core

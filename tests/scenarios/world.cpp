@@ -157,7 +157,7 @@ void World::start(Member& m, RecoveryMode mode, std::string& out) {
   // The acquirer's transitions print with the messages of the step that made
   // them ("n3 #1 seat:14A: backoff → attempting (hand-off)").
   m.node->set_tracer([&m](const Transition& t) {
-    std::string line = fmt_member(m.id) + " #" + std::to_string(t.id.value) + " " + t.resource.str() + ": " +
+    std::string line = fmt_member(m.id) + " #" + std::to_string(t.id.value) + " " + std::string(t.resource) + ": " +
                        t.from + " → " + t.to;
     if (*t.detail) line += std::string(" (") + t.detail + ")";
     m.transitions.push_back(std::move(line));

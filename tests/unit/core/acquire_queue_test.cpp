@@ -36,8 +36,8 @@ TEST(AcquireQueue, FirstTakesTheTurnOthersWaitInCallOrder) {
   // A listed non-holder leaves: nobody starts.
   EXPECT_EQ(q.leave(kSeat, AcquireId{1}), std::nullopt);
   EXPECT_EQ(q.leave(kSeat, AcquireId{3}), std::nullopt);
-  EXPECT_FALSE(q.contains(kSeat)) << "no empty queue is kept";
-  EXPECT_EQ(q.resources(), 1U);
+  EXPECT_FALSE(q.contains(kSeat)) << "nothing kept for a resource with no acquires";
+  EXPECT_EQ(q.size(), 1U);
   EXPECT_EQ(q.check(), "");
 }
 
