@@ -17,5 +17,6 @@ int cmd_status(const Args& args);
 int cmd_torture(const Args& args);
 int cmd_register(const Args& args);
 int cmd_bench(const Args& args);
+int cmd_shell(const Args& args);
 
 }  // namespace batonctl

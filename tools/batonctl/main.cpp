@@ -24,6 +24,7 @@ constexpr const char* usage_text =
     "  status     ask every member for its status (table or --json)\n"
     "  torture    run a member that takes leases at random and records a history\n"
     "  register   run the fenced register that torture members write to\n"
+    "  shell      run a member that takes lease commands on stdin (JSON answers)\n"
     "\n"
     "`batonctl <command> --help` describes each command's flags.\n"
     "exit codes: 0 ok, 1 runtime error, 2 bad flags, 3 lease not acquired (acquire)\n";
@@ -36,7 +37,7 @@ struct Command {
 constexpr Command commands[] = {
     {"keygen", batonctl::cmd_keygen},   {"node", batonctl::cmd_node},         {"acquire", batonctl::cmd_acquire},
     {"status", batonctl::cmd_status},   {"torture", batonctl::cmd_torture},   {"register", batonctl::cmd_register},
-    {"bench", batonctl::cmd_bench},
+    {"bench", batonctl::cmd_bench},     {"shell", batonctl::cmd_shell},
 };
 
 }  // namespace
