@@ -56,7 +56,7 @@ def main():
 
     try:
         # --help everywhere, exit 0; usage errors exit 2.
-        for cmd in ["keygen", "node", "acquire", "status", "torture", "register", "bench"]:
+        for cmd in ["keygen", "node", "acquire", "status", "torture", "register", "bench", "shell"]:
             r = run(cmd, "--help")
             check(r.returncode == 0 and f"usage: batonctl {cmd}" in r.stdout, f"{cmd} --help")
             r = run(cmd, "--no-such-flag")
@@ -82,6 +82,8 @@ def main():
         check(r.returncode == 2 and "--history is required" in r.stderr, "torture without --history", r.stderr)
         r = run("acquire", "--members", "1=127.0.0.1:7101", "--id", "1")
         check(r.returncode == 2 and "RESOURCE" in r.stderr, "acquire without RESOURCE", r.stderr)
+        r = run("shell", "--members", "1=127.0.0.1:7101", "--id", "1", "seat")
+        check(r.returncode == 2 and "no positional arguments" in r.stderr, "shell with a positional exits 2", r.stderr)
 
         # keygen: 64 hex characters, fresh every time.
         k1, k2 = run("keygen").stdout, run("keygen").stdout
@@ -200,6 +202,24 @@ def main():
         check(r.returncode == 2 and "--concurrency" in r.stderr, "bench: bad --concurrency exits 2", r.stderr)
         r = run("bench", "--members", members, "--id", "4", "--concurrency", "4", "--contenders", "2")
         check(r.returncode == 2 and "exclude" in r.stderr, "bench: --concurrency with --contenders exits 2", r.stderr)
+
+        # shell: member 4 again (quarantined up to 5 s: the acquire waits 10 s). Bad commands answer
+        # invalid_argument, name what is wrong and change nothing.
+        sh = subprocess.run([B, "shell", "--members", members, "--id", "4", "--key-file", key, "--ttl-max-ms", "5000"],
+                            input="acquire seat 5\nfrobnicate seat\nacquire seat 1000 10000\nacquire seat 1000\n"
+                                  "release seat\nrelease seat\nacquire " + "x" * 129 + "\nquit\n",
+                            capture_output=True, text=True, cwd=work, timeout=60)
+        answers = [json.loads(line) for line in sh.stdout.splitlines() if line.startswith("{")]
+        ops = [(a.get("op"), a.get("ok"), a.get("error")) for a in answers]
+        check(sh.returncode == 0 and ops == [("ready", None, None), ("acquire", False, "invalid_argument"),
+                                              ("frobnicate", False, "invalid_argument"), ("acquire", True, None),
+                                              ("acquire", False, "invalid_argument"), ("release", True, None),
+                                              ("release", False, "invalid_argument"),
+                                              ("acquire", False, "invalid_argument")]
+              and "TTL_MS '5' must be a whole number in [10, 5000]" in answers[1].get("what", "")
+              and answers[3].get("token", 0) > 0 and answers[3].get("latency_us", -1) >= 0
+              and "already holds it" in answers[4].get("what", ""),
+              "shell: one JSON answer per command, bad ones invalid_argument", sh.stdout + sh.stderr)
 
         # Member 3 restarted diskless without --bootstrap: it says it recovers from peers and what
         # to do, and status says why it is quarantined until its quarantine ends and peers answered.
