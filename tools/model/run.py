@@ -1,0 +1,90 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Command-line runner for the randomized model of MEMBERSHIP.md.
+
+    python3 tools/model/run.py --runs 200 --seed 1            # quick mode
+    python3 tools/model/run.py --runs 2000 --seed 1 --break no_wait
+    python3 tools/model/run.py --runs 1 --seed 1234 -v        # replay one run
+    python3 tools/model/run.py --scripted                     # scripted scenarios
+"""
+import argparse
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from protocol import BREAKS, FIXES, Params  # noqa: E402
+import scenario  # noqa: E402
+
+
+def one(args):
+    seed, brk, fix = args
+    P = Params(brk, fix)
+    w, live = scenario.random_run(seed, P)
+    return seed, w.checker.violations, live, w.changes_completed, w.stats
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument('--runs', type=int, default=200)
+    ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--break', dest='brk', action='append', default=[],
+                    help='break switch (repeatable): ' + ', '.join(BREAKS))
+    ap.add_argument('--fix', action='append', default=[],
+                    help='protocol variant (repeatable): ' + ', '.join(FIXES))
+    ap.add_argument('--jobs', type=int, default=1)
+    ap.add_argument('--scripted', action='store_true', help='run the scripted scenarios')
+    ap.add_argument('-v', '--verbose', action='store_true')
+    ap.add_argument('--stop-after', type=int, default=0,
+                    help='stop after this many failing runs (0: never)')
+    a = ap.parse_args()
+    if a.scripted:
+        import scripted
+        sys.exit(scripted.main(a.brk, a.fix))
+    for b in a.brk:
+        if b not in BREAKS:
+            ap.error('unknown break %s' % b)
+    for f in a.fix:
+        if f not in FIXES:
+            ap.error('unknown fix %s' % f)
+    t0 = time.time()
+    jobs = [(a.seed + i, tuple(a.brk), tuple(a.fix)) for i in range(a.runs)]
+    if a.jobs > 1:
+        import multiprocessing
+        pool = multiprocessing.Pool(a.jobs)
+        results = pool.imap(one, jobs, chunksize=4)
+    else:
+        results = map(one, jobs)
+    nv = nl = nc = n = 0
+    bad = 0
+    totals = {}
+    extra = ''.join(' --break %s' % b for b in a.brk) + ''.join(' --fix %s' % f for f in a.fix)
+    for seed, viol, live, changes, stats in results:
+        n += 1
+        nc += changes
+        for k, v in stats.items():
+            totals[k] = totals.get(k, 0) + v
+        if viol:
+            nv += 1
+            print('run seed %d: VIOLATION %s  (replay: python3 tools/model/run.py --runs 1 '
+                  '--seed %d%s -v)' % (seed, viol[0][1], seed, extra))
+            for t, kind, text in viol[:2]:
+                print('    %s t=%.3f %s' % (kind, t, text))
+        elif live:
+            nl += 1
+            print('run seed %d: LIVENESS %s  (replay: python3 tools/model/run.py --runs 1 '
+                  '--seed %d%s -v)' % (seed, '; '.join(live), seed, extra))
+        if viol or live:
+            bad += 1
+            if a.stop_after and bad >= a.stop_after:
+                break
+        sys.stdout.flush()
+    if a.verbose:
+        print('stats: %s' % ', '.join('%s=%d' % kv for kv in sorted(totals.items())))
+    print('%d runs, %d violations, %d liveness failures, %d changes completed  (%.1f s)'
+          % (n, nv, nl, nc, time.time() - t0))
+    return 1 if nv or nl else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
