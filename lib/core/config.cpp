@@ -39,7 +39,7 @@ Result<void> validate(const NodeConfig& c) {
   if (c.handoff_confirm <= Duration::zero() || c.handoff_confirm > limits::ttl_ceiling) return bad("handoff_confirm: must be in (0, 1 hour]");
   const NodeLimits& l = c.limits;
   if (l.leases_per_voter == 0 || l.waiters_per_resource == 0 || l.waiters_per_voter == 0 ||
-      l.acquires_in_flight == 0 || l.outbox_messages == 0 || l.known_fences == 0 || l.pending_persist == 0 || l.idle_fences == 0)
+      l.acquires_in_flight == 0 || l.outbox_messages == 0 || l.pending_persist == 0 || l.idle_fences == 0)
     return bad("limits: every limit must be positive");
   if (l.outbox_messages < c.members.size() * 2) return bad("limits: outbox must hold at least two messages per member");
   return {};

@@ -136,8 +136,6 @@ TEST(Config, ValidateTable) {
        .field = "limits"},
       {.name = "outbox_messages 0", .change = [](NodeConfig& c) { c.limits.outbox_messages = 0; }, .ok = false,
        .field = "limits"},
-      {.name = "known_fences 0", .change = [](NodeConfig& c) { c.limits.known_fences = 0; }, .ok = false,
-       .field = "limits"},
       {.name = "pending_persist 0", .change = [](NodeConfig& c) { c.limits.pending_persist = 0; }, .ok = false,
        .field = "limits"},
       {.name = "idle_fences 0", .change = [](NodeConfig& c) { c.limits.idle_fences = 0; }, .ok = false,
@@ -149,7 +147,7 @@ TEST(Config, ValidateTable) {
       {.name = "limits of 1", .change =
            [](NodeConfig& c) {
              c.limits.leases_per_voter = c.limits.waiters_per_resource = c.limits.waiters_per_voter = 1;
-             c.limits.acquires_in_flight = c.limits.known_fences = c.limits.pending_persist = 1;
+             c.limits.acquires_in_flight = c.limits.pending_persist = 1;
              c.limits.idle_fences = 1;
            },
        .ok = true, .field = ""},
