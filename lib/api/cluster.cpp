@@ -154,9 +154,7 @@ Result<std::unique_ptr<Cluster>> start_cluster(Config config, uv_loop_t* embedde
   if (auto v = config.validate(); !v) return v.error();
   auto impl = std::make_shared<Cluster::Impl>();
   impl->self = config.self;
-  impl->ttl_min = core::Duration::ns(config.ttl_min.count());
   impl->busy_poll = config.busy_poll;
-  impl->ttl_max = core::Duration::ns(config.ttl_max.count());
   impl->renew_waiters_max = config.limits.renew_waiters_per_lease;
   impl->log_hook = config.log;
   if (!config.cluster_key) {
@@ -169,6 +167,7 @@ Result<std::unique_ptr<Cluster>> start_cluster(Config config, uv_loop_t* embedde
   }
   auto dc = driver_config(config, impl->log_hook);
   if (!dc) return dc.error();
+  impl->node_config = dc->node;
 
   uv_loop_t* loop = embedder_loop;
   if (loop == nullptr) {
@@ -263,11 +262,11 @@ Result<void> Cluster::Impl::post_reserved(std::function<void()> task) {
 Result<void> Cluster::Impl::acquire(std::string_view resource, const AcquireOptions& opts, AcquireCallback done) {
   // Synchronous checks: a failure here means `done` never runs.
   if (!done) return Error{Errc::invalid_argument, "acquire: no callback"};
-  if (resource.empty() || resource.size() > core::limits::resource_name_bytes_max)
-    return Error{Errc::invalid_argument, "acquire: resource name must be 1..128 bytes"};
   const core::Duration ttl = core::Duration::ns(opts.ttl.count());
-  if (ttl < ttl_min || ttl > ttl_max) return Error{Errc::invalid_argument, "acquire: ttl outside [ttl_min, ttl_max]"};
-  if (opts.wait.count() < 0) return Error{Errc::invalid_argument, "acquire: negative wait"};
+  if (auto ok = core::check_acquire(node_config, resource, ttl); !ok) return ok;
+  if (opts.wait.count() < 0)
+    return Error::with_text(Errc::invalid_argument,
+                            "wait: " + core::to_text(core::Duration::ns(opts.wait.count())) + "; must not be negative");
   const core::Instant called_at = runtime::boot_now();  // latency statistics only
   return post([this, name = std::string(resource), ttl, wait = core::Duration::ns(opts.wait.count()),
                auto_renew = opts.auto_renew, on_lost = opts.on_lost, done = std::move(done), called_at]() mutable {

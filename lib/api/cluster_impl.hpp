@@ -20,6 +20,7 @@
 
 #include "api/lease_state.hpp"
 #include "baton/cluster.hpp"
+#include "core/config.hpp"
 #include "core/time.hpp"
 #include "runtime/driver.hpp"
 #include "runtime/loop_thread.hpp"
@@ -46,8 +47,7 @@ T await_outcome(std::future<T>& outcome, std::chrono::nanoseconds busy_poll) {
 struct Cluster::Impl final : runtime::DriverHooks, std::enable_shared_from_this<Cluster::Impl> {
   // ---- immutable after start --------------------------------------------
   std::uint32_t self = 0;                 // this member's id
-  core::Duration ttl_min;                 // from Config, for synchronous checks
-  core::Duration ttl_max;
+  core::NodeConfig node_config;           // the core's configuration: core::check_acquire on the caller's thread
   std::size_t renew_waiters_max = 16;     // Limits::renew_waiters_per_lease
   std::chrono::nanoseconds busy_poll{0};  // Config::busy_poll: blocking calls poll this long first
   LogHook log_hook;                       // null: quiet
