@@ -10,7 +10,6 @@
 #include "core/assert.hpp"
 #include "core/drift.hpp"
 #include "core/limits.hpp"
-#include "runtime/clock.hpp"
 #include "runtime/state_dir.hpp"
 
 namespace baton {
@@ -112,7 +111,7 @@ Result<runtime::DriverConfig> driver_config(const Config& config, LogHook& log) 
   auto plan = runtime::plan_start({.state_dir = config.state_dir,
                                    .bootstrap = config.bootstrap,
                                    .incarnation = config.incarnation,
-                                   .realtime_ns = runtime::realtime_ns(),
+                                   .realtime_ns = std::nullopt,  // plan_start reads the wall clock
                                    .has_peers = config.members.size() > 1,
                                    .ttl_max = d.node.ttl_max,
                                    .rho_ppm = d.node.rho_ppm});
@@ -267,22 +266,20 @@ Result<void> Cluster::Impl::acquire(std::string_view resource, const AcquireOpti
   if (opts.wait.count() < 0)
     return Error::with_text(Errc::invalid_argument,
                             "wait: " + core::to_text(core::Duration::ns(opts.wait.count())) + "; must not be negative");
-  const core::Instant called_at = runtime::boot_now();  // latency statistics only
-  return post([this, name = std::string(resource), ttl, wait = core::Duration::ns(opts.wait.count()),
-               auto_renew = opts.auto_renew, on_lost = opts.on_lost, done = std::move(done), called_at]() mutable {
+  // Latency statistics only, so not the core's clock reading: the public
+  // clock, read here because the time spent queued for the loop counts too.
+  const BootClock::time_point called_at = BootClock::now();
+  runtime::AcquireCall call{.resource = core::ResourceName(resource),
+                            .ttl = ttl,
+                            .wait = core::Duration::ns(opts.wait.count()),
+                            .auto_renew = opts.auto_renew};
+  return post([this, call = std::move(call), on_lost = opts.on_lost, done = std::move(done), called_at]() mutable {
     if (stopping) {
       done(stopped_error);
       return;
     }
-    // Acquirer t0: the core takes this reading as t0 and the REQUESTs leave
-    // later in this same batch, so t0 precedes the first send. An earlier t0
-    // is the safe direction: validity, measured from t0, ends earlier.
-    const core::Instant now = runtime::boot_now();
-    core::AcquireArgs args{.resource = core::ResourceName(name),
-                           .ttl = ttl,
-                           .wait_until = wait == core::Duration::zero() ? now : now + wait,
-                           .auto_renew = auto_renew};
-    auto id = loop_driver->node().acquire(now, args);
+    // The Driver reads the acquirer's t0 (and says why that is safe).
+    auto id = loop_driver->acquire(std::move(call));
     if (!id) {
       done(id.error());
       return;
@@ -341,7 +338,7 @@ void Cluster::Impl::on_acquired(const core::Event& e) {
   auto it = pending.find(e.id);
   if (it == pending.end()) {
     // Nobody waits for it any more (the cluster is stopping): give it back.
-    (void)loop_driver->node().release(runtime::boot_now(), e.id);
+    (void)loop_driver->release(e.id);
     return;
   }
   Pending p = std::move(it->second);
@@ -354,8 +351,8 @@ void Cluster::Impl::on_acquired(const core::Event& e) {
   s->validity_end_ns.store(e.validity_end.ns(), std::memory_order_release);
   s->on_lost = std::move(p.on_lost);
   leases.emplace(e.id, s);
-  const core::Duration took = runtime::boot_now() - p.called_at;
-  latency.record(static_cast<std::uint64_t>(took.count_us() > 0 ? took.count_us() : 0));
+  const auto took = std::chrono::duration_cast<std::chrono::microseconds>(BootClock::now() - p.called_at);
+  latency.record(static_cast<std::uint64_t>(took.count() > 0 ? took.count() : 0));
   p.done(detail::LeaseAccess::make(std::move(s)));
 }
 
@@ -427,11 +424,10 @@ void Cluster::Impl::on_batch_end(const core::Node& node, const runtime::DriverCo
   stats = s;
 }
 
-void Cluster::Impl::on_shutdown(core::Node& node) {
+void Cluster::Impl::on_shutdown() {
   stopping = true;
-  const core::Instant now = runtime::boot_now();
   for (auto& [id, p] : pending) {
-    (void)node.release(now, id);  // cancels the attempt; partial grants are released
+    (void)loop_driver->release(id);  // cancels the attempt; partial grants are released
     p.done(stopped_error);
   }
   pending.clear();
@@ -442,15 +438,14 @@ void Cluster::Impl::on_shutdown(core::Node& node) {
       s->phase.compare_exchange_strong(expected, Lease::State::Phase::stopped);
       s->on_lost = nullptr;
     }
-    (void)node.release(now, id);  // best effort: the RELEASEs go out in the final flush
+    (void)loop_driver->release(id);  // best effort: the RELEASEs go out in the final flush
     finish_renews(*s, stopped_error);
   }
   leases.clear();
 }
 
-void Cluster::Impl::on_new_life(core::Node& old_node, const core::NewLife& /*life*/) {
-  const core::Instant now = runtime::boot_now();
-  // Callbacks may call in again (an acquire to retry): those calls are posted
+void Cluster::Impl::on_new_life(const core::NewLife& /*life*/) {
+  // Releases here still reach the old life's Node (DriverHooks). Callbacks may call in again (an acquire to retry): those calls are posted
   // and run on the new life's Node, after this.
   std::map<core::AcquireId, std::shared_ptr<Lease::State>> ended;
   ended.swap(leases);
@@ -469,12 +464,12 @@ void Cluster::Impl::on_new_life(core::Node& old_node, const core::NewLife& /*lif
     finish_renews(*s, Error{Errc::lost, "renew: the lease was lost (this member started a new life)"});
     if (cb) cb(LostReason::restarted);
     // ... then the RELEASE, queued on the old life's Node (loss ordering).
-    (void)old_node.release(now, id);
+    (void)loop_driver->release(id);
   }
   std::map<core::AcquireId, Pending> failed;
   failed.swap(pending);
   for (auto& [id, p] : failed) {
-    (void)old_node.release(now, id);  // cancels the attempt; its grants are released
+    (void)loop_driver->release(id);  // cancels the attempt; its grants are released
     p.done(Error{Errc::unavailable,
                  "acquire: this member started a new life (a peer had seen a newer incarnation of it); call again"});
   }
