@@ -7,6 +7,7 @@
 
 #include "api/cluster_impl.hpp"
 #include "api/config_internal.hpp"
+#include "api/stats_internal.hpp"
 #include "core/assert.hpp"
 #include "core/drift.hpp"
 #include "core/limits.hpp"
@@ -32,10 +33,6 @@ Error acquire_error(Errc code) {
     default: return {code, "acquire: failed"};
   }
 }
-
-static_assert(static_cast<int>(LostReason::renew_failing) == static_cast<int>(core::LostReason::renew_failing));
-static_assert(static_cast<int>(LostReason::expired) == static_cast<int>(core::LostReason::expired));
-static_assert(static_cast<int>(LostReason::superseded) == static_cast<int>(core::LostReason::superseded));
 
 std::uint64_t os_seed() {
   std::random_device rd;  // getrandom(2): the core itself never reads entropy
@@ -369,7 +366,7 @@ void Cluster::Impl::on_lost(const core::Event& e) {
   if (it == leases.end()) return;
   std::shared_ptr<Lease::State> s = std::move(it->second);
   leases.erase(it);
-  const auto reason = static_cast<LostReason>(e.lost_reason);
+  const LostReason reason = e.lost_reason;  // the public type itself (baton/lost_reason.hpp)
   std::function<void(LostReason)> cb;
   {
     // Phase and callback change together: Lease::on_lost decides under the
@@ -393,33 +390,9 @@ void Cluster::Impl::finish_renews(Lease::State& s, Result<void> r) {
 }
 
 void Cluster::Impl::on_batch_end(const core::Node& node, const runtime::DriverCounters& counters) {
-  const core::NodeStats& n = node.stats();
-  const core::NodeStatus st = node.status();
-  Stats s;
-  s.grants = n.grants;
-  s.denials = n.denials;
-  s.renewals = n.renewals;
-  s.live_leases = st.live_leases;
-  s.waiters = st.waiters;
-  s.quarantined = st.quarantined;
-  s.acquires = n.acquires;
-  s.acquired = n.acquired;
-  s.acquire_failures = n.acquire_failures;
-  s.renewed = n.renewed;
-  s.losses = n.lost;
-  s.held_leases = leases.size();
-  s.pending_acquires = pending.size();
-  s.acquire_latency = latency;
-  static_assert(drop_reason_count == static_cast<std::size_t>(core::DropReason::count_));
-  for (std::size_t i = 0; i < drop_reason_count; ++i) s.drops[i] = n.drops[i];
-  s.datagrams_received = counters.datagrams_received;
-  s.datagrams_sent = counters.datagrams_sent;
-  s.send_failures = counters.send_failures;
-  s.persist_failures = counters.persist_failures;
-  s.observer_pings = counters.observer_pings;
-  s.incarnation = node.config().incarnation.value;
-  s.new_lives = counters.new_lives;
-  s.incarnation_hints_sent = counters.incarnation_hints_sent;
+  const Stats s = detail::make_stats(node.stats(), node.status(), node.config().incarnation.value, counters,
+                                     {.held_leases = leases.size(), .pending_acquires = pending.size(),
+                                      .acquire_latency = latency});
   std::lock_guard<std::mutex> lock(stats_mutex);
   stats = s;
 }
