@@ -7,10 +7,10 @@
 
 #include "api/cluster_impl.hpp"
 #include "api/config_internal.hpp"
+#include "api/stats_internal.hpp"
 #include "core/assert.hpp"
 #include "core/drift.hpp"
 #include "core/limits.hpp"
-#include "runtime/clock.hpp"
 #include "runtime/state_dir.hpp"
 
 namespace baton {
@@ -33,10 +33,6 @@ Error acquire_error(Errc code) {
     default: return {code, "acquire: failed"};
   }
 }
-
-static_assert(static_cast<int>(LostReason::renew_failing) == static_cast<int>(core::LostReason::renew_failing));
-static_assert(static_cast<int>(LostReason::expired) == static_cast<int>(core::LostReason::expired));
-static_assert(static_cast<int>(LostReason::superseded) == static_cast<int>(core::LostReason::superseded));
 
 std::uint64_t os_seed() {
   std::random_device rd;  // getrandom(2): the core itself never reads entropy
@@ -112,7 +108,7 @@ Result<runtime::DriverConfig> driver_config(const Config& config, LogHook& log) 
   auto plan = runtime::plan_start({.state_dir = config.state_dir,
                                    .bootstrap = config.bootstrap,
                                    .incarnation = config.incarnation,
-                                   .realtime_ns = runtime::realtime_ns(),
+                                   .realtime_ns = std::nullopt,  // plan_start reads the wall clock
                                    .has_peers = config.members.size() > 1,
                                    .ttl_max = d.node.ttl_max,
                                    .rho_ppm = d.node.rho_ppm});
@@ -154,9 +150,7 @@ Result<std::unique_ptr<Cluster>> start_cluster(Config config, uv_loop_t* embedde
   if (auto v = config.validate(); !v) return v.error();
   auto impl = std::make_shared<Cluster::Impl>();
   impl->self = config.self;
-  impl->ttl_min = core::Duration::ns(config.ttl_min.count());
   impl->busy_poll = config.busy_poll;
-  impl->ttl_max = core::Duration::ns(config.ttl_max.count());
   impl->renew_waiters_max = config.limits.renew_waiters_per_lease;
   impl->log_hook = config.log;
   if (!config.cluster_key) {
@@ -169,6 +163,7 @@ Result<std::unique_ptr<Cluster>> start_cluster(Config config, uv_loop_t* embedde
   }
   auto dc = driver_config(config, impl->log_hook);
   if (!dc) return dc.error();
+  impl->node_config = dc->node;
 
   uv_loop_t* loop = embedder_loop;
   if (loop == nullptr) {
@@ -263,27 +258,25 @@ Result<void> Cluster::Impl::post_reserved(std::function<void()> task) {
 Result<void> Cluster::Impl::acquire(std::string_view resource, const AcquireOptions& opts, AcquireCallback done) {
   // Synchronous checks: a failure here means `done` never runs.
   if (!done) return Error{Errc::invalid_argument, "acquire: no callback"};
-  if (resource.empty() || resource.size() > core::limits::resource_name_bytes_max)
-    return Error{Errc::invalid_argument, "acquire: resource name must be 1..128 bytes"};
   const core::Duration ttl = core::Duration::ns(opts.ttl.count());
-  if (ttl < ttl_min || ttl > ttl_max) return Error{Errc::invalid_argument, "acquire: ttl outside [ttl_min, ttl_max]"};
-  if (opts.wait.count() < 0) return Error{Errc::invalid_argument, "acquire: negative wait"};
-  const core::Instant called_at = runtime::boot_now();  // latency statistics only
-  return post([this, name = std::string(resource), ttl, wait = core::Duration::ns(opts.wait.count()),
-               auto_renew = opts.auto_renew, on_lost = opts.on_lost, done = std::move(done), called_at]() mutable {
+  if (auto ok = core::check_acquire(node_config, resource, ttl); !ok) return ok;
+  if (opts.wait.count() < 0)
+    return Error::with_text(Errc::invalid_argument,
+                            "wait: " + core::to_text(core::Duration::ns(opts.wait.count())) + "; must not be negative");
+  // Latency statistics only, so not the core's clock reading: the public
+  // clock, read here because the time spent queued for the loop counts too.
+  const BootClock::time_point called_at = BootClock::now();
+  runtime::AcquireCall call{.resource = core::ResourceName(resource),
+                            .ttl = ttl,
+                            .wait = core::Duration::ns(opts.wait.count()),
+                            .auto_renew = opts.auto_renew};
+  return post([this, call = std::move(call), on_lost = opts.on_lost, done = std::move(done), called_at]() mutable {
     if (stopping) {
       done(stopped_error);
       return;
     }
-    // Acquirer t0: the core takes this reading as t0 and the REQUESTs leave
-    // later in this same batch, so t0 precedes the first send. An earlier t0
-    // is the safe direction: validity, measured from t0, ends earlier.
-    const core::Instant now = runtime::boot_now();
-    core::AcquireArgs args{.resource = core::ResourceName(name),
-                           .ttl = ttl,
-                           .wait_until = wait == core::Duration::zero() ? now : now + wait,
-                           .auto_renew = auto_renew};
-    auto id = loop_driver->node().acquire(now, args);
+    // The Driver reads the acquirer's t0 (and says why that is safe).
+    auto id = loop_driver->acquire(std::move(call));
     if (!id) {
       done(id.error());
       return;
@@ -342,7 +335,7 @@ void Cluster::Impl::on_acquired(const core::Event& e) {
   auto it = pending.find(e.id);
   if (it == pending.end()) {
     // Nobody waits for it any more (the cluster is stopping): give it back.
-    (void)loop_driver->node().release(runtime::boot_now(), e.id);
+    (void)loop_driver->release(e.id);
     return;
   }
   Pending p = std::move(it->second);
@@ -355,8 +348,8 @@ void Cluster::Impl::on_acquired(const core::Event& e) {
   s->validity_end_ns.store(e.validity_end.ns(), std::memory_order_release);
   s->on_lost = std::move(p.on_lost);
   leases.emplace(e.id, s);
-  const core::Duration took = runtime::boot_now() - p.called_at;
-  latency.record(static_cast<std::uint64_t>(took.count_us() > 0 ? took.count_us() : 0));
+  const auto took = std::chrono::duration_cast<std::chrono::microseconds>(BootClock::now() - p.called_at);
+  latency.record(static_cast<std::uint64_t>(took.count() > 0 ? took.count() : 0));
   p.done(detail::LeaseAccess::make(std::move(s)));
 }
 
@@ -373,7 +366,7 @@ void Cluster::Impl::on_lost(const core::Event& e) {
   if (it == leases.end()) return;
   std::shared_ptr<Lease::State> s = std::move(it->second);
   leases.erase(it);
-  const auto reason = static_cast<LostReason>(e.lost_reason);
+  const LostReason reason = e.lost_reason;  // the public type itself (baton/lost_reason.hpp)
   std::function<void(LostReason)> cb;
   {
     // Phase and callback change together: Lease::on_lost decides under the
@@ -397,42 +390,17 @@ void Cluster::Impl::finish_renews(Lease::State& s, Result<void> r) {
 }
 
 void Cluster::Impl::on_batch_end(const core::Node& node, const runtime::DriverCounters& counters) {
-  const core::NodeStats& n = node.stats();
-  const core::NodeStatus st = node.status();
-  Stats s;
-  s.grants = n.grants;
-  s.denials = n.denials;
-  s.renewals = n.renewals;
-  s.live_leases = st.live_leases;
-  s.waiters = st.waiters;
-  s.quarantined = st.quarantined;
-  s.acquires = n.acquires;
-  s.acquired = n.acquired;
-  s.acquire_failures = n.acquire_failures;
-  s.renewed = n.renewed;
-  s.losses = n.lost;
-  s.held_leases = leases.size();
-  s.pending_acquires = pending.size();
-  s.acquire_latency = latency;
-  static_assert(drop_reason_count == static_cast<std::size_t>(core::DropReason::count_));
-  for (std::size_t i = 0; i < drop_reason_count; ++i) s.drops[i] = n.drops[i];
-  s.datagrams_received = counters.datagrams_received;
-  s.datagrams_sent = counters.datagrams_sent;
-  s.send_failures = counters.send_failures;
-  s.persist_failures = counters.persist_failures;
-  s.observer_pings = counters.observer_pings;
-  s.incarnation = node.config().incarnation.value;
-  s.new_lives = counters.new_lives;
-  s.incarnation_hints_sent = counters.incarnation_hints_sent;
+  const Stats s = detail::make_stats(node.stats(), node.status(), node.config().incarnation.value, counters,
+                                     {.held_leases = leases.size(), .pending_acquires = pending.size(),
+                                      .acquire_latency = latency});
   std::lock_guard<std::mutex> lock(stats_mutex);
   stats = s;
 }
 
-void Cluster::Impl::on_shutdown(core::Node& node) {
+void Cluster::Impl::on_shutdown() {
   stopping = true;
-  const core::Instant now = runtime::boot_now();
   for (auto& [id, p] : pending) {
-    (void)node.release(now, id);  // cancels the attempt; partial grants are released
+    (void)loop_driver->release(id);  // cancels the attempt; partial grants are released
     p.done(stopped_error);
   }
   pending.clear();
@@ -443,15 +411,14 @@ void Cluster::Impl::on_shutdown(core::Node& node) {
       s->phase.compare_exchange_strong(expected, Lease::State::Phase::stopped);
       s->on_lost = nullptr;
     }
-    (void)node.release(now, id);  // best effort: the RELEASEs go out in the final flush
+    (void)loop_driver->release(id);  // best effort: the RELEASEs go out in the final flush
     finish_renews(*s, stopped_error);
   }
   leases.clear();
 }
 
-void Cluster::Impl::on_new_life(core::Node& old_node, const core::NewLife& /*life*/) {
-  const core::Instant now = runtime::boot_now();
-  // Callbacks may call in again (an acquire to retry): those calls are posted
+void Cluster::Impl::on_new_life(const core::NewLife& /*life*/) {
+  // Releases here still reach the old life's Node (DriverHooks). Callbacks may call in again (an acquire to retry): those calls are posted
   // and run on the new life's Node, after this.
   std::map<core::AcquireId, std::shared_ptr<Lease::State>> ended;
   ended.swap(leases);
@@ -470,12 +437,12 @@ void Cluster::Impl::on_new_life(core::Node& old_node, const core::NewLife& /*lif
     finish_renews(*s, Error{Errc::lost, "renew: the lease was lost (this member started a new life)"});
     if (cb) cb(LostReason::restarted);
     // ... then the RELEASE, queued on the old life's Node (loss ordering).
-    (void)old_node.release(now, id);
+    (void)loop_driver->release(id);
   }
   std::map<core::AcquireId, Pending> failed;
   failed.swap(pending);
   for (auto& [id, p] : failed) {
-    (void)old_node.release(now, id);  // cancels the attempt; its grants are released
+    (void)loop_driver->release(id);  // cancels the attempt; its grants are released
     p.done(Error{Errc::unavailable,
                  "acquire: this member started a new life (a peer had seen a newer incarnation of it); call again"});
   }

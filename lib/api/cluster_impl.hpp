@@ -20,6 +20,8 @@
 
 #include "api/lease_state.hpp"
 #include "baton/cluster.hpp"
+#include "baton/lease.hpp"
+#include "core/config.hpp"
 #include "core/time.hpp"
 #include "runtime/driver.hpp"
 #include "runtime/loop_thread.hpp"
@@ -33,9 +35,8 @@ namespace detail {
 template <typename T>
 T await_outcome(std::future<T>& outcome, std::chrono::nanoseconds busy_poll) {
   if (busy_poll > std::chrono::nanoseconds{0}) {
-    const auto until = std::chrono::steady_clock::now() + busy_poll;
-    while (outcome.wait_for(std::chrono::nanoseconds{0}) != std::future_status::ready &&
-           std::chrono::steady_clock::now() < until) {
+    const auto until = BootClock::now() + busy_poll;
+    while (outcome.wait_for(std::chrono::nanoseconds{0}) != std::future_status::ready && BootClock::now() < until) {
       std::this_thread::yield();  // lets a thread that shares this core run (the loop, on small hosts)
     }
   }
@@ -46,8 +47,7 @@ T await_outcome(std::future<T>& outcome, std::chrono::nanoseconds busy_poll) {
 struct Cluster::Impl final : runtime::DriverHooks, std::enable_shared_from_this<Cluster::Impl> {
   // ---- immutable after start --------------------------------------------
   std::uint32_t self = 0;                 // this member's id
-  core::Duration ttl_min;                 // from Config, for synchronous checks
-  core::Duration ttl_max;
+  core::NodeConfig node_config;           // the core's configuration: core::check_acquire on the caller's thread
   std::size_t renew_waiters_max = 16;     // Limits::renew_waiters_per_lease
   std::chrono::nanoseconds busy_poll{0};  // Config::busy_poll: blocking calls poll this long first
   LogHook log_hook;                       // null: quiet
@@ -65,7 +65,7 @@ struct Cluster::Impl final : runtime::DriverHooks, std::enable_shared_from_this<
   // ---- loop thread only --------------------------------------------------
   struct Pending {
     AcquireCallback done;                       // runs exactly once
-    core::Instant called_at;                    // for the latency histogram
+    BootClock::time_point called_at;            // the acquire call, for the latency histogram
     std::function<void(LostReason)> on_lost;    // handed to the lease on grant
   };
   runtime::Driver* loop_driver = nullptr;       // valid on the loop until shutdown ends
@@ -91,8 +91,8 @@ struct Cluster::Impl final : runtime::DriverHooks, std::enable_shared_from_this<
   // runtime::DriverHooks (loop thread)
   void on_event(const core::Event& e) override;
   void on_batch_end(const core::Node& node, const runtime::DriverCounters& counters) override;
-  void on_shutdown(core::Node& node) override;
-  void on_new_life(core::Node& old_node, const core::NewLife& life) override;
+  void on_shutdown() override;
+  void on_new_life(const core::NewLife& life) override;
   void log(LogLevel level, std::string_view text) override;
 
  private:

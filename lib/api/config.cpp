@@ -5,13 +5,41 @@
 
 #include <algorithm>
 #include <cmath>
+#include <charconv>
+#include <string>
 
+#include "core/limits.hpp"
 #include "runtime/udp_transport.hpp"
 
 namespace baton {
 
 namespace {
-Result<void> bad(std::string_view what) { return Error{Errc::invalid_config, what}; }
+Result<void> bad(std::string text) { return Error::with_text(Errc::invalid_config, std::move(text)); }
+
+// The shortest text that reads back as `rho` ("0.1000004", not "0.1").
+std::string rho_text(double rho) {
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, rho);
+  return std::string(buf, r.ptr);
+}
+
+// The core checks rho in whole ppm; this says what was wrong with the
+// double the caller gave, in the caller's terms.
+Result<void> bad_rho(double rho) {
+  const double max = static_cast<double>(core::limits::rho_ppm_max) / 1e6;
+  if (std::isfinite(rho) && rho > 0 && rho <= max)
+    return bad("rho: " + rho_text(rho) + " is below 1 ppm (1e-06), the resolution of the drift arithmetic");
+  return bad("rho: " + rho_text(rho) + " outside (0, " + rho_text(max) + "]");
+}
+
+// rho in whole ppm, rounded to nearest. Out of range stays out of range, for
+// the core to refuse as rho: not finite or not positive is 0 ppm, and above
+// the core's bound (even by less than half a ppm) is one ppm past it.
+std::uint32_t rho_ppm(double rho) {
+  if (!std::isfinite(rho) || rho <= 0) return 0;
+  if (rho > static_cast<double>(core::limits::rho_ppm_max) / 1e6) return core::limits::rho_ppm_max + 1;
+  return static_cast<std::uint32_t>(std::llround(rho * 1e6));
+}
 }  // namespace
 
 core::NodeConfig detail::to_node_config(const Config& c) {
@@ -19,8 +47,10 @@ core::NodeConfig detail::to_node_config(const Config& c) {
   n.members.reserve(c.members.size());
   for (const Member& m : c.members) n.members.push_back(core::MemberId{m.id});
   n.self = core::MemberId{c.self};
-  n.incarnation = core::Incarnation{1};  // placeholder; the start plan sets the real one
-  n.rho_ppm = std::isfinite(c.rho) && c.rho > 0 && c.rho < 1 ? static_cast<std::uint32_t>(std::llround(c.rho * 1e6)) : 0;
+  // An explicit incarnation as given (so validation sees it); otherwise a
+  // placeholder: the start plan sets the real one.
+  n.incarnation = core::Incarnation{c.incarnation.value_or(1)};
+  n.rho_ppm = rho_ppm(c.rho);
   n.margin = core::Duration::ns(c.margin.count());
   n.ttl_min = core::Duration::ns(c.ttl_min.count());
   n.ttl_max = core::Duration::ns(c.ttl_max.count());
@@ -34,33 +64,41 @@ core::NodeConfig detail::to_node_config(const Config& c) {
   return n;
 }
 
+// Checks only what the core cannot (addresses, the runtime's own settings
+// and limits); every other check is the core's (core::find_fault), one
+// source each. Its fault is passed on as it is, except where the public
+// Config says it in other terms: rho as a double, and "no bootstrap" where
+// the core sees peer recovery.
 Result<void> Config::validate() const {
-  if (members.empty()) return bad("members: at least one member is required");
   for (const Member& m : members) {
-    if (m.id == 0) return bad("members: member id 0 is reserved");
-    if (m.port == 0) return bad("members: port must be 1..65535");
-    if (!runtime::parse_address(m.host, m.port)) return bad("members: host is not a numeric IPv4/IPv6 address");
+    if (m.port == 0) return bad("members: member " + std::to_string(m.id) + " has port 0; must be 1..65535");
+    if (!runtime::parse_address(m.host, m.port))
+      return bad("members: member " + std::to_string(m.id) + " host '" + m.host +
+                 "' is not a numeric IPv4/IPv6 address");
   }
-  if (self == 0) return bad("self: must be set to this member's id");
-  if (!std::isfinite(rho) || rho <= 0 || rho > 0.1) return bad("rho: must be in (0, 0.1]");
-  if (incarnation && *incarnation == 0) return bad("incarnation: must be non-zero");
   if (busy_poll < std::chrono::nanoseconds{0} || busy_poll > busy_poll_max)
-    return bad("busy_poll: must be in [0, 10 ms]");
+    return bad("busy_poll: " + std::to_string(busy_poll.count()) + "ns outside [0, 10ms]");
   if (state_dir && state_dir->empty()) return bad("state_dir: empty path (unset it instead)");
-  if (limits.calls_queued == 0 || limits.send_buffers == 0 || limits.receive_batch == 0 ||
-      limits.renew_waiters_per_lease == 0 || limits.acquires_in_flight == 0 || limits.leases_per_voter == 0 ||
-      limits.waiters_per_resource == 0 || limits.waiters_per_voter == 0)
-    return bad("limits: every limit must be positive");
-  // The rest (ids unique, self a member, ttl and margin relations, replicas,
-  // peer recovery needing peers) is the core's own check: one source of truth.
+  const std::pair<const char*, std::size_t> runtime_limits[] = {{"calls_queued", limits.calls_queued},
+                                                                {"send_buffers", limits.send_buffers},
+                                                                {"receive_batch", limits.receive_batch},
+                                                                {"renew_waiters_per_lease", limits.renew_waiters_per_lease}};
+  for (const auto& [name, value] : runtime_limits) {
+    if (value == 0) return bad(std::string("limits.") + name + ": 0; every limit must be positive");
+  }
   core::NodeConfig n = detail::to_node_config(*this);
   if (!state_dir && !bootstrap) n.recovery = core::RecoveryMode::peers;
-  if (auto r = core::validate(n); !r) {
-    if (n.recovery == core::RecoveryMode::peers && r.what().starts_with("recovery:"))
-      return bad("bootstrap: a single member without state_dir must set bootstrap (peer recovery needs peers)");
-    return r;
+  const std::optional<core::ConfigFault> f = core::find_fault(n);
+  if (!f) return {};
+  switch (f->field) {
+    case core::ConfigField::rho: return bad_rho(rho);
+    case core::ConfigField::recovery:
+      if (n.recovery == core::RecoveryMode::peers)
+        return bad("bootstrap: unset, and no state_dir: a single member must set bootstrap (peer recovery needs peers)");
+      break;
+    default: break;
   }
-  return {};
+  return f->error;
 }
 
 }  // namespace baton

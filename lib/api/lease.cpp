@@ -14,6 +14,9 @@ const Error stopped_error{Errc::stopped, "the cluster is stopping or stopped"};
 const std::string empty_name;
 }  // namespace
 
+// The public clock's one definition: the runtime's clock (CLOCK_BOOTTIME),
+// on which the core's Instants, and so every validity end, are measured.
+// Every clock read in lib/api goes through here.
 BootClock::time_point BootClock::now() noexcept {
   return time_point(duration(runtime::boot_now().ns()));
 }
@@ -132,7 +135,7 @@ void Cluster::Impl::release(const std::shared_ptr<Lease::State>& s) {
     // The same lease, not one of a later life that reuses its AcquireId.
     if (stopping || it == leases.end() || it->second != s) return;
     leases.erase(it);
-    (void)loop_driver->node().release(runtime::boot_now(), s->id);
+    (void)loop_driver->release(s->id);
     finish_renews(*s, not_held_error);
   });
 }
@@ -158,9 +161,8 @@ Result<void> Cluster::Impl::renew(const std::shared_ptr<Lease::State>& s, std::f
       return done(s->phase.load() == Lease::State::Phase::lost ? Result<void>(Errc::lost, "renew: the lease was lost")
                                                                 : Result<void>(not_held_error));
     }
-    // Holder t_r: the core reads this as the round's start and the RENEWs
-    // leave later in this batch; earlier is the safe direction.
-    if (auto started = loop_driver->node().renew(runtime::boot_now(), s->id); !started) {
+    // The Driver reads the round's start t_r (and says why that is safe).
+    if (auto started = loop_driver->renew(s->id); !started) {
       s->renews_waiting.fetch_sub(1);
       return done(started);
     }
@@ -174,7 +176,7 @@ Result<void> Cluster::Impl::set_auto_renew(const std::shared_ptr<Lease::State>& 
   if (s->phase.load() != Lease::State::Phase::held) return not_held_error;
   return post([this, s, on] {
     if (auto it = leases.find(s->id); stopping || it == leases.end() || it->second != s) return;
-    (void)loop_driver->node().set_auto_renew(runtime::boot_now(), s->id, on);
+    (void)loop_driver->set_auto_renew(s->id, on);
   });
 }
 

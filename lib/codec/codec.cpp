@@ -30,7 +30,7 @@ constexpr std::uint8_t deny_reason_max = static_cast<std::uint8_t>(core::DenyRea
 static_assert(static_cast<std::uint8_t>(wire::DenyReason::MAX) == deny_reason_max);
 static_assert(static_cast<std::uint8_t>(wire::DenyReason::held) == static_cast<std::uint8_t>(core::DenyReason::held));
 
-constexpr std::size_t drops_max = static_cast<std::size_t>(DropReason::count_);
+constexpr std::size_t drops_max = drop_reason_count;
 // limits.hpp sizes pong_mismatches_max by this.
 static_assert(sizeof(wire::ConfigMismatch) == 24);
 

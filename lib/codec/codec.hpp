@@ -56,7 +56,7 @@ struct Decoded {
 
 // True iff `m` can travel on the wire: resource name of 1..resource_name_bytes_max
 // bytes, ttl and time_left >= 0, a known deny reason (DENY: 1..6; RENEW_ACK:
-// 0..6), at most DropReason::count_ drop counters and
+// 0..6), at most drop_reason_count drop counters and
 // limits::pong_mismatches_max config mismatches. decode() rejects exactly
 // the messages this rejects, so every decoded message re-encodes.
 bool encodable(const core::Message& m);

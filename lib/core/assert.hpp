@@ -16,11 +16,3 @@ namespace baton::core {
       ::baton::core::assert_fail(#cond, __FILE__, __LINE__);       \
   } while (0)
 
-// Expensive checks: on in debug builds, the simulator and the tests.
-#if defined(NDEBUG) && !defined(BATON_SLOW_ASSERTS)
-#define BATON_ASSERT_SLOW(cond) \
-  do {                          \
-  } while (0)
-#else
-#define BATON_ASSERT_SLOW(cond) BATON_ASSERT(cond)
-#endif

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include "baton/result.hpp"
@@ -34,7 +36,10 @@ struct NodeLimits {
   std::size_t waiters_per_voter = limits::waiters_per_voter_default;   // all resources together
   std::size_t acquires_in_flight = limits::acquires_in_flight_default; // acquires + held leases here
   std::size_t outbox_messages = limits::outbox_messages_default;       // per drain of the outbox
-  std::size_t known_fences = limits::known_fences_default;             // acquirer token hints
+  // Unused: nothing reads it (issue 20). It stays only because tests/sim
+  // (sim_cluster.cpp, owned by the simulator's rewrite) still assigns it;
+  // delete it together with that line.
+  std::size_t known_fences = 0;
   std::size_t pending_persist = limits::pending_persist_max;           // requests parked on a sync
   std::size_t idle_fences = limits::idle_fences_default;               // idle fence entries kept before
                                                                        // folding them into the floor
@@ -72,8 +77,47 @@ struct NodeConfig {
   NodeLimits limits;
 };
 
-// Checks every field and their relations; the error names the field.
+// The field of NodeConfig that validation found at fault: the structured
+// reason. A layer that shows the configuration in its own terms (the public
+// Config's rho as a double, bootstrap rather than a recovery mode) keys on
+// this, never on the text.
+enum class ConfigField : std::uint8_t {
+  members,
+  self,
+  incarnation,
+  rho,
+  ttl_min,
+  ttl_max,
+  prior_ttl_max,
+  prior_rho,
+  margin,
+  replicas,
+  reservation_block,
+  recovery,
+  rtt_initial,
+  attempt_timeout_min,
+  handoff_confirm,
+  limits,
+};
+
+struct ConfigFault {
+  ConfigField field{};  // what is at fault
+  Error error;          // invalid_config; the text starts "<field>:" and names the value at fault
+};
+
+// Checks every field and their relations: the first fault found, or none.
+std::optional<ConfigFault> find_fault(const NodeConfig& c);
+// find_fault as a Result: ok, or the fault's error.
 Result<void> validate(const NodeConfig& c);
+
+// The one check of an acquire's arguments: the resource name is 1..128
+// bytes (limits::resource_name_bytes_max) and the ttl within [c.ttl_min,
+// c.ttl_max]. The API runs it on the caller's thread before it posts the
+// call (a failure there means the callback never runs); Node::acquire runs
+// it again before anything changes, for every other caller (simulator,
+// scenarios). Errors: invalid_argument, naming the value at fault
+// ("ttl: 5ms outside [ttl_min 10ms, ttl_max 60s]").
+Result<void> check_acquire(const NodeConfig& c, std::string_view resource, Duration ttl);
 
 // R (or the member count, if smaller): how many voters a resource has.
 std::size_t voter_count(const NodeConfig& c);

@@ -22,7 +22,6 @@ inline constexpr std::size_t acquires_in_flight_default = 1u << 16;   // acquire
 inline constexpr std::size_t outbox_messages_default = 1u << 16;      // messages per core call
 inline constexpr std::size_t replay_window = 1024;                   // sequence numbers per sender
 inline constexpr std::size_t pending_persist_max = 4096;             // requests parked on a floor sync
-inline constexpr std::size_t known_fences_default = 4096;            // acquirer's per-resource token hints
 inline constexpr std::size_t idle_fences_default = 65536;            // idle per-resource fences a voter keeps
 inline constexpr std::size_t pong_mismatches_max = 32;               // ConfigMismatch entries in one PONG
 

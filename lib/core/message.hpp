@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "baton/stats.hpp"
 #include "core/ids.hpp"
 #include "core/time.hpp"
 
@@ -26,20 +27,11 @@ enum class DenyReason : std::uint8_t {
 std::string_view deny_reason_name(DenyReason r);
 
 // Why a received datagram was dropped before reaching the core, or a message
-// was dropped by the core. Stable numbers: reported in PONG and status.
-enum class DropReason : std::uint8_t {
-  oversized = 0,      // size out of range: empty or above limits::datagram_bytes_max
-  bad_auth = 1,       // authentication tag did not verify
-  malformed = 2,      // FlatBuffers verifier or decoding rejected it
-  wrong_cluster = 3,  // cluster id differs
-  wrong_version = 4,  // wire version not understood
-  replayed = 5,       // sequence number outside or already in the replay window
-  stranger = 6,       // sender is not a member (or claims to be us)
-  overflow = 7,       // a queue or table limit dropped it
-  config_mismatch = 8,  // a member's lease message under another voting configuration (fingerprint.hpp)
-  count_ = 9,
-};
-std::string_view drop_reason_name(DropReason r);
+// was dropped by the core: the public type itself (one definition, stable
+// numbers: reported in PONG and status); baton::drop_reason_count of them.
+using DropReason = baton::DropReason;
+using baton::drop_reason_count;
+using baton::drop_reason_name;
 
 // REQUEST: acquirer -> voter. "Grant `lease` on `resource` for `ttl` with token `token`."
 struct Request {

@@ -226,6 +226,9 @@ void Node::count_drop(DropReason why) {
 }
 
 Result<AcquireId> Node::acquire(Instant now, const AcquireArgs& args) {
+  // The arguments' one check (core/config.hpp), before anything changes:
+  // a refused call does not even advance time.
+  if (auto ok = check_acquire(impl_->config, args.resource.view(), args.ttl); !ok) return ok.error();
   impl_->advance(now);
   auto r = impl_->acquirer.acquire(now, args, voters_of(args.resource), *impl_);
   impl_->drain_local(now);

@@ -73,8 +73,8 @@ class Node {
   void count_drop(DropReason why);
 
   // ---- API calls ----------------------------------------------------------
-  // Errors: invalid_argument (empty/too long name, ttl out of range),
-  // overloaded (acquires_in_flight reached). On error nothing changed and no
+  // Errors: invalid_argument (check_acquire: empty or too long name, ttl out
+  // of range), overloaded (acquires_in_flight reached). On error nothing changed and no
   // event will follow; otherwise exactly one acquired or acquire_failed event
   // follows for the returned id.
   Result<AcquireId> acquire(Instant now, const AcquireArgs& args);

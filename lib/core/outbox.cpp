@@ -14,13 +14,4 @@ std::string_view event_kind_name(EventKind k) {
   return "unknown";
 }
 
-std::string_view lost_reason_name(LostReason r) {
-  switch (r) {
-    case LostReason::renew_failing: return "renew_failing";
-    case LostReason::expired: return "expired";
-    case LostReason::superseded: return "superseded";
-  }
-  return "unknown";
-}
-
 }  // namespace baton::core

@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include "baton/lost_reason.hpp"
 #include "baton/result.hpp"
 #include "core/ids.hpp"
 #include "core/incarnation.hpp"
@@ -29,15 +30,12 @@ enum class EventKind : std::uint8_t {
   lost,            // terminal: the lease is gone, lost_reason says why
 };
 
-enum class LostReason : std::uint8_t {
-  renew_failing,  // renewal did not reach a majority before the cut-off: told before validity
-                  // ended, the lease is given up at once (RELEASE sent); stop using it
-  expired,        // the validity deadline passed without renewal
-  superseded,     // voters report another lease (or a higher fence) for the resource
-};
+// Why a held lease was lost: the public type itself (one definition). The
+// core reports renew_failing, expired and superseded, never restarted.
+using LostReason = baton::LostReason;
+using baton::lost_reason_name;
 
 std::string_view event_kind_name(EventKind k);
-std::string_view lost_reason_name(LostReason r);
 
 struct Event {
   EventKind kind{};

@@ -41,7 +41,7 @@ struct NodeStats {
   std::uint64_t handoff_confirms = 0;  // confirm rounds after a majority with hand-off grants
   std::uint64_t unqueued_polls = 0;  // retries scheduled because no held voter kept our request
   // Drops (counted by the codec/runtime via count_drop, and by the core)
-  std::array<std::uint64_t, static_cast<std::size_t>(DropReason::count_)> drops{};
+  std::array<std::uint64_t, drop_reason_count> drops{};
   std::uint64_t outbox_overflow = 0;  // messages not queued: outbox limit
   // INCARNATION_BEHIND hints received that called for nothing: about this
   // life or an older one (delayed, or answering a replayed old datagram)

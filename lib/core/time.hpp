@@ -10,6 +10,7 @@
 #include <compare>
 #include <cstdint>
 #include <limits>
+#include <string>
 
 namespace baton::core {
 
@@ -93,5 +94,9 @@ constexpr Instant min(Instant a, Instant b) { return a < b ? a : b; }
 constexpr Instant max(Instant a, Instant b) { return a < b ? b : a; }
 constexpr Duration min(Duration a, Duration b) { return a < b ? a : b; }
 constexpr Duration max(Duration a, Duration b) { return a < b ? b : a; }
+
+// `d` for error messages, exact, in the largest unit that divides it: "5ms",
+// "60s", "999us", "-1ns", "0s" (1.5 s is "1500ms": never rounded).
+std::string to_text(Duration d);
 
 }  // namespace baton::core

@@ -35,6 +35,20 @@ constexpr core::Duration incarnation_hint_interval = core::Duration::ms(100);
 // ... and its log line at most this often.
 constexpr core::Duration incarnation_hint_log_interval = core::Duration::s(10);
 
+const Error stopped_error{Errc::stopped, "the cluster is stopping or stopped"};
+
+// Marks a batch (run_batch, shutdown, after_call's own flush) for its length.
+class BatchScope {
+ public:
+  explicit BatchScope(int& depth) : depth_(depth) { ++depth_; }
+  ~BatchScope() { --depth_; }
+  BatchScope(const BatchScope&) = delete;
+  BatchScope& operator=(const BatchScope&) = delete;
+
+ private:
+  int& depth_;
+};
+
 // "members 1,2,3; 3 voters per resource (replicas 5)": what the fingerprint
 // covers (the ids and the effective R), and the R that was configured.
 std::string voting_configuration_text(const core::NodeConfig& c) {
@@ -162,6 +176,7 @@ void Driver::run_batch() {
     }
     return;
   }
+  const BatchScope batch(batch_depth_);
   const std::uint64_t sent_before = counters_.datagrams_sent;
   receive_all();
   // Deadlines: a reading taken now, after the datagrams; a late reading
@@ -169,10 +184,71 @@ void Driver::run_batch() {
   // validities carry their own safety margins for that.
   const core::Instant now = boot_now();
   for (int i = 0; i < deadline_rounds_max && node_->next_deadline() <= now; ++i) node_->on_deadline(now);
+  finish_batch(now, sent_before);
+}
+
+void Driver::finish_batch(core::Instant now, std::uint64_t sent_before) {
   flush_outputs();
   rearm();
   update_busy_poll(now, counters_.datagrams_sent != sent_before);
   hooks_->on_batch_end(*node_, counters_);
+}
+
+// ---- API calls ---------------------------------------------------------------
+
+void Driver::after_call() {
+  // Inside a batch (a mailbox task: the mailbox runs the batch right after
+  // its tasks; a hook: it runs inside one) the batch's own flush sends this
+  // call's output with everything else.
+  if (batch_depth_ > 0 || mailbox_.running()) return;
+  const BatchScope batch(batch_depth_);
+  finish_batch(boot_now(), counters_.datagrams_sent);
+}
+
+Result<core::AcquireId> Driver::acquire(AcquireCall call) {
+  if (closing_) return stopped_error;
+  BATON_ASSERT(call.wait >= core::Duration::zero());
+  // Acquirer t0: the core takes this reading as t0 and the REQUESTs leave
+  // after it (in this batch's flush, or after_call's), so t0 precedes the
+  // first send. An earlier t0 is the safe direction: validity, measured
+  // from t0, ends earlier.
+  const core::Instant now = boot_now();
+  auto id = node_->acquire(now, core::AcquireArgs{.resource = std::move(call.resource),
+                                                  .ttl = call.ttl,
+                                                  .wait_until = now + call.wait,
+                                                  .auto_renew = call.auto_renew});
+  after_call();
+  return id;
+}
+
+Result<void> Driver::release(core::AcquireId id) {
+  if (closing_) return stopped_error;
+  // The holder stopped using the lease before it asked (Lease::release turns
+  // valid() false first). This reading only times this member's own waiters
+  // for the other voters' FREEs: a late one makes them wait a little longer,
+  // which costs liveness, never safety.
+  auto r = node_->release(boot_now(), id);
+  after_call();
+  return r;
+}
+
+Result<void> Driver::renew(core::AcquireId id) {
+  if (closing_) return stopped_error;
+  // Holder t_r: the core takes this reading as the round's start and the
+  // RENEWs leave after it; an earlier t_r is the safe direction (the
+  // renewed validity, measured from it, ends earlier).
+  auto r = node_->renew(boot_now(), id);
+  after_call();
+  return r;
+}
+
+Result<void> Driver::set_auto_renew(core::AcquireId id, bool on) {
+  if (closing_) return stopped_error;
+  // Any reading will do: the core schedules renewal rounds from the lease's
+  // own valid_from and validity end, not from this call's time.
+  auto r = node_->set_auto_renew(boot_now(), id, on);
+  after_call();
+  return r;
 }
 
 void Driver::receive_all() {
@@ -377,7 +453,7 @@ bool Driver::start_new_life(const core::NewLife& life) {
   // End the old life for the application (leases lost before their RELEASEs
   // are queued), then send its last datagrams under its own incarnation:
   // peers that still accept it drop those holds now; the others run out.
-  hooks_->on_new_life(*node_, life);
+  hooks_->on_new_life(life);  // its Driver::release calls still reach the old life's node_
   node_->take_outbox(outbox_);
   for (const core::Event& e : outbox_.events) hooks_->on_event(e);
   datagrams_.clear();
@@ -433,9 +509,10 @@ void Driver::rearm() {
 
 void Driver::shutdown(std::function<void()> on_closed) {
   BATON_ASSERT(!closing_);
+  const BatchScope batch(batch_depth_);
   // Calls posted before the stop still run, so each gets its callback.
   for (Mailbox::Task& t : mailbox_.close_queue()) t();
-  hooks_->on_shutdown(*node_);
+  hooks_->on_shutdown();
   flush_outputs();  // RELEASEs: libuv writes at once when the socket is writable
   hooks_->on_batch_end(*node_, counters_);
   closing_ = true;

@@ -72,22 +72,34 @@ struct DriverCounters {
   std::uint64_t new_lives = 0;           // lives started in-process on a peer's INCARNATION_BEHIND
 };
 
+// An acquire as the layer above asks for it: no time in it. The Driver
+// reads its clock when it hands the call to the Node.
+struct AcquireCall {
+  core::ResourceName resource;  // already checked (core::check_acquire)
+  core::Duration ttl;           // already checked
+  core::Duration wait;          // >= 0; zero: one try, no waiting
+  bool auto_renew = false;      // renew by itself until release or loss
+};
+
 // What the layer above (lib/api) provides. All calls on the loop thread.
+// The hooks change the Node only through the Driver's API calls below.
 class DriverHooks {
  public:
   virtual ~DriverHooks() = default;
-  // One event of the core (acquired, lost, ...). May call into the Node.
+  // One event of the core (acquired, lost, ...). May call the Driver.
   virtual void on_event(const core::Event& e) = 0;
   // After every batch: publish a stats snapshot.
   virtual void on_batch_end(const core::Node& node, const DriverCounters& counters) = 0;
-  // Shutdown, before the final flush: release leases, fail pending calls.
-  virtual void on_shutdown(core::Node& node) = 0;
+  // Shutdown, before the final flush: release leases (Driver::release), fail
+  // pending calls.
+  virtual void on_shutdown() = 0;
   // This life ends in-process and a new one starts (core::NewLife, issue 19
-  // part 3): end everything `old_node` had for the application. Each held
-  // lease turns invalid and its on_lost runs before its RELEASE is queued on
-  // `old_node` (loss ordering); each pending acquire fails. The Driver then
-  // sends `old_node`'s last datagrams and replaces it.
-  virtual void on_new_life(core::Node& old_node, const core::NewLife& life) = 0;
+  // part 3): end everything the old life had for the application. Each held
+  // lease turns invalid and its on_lost runs before its RELEASE is queued
+  // (Driver::release, which still reaches the old life's Node here: loss
+  // ordering); each pending acquire fails. The Driver then sends the old
+  // life's last datagrams and replaces its Node.
+  virtual void on_new_life(const core::NewLife& life) = 0;
   virtual void log(LogLevel level, std::string_view text) = 0;
 };
 
@@ -105,8 +117,21 @@ class Driver {
   Result<void> post(Mailbox::Task task) { return mailbox_.post(std::move(task)); }
   Result<void> post_reserved(Mailbox::Task task) { return mailbox_.post_reserved(std::move(task)); }
 
-  // Loop thread.
-  core::Node& node() { return *node_; }
+  // ---- API calls (loop thread) -------------------------------------------
+  // The only inputs from the layer above. Each reads the clock at the point
+  // of use, calls the Node, and leaves the flush and re-arm to the batch it
+  // runs in (a posted task, a hook), so that a batch's calls share one flush
+  // as datagrams and deadlines do; called outside any batch, it flushes and
+  // re-arms at once. Errors: the Node's (acquire: invalid_argument,
+  // overloaded; the others: not_held ...), and stopped once shutdown()
+  // finished its final flush.
+  Result<core::AcquireId> acquire(AcquireCall call);
+  Result<void> release(core::AcquireId id);
+  Result<void> renew(core::AcquireId id);
+  Result<void> set_auto_renew(core::AcquireId id, bool on);
+
+  // Loop thread. A read-only view of the Node (stats, status, leases).
+  const core::Node& node() const { return *node_; }
   std::uint16_t local_port() const { return transport_.local_port(); }
   // Runs tasks still queued, lets the hooks release and fail what is
   // pending, flushes, waits (bounded) for the datagrams in flight to leave,
@@ -118,6 +143,10 @@ class Driver {
   Driver(uv_loop_t* loop, DriverConfig config, DriverHooks* hooks);
   Result<void> start(core::Instant now);
   void run_batch();
+  // The end of every batch: flush, re-arm, busy-poll, stats.
+  void finish_batch(core::Instant now, std::uint64_t sent_before);
+  // After an API call: nothing inside a batch (it flushes later), else finish_batch.
+  void after_call();
   void receive_all();
   void flush_outputs();
   void send_datagram(core::MemberId to, const std::vector<std::uint8_t>& bytes);
@@ -151,6 +180,7 @@ class Driver {
   DeadlineTimer timer_;
   Mailbox mailbox_;
   bool started_ = false;  // start() is done: every later batch runs on the loop thread
+  int batch_depth_ = 0;   // > 0 inside run_batch() or shutdown(): their flush covers API calls
   uv_check_t check_{};                 // runs the batch after each poll that received datagrams
   uv_idle_t idle_{};                   // active: the loop polls without sleeping (busy_poll)
   bool polling_ = false;               // idle_ is active

@@ -44,7 +44,10 @@ bool Mailbox::run_all() {
   queued_quietly_ = false;
   queue_.drain(batch_);
   const bool ran = !batch_.empty();
+  const bool was_running = running_;
+  running_ = true;
   for (Task& t : batch_) t();
+  running_ = was_running;
   batch_.clear();
   return ran;
 }

@@ -59,6 +59,9 @@ class Mailbox {
   // queued by then); false if none ran.
   bool run_queued();
 
+  // Loop thread: a batch of tasks is running (the driver flushes after it).
+  bool running() const { return running_; }
+
   // Loop thread: refuses later posts and returns the tasks still queued.
   std::vector<Task> close_queue() { return queue_.close(); }
   uv_handle_t* handle() { return reinterpret_cast<uv_handle_t*>(&async_); }
@@ -82,6 +85,7 @@ class Mailbox {
   // atomic because a compiler may load it before the thread check.
   std::atomic<bool> in_batch_{false};  // between begin_batch and end_batch
   bool queued_quietly_ = false;     // loop thread only: a post skipped the wakeup
+  bool running_ = false;            // loop thread only: run_all() is running tasks
 };
 
 }  // namespace baton::runtime

@@ -11,7 +11,9 @@
 #include <charconv>
 #include <cstring>
 
+#include "core/assert.hpp"
 #include "core/limits.hpp"
+#include "runtime/clock.hpp"
 
 namespace baton::runtime {
 
@@ -211,11 +213,12 @@ StartPlan decide_start(const StartInputs& in, const StoredState& stored) {
     plan.persist = false;
     plan.recovery = in.bootstrap ? core::RecoveryMode::first_start : core::RecoveryMode::peers;
   }
-  std::uint64_t inc = in.realtime_ns;
+  BATON_ASSERT(in.realtime_ns.has_value());  // plan_start fills it in
+  std::uint64_t inc = *in.realtime_ns;
   if (in.incarnation) {
     inc = *in.incarnation;
   } else if (in.state_dir && stored.incarnation) {
-    inc = std::max(*stored.incarnation + 1, in.realtime_ns);
+    inc = std::max(*stored.incarnation + 1, *in.realtime_ns);
   }
   plan.incarnation = core::Incarnation{inc == 0 ? 1 : inc};
   return plan;
@@ -288,7 +291,10 @@ Result<void> ensure_dir(const std::string& dir, bool bootstrap, bool& created) {
 
 }  // namespace
 
-Result<StartPlan> plan_start(const StartInputs& in) {
+Result<StartPlan> plan_start(const StartInputs& given) {
+  StartInputs in = given;
+  // Wall time, only to derive an incarnation unique across restarts.
+  if (!in.realtime_ns) in.realtime_ns = realtime_ns();
   if (!in.state_dir) {
     StartPlan plan = decide_start(in, {});
     if (plan.recovery == core::RecoveryMode::peers && !in.has_peers)

@@ -96,7 +96,7 @@ struct StartInputs {
   std::optional<std::string> state_dir;      // the member's state directory, if any
   bool bootstrap = false;                    // the cluster's first start: start fresh where there is no state
   std::optional<std::uint64_t> incarnation;  // explicit incarnation (batonctl --incarnation)
-  std::uint64_t realtime_ns = 0;             // wall clock now, ns since the epoch
+  std::optional<std::uint64_t> realtime_ns;  // wall clock now, ns since the epoch; unset: plan_start reads it
   bool has_peers = true;                     // other members exist (peer recovery is possible)
   core::Duration ttl_max{};                  // this life's ttl_max
   std::uint32_t rho_ppm = 0;                 // this life's rho

@@ -104,11 +104,28 @@ TEST(Cluster, SynchronousFailureNeverRunsTheCallback) {
   auto m = start_members(3);
   std::atomic<int> calls{0};
   auto cb = [&](Result<Lease>) { ++calls; };
-  EXPECT_EQ(m[1].acquire("", opts(1s), cb).code(), Errc::invalid_argument);
-  EXPECT_EQ(m[1].acquire(std::string(129, 'x'), opts(1s), cb).code(), Errc::invalid_argument);
-  EXPECT_EQ(m[1].acquire("r", opts(1ms), cb).code(), Errc::invalid_argument);    // below ttl_min
-  EXPECT_EQ(m[1].acquire("r", opts(1h), cb).code(), Errc::invalid_argument);     // above ttl_max
-  EXPECT_EQ(m[1].acquire("r", opts(1s, -1s), cb).code(), Errc::invalid_argument);
+  // core::check_acquire's texts (and the API's own for wait), naming the value.
+  struct Bad {
+    std::string resource;
+    AcquireOptions opts;
+    const char* what;
+  };
+  const Bad bad[] = {
+      {"", opts(1s), "resource: empty name; must be 1..128 bytes"},
+      {std::string(129, 'x'), opts(1s), "resource: 129 bytes, longer than 128"},
+      {"r", opts(1ms), "ttl: 1ms outside [ttl_min 20ms, ttl_max 5s]"},
+      {"r", opts(1h), "ttl: 3600s outside [ttl_min 20ms, ttl_max 5s]"},
+      {"r", opts(1s, -1s), "wait: -1s; must not be negative"},
+  };
+  for (const Bad& b : bad) {
+    auto r = m[1].acquire(b.resource, b.opts, cb);
+    EXPECT_EQ(r.code(), Errc::invalid_argument) << b.what;
+    EXPECT_EQ(r.what(), b.what);
+    // The blocking form fails the same way, at once.
+    auto blocking = m[1].acquire(b.resource, b.opts);
+    EXPECT_EQ(blocking.code(), Errc::invalid_argument) << b.what;
+  }
+  EXPECT_EQ(m[1].acquire("r", opts(1s), AcquireCallback{}).code(), Errc::invalid_argument);  // no callback
   // A call that succeeded gets exactly one callback; the failed ones none.
   std::promise<void> done;
   ASSERT_TRUE(m[1].acquire("r", opts(1s), [&](Result<Lease>) {

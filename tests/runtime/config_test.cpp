@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <limits>
 #include <string>
 
 namespace baton {
@@ -74,6 +75,38 @@ TEST(Config, RejectionsNameTheField) {
     EXPECT_EQ(r.code(), Errc::invalid_config);
     EXPECT_TRUE(r.what().starts_with(k.field)) << k.field << ": " << r.what();
   }
+}
+
+// The text names the value at fault, in the public Config's terms (rho as
+// the double given), whichever layer made the check.
+TEST(Config, RejectionsNameTheValue) {
+  struct Case {
+    const char* what;
+    std::function<void(Config&)> edit;
+  };
+  const Case cases[] = {
+      {"rho: 0.5 outside (0, 0.1]", [](Config& c) { c.rho = 0.5; }},
+      {"rho: -0.01 outside (0, 0.1]", [](Config& c) { c.rho = -0.01; }},
+      {"rho: nan outside (0, 0.1]", [](Config& c) { c.rho = std::numeric_limits<double>::quiet_NaN(); }},
+      {"rho: 0.1000004 outside (0, 0.1]", [](Config& c) { c.rho = 0.1000004; }},  // would round to 0.1
+      {"rho: 1e-07 is below 1 ppm (1e-06), the resolution of the drift arithmetic", [](Config& c) { c.rho = 1e-7; }},
+      {"self: 9 is not among the members", [](Config& c) { c.self = 9; }},
+      {"members: member id 1 appears more than once", [](Config& c) { c.members[1].id = 1; }},
+      {"members: member 2 has port 0; must be 1..65535", [](Config& c) { c.members[1].port = 0; }},
+      {"ttl_min: 120s above ttl_max 60s", [](Config& c) { c.ttl_min = std::chrono::seconds{120}; }},
+      {"incarnation: 0; must be non-zero", [](Config& c) { c.incarnation = 0; }},
+      {"limits.calls_queued: 0; every limit must be positive", [](Config& c) { c.limits.calls_queued = 0; }},
+      {"limits.acquires_in_flight: 0; every limit must be positive",
+       [](Config& c) { c.limits.acquires_in_flight = 0; }},
+  };
+  for (const Case& k : cases) {
+    Config c = good();
+    k.edit(c);
+    EXPECT_EQ(c.validate().what(), k.what);
+  }
+  Config edge = good();
+  edge.rho = 0.1;
+  EXPECT_TRUE(edge.validate().ok()) << edge.validate().what();
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "baton/fence.hpp"    // IWYU pragma: export
 #include "baton/lease.hpp"    // IWYU pragma: export
 #include "baton/log.hpp"      // IWYU pragma: export
+#include "baton/lost_reason.hpp"  // IWYU pragma: export
 #include "baton/result.hpp"   // IWYU pragma: export
 #include "baton/stats.hpp"    // IWYU pragma: export
 #include "baton/version.hpp"  // IWYU pragma: export (generated: cmake/version.hpp.in)

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "baton/lost_reason.hpp"  // IWYU pragma: export
 #include "baton/result.hpp"
 
 namespace baton {
@@ -27,28 +28,6 @@ struct BootClock {
   static constexpr bool is_steady = true;
   static time_point now() noexcept;
 };
-
-// Why a held lease ended without being released.
-enum class LostReason : std::uint8_t {
-  renew_failing,  // renewal did not reach a majority before the renewal cut-off (its
-                  // validity had not run out yet); the voters are told to release it,
-                  // so it ends now
-  expired,        // validity ended without a successful renewal
-  superseded,     // the voters report another lease on the resource
-  restarted,      // this member started a new life in-process (a peer had seen a newer
-                  // incarnation of it, e.g. after the wall clock stepped back across a
-                  // restart): every lease of the old life ends at once
-};
-
-constexpr std::string_view lost_reason_name(LostReason r) noexcept {
-  switch (r) {
-    case LostReason::renew_failing: return "renew_failing";
-    case LostReason::expired: return "expired";
-    case LostReason::superseded: return "superseded";
-    case LostReason::restarted: return "restarted";
-  }
-  return "unknown";
-}
 
 class Cluster;
 namespace detail {

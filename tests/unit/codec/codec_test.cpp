@@ -244,7 +244,7 @@ TEST(Codec, EncodeRefusesOutOfRangeInput) {
        .msgs = {make<core::Pong>([](auto& m) { m.floor_answers_needed = core::limits::members_max + 1; })},
        .expected = Errc::invalid_argument},
       {.name = "too many drop counters",
-       .msgs = {make<core::Pong>([](auto& m) { m.drops.resize(static_cast<std::size_t>(DropReason::count_) + 1); })},
+       .msgs = {make<core::Pong>([](auto& m) { m.drops.resize(drop_reason_count + 1); })},
        .expected = Errc::invalid_argument},
       {.name = "too many config mismatches",
        .msgs = {make<core::Pong>([](auto& m) { m.mismatches.resize(core::limits::pong_mismatches_max + 1); })},
@@ -570,7 +570,7 @@ BodyFn no_body() {
 
 TEST(Codec, HandBuiltOutOfRangeFieldsAreMalformed) {
   const std::string longest(core::limits::resource_name_bytes_max, 'n');
-  const std::size_t drop_reasons = static_cast<std::size_t>(DropReason::count_);
+  const std::size_t drop_reasons = drop_reason_count;
   struct Case {
     const char* name;
     std::vector<BodyFn> bodies;

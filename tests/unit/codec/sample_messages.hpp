@@ -70,7 +70,7 @@ inline std::vector<core::Message> largest_samples() {
         [&](auto& alt) {
           if constexpr (requires { alt.resource; }) alt.resource = longest;
           if constexpr (requires { alt.mismatches; }) {
-            alt.drops.assign(static_cast<std::size_t>(core::DropReason::count_), UINT64_MAX);
+            alt.drops.assign(core::drop_reason_count, UINT64_MAX);
             alt.mismatches.clear();
             for (std::uint32_t i = 0; i < core::limits::pong_mismatches_max; ++i) {
               alt.mismatches.push_back({.sender = core::MemberId(i + 1), .fingerprint = UINT64_MAX - i,

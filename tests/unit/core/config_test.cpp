@@ -1,15 +1,39 @@
 // SPDX-License-Identifier: Apache-2.0
 // config.hpp: validate() rejects every bad field with invalid_config, naming
-// the field, and accepts the defaults.
+// the field and its value (and find_fault the field as a value), and accepts
+// the defaults; check_acquire checks an acquire's arguments.
 #include "core/config.hpp"
 
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace baton::core {
 namespace {
+
+std::string field_name(ConfigField f) {
+  switch (f) {
+    case ConfigField::members: return "members";
+    case ConfigField::self: return "self";
+    case ConfigField::incarnation: return "incarnation";
+    case ConfigField::rho: return "rho";
+    case ConfigField::ttl_min: return "ttl_min";
+    case ConfigField::ttl_max: return "ttl_max";
+    case ConfigField::prior_ttl_max: return "prior_ttl_max";
+    case ConfigField::prior_rho: return "prior_rho";
+    case ConfigField::margin: return "margin";
+    case ConfigField::replicas: return "replicas";
+    case ConfigField::reservation_block: return "reservation_block";
+    case ConfigField::recovery: return "recovery";
+    case ConfigField::rtt_initial: return "rtt_initial";
+    case ConfigField::attempt_timeout_min: return "attempt_timeout_min";
+    case ConfigField::handoff_confirm: return "handoff_confirm";
+    case ConfigField::limits: return "limits";
+  }
+  return "?";
+}
 
 NodeConfig valid() {
   NodeConfig c;
@@ -127,29 +151,27 @@ TEST(Config, ValidateTable) {
        .change = [](NodeConfig& c) { c.attempt_timeout_min = c.attempt_timeout_max + Duration::ns(1); }, .ok = false,
        .field = "attempt_timeout_min"},
       {.name = "leases_per_voter 0", .change = [](NodeConfig& c) { c.limits.leases_per_voter = 0; }, .ok = false,
-       .field = "limits"},
-      {.name = "waiters_per_resource 0", .change = [](NodeConfig& c) { c.limits.waiters_per_resource = 0; },
-       .ok = false, .field = "limits"},
+       .field = "limits.leases_per_voter"},
+      {.name = "waiters_per_resource 0", .change = [](NodeConfig& c) { c.limits.waiters_per_resource = 0; }, .ok = false,
+       .field = "limits.waiters_per_resource"},
       {.name = "waiters_per_voter 0", .change = [](NodeConfig& c) { c.limits.waiters_per_voter = 0; }, .ok = false,
-       .field = "limits"},
+       .field = "limits.waiters_per_voter"},
       {.name = "acquires_in_flight 0", .change = [](NodeConfig& c) { c.limits.acquires_in_flight = 0; }, .ok = false,
-       .field = "limits"},
+       .field = "limits.acquires_in_flight"},
       {.name = "outbox_messages 0", .change = [](NodeConfig& c) { c.limits.outbox_messages = 0; }, .ok = false,
-       .field = "limits"},
-      {.name = "known_fences 0", .change = [](NodeConfig& c) { c.limits.known_fences = 0; }, .ok = false,
-       .field = "limits"},
+       .field = "limits.outbox_messages"},
       {.name = "pending_persist 0", .change = [](NodeConfig& c) { c.limits.pending_persist = 0; }, .ok = false,
-       .field = "limits"},
+       .field = "limits.pending_persist"},
       {.name = "idle_fences 0", .change = [](NodeConfig& c) { c.limits.idle_fences = 0; }, .ok = false,
-       .field = "limits"},
+       .field = "limits.idle_fences"},
       {.name = "outbox below two per member", .change = [](NodeConfig& c) { c.limits.outbox_messages = 5; },
-       .ok = false, .field = "limits"},
+       .ok = false, .field = "limits.outbox_messages"},
       {.name = "outbox exactly two per member", .change = [](NodeConfig& c) { c.limits.outbox_messages = 6; },
        .ok = true, .field = ""},
       {.name = "limits of 1", .change =
            [](NodeConfig& c) {
              c.limits.leases_per_voter = c.limits.waiters_per_resource = c.limits.waiters_per_voter = 1;
-             c.limits.acquires_in_flight = c.limits.known_fences = c.limits.pending_persist = 1;
+             c.limits.acquires_in_flight = c.limits.pending_persist = 1;
              c.limits.idle_fences = 1;
            },
        .ok = true, .field = ""},
@@ -159,11 +181,84 @@ TEST(Config, ValidateTable) {
     c.change(cfg);
     const auto r = validate(cfg);
     EXPECT_EQ(r.ok(), c.ok) << c.name << ": " << r.what();
+    const std::optional<ConfigFault> f = find_fault(cfg);
+    EXPECT_EQ(f.has_value(), !c.ok) << c.name;
     if (!c.ok) {
       EXPECT_EQ(r.code(), Errc::invalid_config) << c.name;
       EXPECT_EQ(r.what().substr(0, std::string(c.field).size() + 1), std::string(c.field) + ":")
           << c.name << ": " << r.what();
+      // The structured reason agrees with the text ("limits.x" is field limits).
+      ASSERT_TRUE(f.has_value()) << c.name;
+      const std::string field = c.field;
+      EXPECT_EQ(field_name(f->field), field.substr(0, field.find('.'))) << c.name;
+      EXPECT_EQ(f->error.what, r.what()) << c.name;
     }
+  }
+}
+
+// The text names the value at fault, not only the field.
+TEST(Config, MessagesNameTheValueAtFault) {
+  struct Row {
+    const char* name;
+    std::function<void(NodeConfig&)> change;
+    const char* what;
+  };
+  const Row rows[] = {
+      {"duplicate", [](NodeConfig& c) { c.members.push_back(MemberId{2}); }, "members: member id 2 appears more than once"},
+      {"self", [](NodeConfig& c) { c.self = MemberId{4}; }, "self: 4 is not among the members"},
+      {"rho", [](NodeConfig& c) { c.rho_ppm = 100'001; }, "rho: 100001 ppm outside (0, 100000 ppm]"},
+      {"ttl_min", [](NodeConfig& c) { c.ttl_min = Duration::us(999); }, "ttl_min: 999us below 1ms"},
+      {"ttl_min above ttl_max",
+       [](NodeConfig& c) {
+         c.ttl_min = Duration::s(2);
+         c.ttl_max = Duration::s(1);
+       },
+       "ttl_min: 2s above ttl_max 1s"},
+      {"margin", [](NodeConfig& c) { c.margin = Duration::ns(4'900'991); },
+       "margin: 4900991ns too large for ttl_min 10ms (margin*2 must be at most ttl_min*(1-rho)/(1+rho) = 9801980ns)"},
+      {"replicas", [](NodeConfig& c) { c.replicas = 4; }, "replicas: 4; must be odd and positive"},
+      {"limit", [](NodeConfig& c) { c.limits.waiters_per_voter = 0; },
+       "limits.waiters_per_voter: 0; every limit must be positive"},
+  };
+  for (const Row& row : rows) {
+    NodeConfig cfg = valid();
+    row.change(cfg);
+    EXPECT_EQ(validate(cfg).what(), row.what) << row.name;
+  }
+}
+
+// check_acquire: the one check of an acquire's arguments (the API's
+// synchronous check and Node::acquire's both call it).
+TEST(CheckAcquire, Table) {
+  NodeConfig c = valid();  // ttl in [10ms, 60s]
+  struct Row {
+    std::string resource;
+    Duration ttl;
+    Errc code;
+    const char* what;  // "" when ok
+  };
+  const Row rows[] = {
+      {.resource = "seat:14A", .ttl = Duration::ms(10), .code = Errc::ok, .what = ""},
+      {.resource = "seat:14A", .ttl = Duration::s(60), .code = Errc::ok, .what = ""},
+      {.resource = std::string(128, 'r'), .ttl = Duration::s(1), .code = Errc::ok, .what = ""},
+      {.resource = "seat:14A", .ttl = Duration::ms(9), .code = Errc::invalid_argument,
+       .what = "ttl: 9ms outside [ttl_min 10ms, ttl_max 60s]"},
+      {.resource = "seat:14A", .ttl = Duration::s(60) + Duration::ns(1), .code = Errc::invalid_argument,
+       .what = "ttl: 60000000001ns outside [ttl_min 10ms, ttl_max 60s]"},
+      {.resource = "seat:14A", .ttl = Duration::ms(-5), .code = Errc::invalid_argument,
+       .what = "ttl: -5ms outside [ttl_min 10ms, ttl_max 60s]"},
+      {.resource = "", .ttl = Duration::s(1), .code = Errc::invalid_argument,
+       .what = "resource: empty name; must be 1..128 bytes"},
+      {.resource = std::string(129, 'r'), .ttl = Duration::s(1), .code = Errc::invalid_argument,
+       .what = "resource: 129 bytes, longer than 128"},
+      // Both wrong: the name is reported first.
+      {.resource = "", .ttl = Duration::zero(), .code = Errc::invalid_argument,
+       .what = "resource: empty name; must be 1..128 bytes"},
+  };
+  for (const Row& row : rows) {
+    const Result<void> r = check_acquire(c, row.resource, row.ttl);
+    EXPECT_EQ(r.code(), row.code) << row.resource.size() << " " << to_text(row.ttl);
+    EXPECT_EQ(r.what(), row.what);
   }
 }
 

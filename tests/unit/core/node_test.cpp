@@ -27,6 +27,40 @@ TEST(Node, UncontendedAcquireTakesOneRoundTrip) {
   EXPECT_EQ(ev->validity_end, drift::validity_end(c.now(), Duration::s(10), 10000, Duration::ms(2)));
 }
 
+// A refused acquire changes nothing: not even time moves (a later `now` is
+// not taken), no message, no event, no count, no id used up.
+TEST(Node, BadAcquireArgumentsChangeNothing) {
+  TestCluster c(3);
+  Node& n = c.node(1);
+  const NodeStats before = n.stats();
+  const Instant deadline = n.next_deadline();
+  const Instant later = c.now() + Duration::s(5);
+  struct Row {
+    const char* resource;
+    Duration ttl;
+    const char* what;
+  };
+  const Row rows[] = {{"seat:14A", Duration::ms(9), "ttl: 9ms outside [ttl_min 10ms, ttl_max 60s]"},
+                      {"seat:14A", Duration::s(61), "ttl: 61s outside [ttl_min 10ms, ttl_max 60s]"},
+                      {"", Duration::s(1), "resource: empty name; must be 1..128 bytes"}};
+  for (const Row& row : rows) {
+    auto r = n.acquire(later, AcquireArgs{.resource = ResourceName(row.resource), .ttl = row.ttl,
+                                          .wait_until = later + Duration::s(1), .auto_renew = false});
+    ASSERT_FALSE(r.ok()) << row.what;
+    EXPECT_EQ(r.code(), Errc::invalid_argument);
+    EXPECT_EQ(r.what(), row.what);
+  }
+  EXPECT_FALSE(n.has_output());
+  EXPECT_EQ(n.stats().acquires, before.acquires);
+  EXPECT_EQ(n.status().in_flight, 0u);
+  EXPECT_EQ(n.next_deadline(), deadline);
+  // Time did not move: the original `now` is still accepted (Node asserts
+  // that time never goes backwards), and the first good acquire gets id 1.
+  auto ok = c.acquire(1, "seat:14A", Duration::s(10), Duration::s(1));
+  ASSERT_TRUE(ok.ok()) << ok.what();
+  EXPECT_EQ(ok->value, 1u);
+}
+
 TEST(Node, SecondAcquirerWaitsForFreeAndGetsHigherToken) {
   TestCluster c(3);
   auto a = c.acquire(1, "r", Duration::s(10), Duration::s(1));

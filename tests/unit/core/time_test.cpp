@@ -123,5 +123,18 @@ TEST(Time, OrderingAndMinMax) {
   EXPECT_EQ(Duration{}, Duration::zero());
 }
 
+TEST(Time, ToTextIsExactInTheLargestUnitThatDivides) {
+  struct Row {
+    Duration d;
+    const char* text;
+  };
+  const Row rows[] = {{Duration::zero(), "0s"},          {Duration::s(60), "60s"},
+                      {Duration::ms(1500), "1500ms"},    {Duration::ms(5), "5ms"},
+                      {Duration::us(999), "999us"},      {Duration::ns(4'900'991), "4900991ns"},
+                      {Duration::ms(-5), "-5ms"},        {Duration::ns(-1), "-1ns"},
+                      {Duration::s(3600), "3600s"}};
+  for (const Row& r : rows) EXPECT_EQ(to_text(r.d), r.text) << r.d.count_ns();
+}
+
 }  // namespace
 }  // namespace baton::core
