@@ -332,9 +332,12 @@ std::string Acquirer::describe(AcquireId id) const {
 // ---- API --------------------------------------------------------------------
 
 Result<AcquireId> Acquirer::acquire(Instant now, const AcquireArgs& args, std::vector<MemberId> voters, Sink& sink) {
-  if (args.resource.empty()) return Error{Errc::invalid_argument, "resource: empty name"};
-  if (args.resource.size() > limits::resource_name_bytes_max) return Error{Errc::invalid_argument, "resource: name longer than 128 bytes"};
-  if (args.ttl < config_.ttl_min || args.ttl > config_.ttl_max) return Error{Errc::invalid_argument, "ttl: outside [ttl_min, ttl_max]"};
+  // Relied on: Node::acquire ran core::check_acquire, the one check of an
+  // acquire's arguments (config.hpp).
+  BATON_ASSERT(!args.resource.empty());
+  BATON_ASSERT(args.resource.size() <= limits::resource_name_bytes_max);
+  BATON_ASSERT(args.ttl >= config_.ttl_min);
+  BATON_ASSERT(args.ttl <= config_.ttl_max);
   if (acqs_.size() >= config_.limits.acquires_in_flight) return Error{Errc::overloaded, "acquires_in_flight limit reached"};
   BATON_ASSERT(!voters.empty());
   BATON_ASSERT(voters.size() <= limits::members_max);

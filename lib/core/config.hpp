@@ -36,10 +36,6 @@ struct NodeLimits {
   std::size_t waiters_per_voter = limits::waiters_per_voter_default;   // all resources together
   std::size_t acquires_in_flight = limits::acquires_in_flight_default; // acquires + held leases here
   std::size_t outbox_messages = limits::outbox_messages_default;       // per drain of the outbox
-  // Unused: nothing reads it (issue 20). It stays only because tests/sim
-  // (sim_cluster.cpp, owned by the simulator's rewrite) still assigns it;
-  // delete it together with that line.
-  std::size_t known_fences = 0;
   std::size_t pending_persist = limits::pending_persist_max;           // requests parked on a sync
   std::size_t idle_fences = limits::idle_fences_default;               // idle fence entries kept before
                                                                        // folding them into the floor

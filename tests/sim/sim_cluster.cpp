@@ -245,7 +245,6 @@ core::NodeConfig SimCluster::node_config(std::uint32_t m, core::RecoveryMode mod
   c.limits.waiters_per_resource = 8;
   c.limits.waiters_per_voter = 64;
   c.limits.acquires_in_flight = 16;
-  c.limits.known_fences = 32;
   if constexpr (requires { c.limits.idle_fences; }) c.limits.idle_fences = 16;
   return c;
 }
