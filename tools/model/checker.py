@@ -29,6 +29,7 @@ class Checker:
         self.max_write = {}
         self.violations = []
         self.begins = defaultdict(list)  # res -> true times of belief starts
+        self.keep_all = False  # scripted: keep every belief for the report
 
     def violate(self, kind, text):
         self.violations.append((self.w.t, kind, text))
@@ -55,6 +56,8 @@ class Checker:
         self.last_tok[res] = max(L.T, last if last is not None else L.T)
         self.write(res, L.T, proc)
         proc.beliefs.append(b)
+        if self.keep_all:
+            proc.__dict__.setdefault('all_beliefs', []).append(b)
         self.begins[res].append(t)
         self.w.stats['beliefs'] = self.w.stats.get('beliefs', 0) + 1
         return b

@@ -66,6 +66,7 @@ class Params:
         self.att_timeout = 150.0
         self.J = 30.0
         self.evict_p = 0.3
+        self.no_auto_p = 0.25  # share of workload acquires without auto-renew
         self.brk = set(brk)
         self.fix = set(fix)
         for b in self.brk:
@@ -129,6 +130,7 @@ class Acq:
         self.gen = 0
         self.timeouts = 0
         self.splits = 0
+        self.auto = True  # auto-renew (api.md: auto_renew); without it the lease runs to validity_end
 
 
 class Proc:
@@ -467,8 +469,9 @@ class Proc:
     def _sched(self, a, L):
         L.gen += 1
         g = L.gen
-        self.timer(L.vf + (L.ve - L.vf) / 3, self._renew_round, a, L, g)
-        self.timer(L.ve - (L.ve - L.vf) / 5, self._cutoff, a, L, g)
+        if a.auto:
+            self.timer(L.vf + (L.ve - L.vf) / 3, self._renew_round, a, L, g)
+            self.timer(L.ve - (L.ve - L.vf) / 5, self._cutoff, a, L, g)
         self.timer(L.ve, self._expire, a, L)
 
     def _renew_round(self, a, L, g):
@@ -549,8 +552,10 @@ class Proc:
         res = getattr(self, 'fixed_res', None) or self.w.rng.choice(self.w.resources)
         if res in self.acqs:
             return self.after(100, self._work)
-        self.acquire(res, self.w.rng.choice(self.P.ttls), self._w_won, self._w_next,
-                     self._w_lost, 6000.0)
+        a = self.acquire(res, self.w.rng.choice(self.P.ttls), self._w_won, self._w_next,
+                         self._w_lost, 6000.0)
+        if self.P.no_auto_p > 0:  # (0: the random streams of the first version, no draw)
+            a.auto = self.w.rng.random() >= self.P.no_auto_p
 
     def _w_won(self, a):
         self.after(self.w.rng.uniform(50, 2500), self._w_release, a)
@@ -656,7 +661,9 @@ class Member(Proc):
             ok = rec.b >= self.pst['promised'] and P.cid(rec) > P.cid(cur)
         if not ok:
             return False
-        newcomer = self.pid not in voters(cur)
+        # a new voter of this change: not in C, the old voter set (cur is C itself
+        # for a straggler that skips the joint config, or the joint (C, C'))
+        newcomer = self.pid not in cur.old
         self.pst['promised'] = max(self.pst['promised'], rec.b)
         self.pst['cfg'] = rec  # persisted before acting
         if rec.new is None and rec.F:

@@ -33,6 +33,7 @@ class World:
         self.clocks = {}
         self.healed = False
         self.client_n = 0
+        self.trace = TRACE  # fn(w, dst, msg, proc) called on every delivery (run.py --trace)
 
     # loop facade
     @property
@@ -51,6 +52,8 @@ class World:
 
     def deliver(self, dst, m):
         p = self.procs.get(dst)
+        if self.trace is not None:
+            self.trace(self, dst, m, p)
         if p is None or not p.up:
             return
         if p.paused:
@@ -195,6 +198,20 @@ def next_target(rng, plan):
         while len(plan) > 3:
             plan.remove(rng.choice(sorted(plan)))
     return frozenset(plan)
+
+
+TRACE = None
+
+
+def tracer(kinds=None):
+    """A delivery printer: true time, the receiver's clock, src -> dst, the message."""
+    def tr(w, dst, m, p):
+        if kinds and m['t'] not in kinds:
+            return
+        loc = '%.1f' % p.now() if p is not None and p.up else 'down'
+        f = ' '.join('%s=%s' % (k, v) for k, v in sorted(m.items()) if k not in ('t', 'src'))
+        print('  t=%9.3f [%s@%s] %s -> %s %s %s' % (w.t, dst, loc, m['src'], dst, m['t'], f))
+    return tr
 
 
 def random_run(seed, P):
