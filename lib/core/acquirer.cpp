@@ -1124,7 +1124,8 @@ std::string Acquirer::check_invariants() const {
       if (!timers_.count({a.timer, id})) return "timer of acquire #" + std::to_string(id.value) + " not armed";
     }
     bool listed = false;
-    queue_.for_each(a.resource, [&](AcquireId other) { listed |= other == id; });
+    const AcquireId self = id;  // (clang 14 cannot capture a structured binding)
+    queue_.for_each(a.resource, [&](AcquireId other) { listed |= other == self; });
     if (!listed) return "acquire #" + std::to_string(id.value) + " not in its queue";
   }
   if (leases != by_lease_.size()) return "by-lease index holds leases no phase has";
