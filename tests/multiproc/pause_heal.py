@@ -3,7 +3,10 @@
 """Issue 24: liveness after a paused holder. Five `batonctl shell` members on
 127.0.0.1 (each votes and takes leases). Each cycle:
 
-  1. a holder H acquires the resource (ttl 300 ms, auto-renew);
+  1. a holder H acquires the resource (ttl 300 ms, auto-renew; or with
+     --renew explicit, renew() calls as batonctl torture makes them, the
+     last one sent just before the pause, so that the pause catches it in
+     flight);
   2. after 50-150 ms H is paused (SIGSTOP) for 0.8-1.0 s, past its ttl, then
      continued; half the time it is told to release the (lost) lease at once,
      half the time it is left alone;
@@ -16,7 +19,7 @@ succeed within a few round trips. The run counts the outcomes of step 3 and
 reports the acquire latency after a heal (p50, p99, max). It exits 1 if any
 step-3 acquire failed, 0 otherwise.
 
-usage: pause_heal.py --batonctl PATH [--cycles N] [--seed S] [--workdir DIR] [--json] [--soak]
+usage: pause_heal.py --batonctl PATH [--cycles N] [--seed S] [--renew auto|explicit] [--workdir DIR] [--json] [--soak]
 """
 import argparse
 import json
@@ -108,6 +111,8 @@ def main():
     ap.add_argument("--cycles", type=int, default=10)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workdir", default="pause_heal-work")
+    ap.add_argument("--renew", choices=["auto", "explicit"], default="auto",
+                    help="how the holder renews: auto-renew, or renew() calls (the last in flight at the pause)")
     ap.add_argument("--json", action="store_true", help="also print the summary as one JSON line")
     ap.add_argument("--soak", action="store_true", help="run only when BATON_SOAK=1 (else exit 77: skipped)")
     args = ap.parse_args()
@@ -135,17 +140,33 @@ def main():
             s.expect("ready", 10)
         for cycle in range(1, args.cycles + 1):
             h = rng.randint(1, N)
-            got = shells[h].send(f"acquire {RESOURCE} {TTL_MS} 3000 renew", timeout=10)
+            auto = args.renew == "auto"
+            got = shells[h].send(f"acquire {RESOURCE} {TTL_MS} 3000" + (" renew" if auto else ""), timeout=10)
             if not got["ok"]:
                 # The previous cycle's holds may still be running out: not the case under test.
                 print(f"cycle {cycle}: holder n{h} did not acquire ({got.get('error')}), skipped", flush=True)
                 time.sleep(1)
                 continue
-            time.sleep(rng.uniform(0.05, 0.15))
+            held_for = rng.uniform(0.05, 0.15)
+            if auto:
+                time.sleep(held_for)
+            else:
+                # renew() about every 100 ms, as torture does past half the validity; the
+                # last call goes out just before the pause and is answered after it.
+                while held_for > 0.1:
+                    time.sleep(0.1)
+                    held_for -= 0.1
+                    shells[h].send(f"renew {RESOURCE}")
+                time.sleep(held_for)
+                shells[h].proc.stdin.write(f"renew {RESOURCE}\n")
+                shells[h].proc.stdin.flush()
+                time.sleep(rng.uniform(0, 0.003))
             pause = rng.uniform(0.8, 1.0)
             os.kill(shells[h].proc.pid, signal.SIGSTOP)
             time.sleep(pause)
             os.kill(shells[h].proc.pid, signal.SIGCONT)
+            if not auto:
+                shells[h].expect("renew", 10)
             told = rng.random() < 0.5
             if told:
                 shells[h].send(f"release {RESOURCE}")
@@ -169,7 +190,7 @@ def main():
     finally:
         for s in shells.values():
             s.stop()
-    summary = {"cycles": args.cycles, "outcomes": outcomes, "seed": args.seed}
+    summary = {"cycles": args.cycles, "outcomes": outcomes, "seed": args.seed, "renew": args.renew}
     if latencies:
         summary.update({"p50_us": percentile(latencies, 0.5), "p99_us": percentile(latencies, 0.99),
                         "max_us": max(latencies), "mean_us": round(statistics.mean(latencies))})
