@@ -17,22 +17,12 @@ Exit status 2 on bad arguments, 1 when a run failed.
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 
-
-def free_ports(n):
-    socks, ports = [], []
-    for _ in range(n):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind(("127.0.0.1", 0))
-        socks.append(s)
-        ports.append(s.getsockname()[1])
-    for s in socks:
-        s.close()
-    return ports
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fairness_ab import free_ports  # noqa: E402
 
 
 def run(binary, mode, ops):

@@ -73,6 +73,9 @@ struct Attempting {
 
   // t0 is not this attempt's own send (a standing request's): no round-trip sample.
   bool reuses_t0() const { return kind != Kind::fresh; }
+  // The voters that kept our request and still say no (one that granted
+  // since, or whose grant was given back, no longer waits for a hand-off).
+  VoterSet kept_now() const { return kept & votes.with(Vote::no); }
 };
 
 // A request kept by the voters that said held, for a hand-off.

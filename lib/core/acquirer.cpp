@@ -83,11 +83,13 @@ bool Acquirer::awaits(const Acq& a) {
   return false;
 }
 
+void Acquirer::unindex(const LeaseId& lease, AcquireId id) {
+  auto it = by_lease_.find(lease);
+  if (it != by_lease_.end() && it->second == id) by_lease_.erase(it);
+}
+
 void Acquirer::unindex(const Acq& a) {
-  const LeaseId* lease = current_lease(a);
-  if (!lease) return;
-  auto it = by_lease_.find(*lease);
-  if (it != by_lease_.end() && it->second == a.id) by_lease_.erase(it);
+  if (const LeaseId* lease = current_lease(a)) unindex(*lease, a.id);
 }
 
 void Acquirer::index(const Acq& a) {
@@ -106,10 +108,7 @@ void Acquirer::move(Acq& a, P&& next, const char* detail, Sink& sink) {
   if (!after || before != *after) {
     // Another lease (or none) now answers for the acquire. (Winning keeps
     // the attempt's lease, a hand-off the standing request's: no change.)
-    if (before) {
-      auto it = by_lease_.find(*before);
-      if (it != by_lease_.end() && it->second == a.id) by_lease_.erase(it);
-    }
+    if (before) unindex(*before, a.id);
     index(a);
   }
   awaiting_ += awaits(a) ? 1 : 0;
@@ -245,6 +244,12 @@ void Acquirer::request_pending(const Acq& a, const LeaseId& lease, Token token, 
     if (votes.vote(i) != Vote::pending) continue;
     sink.send(a.voters[i], Request{.resource = a.resource, .lease = lease, .ttl = a.ttl, .token = token});
   }
+}
+
+bool Acquirer::free_is_no(const Acq& a, Tally& votes, MemberId from) const {
+  const std::size_t i = voter_index(a, from);
+  if (i < a.voters.size()) votes.deny(i);
+  return votes.result() == TallyResult::lost;
 }
 
 void Acquirer::sample_rtt(Instant now, Instant sent, Instant deadline) {
@@ -688,7 +693,7 @@ void Acquirer::attempt_failed(Acq& a, Instant now, Sink& sink) {
   next.failure = failed.verdict.failure();
   next.retry_at = retry_time(a, failed, next, now, sink);
   // The voters that said held keep our request for a hand-off (standing.hpp).
-  const VoterSet kept = failed.kept & failed.votes.with(Vote::no);
+  const VoterSet kept = failed.kept_now();
   standing::Stand stand = standing::Stand::none;
   if (failed.verdict.saw(DenyReason::held)) {
     stand = standing::decide({.kept = kept.size(),
@@ -722,7 +727,7 @@ Instant Acquirer::retry_time(Acq& a, const Attempting& at, const BackingOff& b, 
     // Wait for FREE or a hand-off; if both are lost, try when the longest
     // reported hold ends.
     Instant retry = now + v.max_time_left + jitter(a, now);
-    const std::size_t kept = (at.kept & at.votes.with(Vote::no)).size();
+    const std::size_t kept = at.kept_now().size();
     if (standing::must_poll(v.unqueued, kept, at.votes.need(), a.voters.size())) {
       // Guarantee 3: some held voter did not keep our request (its waiter
       // table was full), and those that did miss some majority, so a
@@ -817,9 +822,7 @@ void Acquirer::backoff_free(Acq& a, BackingOff& b, MemberId from, const Free& f,
                             Instant now) {
   Duration wait = lag + free_jitter(a, b, f.waiters, rtt, now);
   if (b.standing) {
-    const std::size_t i = voter_index(a, from);
-    if (i < a.voters.size()) b.standing->votes.deny(i);  // that voter did not hand it to us
-    if (b.standing->votes.result() == TallyResult::lost) {
+    if (free_is_no(a, b.standing->votes, from)) {  // that voter did not hand it to us
       // No majority can hand it over any more: later grants are given back.
       unindex(a);
       b.standing.reset();
@@ -860,10 +863,7 @@ void Acquirer::on_free(Instant now, MemberId from, const Free& f, Sink& sink) {
       // During a hand-off, that voter handed the lease to someone else (or
       // could not hand it over): its no. Without a majority left, race for
       // the next one.
-      if (at->kind != Kind::handoff) continue;
-      const std::size_t i = voter_index(*a, from);
-      if (i < a->voters.size()) at->votes.deny(i);
-      if (at->votes.result() == TallyResult::lost) attempt_failed(*a, now, sink);
+      if (at->kind == Kind::handoff && free_is_no(*a, at->votes, from)) attempt_failed(*a, now, sink);
     } else if (auto* b = std::get_if<BackingOff>(&a->phase)) {
       backoff_free(*a, *b, from, f, local_lag, rtt, now);
     }

@@ -150,6 +150,7 @@ class Acquirer {
   static const LeaseId* current_lease(const Acq& a);
   static bool awaits(const Acq& a);
   void unindex(const Acq& a);
+  void unindex(const LeaseId& lease, AcquireId id);
   void index(const Acq& a);
 
   Acq* find(AcquireId id);
@@ -172,6 +173,9 @@ class Acquirer {
   // An answer to something sent at `sent`, due by `deadline`, arrived at
   // `now`: a round-trip sample, unless it came after its deadline.
   void sample_rtt(Instant now, Instant sent, Instant deadline);
+  // A FREE from `from` is its no in `votes` (if it had not answered);
+  // whether no majority of them can grant any more.
+  bool free_is_no(const Acq& a, Tally& votes, MemberId from) const;
   void reschedule(Acq& a);
   Instant due_time(const Acq& a) const;
   // Forgets `a`; returns the acquire that gets the turn it held, if any.

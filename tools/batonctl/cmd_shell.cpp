@@ -14,6 +14,7 @@
 
 #include "commands.hpp"
 #include "common.hpp"
+#include "history.hpp"
 
 namespace batonctl {
 namespace {
@@ -30,22 +31,22 @@ void say(const std::string& line) {
   std::fflush(stdout);
 }
 
-std::string quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      out += ' ';
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
+// {"op":...,"resource":...}: the start of every answer (history.hpp's builder).
+Json answer(std::string_view op, std::string_view resource) {
+  Json j;
+  j.str("op", op).str("resource", resource);
+  return j;
 }
 
 std::string error_line(std::string_view op, std::string_view resource, std::string_view what) {
-  return "{\"op\":" + quote(op) + ",\"resource\":" + quote(resource) + ",\"ok\":false,\"error\":\"invalid_argument\"," +
-         "\"what\":" + quote(what) + "}";
+  return answer(op, resource).boolean("ok", false).str("error", "invalid_argument").str("what", what).done();
+}
+
+// ok, or ok=false with the error's name.
+std::string result_line(std::string_view op, std::string_view resource, const baton::Result<void>& r) {
+  Json j = answer(op, resource).boolean("ok", r.ok());
+  if (!r) j.str("error", baton::errc_name(r.code()));
+  return j.done();
 }
 
 // "300" -> 300; anything else, or out of [lo, hi]: nullopt.
@@ -119,21 +120,28 @@ class Shell {
     opts.wait = std::chrono::milliseconds(wait_ms);
     opts.auto_renew = rest.size() == 3;
     opts.on_lost = [resource](baton::LostReason why) {
-      say("{\"op\":\"lost\",\"resource\":" + quote(resource) + ",\"reason\":" +
-          quote(baton::lost_reason_name(why)) + ",\"at_ns\":" + std::to_string(true_now_ns()) + "}");
+      say(answer("lost", resource).str("reason", baton::lost_reason_name(why)).num("at_ns", true_now_ns()).done());
     };
     const std::int64_t start = true_now_ns();
     auto lease = m_.cluster().acquire(resource, opts);
     const std::int64_t took_us = (true_now_ns() - start) / 1000;
     if (!lease) {
-      return say("{\"op\":\"acquire\",\"resource\":" + quote(resource) + ",\"ok\":false,\"error\":" +
-                 quote(baton::errc_name(lease.code())) + ",\"what\":" + quote(lease.what()) +
-                 ",\"latency_us\":" + std::to_string(took_us) + ",\"at_ns\":" + std::to_string(start) + "}");
+      return say(answer("acquire", resource)
+                     .boolean("ok", false)
+                     .str("error", baton::errc_name(lease.code()))
+                     .str("what", lease.what())
+                     .num("latency_us", took_us)
+                     .num("at_ns", start)
+                     .done());
     }
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(lease->time_left()).count();
-    say("{\"op\":\"acquire\",\"resource\":" + quote(resource) + ",\"ok\":true,\"token\":" +
-        std::to_string(lease->token()) + ",\"validity_ms\":" + std::to_string(left) + ",\"latency_us\":" +
-        std::to_string(took_us) + ",\"at_ns\":" + std::to_string(start) + "}");
+    say(answer("acquire", resource)
+            .boolean("ok", true)
+            .unum("token", lease->token())
+            .num("validity_ms", left)
+            .num("latency_us", took_us)
+            .num("at_ns", start)
+            .done());
     leases_.emplace(resource, std::move(*lease));
   }
 
@@ -142,16 +150,13 @@ class Shell {
     if (it == leases_.end()) return say(error_line("release", resource, "this shell holds no lease on it"));
     auto r = it->second.release();
     leases_.erase(it);
-    say("{\"op\":\"release\",\"resource\":" + quote(resource) + ",\"ok\":" + (r ? "true" : "false") +
-        (r ? std::string() : ",\"error\":" + quote(baton::errc_name(r.code()))) + "}");
+    say(result_line("release", resource, r));
   }
 
   void renew(const std::string& resource) {
     auto it = leases_.find(resource);
     if (it == leases_.end()) return say(error_line("renew", resource, "this shell holds no lease on it"));
-    auto r = it->second.renew();
-    say("{\"op\":\"renew\",\"resource\":" + quote(resource) + ",\"ok\":" + (r ? "true" : "false") +
-        (r ? std::string() : ",\"error\":" + quote(baton::errc_name(r.code()))) + "}");
+    say(result_line("renew", resource, it->second.renew()));
   }
 
   Member& m_;
@@ -179,7 +184,7 @@ int cmd_shell(const Args& args) {
   baton::Config config = member.config(flags);
   auto m = Member::start(std::move(config), member.verbose);
   if (!m) return exit_failure;
-  say("{\"op\":\"ready\",\"id\":" + std::to_string(member.id) + "}");
+  say(Json().str("op", "ready").unum("id", member.id).done());
   Shell shell(*m, member.ttl_min_ms, member.ttl_max_ms);
   std::string line;
   while (!stop_requested() && std::getline(std::cin, line)) {
