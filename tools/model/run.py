@@ -54,6 +54,14 @@ def main():
     ap.add_argument('--stop-after', type=int, default=0,
                     help='stop after this many failing runs (0: never)')
     a = ap.parse_args()
+    if a.runs < 1:
+        ap.error('--runs must be at least 1, got %d' % a.runs)
+    if not 1 <= a.jobs <= 64:
+        ap.error('--jobs must be 1..64, got %d' % a.jobs)
+    if not 0 <= a.no_auto <= 1:
+        ap.error('--no-auto must be in [0, 1], got %g' % a.no_auto)
+    if a.stop_after < 0:
+        ap.error('--stop-after must be >= 0, got %d' % a.stop_after)
     for b in a.brk:
         if b not in BREAKS:
             ap.error('unknown break %s' % b)
