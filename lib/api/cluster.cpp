@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Cluster: start/stop, acquire (blocking and callback forms), and the
 // runtime hooks that turn core events into callbacks and lease handles.
+#include <sodium.h>
+#include <sys/socket.h>
+
 #include <cstdio>
 #include <future>
 #include <random>
@@ -102,7 +105,50 @@ void log_start(const Config& config, const runtime::StartPlan& plan, const core:
 }
 
 // Builds the runtime's configuration: addresses, key, start plan.
+// A client (Config::client): a fresh random id and incarnation per start (so
+// lease ids never repeat across restarts), no state, an ephemeral port.
+Result<runtime::DriverConfig> client_driver_config(const Config& config, LogHook& log) {
+  runtime::DriverConfig d;
+  d.node = detail::to_node_config(config);
+  if (sodium_init() < 0) return Error{Errc::io_error, "client: no random source (sodium_init failed)"};
+  std::uint32_t id_bits = 0;
+  do {
+    id_bits = randombytes_random() & core::member_id_max;
+  } while (id_bits == 0);
+  std::uint64_t inc = 0;
+  while (inc == 0) randombytes_buf(&inc, sizeof inc);
+  d.node.self = core::client_id(id_bits);
+  d.node.incarnation = core::Incarnation{inc};
+  d.node.recovery = core::RecoveryMode::first_start;
+  d.node.persist = false;
+  d.cluster_id = config.cluster_id;
+  if (config.cluster_key) {
+    codec::ClusterKey k;
+    k.bytes = *config.cluster_key;
+    d.key = k;
+  }
+  for (const Member& m : config.members) {
+    auto addr = runtime::parse_address(m.host, m.port);
+    if (!addr) return addr.error();
+    d.peers.push_back({core::MemberId{m.id}, *addr});
+  }
+  // Any local address, ephemeral port, of the members' family.
+  auto any = runtime::parse_address(d.peers.front().addr.ss_family == AF_INET6 ? "::" : "0.0.0.0", 0);
+  if (!any) return any.error();
+  d.bind_to = *any;
+  d.seed = os_seed();
+  d.calls_queued = config.limits.calls_queued;
+  d.send_buffers = config.limits.send_buffers;
+  d.receive_batch = config.limits.receive_batch;
+  d.busy_poll = core::Duration::ns(config.busy_poll.count());
+  if (log)
+    log(LogLevel::info, "baton: client " + std::to_string(d.node.self.value) + " starting (" +
+                            std::to_string(config.members.size()) + " members)");
+  return d;
+}
+
 Result<runtime::DriverConfig> driver_config(const Config& config, LogHook& log) {
+  if (config.client) return client_driver_config(config, log);
   runtime::DriverConfig d;
   d.node = detail::to_node_config(config);
   auto plan = runtime::plan_start({.state_dir = config.state_dir,
@@ -140,6 +186,7 @@ Result<runtime::DriverConfig> driver_config(const Config& config, LogHook& log) 
   d.calls_queued = config.limits.calls_queued;
   d.send_buffers = config.limits.send_buffers;
   d.receive_batch = config.limits.receive_batch;
+  d.clients_max = config.limits.clients;
   d.busy_poll = core::Duration::ns(config.busy_poll.count());
   log_start(config, *plan, d.node, log);
   return d;
@@ -164,6 +211,7 @@ Result<std::unique_ptr<Cluster>> start_cluster(Config config, uv_loop_t* embedde
   auto dc = driver_config(config, impl->log_hook);
   if (!dc) return dc.error();
   impl->node_config = dc->node;
+  impl->self = dc->node.self.value;  // a client's: drawn by driver_config
 
   uv_loop_t* loop = embedder_loop;
   if (loop == nullptr) {
@@ -240,6 +288,7 @@ Stats Cluster::stats() const {
 
 std::uint16_t Cluster::local_port() const noexcept { return impl_->port; }
 std::uint32_t Cluster::self() const noexcept { return impl_->self; }
+bool Cluster::is_client() const noexcept { return core::is_client(core::MemberId{impl_->self}); }
 
 // ---- Impl: calls ---------------------------------------------------------
 

@@ -46,7 +46,8 @@ core::NodeConfig detail::to_node_config(const Config& c) {
   core::NodeConfig n;
   n.members.reserve(c.members.size());
   for (const Member& m : c.members) n.members.push_back(core::MemberId{m.id});
-  n.self = core::MemberId{c.self};
+  // A client's id is drawn at start; validation sees a placeholder one.
+  n.self = c.client ? core::client_id(1) : core::MemberId{c.self};
   // An explicit incarnation as given (so validation sees it); otherwise a
   // placeholder: the start plan sets the real one.
   n.incarnation = core::Incarnation{c.incarnation.value_or(1)};
@@ -70,6 +71,13 @@ core::NodeConfig detail::to_node_config(const Config& c) {
 // Config says it in other terms: rho as a double, and "no bootstrap" where
 // the core sees peer recovery.
 Result<void> Config::validate() const {
+  if (client) {
+    // Each start draws its own id and incarnation, and a client keeps no state.
+    if (self != 0) return bad("self: " + std::to_string(self) + " set on a client; leave it 0 (drawn at start)");
+    if (state_dir) return bad("state_dir: '" + *state_dir + "' set on a client; a client keeps no state");
+    if (bootstrap) return bad("bootstrap: set on a client; only members bootstrap a cluster");
+    if (incarnation) return bad("incarnation: " + std::to_string(*incarnation) + " set on a client; drawn at start");
+  }
   for (const Member& m : members) {
     if (m.port == 0) return bad("members: member " + std::to_string(m.id) + " has port 0; must be 1..65535");
     if (!runtime::parse_address(m.host, m.port))
@@ -82,12 +90,13 @@ Result<void> Config::validate() const {
   const std::pair<const char*, std::size_t> runtime_limits[] = {{"calls_queued", limits.calls_queued},
                                                                 {"send_buffers", limits.send_buffers},
                                                                 {"receive_batch", limits.receive_batch},
-                                                                {"renew_waiters_per_lease", limits.renew_waiters_per_lease}};
+                                                                {"renew_waiters_per_lease", limits.renew_waiters_per_lease},
+                                                                {"clients", limits.clients}};
   for (const auto& [name, value] : runtime_limits) {
     if (value == 0) return bad(std::string("limits.") + name + ": 0; every limit must be positive");
   }
   core::NodeConfig n = detail::to_node_config(*this);
-  if (!state_dir && !bootstrap) n.recovery = core::RecoveryMode::peers;
+  if (!state_dir && !bootstrap && !client) n.recovery = core::RecoveryMode::peers;
   const std::optional<core::ConfigFault> f = core::find_fault(n);
   if (!f) return {};
   switch (f->field) {

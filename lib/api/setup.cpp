@@ -33,8 +33,9 @@ Result<Member> parse_member(std::string_view item) {
   const std::string_view id = item.substr(0, eq);
   std::uint64_t id_value = 0;
   auto [p, ec] = std::from_chars(id.data(), id.data() + id.size(), id_value);
-  if (ec != std::errc{} || p != id.data() + id.size() || id_value < 1 || id_value > UINT32_MAX)
-    return bad(where + ": id '" + std::string(id) + "' is not a number in 1..4294967295");
+  if (ec != std::errc{} || p != id.data() + id.size() || id_value < 1 || id_value > member_id_max)
+    return bad(where + ": id '" + std::string(id) + "' is not a number in 1.." + std::to_string(member_id_max) +
+               " (larger ids are client ids)");
   m.id = static_cast<std::uint32_t>(id_value);
   const std::string_view addr = item.substr(eq + 1);
   std::string_view port;

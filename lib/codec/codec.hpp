@@ -178,6 +178,13 @@ enum class Observers : std::uint8_t {
 // it to the core (the core addresses only members). Any other message from
 // observer_id is a stranger's.
 //
+// Clients (issue 21; docs/protocol.md "Clients"). With clients_max > 0, a
+// datagram from a client id (core::is_client) whose messages are all
+// REQUEST, RENEW, RELEASE or PING is checked like a member's (the voting
+// fingerprint: a client computes the same one from the same voters), then
+// against that client life's replay window (ClientWindows, bounded). Any
+// other message from a client is a stranger's: a client never votes.
+//
 // Older incarnation (issue 19, part 3): when receive() drops a member's
 // datagram as replayed because its incarnation is below the newest this
 // receiver accepted from that member, behind() says so until the next
@@ -191,8 +198,11 @@ class Receiver {
     core::Incarnation seen;   // the newest incarnation accepted from it here
   };
   // `config_fingerprint`: this member's core::voting_fingerprint() (not no_fingerprint).
+  // `clients_max`: how many client lives' replay windows to keep (issue 21);
+  // 0 refuses every client as a stranger (a client's own receiver: clients
+  // talk to members only).
   Receiver(std::uint64_t cluster_id, std::optional<ClusterKey> key, std::vector<core::MemberId> members,
-           core::MemberId self, std::uint64_t config_fingerprint);
+           core::MemberId self, std::uint64_t config_fingerprint, std::size_t clients_max = 0);
   std::optional<core::DropReason> receive(std::span<const std::uint8_t> bytes, Decoded& out,
                                           Observers observers = Observers::reject);
 
@@ -203,6 +213,10 @@ class Receiver {
   // Members whose datagrams were dropped as config_mismatch, by sender (at
   // most one entry per member: bounded by the member list).
   const std::vector<core::ConfigMismatch>& mismatches() const { return mismatches_; }
+  // Client lives tracked, and how many were evicted to make room (0 and 0
+  // without clients).
+  std::size_t clients_tracked() const { return clients_ ? clients_->size() : 0; }
+  std::uint64_t client_evictions() const { return clients_ ? clients_->evictions() : 0; }
 
  private:
   bool is_member(core::MemberId m) const;
@@ -215,6 +229,7 @@ class Receiver {
   std::uint64_t fingerprint_;            // our voting configuration; others are config_mismatch
   std::vector<core::ConfigMismatch> mismatches_;  // by sender, members only
   ReplayWindow replay_;                  // per-sender incarnation + sequence window
+  std::unique_ptr<ClientWindows> clients_;  // per client life; null: clients refused
   std::optional<Behind> behind_;         // the last receive()'s older-incarnation drop, if it was one
 };
 

@@ -23,13 +23,22 @@ bool status_only(const std::vector<core::Message>& msgs) {
   });
 }
 
+// What a client may send a voter: what an acquirer sends, and PING.
+bool client_may_send(const std::vector<core::Message>& msgs) {
+  return std::all_of(msgs.begin(), msgs.end(), [](const core::Message& m) {
+    return std::holds_alternative<core::Request>(m) || std::holds_alternative<core::Renew>(m) ||
+           std::holds_alternative<core::Release>(m) || std::holds_alternative<core::Ping>(m);
+  });
+}
+
 }  // namespace
 
 Receiver::Receiver(std::uint64_t cluster_id, std::optional<ClusterKey> key, std::vector<core::MemberId> members,
-                   core::MemberId self, std::uint64_t config_fingerprint)
+                   core::MemberId self, std::uint64_t config_fingerprint, std::size_t clients_max)
     : cluster_id_(cluster_id),
       key_(key ? std::optional<AuthKey>(*key) : std::nullopt), members_(std::move(members)), self_(self),
-      fingerprint_(config_fingerprint) {
+      fingerprint_(config_fingerprint),
+      clients_(clients_max > 0 ? std::make_unique<ClientWindows>(clients_max) : nullptr) {
   // A receiver without a fingerprint of its own would check nothing.
   BATON_ASSERT(fingerprint_ != no_fingerprint);
   std::sort(members_.begin(), members_.end());
@@ -67,7 +76,16 @@ std::optional<core::DropReason> Receiver::receive(std::span<const std::uint8_t> 
   }
   // Our own id from the network is a reflection or a forgery: the core
   // delivers to itself in-process.
-  if (h.sender == self_ || !is_member(h.sender)) return core::DropReason::stranger;
+  if (h.sender == self_) return core::DropReason::stranger;
+  if (core::is_client(h.sender)) {
+    if (!clients_ || !client_may_send(out.messages)) return core::DropReason::stranger;
+    // Not noted in mismatches(): that table is bounded by the members.
+    if (h.config_fingerprint != fingerprint_ && h.config_fingerprint != no_fingerprint && !status_only(out.messages))
+      return core::DropReason::config_mismatch;
+    return clients_->admit(h.sender, h.incarnation, h.seq) ? std::nullopt
+                                                          : std::optional(core::DropReason::replayed);
+  }
+  if (!is_member(h.sender)) return core::DropReason::stranger;
   // Another voting configuration: its votes and requests must not count here
   // (issue 19). A sender without a fingerprint predates them (wire/README.md).
   if (h.config_fingerprint != fingerprint_ && h.config_fingerprint != no_fingerprint && !status_only(out.messages)) {

@@ -13,38 +13,50 @@ constexpr std::uint64_t window = core::limits::replay_window;
 
 ReplayWindow::ReplayWindow() { entries_.reserve(core::limits::members_max); }
 
-bool ReplayWindow::test(const Entry& e, std::uint64_t seq) {
+bool SeqWindow::test(std::uint64_t seq) const {
   const std::uint64_t bit = seq % window;
-  return (e.seen[bit / 64] >> (bit % 64)) & 1U;
+  return (seen_[bit / 64] >> (bit % 64)) & 1U;
 }
 
-void ReplayWindow::set(Entry& e, std::uint64_t seq) {
+void SeqWindow::set(std::uint64_t seq) {
   const std::uint64_t bit = seq % window;
-  e.seen[bit / 64] |= std::uint64_t{1} << (bit % 64);
+  seen_[bit / 64] |= std::uint64_t{1} << (bit % 64);
 }
 
 // Moves `top` up to `seq`. Each number s in (top, seq] shares its bit with
 // s - window, which falls out of the window now; clear those bits so that the
 // new numbers read as "not seen".
-void ReplayWindow::advance(Entry& e, std::uint64_t seq) {
-  BATON_ASSERT(seq > e.top);
-  if (seq - e.top >= window) {
-    e.seen.fill(0);
+void SeqWindow::advance(std::uint64_t seq) {
+  BATON_ASSERT(seq > top_);
+  if (seq - top_ >= window) {
+    seen_.fill(0);
   } else {
-    for (std::uint64_t s = e.top + 1; s <= seq; ++s) {
+    for (std::uint64_t s = top_ + 1; s <= seq; ++s) {
       const std::uint64_t bit = s % window;
-      e.seen[bit / 64] &= ~(std::uint64_t{1} << (bit % 64));
+      seen_[bit / 64] &= ~(std::uint64_t{1} << (bit % 64));
     }
   }
-  e.top = seq;
-  set(e, seq);
+  top_ = seq;
+  set(seq);
 }
 
-void ReplayWindow::restart(Entry& e, core::Incarnation incarnation, std::uint64_t seq) {
-  e.incarnation = incarnation;
-  e.top = seq;
-  e.seen.fill(0);
-  set(e, seq);
+void SeqWindow::restart(std::uint64_t seq) {
+  BATON_ASSERT(seq != 0);
+  top_ = seq;
+  seen_.fill(0);
+  set(seq);
+}
+
+bool SeqWindow::admit(std::uint64_t seq) {
+  if (seq == 0) return false;
+  if (seq > top_) {
+    advance(seq);
+    return true;
+  }
+  if (top_ - seq >= window) return false;  // below the window: cannot tell, so refuse
+  if (test(seq)) return false;             // seen: a duplicate or a replay
+  set(seq);
+  return true;
 }
 
 ReplayWindow::Verdict ReplayWindow::admit(core::MemberId sender, core::Incarnation incarnation, std::uint64_t seq) {
@@ -56,10 +68,7 @@ ReplayWindow::Verdict ReplayWindow::admit(core::MemberId sender, core::Incarnati
                              [](const Entry& e, core::MemberId s) { return e.sender < s; });
   if (it == entries_.end() || it->sender != sender) {
     if (entries_.size() >= core::limits::members_max) return replayed;
-    Entry fresh;
-    fresh.sender = sender;
-    restart(fresh, incarnation, seq);
-    entries_.insert(it, fresh);
+    entries_.insert(it, Entry{.sender = sender, .incarnation = incarnation, .seqs = SeqWindow(seq)});
     return accepted;
   }
   Entry& e = *it;
@@ -67,17 +76,11 @@ ReplayWindow::Verdict ReplayWindow::admit(core::MemberId sender, core::Incarnati
   // out lower (a wall clock stepped back: the caller may tell the sender).
   if (incarnation < e.incarnation) return Verdict::older_incarnation;
   if (incarnation > e.incarnation) {  // the sender restarted
-    restart(e, incarnation, seq);
+    e.incarnation = incarnation;
+    e.seqs.restart(seq);
     return accepted;
   }
-  if (seq > e.top) {
-    advance(e, seq);
-    return accepted;
-  }
-  if (e.top - seq >= window) return replayed;  // below the window: cannot tell, so refuse
-  if (test(e, seq)) return replayed;           // seen: a duplicate or a replay
-  set(e, seq);
-  return accepted;
+  return e.seqs.admit(seq) ? accepted : replayed;
 }
 
 std::optional<core::Incarnation> ReplayWindow::newest(core::MemberId sender) const {
@@ -91,6 +94,46 @@ void ReplayWindow::forget(core::MemberId sender) {
   auto it = std::lower_bound(entries_.begin(), entries_.end(), sender,
                              [](const Entry& e, core::MemberId s) { return e.sender < s; });
   if (it != entries_.end() && it->sender == sender) entries_.erase(it);
+}
+
+}  // namespace baton::codec
+
+namespace baton::codec {
+
+ClientWindows::ClientWindows(std::size_t capacity) : capacity_(capacity) {
+  BATON_ASSERT(capacity_ > 0);
+  index_.reserve(std::min<std::size_t>(capacity_, 1024));
+}
+
+std::size_t ClientWindows::KeyHash::operator()(const Key& k) const {
+  // splitmix64's finalizer over both halves: ids and incarnations are random
+  // already, this only mixes them.
+  std::uint64_t x = k.incarnation ^ (std::uint64_t{k.client} * 0x9e3779b97f4a7c15ULL);
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return static_cast<std::size_t>(x ^ (x >> 31));
+}
+
+bool ClientWindows::admit(core::MemberId client, core::Incarnation incarnation, std::uint64_t seq) {
+  if (seq == 0) return false;
+  const Key key{.client = client.value, .incarnation = incarnation.value};
+  if (auto it = index_.find(key); it != index_.end()) {
+    if (!it->second->seqs.admit(seq)) return false;
+    lru_.splice(lru_.begin(), lru_, it->second);  // most recently accepted
+    return true;
+  }
+  if (index_.size() >= capacity_) {
+    index_.erase(lru_.back().key);
+    lru_.pop_back();
+    ++evictions_;
+  }
+  lru_.push_front(Life{.key = key, .seqs = SeqWindow(seq)});
+  index_.emplace(key, lru_.begin());
+  return true;
+}
+
+bool ClientWindows::tracks(core::MemberId client, core::Incarnation incarnation) const {
+  return index_.contains(Key{.client = client.value, .incarnation = incarnation.value});
 }
 
 }  // namespace baton::codec

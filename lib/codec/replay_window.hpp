@@ -16,13 +16,41 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <list>
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "core/ids.hpp"
 #include "core/limits.hpp"
 
 namespace baton::codec {
+
+// One sender life's sequence numbers: the highest accepted (`top`) and which
+// of the limits::replay_window numbers ending at it were seen.
+class SeqWindow {
+ public:
+  // Starts the window at `seq` (>= 1), seen.
+  explicit SeqWindow(std::uint64_t seq) { restart(seq); }
+  // Whether `seq` is new (and then records it): above top, or inside the
+  // window and not seen. Refused: 0, a repeat, at or below top - replay_window.
+  bool admit(std::uint64_t seq);
+  void restart(std::uint64_t seq);
+  std::uint64_t top() const { return top_; }
+
+ private:
+  static constexpr std::size_t words = core::limits::replay_window / 64;
+  static_assert(core::limits::replay_window % 64 == 0, "the window is a whole number of words");
+  static_assert(words > 0);
+  bool test(std::uint64_t seq) const;
+  void set(std::uint64_t seq);
+  void advance(std::uint64_t seq);
+
+  std::uint64_t top_ = 0;  // highest seq accepted (>= 1)
+  // Bit (seq % replay_window) is set iff seq, within (top - replay_window, top],
+  // was accepted. Bits of numbers above top are kept clear.
+  std::array<std::uint64_t, words> seen_{};
+};
 
 class ReplayWindow {
  public:
@@ -49,25 +77,57 @@ class ReplayWindow {
   std::size_t senders() const { return entries_.size(); }
 
  private:
-  static constexpr std::size_t words = core::limits::replay_window / 64;
-  static_assert(core::limits::replay_window % 64 == 0, "the window is a whole number of words");
-  static_assert(words > 0);
-
   struct Entry {
-    core::MemberId sender;               // whose datagrams these are
-    core::Incarnation incarnation;       // newest incarnation seen from sender
-    std::uint64_t top = 0;               // highest seq accepted in that incarnation (>= 1)
-    // Bit (seq % replay_window) is set iff seq, within (top - replay_window, top],
-    // was accepted. Bits of numbers above top are kept clear.
-    std::array<std::uint64_t, words> seen{};
+    core::MemberId sender;          // whose datagrams these are
+    core::Incarnation incarnation;  // newest incarnation seen from sender
+    SeqWindow seqs;                 // that incarnation's sequence numbers
   };
 
-  static bool test(const Entry& e, std::uint64_t seq);
-  static void set(Entry& e, std::uint64_t seq);
-  static void advance(Entry& e, std::uint64_t seq);
-  static void restart(Entry& e, core::Incarnation incarnation, std::uint64_t seq);
-
   std::vector<Entry> entries_;  // sorted by sender, at most limits::members_max
+};
+
+// Replay protection for clients (issue 21; docs/protocol.md "Clients"): one
+// SeqWindow per client life, keyed by (client id, incarnation), at most
+// `capacity` of them; a life not yet tracked evicts the least recently
+// accepted one when the table is full. Client incarnations are random, so
+// lives have no order: every (id, incarnation) is a life of its own, and
+// another life of the same id does not end this one's window (so a replay of
+// an old life's datagram cannot reopen the current life's).
+//
+// Bounded, hence best effort: once a life's window was evicted, a replay of
+// one of its datagrams is accepted again, once. The voter is built for that:
+// such a datagram acts like a late network duplicate, which the protocol
+// tolerates by design (docs/protocol.md "Clients", the replay argument).
+class ClientWindows {
+ public:
+  explicit ClientWindows(std::size_t capacity);
+  ClientWindows(const ClientWindows&) = delete;
+  ClientWindows& operator=(const ClientWindows&) = delete;
+
+  // Whether (incarnation, seq) from `client` is new (and then records it).
+  bool admit(core::MemberId client, core::Incarnation incarnation, std::uint64_t seq);
+  std::size_t size() const { return index_.size(); }
+  std::size_t capacity() const { return capacity_; }
+  std::uint64_t evictions() const { return evictions_; }
+  bool tracks(core::MemberId client, core::Incarnation incarnation) const;
+
+ private:
+  struct Key {
+    std::uint32_t client;
+    std::uint64_t incarnation;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const;
+  };
+  struct Life {
+    Key key;
+    SeqWindow seqs;
+  };
+  std::size_t capacity_;
+  std::list<Life> lru_;  // most recently accepted first
+  std::unordered_map<Key, std::list<Life>::iterator, KeyHash> index_;
+  std::uint64_t evictions_ = 0;
 };
 
 }  // namespace baton::codec

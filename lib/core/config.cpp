@@ -27,8 +27,12 @@ std::optional<ConfigFault> identity_fault(const NodeConfig& c) {
   if (auto dup = std::adjacent_find(sorted.begin(), sorted.end()); dup != sorted.end())
     return fault(F::members, "members: member id " + num(dup->value) + " appears more than once");
   if (sorted.front().value == 0) return fault(F::members, "members: member id 0 is reserved");
+  if (sorted.back().value > member_id_max)
+    return fault(F::members, "members: member id " + num(sorted.back().value) + " above " + num(member_id_max) +
+                                 " (larger ids are client ids)");
   if (c.self.value == 0) return fault(F::self, "self: 0; set it to this member's id");
-  if (!std::binary_search(sorted.begin(), sorted.end(), c.self))
+  // A client (issue 21): not one of the members, and it never votes.
+  if (!is_client(c.self) && !std::binary_search(sorted.begin(), sorted.end(), c.self))
     return fault(F::self, "self: " + num(c.self.value) + " is not among the members");
   if (c.incarnation.value == 0) return fault(F::incarnation, "incarnation: 0; must be non-zero");
   return std::nullopt;
@@ -69,6 +73,9 @@ std::optional<ConfigFault> operating_fault(const NodeConfig& c) {
     return fault(F::reservation_block, "reservation_block: " + num(c.reservation_block) + " below 1024");
   if (c.recovery == RecoveryMode::reservation && !c.persist)
     return fault(F::recovery, "recovery: reservation needs persist (it is off)");
+  if (is_client(c.self) && (c.recovery != RecoveryMode::first_start || c.persist))
+    return fault(F::recovery, "recovery: a client (self " + num(c.self.value) +
+                                  ") keeps no state and votes on nothing: first_start without persist only");
   if (c.recovery == RecoveryMode::peers && c.members.size() < 2)
     return fault(F::recovery, "recovery: peer recovery needs other members (there is " + num(c.members.size()) + ")");
   if (c.rtt_initial <= Duration::zero())

@@ -115,6 +115,10 @@ Result<void> validate(const NodeConfig& c);
 // ("ttl: 5ms outside [ttl_min 10ms, ttl_max 60s]").
 Result<void> check_acquire(const NodeConfig& c, std::string_view resource, Duration ttl);
 
+// Whether this node is a client (issue 21): self is a client id, not one of
+// the members; it acquires through the members and votes on nothing.
+inline bool client_mode(const NodeConfig& c) { return is_client(c.self); }
+
 // R (or the member count, if smaller): how many voters a resource has.
 std::size_t voter_count(const NodeConfig& c);
 

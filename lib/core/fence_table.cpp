@@ -19,7 +19,11 @@ void FenceTable::raise_floor(Token t) {
   base_ = t;
   floor_ = std::max(floor_, t);
   // Guarantee 2: no fence sits below what earlier lives may have stored.
-  for (auto& [name, e] : map_) e.fence = std::max(e.fence, base_);
+  for (auto& [name, e] : map_) {
+    if (e.fence >= base_) continue;
+    e.fence = base_;
+    e.regrantable = true;  // the floor's token now: the rule for no entry (Voter::on_renew)
+  }
 }
 
 Token FenceTable::fence_of(std::string_view name) const {

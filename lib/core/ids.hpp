@@ -24,8 +24,23 @@ struct IncarnationTag {};
 struct TokenTag {};
 struct AcquireIdTag {};
 
-// A member of the static cluster, 1..2^32-1 (0 is "no member").
+// A member of the static cluster, 1..member_id_max (0 is "no member"), or a
+// client (is_client): a process that acquires through the voters without a
+// member slot (issue 21). Client ids live in their own namespace, the top bit
+// set, so that no client can ever be taken for a member.
 using MemberId = StrongId<MemberIdTag, std::uint32_t>;
+
+inline constexpr std::uint32_t client_id_flag = 1u << 31;
+// The largest member id: below the client namespace.
+inline constexpr std::uint32_t member_id_max = client_id_flag - 1;
+
+// Whether `m` names a client (its top bit is set), not a member.
+constexpr bool is_client(MemberId m) { return (m.value & client_id_flag) != 0; }
+
+// The client id for 31 bits of `random` (a client draws them per process
+// life, with a random 64-bit incarnation: lease ids, which carry both, stay
+// unique across client restarts; docs/protocol.md "Clients").
+constexpr MemberId client_id(std::uint32_t random) { return MemberId{client_id_flag | random}; }
 // One life of a member process: a restart gets a larger (or at least a
 // different) incarnation, so ids minted in one life are never reused.
 using Incarnation = StrongId<IncarnationTag, std::uint64_t>;

@@ -161,6 +161,26 @@ struct Node::Impl final : Sink {
 
   bool is_member(MemberId m) const { return std::binary_search(config.members.begin(), config.members.end(), m); }
 
+  // Who may send what (docs/protocol.md "Clients"). Members may send any
+  // message to a member. A client may send a voter only what an acquirer
+  // sends (REQUEST, RENEW, RELEASE) and PING: never a vote, a floor or a
+  // hint. A client takes only the answers an acquirer takes, from members:
+  // it votes on nothing, so a REQUEST reaching it (a misdirected or forged
+  // datagram) must not find a voter to grant it. Our own id from outside is
+  // a reflection or a forgery: messages to self are delivered in-process.
+  bool accepts(MemberId from, const Message& m) const {
+    if (from == config.self) return false;
+    if (client_mode(config)) {
+      return is_member(from) && (std::holds_alternative<Grant>(m) || std::holds_alternative<Deny>(m) ||
+                                 std::holds_alternative<RenewAck>(m) || std::holds_alternative<Free>(m) ||
+                                 std::holds_alternative<Pong>(m) || std::holds_alternative<Ping>(m));
+    }
+    if (is_member(from)) return true;
+    const bool voter_bound = std::holds_alternative<Request>(m) || std::holds_alternative<Renew>(m) ||
+                             std::holds_alternative<Release>(m);
+    return is_client(from) && (voter_bound || std::holds_alternative<Ping>(m));
+  }
+
   NodeConfig config;      // members sorted
   Rng rng;
   NodeStats stats_;
@@ -186,23 +206,17 @@ Result<std::unique_ptr<Node>> Node::create(const NodeConfig& config, std::uint64
 Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Node::~Node() = default;
 
-void Node::on_message(Instant now, MemberId from, const Message& m) {
-  if (!impl_->is_member(from) || from == impl_->config.self) {
-    count_drop(DropReason::stranger);
-    return;
-  }
-  impl_->advance(now);
-  impl_->dispatch(now, from, m);
-  impl_->drain_local(now);
-}
+void Node::on_message(Instant now, MemberId from, const Message& m) { on_messages(now, from, std::span(&m, 1)); }
 
 void Node::on_messages(Instant now, MemberId from, std::span<const Message> msgs) {
-  if (!impl_->is_member(from) || from == impl_->config.self) {
-    count_drop(DropReason::stranger);
-    return;
-  }
-  impl_->advance(now);
+  bool advanced = false;
   for (const Message& m : msgs) {
+    if (!impl_->accepts(from, m)) {
+      count_drop(DropReason::stranger);
+      continue;
+    }
+    if (!advanced) impl_->advance(now);
+    advanced = true;
     impl_->dispatch(now, from, m);
     impl_->drain_local(now);
   }

@@ -16,6 +16,13 @@ constexpr bool kKeepParkedOnRelease = true;
 #else
 constexpr bool kKeepParkedOnRelease = false;
 #endif
+#if defined(BATON_BREAK_REGRANT_RELEASED)
+// Negative control: a RENEW that arrives after its lease's RELEASE re-grants
+// it (the re-grant rule without its released check, or without its entry).
+constexpr bool kRegrantReleased = true;
+#else
+constexpr bool kRegrantReleased = false;
+#endif
 }  // namespace
 
 Voter::Voter(const NodeConfig& config, Token floor, bool ready, std::uint64_t hash_seed)
@@ -109,6 +116,7 @@ FenceTable::Ref Voter::grant(Instant now, MemberId to, FenceTable::Ref e, const 
                              const LeaseId& lease, Token token, Duration ttl, Sink& sink, bool handoff) {
   if (!e) e = table_.get(resource);
   e->fence = token;  // the token is replicated with the grant
+  e->regrantable = true;
   // A hand-off is held only until the waiter could have confirmed it (its
   // acquirer believes nothing before a RENEW round succeeds): a waiter that
   // cannot answer blocks the resource for handoff_confirm, not a whole ttl.
@@ -133,7 +141,16 @@ void Voter::on_renew(Instant now, MemberId from, const Renew& r, Sink& sink) {
   } else {
     // Nothing live here. Re-grant only where the fence is exactly this lease's
     // token: no newer grant happened here, and no re-grant lowers a fence.
+    // Not after the lease's RELEASE: a RENEW that arrives after it
+    // (reordered, duplicated, or a client's replayed once its replay state
+    // was evicted) must not resurrect a lease its owner gave up
+    // (docs/protocol.md "Clients"). An entry this voter no longer has (folded
+    // into the floor, or lost in a restart) keeps the plain rule: floor ==
+    // token re-grants, which lets a restarted voter support a holder again
+    // (simulator: default seed 1); its idle entries go least recently used
+    // first, so a just-released one is the last to go.
     if (fence != r.token) return nack(from, r, fence > r.token ? DenyReason::stale : DenyReason::not_current, sink);
+    if (!kRegrantReleased && e && !e->regrantable) return nack(from, r, DenyReason::not_current, sink);
     if (table_.live() >= config_.limits.leases_per_voter) return nack(from, r, DenyReason::overloaded, sink);
     if (!e) e = table_.get(r.resource);
     BATON_ASSERT(e->fence == r.token);
@@ -160,6 +177,7 @@ void Voter::on_release(Instant now, MemberId from, const Release& r, Sink& sink)
   // Only the lease's own acquirer releases it, and only that exact grant.
   if (e->hold->lease != r.lease || e->hold->token != r.token || r.lease.owner != from) return;
   ++sink.stats().releases;
+  e->regrantable = false;  // until the next grant, which also raises the fence
   notify_free(now, e, table_.end_hold(e), sink);
 }
 

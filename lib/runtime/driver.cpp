@@ -67,7 +67,9 @@ Driver::Driver(uv_loop_t* loop, DriverConfig config, DriverHooks* hooks)
       hooks_(hooks),
       fingerprint_(core::voting_fingerprint(config_.node)),
       packer_(config_.cluster_id, config_.node.self, config_.node.incarnation, fingerprint_, config_.key),
-      receiver_(config_.cluster_id, config_.key, config_.node.members, config_.node.self, fingerprint_),
+      receiver_(config_.cluster_id, config_.key, config_.node.members, config_.node.self, fingerprint_,
+                core::client_mode(config_.node) ? 0 : config_.clients_max),
+      clients_(std::max<std::size_t>(config_.clients_max, 1)),
       transport_(config_.send_buffers, config_.receive_batch, [this] { received_ = true; }),
       timer_([this] { run_batch(); }),
       mailbox_(config_.calls_queued, [this] { run_batch(); }) {
@@ -105,7 +107,8 @@ Result<void> Driver::start(core::Instant now) {
   node_ = std::move(*node);
   // Every member must print the same fingerprint; a member that does not
   // refuses the others' votes, and they its (report_mismatch).
-  hooks_->log(LogLevel::info, "baton: member " + std::to_string(config_.node.self.value) +
+  hooks_->log(LogLevel::info, std::string(core::client_mode(config_.node) ? "baton: client " : "baton: member ") +
+                                  std::to_string(config_.node.self.value) +
                                   " voting configuration fingerprint " + core::fingerprint_hex(fingerprint_) + " (" +
                                   voting_configuration_text(config_.node) + ")");
   if (uv_check_init(loop_, &check_) != 0) return Error{Errc::io_error, "check: uv_check_init failed"};
@@ -281,6 +284,9 @@ void Driver::receive_all() {
       continue;
     }
     ++counters_.datagrams_received;
+    // A client's (only acquirer messages and PINGs get this far, new to its
+    // replay window): answer it where it is now.
+    if (core::is_client(decoded_.header.sender)) clients_.heard(decoded_.header.sender, from);
     // Voter side: read fresh per datagram, after receipt. A reading later
     // than the true arrival starts a hold later, which is the safe direction
     // (an earlier hold start would end the hold too early).
@@ -337,9 +343,20 @@ void Driver::flush_outputs() {
 }
 
 void Driver::send_datagram(core::MemberId to, const std::vector<std::uint8_t>& bytes) {
+  if (core::is_client(to)) {
+    // A voter answering a client. Evicted since (more than clients_max
+    // clients heard after it): not sent; the client retries as after a loss.
+    if (const sockaddr_storage* addr = clients_.find(to)) {
+      transport_.send(*addr, bytes);
+    } else {
+      ++counters_.clients_unknown;
+      ++counters_.send_failures;
+    }
+    return;
+  }
   auto it = std::lower_bound(config_.peers.begin(), config_.peers.end(), to,
                              [](const PeerAddress& p, core::MemberId id) { return p.id < id; });
-  // The core addresses only members, never itself (self-delivery is in-process).
+  // Otherwise the core addresses only members, never itself (self-delivery is in-process).
   BATON_ASSERT(it != config_.peers.end());
   BATON_ASSERT(it->id == to);
   transport_.send(it->addr, bytes);

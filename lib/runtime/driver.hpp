@@ -34,6 +34,7 @@
 #include "baton/result.hpp"
 #include "codec/codec.hpp"
 #include "core/node.hpp"
+#include "runtime/client_book.hpp"
 #include "runtime/deadline_timer.hpp"
 #include "runtime/mailbox.hpp"
 #include "runtime/state_dir.hpp"
@@ -51,7 +52,7 @@ struct DriverConfig {
   std::uint64_t cluster_id = 0;          // stamped on and required of every datagram
   std::optional<codec::ClusterKey> key;  // unset: no authentication
   sockaddr_storage bind_to{};            // this member's address
-  std::vector<PeerAddress> peers;        // every other member
+  std::vector<PeerAddress> peers;        // every other member (a client: every member)
   std::optional<std::string> state_dir;  // where floor reservations go (node.persist)
   StateDirLock state_lock;               // state_dir's lock, held as long as the Driver lives
   std::uint64_t seed = 0;                // the core's PRNG seed (from the OS)
@@ -59,6 +60,9 @@ struct DriverConfig {
   std::size_t send_buffers = 1024;       // send slots
   std::size_t receive_batch = 1024;      // receive slots
   core::Duration busy_poll{};            // poll for due answers this long after a send; 0: sleep
+  // A member: clients whose replay windows (per client life) and addresses
+  // are kept, least recently heard evicted first (issue 21). Unused by a client.
+  std::size_t clients_max = 4096;
 };
 
 // Cumulative counters of the runtime itself (drops go to Node::count_drop).
@@ -70,6 +74,7 @@ struct DriverCounters {
   std::uint64_t observer_pings = 0;      // observer (status) PINGs answered, never handed to the core
   std::uint64_t incarnation_hints_sent = 0;  // INCARNATION_BEHIND sent to members behind our memory of them
   std::uint64_t new_lives = 0;           // lives started in-process on a peer's INCARNATION_BEHIND
+  std::uint64_t clients_unknown = 0;     // answers to a client whose address was evicted (not sent)
 };
 
 // An acquire as the layer above asks for it: no time in it. The Driver
@@ -176,6 +181,7 @@ class Driver {
   std::unique_ptr<core::Node> node_;
   codec::Packer packer_;
   codec::Receiver receiver_;
+  ClientBook clients_;  // where clients are answered (a member's; empty at a client)
   UdpTransport transport_;
   DeadlineTimer timer_;
   Mailbox mailbox_;

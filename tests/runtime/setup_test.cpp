@@ -14,7 +14,7 @@ namespace {
 std::string what(const baton::Error& e) { return std::string(e.what); }
 
 TEST(Setup, ParseMembersReadsIpv4AndBracketedIpv6) {
-  auto m = baton::parse_members("1=10.0.0.1:7100,2=[::1]:7101,4294967295=127.0.0.1:65535");
+  auto m = baton::parse_members("1=10.0.0.1:7100,2=[::1]:7101,2147483647=127.0.0.1:65535");
   ASSERT_TRUE(m) << what(m.error());
   ASSERT_EQ(m->size(), 3u);
   EXPECT_EQ((*m)[0].id, 1u);
@@ -22,7 +22,7 @@ TEST(Setup, ParseMembersReadsIpv4AndBracketedIpv6) {
   EXPECT_EQ((*m)[0].port, 7100);
   EXPECT_EQ((*m)[1].host, "::1");
   EXPECT_EQ((*m)[1].port, 7101);
-  EXPECT_EQ((*m)[2].id, 4294967295u);
+  EXPECT_EQ((*m)[2].id, baton::member_id_max);
   EXPECT_EQ((*m)[2].port, 65535);
 }
 
@@ -37,6 +37,8 @@ TEST(Setup, ParseMembersNamesTheItemAtFault) {
       {"0=10.0.0.1:7100", "id '0'"},
       {"x=10.0.0.1:7100", "id 'x'"},
       {"4294967296=10.0.0.1:7100", "id '4294967296'"},
+      // Above member_id_max: the client namespace (issue 21).
+      {"2147483648=10.0.0.1:7100", "id '2147483648' is not a number in 1..2147483647 (larger ids are client ids)"},
       {"1=db.example:7100", "host 'db.example' is not a numeric"},
       {"1=10.0.0.1", "expected HOST:PORT"},
       {"1=[::1]7100", "expected [IPv6]:PORT"},

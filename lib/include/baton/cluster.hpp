@@ -85,7 +85,10 @@ class Cluster {
   Stats stats() const;
   // The UDP port this member is bound to (its Member::port).
   std::uint16_t local_port() const noexcept;
+  // This member's id; a client's drawn id (above member_id_max).
   std::uint32_t self() const noexcept;
+  // Whether this process is a client (Config::client): no member slot.
+  bool is_client() const noexcept;
 
   struct Impl;  // implementation detail (lib/api)
 

@@ -17,9 +17,12 @@
 
 namespace baton {
 
+// The largest member id; larger ids are client ids (Config::client).
+inline constexpr std::uint32_t member_id_max = 0x7fffffff;
+
 // One member of the static cluster. Every member lists the same members.
 struct Member {
-  std::uint32_t id = 0;    // 1..2^32-1, unique in the cluster
+  std::uint32_t id = 0;    // 1..member_id_max (2^31-1), unique in the cluster
   std::string host;        // numeric IPv4 or IPv6 address (no DNS), e.g. "127.0.0.1"
   std::uint16_t port = 0;  // UDP port, 1..65535
 };
@@ -38,14 +41,27 @@ struct Limits {
   std::size_t send_buffers = 1024;              // datagrams handed to the socket and not yet sent
   std::size_t receive_batch = 1024;             // datagrams received and not yet processed
   std::size_t renew_waiters_per_lease = 16;     // renew() calls waiting on one lease
+  // A member: clients it keeps replay state and an address for, the least
+  // recently heard evicted first (an evicted client's next datagram is
+  // accepted afresh; docs/protocol.md "Clients"). About 200 bytes each.
+  std::size_t clients = 4096;
 };
 
 // The longest Config::busy_poll accepted.
 inline constexpr std::chrono::nanoseconds busy_poll_max = std::chrono::milliseconds{10};
 
 struct Config {
-  std::vector<Member> members;       // the whole static cluster, this member included
-  std::uint32_t self = 0;            // this member's id; one of members
+  std::vector<Member> members;       // the whole static cluster, this member included (a client: the voters)
+  std::uint32_t self = 0;            // this member's id; one of members (a client: 0, drawn at start)
+  // A client (issue 21): this process takes leases through `members` but is
+  // not one of them. It has no member slot and votes on nothing, so clients
+  // join and leave without changing any member's configuration. It needs the
+  // members' addresses, the cluster key and id, and the same rho, ttl_min,
+  // ttl_max and replicas as the members (their voting fingerprint must
+  // match); self, state_dir, bootstrap and incarnation stay unset: each
+  // start draws a fresh random client id and incarnation, so lease ids never
+  // repeat across client restarts. Binds an ephemeral UDP port.
+  bool client = false;
   std::optional<ClusterKey> cluster_key;  // unset: datagrams are NOT authenticated (warned at start)
   std::uint64_t cluster_id = 0;      // datagrams of other cluster ids are dropped
   double rho = 0.01;                 // clock-rate drift bound, (0, 0.1]
@@ -89,7 +105,7 @@ struct Config {
 // The member list as operators write it: "ID=HOST:PORT,..." with numeric IPv4
 // hosts, or IPv6 in brackets ("1=10.0.0.1:7100,2=[::1]:7100"). No spaces, no
 // DNS. Errors: invalid_argument, naming the item at fault (not ID=HOST:PORT,
-// an id out of 1..2^32-1 or given twice, a host that is not numeric, a port
+// an id out of 1..member_id_max or given twice, a host that is not numeric, a port
 // out of 1..65535); an empty list too.
 Result<std::vector<Member>> parse_members(std::string_view text);
 

@@ -311,5 +311,80 @@ TEST(Receiver, PackerToReceiverEndToEnd) {
   EXPECT_EQ(got, want);
 }
 
+// ---- clients (issue 21) ------------------------------------------------------
+
+constexpr std::uint32_t kClientA = core::client_id(0x0abc).value;
+constexpr std::uint32_t kClientB = core::client_id(0x0def).value;
+
+Receiver make_voter_receiver(std::size_t clients_max) {
+  return Receiver(cluster, key(), {core::MemberId(3), core::MemberId(1), core::MemberId(2)}, core::MemberId(1), ours,
+                  clients_max);
+}
+
+TEST(Receiver, ClientsMaySendWhatAnAcquirerSendsAndNothingElse) {
+  using core::DropReason;
+  const core::ResourceName res("r0");
+  const core::LeaseId lease{core::MemberId(kClientA), core::Incarnation(7), 1};
+  const core::Message request = core::Request{.resource = res, .lease = lease, .ttl = core::Duration::s(1),
+                                              .token = core::Token(9)};
+  const core::Message renew = core::Renew{.resource = res, .lease = lease, .token = core::Token(9),
+                                          .ttl = core::Duration::s(1), .round = 1};
+  const core::Message release = core::Release{.resource = res, .lease = lease, .token = core::Token(9)};
+  const core::Message grant = core::Grant{.resource = res, .lease = lease, .token = core::Token(9), .handoff = false};
+  const core::Message floor_query = core::FloorQuery{.nonce = 1};
+  Receiver r = make_voter_receiver(8);
+  Decoded d;
+  const auto from_a = [&](std::uint64_t seq, std::vector<core::Message> msgs, std::uint64_t fp = ours) {
+    return datagram({.sender = kClientA, .incarnation = 7, .seq = seq, .fingerprint = fp}, std::move(msgs));
+  };
+  EXPECT_EQ(r.receive(from_a(1, {request}), d), std::nullopt);
+  EXPECT_EQ(d.header.sender, core::MemberId(kClientA));
+  EXPECT_EQ(r.receive(from_a(2, {renew, release, core::Ping{.nonce = 2}}), d), std::nullopt);
+  // A vote, a floor query, or either mixed in: a stranger's, and the window untouched.
+  EXPECT_EQ(r.receive(from_a(3, {grant}), d), DropReason::stranger);
+  EXPECT_EQ(r.receive(from_a(4, {request, floor_query}), d), DropReason::stranger);
+  // Another voting configuration: refused, not noted among the members' mismatches.
+  EXPECT_EQ(r.receive(from_a(5, {request}, theirs), d), DropReason::config_mismatch);
+  EXPECT_TRUE(r.mismatches().empty());
+  // Seqs 3..5 were refused before the window: still new.
+  EXPECT_EQ(r.receive(from_a(3, {request}), d), std::nullopt);
+  // A replay is refused.
+  EXPECT_EQ(r.receive(from_a(1, {request}), d), DropReason::replayed);
+  EXPECT_EQ(r.clients_tracked(), 1u);
+  // A receiver that takes no clients (a client's own) refuses them all.
+  Receiver none = make_voter_receiver(0);
+  EXPECT_EQ(none.receive(from_a(1, {request}), d), DropReason::stranger);
+}
+
+TEST(Receiver, ClientLivesHaveWindowsOfTheirOwnAndTheLeastRecentIsEvicted) {
+  using core::DropReason;
+  Receiver r = make_voter_receiver(2);
+  Decoded d;
+  const auto dg = [](std::uint32_t who, std::uint64_t inc, std::uint64_t seq) {
+    return datagram({.sender = who, .incarnation = inc, .seq = seq});
+  };
+  ASSERT_EQ(r.receive(dg(kClientA, 7, 1), d), std::nullopt);
+  // Another life of A (random incarnations have no order): a window of its
+  // own, and A's old life keeps its window (its replays stay refused).
+  ASSERT_EQ(r.receive(dg(kClientA, 3, 1), d), std::nullopt);
+  EXPECT_EQ(r.receive(dg(kClientA, 7, 1), d), DropReason::replayed);
+  EXPECT_EQ(r.receive(dg(kClientA, 3, 1), d), DropReason::replayed);
+  EXPECT_EQ(r.clients_tracked(), 2u);
+  // A third life evicts the least recently accepted: A/7 (A/3 was accepted after it).
+  ASSERT_EQ(r.receive(dg(kClientB, 1, 1), d), std::nullopt);
+  EXPECT_EQ(r.clients_tracked(), 2u);
+  EXPECT_EQ(r.client_evictions(), 1u);
+  EXPECT_EQ(r.receive(dg(kClientA, 3, 1), d), DropReason::replayed) << "A/3 is still tracked";
+  // A/7's window is gone: its old datagram is accepted once more (bounded
+  // state; the voter treats it as a late duplicate), which evicts B/1.
+  EXPECT_EQ(r.receive(dg(kClientA, 7, 1), d), std::nullopt);
+  EXPECT_EQ(r.receive(dg(kClientA, 7, 1), d), DropReason::replayed);
+  EXPECT_EQ(r.client_evictions(), 2u);
+  // Members never compete with clients for room.
+  EXPECT_EQ(r.receive(datagram({.sender = 2, .seq = 1}), d), std::nullopt);
+  EXPECT_EQ(r.receive(datagram({.sender = 3, .seq = 1}), d), std::nullopt);
+  EXPECT_EQ(r.clients_tracked(), 2u);
+}
+
 }  // namespace
 }  // namespace baton::codec

@@ -120,6 +120,27 @@ TEST(Config, ValidateTable) {
        .ok = false, .field = "margin"},
       {.name = "margin equal ttl_min", .change = [](NodeConfig& c) { c.margin = c.ttl_min; }, .ok = false,
        .field = "margin"},
+      // Clients (issue 21): ids above member_id_max are clients, never members.
+      {.name = "member id in the client namespace",
+       .change = [](NodeConfig& c) { c.members.push_back(MemberId{member_id_max + 1}); }, .ok = false,
+       .field = "members"},
+      {.name = "member id member_id_max",
+       .change = [](NodeConfig& c) { c.members.push_back(MemberId{member_id_max}); }, .ok = true, .field = ""},
+      {.name = "client self", .change = [](NodeConfig& c) { c.self = client_id(7); }, .ok = true, .field = ""},
+      {.name = "client recovering from peers",
+       .change =
+           [](NodeConfig& c) {
+             c.self = client_id(7);
+             c.recovery = RecoveryMode::peers;
+           },
+       .ok = false, .field = "recovery"},
+      {.name = "client persisting",
+       .change =
+           [](NodeConfig& c) {
+             c.self = client_id(7);
+             c.persist = true;
+           },
+       .ok = false, .field = "recovery"},
       {.name = "replicas 0", .change = [](NodeConfig& c) { c.replicas = 0; }, .ok = false, .field = "replicas"},
       {.name = "replicas even", .change = [](NodeConfig& c) { c.replicas = 4; }, .ok = false, .field = "replicas"},
       {.name = "replicas 3", .change = [](NodeConfig& c) { c.replicas = 3; }, .ok = true, .field = ""},

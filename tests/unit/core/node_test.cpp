@@ -10,6 +10,7 @@
 namespace baton::core {
 namespace {
 
+using testing::InFlight;
 using testing::TestCluster;
 
 TEST(Node, UncontendedAcquireTakesOneRoundTrip) {
@@ -211,6 +212,140 @@ TEST(Node, PongSaysWhyAMemberIsQuarantined) {
   EXPECT_EQ(p.start, StartKind::reservation);
   EXPECT_EQ(p.quarantine_left, wait);
   EXPECT_EQ(p.floor_answers_needed, 0u);
+}
+
+// ---- clients (issue 21) ------------------------------------------------------
+
+constexpr MemberId kClient = client_id(0x1234567);
+
+TEST(Node, ClientAcquiresRenewsAndReleasesThroughTheVoters) {
+  TestCluster c(3);
+  c.start_client(kClient, Incarnation{0xabcdef0123456789ULL});
+  auto a = c.acquire(kClient.value, "r", Duration::s(10), Duration::s(1));
+  ASSERT_TRUE(a.ok()) << a.what();
+  // Not a voter itself: a REQUEST to each of the three members.
+  ASSERT_EQ(c.network().size(), 3u);
+  for (const InFlight& f : c.network()) {
+    EXPECT_EQ(f.from, kClient);
+    const auto* r = std::get_if<Request>(&f.msg);
+    ASSERT_NE(r, nullptr);
+    EXPECT_EQ(r->lease.owner, kClient);
+    EXPECT_EQ(r->lease.incarnation, Incarnation{0xabcdef0123456789ULL});
+  }
+  c.deliver_all();
+  auto ev = c.last_event(kClient.value, *a);
+  ASSERT_TRUE(ev.has_value());
+  ASSERT_EQ(ev->kind, EventKind::acquired);
+  for (std::uint32_t m = 1; m <= 3; ++m) {
+    const FenceTable::Entry* e = c.node(m).voter().table().find("r");
+    ASSERT_TRUE(e && e->hold) << "member " << m;
+    EXPECT_EQ(e->hold->holder, kClient);
+  }
+  ASSERT_TRUE(c.node(kClient.value).renew(c.now(), *a).ok());
+  c.collect(kClient);
+  c.deliver_all();
+  EXPECT_EQ(c.last_event(kClient.value, *a)->kind, EventKind::renewed);
+  // A member contends and is handed the lease when the client releases.
+  auto b = c.acquire(2, "r", Duration::s(10), Duration::s(5));
+  c.deliver_all();
+  EXPECT_FALSE(c.last_event(2, *b).has_value());
+  ASSERT_TRUE(c.node(kClient.value).release(c.now(), *a).ok());
+  c.collect(kClient);
+  c.advance(Duration::ms(50));
+  auto got = c.last_event(2, *b);
+  ASSERT_TRUE(got.has_value());
+  ASSERT_EQ(got->kind, EventKind::acquired);
+  EXPECT_GT(got->token, ev->token);
+  // A client votes on nothing.
+  EXPECT_EQ(c.node(kClient.value).stats().requests, 0u);
+  EXPECT_EQ(c.node(kClient.value).status().live_leases, 0u);
+}
+
+TEST(Node, MemberReleasesAndTheWaitingClientIsHandedTheLease) {
+  TestCluster c(3);
+  c.start_client(kClient, Incarnation{77});
+  auto a = c.acquire(1, "r", Duration::s(10), Duration::s(1));
+  c.deliver_all();
+  auto b = c.acquire(kClient.value, "r", Duration::s(10), Duration::s(5));
+  c.deliver_all();
+  EXPECT_FALSE(c.last_event(kClient.value, *b).has_value()) << "the client waits while member 1 holds";
+  ASSERT_TRUE(c.node(1).release(c.now(), *a).ok());
+  c.collect(MemberId{1});
+  c.advance(Duration::ms(50));
+  auto ev = c.last_event(kClient.value, *b);
+  ASSERT_TRUE(ev.has_value());
+  ASSERT_EQ(ev->kind, EventKind::acquired);
+  EXPECT_GT(ev->token, c.last_event(1, *a)->token);
+}
+
+// Who may send what: a client sends a voter only REQUEST, RENEW, RELEASE and
+// PING; a client takes only acquirer answers, and only from members.
+TEST(Node, AClientNeitherVotesNorIsTakenForAVoter) {
+  TestCluster c(3);
+  c.start_client(kClient, Incarnation{5});
+  const LeaseId lease{.owner = MemberId{2}, .incarnation = Incarnation{1}, .serial = 1};
+  const auto stranger = [](Node& n) { return n.stats().drops[static_cast<std::size_t>(DropReason::stranger)]; };
+  // At a voter, from the client: votes, floors and hints are a stranger's.
+  const Message from_client[] = {
+      Grant{.resource = ResourceName("r"), .lease = lease, .token = Token{9}, .handoff = false},
+      Deny{.resource = ResourceName("r"), .lease = lease, .token = Token{9}, .reason = DenyReason::held},
+      Free{.resource = ResourceName("r"), .fence = Token{9}, .waiters = 1},
+      FloorQuery{.nonce = 1},
+      FloorReply{.nonce = 1, .ready = true, .floor = Token{1u << 20}},
+      IncarnationBehind{.seen = Incarnation{99}},
+  };
+  for (const Message& m : from_client) c.node(1).on_message(c.now(), kClient, m);
+  EXPECT_EQ(stranger(c.node(1)), std::size(from_client));
+  EXPECT_EQ(c.node(1).voter().table().floor(), Token{0});
+  EXPECT_FALSE(c.node(1).has_output());
+  // At the client, from a member: nothing a voter takes; from another client: nothing.
+  const Message to_voter[] = {
+      Request{.resource = ResourceName("r"), .lease = lease, .ttl = Duration::s(1), .token = Token{5}},
+      Renew{.resource = ResourceName("r"), .lease = lease, .token = Token{5}, .ttl = Duration::s(1), .round = 1},
+      Release{.resource = ResourceName("r"), .lease = lease, .token = Token{5}},
+      FloorQuery{.nonce = 2},
+  };
+  for (const Message& m : to_voter) c.node(kClient.value).on_message(c.now(), MemberId{2}, m);
+  c.node(kClient.value).on_message(c.now(), client_id(42), Ping{.nonce = 3});
+  EXPECT_EQ(stranger(c.node(kClient.value)), std::size(to_voter) + 1);
+  EXPECT_EQ(c.node(kClient.value).status().live_leases, 0u);
+  EXPECT_FALSE(c.node(kClient.value).has_output());
+  // What a client may send is taken: a PING is answered with a PONG to it.
+  c.node(1).on_message(c.now(), kClient, Ping{.nonce = 4});
+  c.collect(MemberId{1});
+  ASSERT_EQ(c.network().size(), 1u);
+  EXPECT_EQ(c.network().front().to, kClient);
+  EXPECT_TRUE(std::holds_alternative<Pong>(c.network().front().msg));
+}
+
+// A client's RENEW that arrives after its RELEASE (reordered, or replayed
+// once the voter's replay state for it was evicted) changes nothing.
+TEST(Node, ARenewAfterItsReleaseDoesNotResurrectTheLease) {
+  TestCluster c(3);
+  c.start_client(kClient, Incarnation{6});
+  auto a = c.acquire(kClient.value, "r", Duration::s(10), Duration::s(1));
+  c.deliver_all();
+  ASSERT_EQ(c.last_event(kClient.value, *a)->kind, EventKind::acquired);
+  // Capture the client's RENEW to member 1, then release.
+  ASSERT_TRUE(c.node(kClient.value).renew(c.now(), *a).ok());
+  c.collect(kClient);
+  std::optional<Message> renew;
+  for (const InFlight& f : c.network())
+    if (f.to == MemberId{1}) renew = f.msg;
+  ASSERT_TRUE(renew.has_value());
+  c.network().clear();
+  ASSERT_TRUE(c.node(kClient.value).release(c.now(), *a).ok());
+  c.collect(kClient);
+  c.deliver_all();
+  ASSERT_FALSE(c.node(1).voter().table().find("r")->hold.has_value());
+  c.node(1).on_message(c.now(), kClient, *renew);
+  c.collect(MemberId{1});
+  EXPECT_FALSE(c.node(1).voter().table().find("r")->hold.has_value()) << "a released lease stays released";
+  ASSERT_EQ(c.network().size(), 1u);
+  const auto* ack = std::get_if<RenewAck>(&c.network().front().msg);
+  ASSERT_NE(ack, nullptr);
+  EXPECT_FALSE(ack->ok);
+  EXPECT_EQ(ack->reason, DenyReason::not_current);
 }
 
 }  // namespace

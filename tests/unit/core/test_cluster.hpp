@@ -46,6 +46,19 @@ class TestCluster {
     collect(id);
   }
 
+  // A client (issue 21): not one of the members, id in the client namespace.
+  void start_client(MemberId id, Incarnation incarnation) {
+    EXPECT_TRUE(is_client(id));
+    NodeConfig c = base_;
+    c.self = id;
+    c.incarnation = incarnation;
+    c.recovery = RecoveryMode::first_start;
+    auto n = Node::create(c, 5000 + incarnation.value, now_);
+    EXPECT_TRUE(n.ok()) << n.what();
+    nodes_[id.value] = std::move(*n);
+    collect(id);
+  }
+
   void crash(MemberId id) { nodes_.erase(id.value); }
 
   Node& node(std::uint32_t id) { return *nodes_.at(id); }

@@ -333,7 +333,7 @@ TEST(Voter, RenewExtendsTheHold) {
 
 TEST(Voter, RenewTable) {
   // Voter state: lease L1 (B, token 7) granted at T0 with ttl 2 s; then `setup`.
-  enum class Setup { live, expired, expired_then_other_granted, expired_then_other_released, evicted };
+  enum class Setup { live, expired, released, expired_then_other_granted, expired_then_other_released, evicted };
   struct Case {
     const char* name;
     Setup setup;
@@ -357,6 +357,11 @@ TEST(Voter, RenewTable) {
        .reason = DenyReason::not_current, .live_after = false},
       {.name = "newer lease released: fence above token", .setup = Setup::expired_then_other_released,
        .renew = renew_of(l1), .ok = false, .reason = DenyReason::stale, .live_after = false},
+      // Released by its owner (issue 21): fence == token still, but a RENEW
+      // arriving after the RELEASE (reordered, or a client's replayed) must
+      // not resurrect it.
+      {.name = "released, fence == token: refused", .setup = Setup::released, .renew = renew_of(l1), .ok = false,
+       .reason = DenyReason::not_current, .live_after = false},
       // Evicted entry: fence == floor == 7 == token, still the same number.
       {.name = "evicted, floor == token: re-grant", .setup = Setup::evicted, .renew = renew_of(l1), .ok = true,
        .reason = {}, .live_after = true},
@@ -368,7 +373,10 @@ TEST(Voter, RenewTable) {
     FakeSink s;
     v.on_request(T0, B, l1, s);
     Instant now = T0 + Duration::s(1);
-    if (c.setup != Setup::live) {
+    if (c.setup == Setup::released) {
+      v.on_release(now, B, release_of(l1), s);
+      ASSERT_EQ(v.table().fence_of("r"), Token{7}) << "setup: the fence stays";
+    } else if (c.setup != Setup::live) {
       now = T0 + Duration::s(3);
       v.expire(now, s);
     }
