@@ -59,6 +59,7 @@ constexpr Copy<runtime::DriverCounters> from_runtime[] = {
     {&Stats::incarnation_hints_sent, &runtime::DriverCounters::incarnation_hints_sent},
     {&Stats::new_lives, &runtime::DriverCounters::new_lives},
     {&Stats::clients_unknown, &runtime::DriverCounters::clients_unknown},
+    {&Stats::clients_evicted, &runtime::DriverCounters::clients_evicted},
 };
 constexpr Copy<ApiGauges> from_api[] = {
     {&Stats::held_leases, &ApiGauges::held_leases},

@@ -194,6 +194,7 @@ void Driver::finish_batch(core::Instant now, std::uint64_t sent_before) {
   flush_outputs();
   rearm();
   update_busy_poll(now, counters_.datagrams_sent != sent_before);
+  counters_.clients_evicted = receiver_.client_evictions();
   hooks_->on_batch_end(*node_, counters_);
 }
 

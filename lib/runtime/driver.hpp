@@ -75,6 +75,7 @@ struct DriverCounters {
   std::uint64_t incarnation_hints_sent = 0;  // INCARNATION_BEHIND sent to members behind our memory of them
   std::uint64_t new_lives = 0;           // lives started in-process on a peer's INCARNATION_BEHIND
   std::uint64_t clients_unknown = 0;     // answers to a client whose address was evicted (not sent)
+  std::uint64_t clients_evicted = 0;     // client lives whose replay window was evicted for room
 };
 
 // An acquire as the layer above asks for it: no time in it. The Driver

@@ -91,6 +91,7 @@ struct Stats {
   std::uint64_t new_lives = 0;              // lives started in-process because a peer had seen a newer one
   std::uint64_t incarnation_hints_sent = 0; // INCARNATION_BEHIND sent to members whose older life we dropped
   std::uint64_t clients_unknown = 0;        // answers to clients no longer in Limits::clients (not sent)
+  std::uint64_t clients_evicted = 0;        // client lives evicted from Limits::clients to make room
 
   std::uint64_t drops_total() const noexcept {
     std::uint64_t t = 0;
