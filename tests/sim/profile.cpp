@@ -122,6 +122,8 @@ struct Flag {
 const std::vector<Flag>& flags() {
   static const std::vector<Flag> f = {
       {"--members", Kind::count, &SimProfile::members, 1, 64, "cluster size (N or LO..HI, drawn per seed)"},
+      {"--clients", Kind::count, &SimProfile::clients, 0, 32,
+       "client processes, not members, that come and go (N or LO..HI, drawn per seed; default 0)"},
       {"--replicas", Kind::count, &SimProfile::replicas, 1, 63, "voters per resource, odd (default profile: 5; varied: 3..7)"},
       {"--loss", Kind::rate, &SimProfile::loss_ppm, 0, 100 * pct_ppm, "share of datagrams lost"},
       {"--dup", Kind::rate, &SimProfile::dup_ppm, 0, 100 * pct_ppm, "share of datagrams delivered twice"},
@@ -352,6 +354,7 @@ std::string profile_help() {
 
 std::string describe(const SimProfile& p) {
   std::string s = p.name + ": members " + format_param(Kind::count, p.members) +
+                  (p.clients.max() > 0 ? ", clients " + format_param(Kind::count, p.clients) : std::string()) +
                   ", loss " + format_param(Kind::rate, p.loss_ppm) + ", dup " + format_param(Kind::rate, p.dup_ppm) +
                   ", delay " + format_param(Kind::duration, p.delay_min_ns) + " to " +
                   format_param(Kind::duration, p.delay_max_ns) + ", tail " + format_param(Kind::rate, p.tail_ppm) +
@@ -379,6 +382,15 @@ std::uint32_t members_for_seed(const SimProfile& p, std::uint64_t seed) {
   if (p.members.flag && p.members.flag->single()) return static_cast<std::uint32_t>(p.members.flag->lo);
   core::Rng rng(seed ^ 0x6d656d62657273ULL);  // "members": a stream of its own
   return static_cast<std::uint32_t>(draw(rng, p.members));
+}
+
+std::uint32_t clients_for_seed(const SimProfile& p, std::uint64_t seed) {
+  if (!p.clients.flag && p.clients.choices.empty() && p.clients.profile.single()) {
+    return static_cast<std::uint32_t>(p.clients.profile.lo);
+  }
+  if (p.clients.flag && p.clients.flag->single()) return static_cast<std::uint32_t>(p.clients.flag->lo);
+  core::Rng rng(seed ^ 0x636c69656e7473ULL);  // "clients": a stream of its own
+  return static_cast<std::uint32_t>(draw(rng, p.clients));
 }
 
 std::optional<std::int64_t> parse_rate_ppm(std::string_view s) {

@@ -54,6 +54,8 @@ struct SimProfile {
   std::string name = "default";  // the named profile it started from
   // ---- the member count: drawn from its own Rng (members_for_seed) ----
   Param members;                 // cluster size
+  // ---- client processes (issue 21): drawn from their own Rng (clients_for_seed) ----
+  Param clients;                 // processes that acquire through the members without a slot (0: none)
   // ---- the faulty phase's network (SimNetwork's NetworkProfile) ----
   Param loss_ppm;                // chance a datagram is lost
   Param dup_ppm;                 // chance a datagram is delivered twice
@@ -103,6 +105,9 @@ std::string describe(const SimProfile& p);
 // an Rng of its own so that the world's draws do not depend on it (a seed's
 // run at the count it drew equals the run with --members fixed at that count).
 std::uint32_t members_for_seed(const SimProfile& p, std::uint64_t seed);
+// The client count of a seed, the same way (a stream of its own): 0 in every
+// named profile, so their seeds replay unchanged; --clients sets it.
+std::uint32_t clients_for_seed(const SimProfile& p, std::uint64_t seed);
 
 // Value parsers, exposed for tests. Each returns nullopt on anything malformed.
 // "5%", "0.3%", "2500ppm" -> ppm.

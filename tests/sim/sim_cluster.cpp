@@ -87,9 +87,10 @@ SimResult run_simulation(const SimOptions& options) {
 
 SimCluster::SimCluster(const SimOptions& options)
     : opt_(options),
+      clients_(clients_for_seed(options.profile, options.seed)),
       rng_(options.seed),
-      net_(options.members, link_queue_max, rng_),
-      workload_(WorkloadConfig{.members = options.members}, rng_),
+      net_(options.members + clients_, link_queue_max, rng_),
+      workload_(WorkloadConfig{.members = options.members + clients_}, rng_),
       checker_(CheckerConfig{.liveness_bound_ns = liveness_bound_rtts * round_trip_ns, .round_trip_ns = round_trip_ns}) {
   BATON_ASSERT(options.members >= 1);
   BATON_ASSERT(options.members <= core::limits::members_max);
@@ -149,6 +150,7 @@ void SimCluster::draw_scenario() {
     clocks += (m ? "," : "") + std::string(clock_shape_name(shape));
   }
   draw_configuration();
+  add_clients();
   std::ostringstream d;
   d << "rho=" << rho_ppm_ << "ppm " << (disks_ ? "disks(reservation)" : "no-disks(peers)") << " loss="
     << faulty_net_.loss_ppm << "ppm dup=" << faulty_net_.dup_ppm << "ppm fault_gap=" << true_ms(fault_gap_ns_)
@@ -156,6 +158,67 @@ void SimCluster::draw_scenario() {
   // The default profile's scenario line is unchanged (it is in its traces).
   if (!is_plain_default(p)) d << " " << describe_scenario();
   result_.scenario = d.str();
+}
+
+// Client slots after the members, drawn after everything else: a run
+// without clients draws what it always drew.
+void SimCluster::add_clients() {
+  for (std::uint32_t j = 0; j < clients_; ++j) {
+    const auto shape = static_cast<ClockShape>(rng_.uniform(5));
+    const auto origin = core::Instant::from_ns(uniform_ns(1 * s_ns, 1'000'000 * s_ns));
+    Member mem;
+    mem.client = true;
+    mem.clock = std::make_unique<SimClock>(shape, rho_ppm_, origin, rng_.next());
+    // A client computes its validities with the clocks' true bound, and asks
+    // for ttls up to the first lives' ttl_max (its own).
+    mem.rho_ppm = rho_ppm_;
+    mem.ttl_max = ttl_max_;
+    draw_client_identity(mem);
+    members_.push_back(std::move(mem));
+  }
+  if (clients_ > 0) next_client_event_ns_ = uniform_ns(0, 2 * fault_gap_ns_);
+}
+
+void SimCluster::draw_client_identity(Member& mem) {
+  while (true) {
+    const auto bits = static_cast<std::uint32_t>(rng_.uniform(core::member_id_max - 1)) + 1;
+    const core::MemberId id = core::client_id(bits);
+    if (slot_of(id) != 0) continue;  // a live client's: draw again
+    mem.id = id;
+    break;
+  }
+  mem.incarnation = rng_.next() | 1;
+}
+
+std::uint32_t SimCluster::slot_of(core::MemberId id) const {
+  if (!core::is_client(id)) return id.value;
+  for (std::uint32_t m = opt_.members; m < members_.size(); ++m) {
+    if (members_[m].id == id) return m + 1;
+  }
+  return 0;
+}
+
+void SimCluster::client_event() {
+  next_client_event_ns_ = now_ + uniform_ns(0, 2 * fault_gap_ns_);
+  const std::uint32_t m = opt_.members + static_cast<std::uint32_t>(rng_.uniform(clients_ - 1));
+  const std::uint64_t roll = rng_.uniform(99);
+  if (roll < 40) {
+    crash(m);  // leaves; comes back after crash()'s delay as a new identity
+  } else if (roll < 80) {
+    const std::uint64_t kind = rng_.uniform(9);
+    pause(m, kind < 6 ? uniform_ns(ms_ns, 50 * ms_ns) : uniform_ns(500 * ms_ns, 3 * s_ns));
+  } else {
+    const core::MemberId client_slot(m + 1);
+    const core::MemberId voter(static_cast<std::uint32_t>(rng_.uniform(opt_.members - 1)) + 1);
+    const std::int64_t heal_at = now_ + uniform_ns(10 * ms_ns, 2 * s_ns);
+    trace_world("partition n" + std::to_string(m + 1) + "<->n" + std::to_string(voter.value) + " until " +
+                true_ms(heal_at));
+    for (const auto& [from, to] : {std::pair{client_slot, voter}, std::pair{voter, client_slot}}) {
+      net_.block(from, to);
+      heals_.push_back(Heal{heal_at, from, to});
+    }
+    ++result_.partitions;
+  }
 }
 
 // What the default profile keeps fixed: ttl_max, margin, replicas, each
@@ -211,7 +274,8 @@ std::string SimCluster::describe_scenario() const {
     << " tail=" << faulty_net_.tail_ppm << "ppm/" << true_ms(faulty_net_.tail_max_ns)
     << " far_tail=" << faulty_net_.far_tail_ppm << "ppm/" << true_ms(faulty_net_.far_tail_max_ns)
     << " reorder=" << faulty_net_.reorder_ppm << "ppm ttl_max=" << true_ms(ttl_max_.count_ns())
-    << " margin=" << true_ms(margin_.count_ns()) << " config_rho=";
+    << " margin=" << true_ms(margin_.count_ns()) << (clients_ ? " clients=" + std::to_string(clients_) : "")
+    << " config_rho=";
   for (std::size_t m = 0; m < members_.size(); ++m) d << (m ? "," : "") << members_[m].rho_ppm;
   if (opt_.profile.vary) d << " long_holds=" << long_hold_pct_ << "%";
   if (healed_fault_ != HealedFault::none) {
@@ -224,7 +288,7 @@ std::string SimCluster::describe_scenario() const {
 core::NodeConfig SimCluster::node_config(std::uint32_t m, core::RecoveryMode mode) const {
   core::NodeConfig c;
   for (std::uint32_t i = 0; i < opt_.members; ++i) c.members.push_back(core::MemberId(i + 1));
-  c.self = core::MemberId(m + 1);
+  c.self = members_[m].id;
   c.incarnation = core::Incarnation(members_[m].incarnation);
   const Member& mem = members_[m];
   c.rho_ppm = mem.rho_ppm;
@@ -246,6 +310,14 @@ core::NodeConfig SimCluster::node_config(std::uint32_t m, core::RecoveryMode mod
   c.limits.waiters_per_voter = 64;
   c.limits.acquires_in_flight = 16;
   if constexpr (requires { c.limits.idle_fences; }) c.limits.idle_fences = 16;
+  if (mem.client) {
+    // A client keeps no state: each life starts fresh and votes on nothing.
+    c.recovery = core::RecoveryMode::first_start;
+    c.persist = false;
+    c.recovered_reservation = core::Token{};
+    c.prior_ttl_max = core::Duration::zero();
+    c.prior_rho_ppm = 0;
+  }
   return c;
 }
 
@@ -301,8 +373,13 @@ void SimCluster::after_call(std::uint32_t m) {
     by_dest[o.to.value].push_back(std::move(o.msg));
   }
   for (auto& [to, msgs] : by_dest) {
+    const std::uint32_t dst = slot_of(core::MemberId(to));
+    if (dst == 0) {
+      trace(m, "to a client life that is gone: " + std::to_string(msgs.size()) + " messages not sent");
+      continue;
+    }
     for (std::size_t i = 0; i < msgs.size(); i += core::limits::messages_per_datagram_max) {
-      Datagram d{mem.id, core::MemberId(to), {}, 0};
+      Datagram d{mem.id, core::MemberId(to), {}, 0, m + 1, dst};
       const std::size_t end = std::min(msgs.size(), i + core::limits::messages_per_datagram_max);
       for (std::size_t j = i; j < end; ++j) d.msgs.push_back(std::move(msgs[j]));
       net_.send(now_, std::move(d));
@@ -358,15 +435,16 @@ void SimCluster::renew(std::uint32_t m, core::AcquireId id) {
 }
 
 void SimCluster::deliver(const Datagram& d) {
-  const std::uint32_t m = d.to.value - 1;
+  const std::uint32_t m = d.dst_slot() - 1;
   Member& mem = members_[m];
   if (mem.state == State::crashed) return;
+  if (mem.id != d.to) return;  // to a client life that has ended (its socket is gone)
   if (mem.state == State::paused) {
     if (mem.inbox.size() < inbox_max) mem.inbox.push_back(d);  // else: the socket buffer overflows
     return;
   }
   if (opt_.trace) {
-    for (const core::Message& msg : d.msgs) trace(m, "<- n" + std::to_string(d.from.value) + " " + describe(msg));
+    for (const core::Message& msg : d.msgs) trace(m, "<- n" + std::to_string(d.src_slot()) + " " + describe(msg));
   }
   mem.node->on_messages(local_now(m), d.from, d.msgs);
   after_call(m);
@@ -424,6 +502,14 @@ void SimCluster::crash(std::uint32_t m) {
 
 void SimCluster::restart(std::uint32_t m) {
   Member& mem = members_[m];
+  if (mem.client) {
+    // A client comes back as a new identity: a fresh id and incarnation.
+    ++mem.life;
+    draw_client_identity(mem);
+    trace(m, "RESTART as client " + std::to_string(mem.id.value) + " incarnation " + std::to_string(mem.incarnation));
+    start_node(m, core::RecoveryMode::first_start);
+    return;
+  }
   ++mem.life;
   ++mem.incarnation;
   if (opt_.profile.vary) change_configuration(m);
@@ -484,8 +570,9 @@ void SimCluster::resume(std::uint32_t m) {
 // but floor(R/2) of the others recovered, so peer-only runs keep at most
 // floor(R/2) of them at once (DESIGN "Restart").
 std::uint32_t SimCluster::unrecovered() const {
-  return static_cast<std::uint32_t>(
-      std::count_if(members_.begin(), members_.end(), [](const Member& mem) { return unrecovered(mem); }));
+  // Members only: clients vote on nothing.
+  return static_cast<std::uint32_t>(std::count_if(members_.begin(), members_.begin() + opt_.members,
+                                                  [](const Member& mem) { return unrecovered(mem); }));
 }
 
 std::vector<std::uint32_t> SimCluster::shuffled_members() {
@@ -599,7 +686,7 @@ void SimCluster::inject_fault() {
 void SimCluster::on_healed_fault() {
   healed_fault_ns_ = INT64_MAX;
   std::uint32_t down = 0;
-  for (const Member& mem : members_) down += impaired(mem) ? 1 : 0;
+  for (std::uint32_t m = 0; m < opt_.members; ++m) down += impaired(members_[m]) ? 1 : 0;
   std::vector<std::uint32_t> waiting;
   for (std::uint32_t m = 0; m < opt_.members; ++m) {
     if (members_[m].state == State::up && !impaired(members_[m]) && workload_.waiting(m)) waiting.push_back(m);
@@ -633,7 +720,7 @@ void SimCluster::heal_everything() {
     trace(m, "STAYS DOWN for the rest of the run");
     result_.scenario += " down=n" + std::to_string(m + 1);
   }
-  for (std::uint32_t m = 0; m < opt_.members; ++m) {
+  for (std::uint32_t m = 0; m < processes(); ++m) {
     if (std::find(down.begin(), down.end(), m) != down.end()) continue;
     if (members_[m].state == State::paused) resume(m);
     if (members_[m].state == State::crashed) restart(m);
@@ -715,7 +802,7 @@ void SimCluster::enter_phase(Phase p) {
 
 SimResult SimCluster::run() {
   draw_scenario();
-  for (std::uint32_t m = 0; m < opt_.members; ++m) start_node(m, core::RecoveryMode::first_start);
+  for (std::uint32_t m = 0; m < processes(); ++m) start_node(m, core::RecoveryMode::first_start);
   trace_world("scenario " + result_.scenario);
   next_fault_ns_ = uniform_ns(0, 2 * fault_gap_ns_);
   const std::uint64_t step_cap = opt_.fault_steps * 4 + 2'000'000;
@@ -732,7 +819,7 @@ SimResult SimCluster::run() {
     }
     // The next thing to happen; ties resolve in this order (checker first:
     // a belief ending at t is over before anything else happens at t).
-    enum class Next { checker, phase, heal, fault, member_until, write, network, wake, workload, healed_fault };
+    enum class Next { checker, phase, heal, fault, member_until, write, network, wake, workload, healed_fault, client };
     Next what = Next::checker;
     std::uint32_t who = 0;
     std::int64_t t = checker_.next_due_ns();
@@ -746,16 +833,17 @@ SimResult SimCluster::run() {
     consider(phase_end_ns_, Next::phase, 0);
     for (std::size_t i = 0; i < heals_.size(); ++i) consider(heals_[i].at_true_ns, Next::heal, static_cast<std::uint32_t>(i));
     if (phase_ == Phase::faulty) consider(next_fault_ns_, Next::fault, 0);
-    for (std::uint32_t m = 0; m < opt_.members; ++m) consider(members_[m].until_true_ns, Next::member_until, m);
+    for (std::uint32_t m = 0; m < processes(); ++m) consider(members_[m].until_true_ns, Next::member_until, m);
     for (std::uint32_t m = 0; m < opt_.members; ++m) {
       if (members_[m].writing) consider(members_[m].writing->done_true_ns, Next::write, m);
     }
     consider(net_.next_arrival_ns(), Next::network, 0);
-    for (std::uint32_t m = 0; m < opt_.members; ++m) {
+    for (std::uint32_t m = 0; m < processes(); ++m) {
       if (members_[m].state == State::up) consider(members_[m].wake_true_ns, Next::wake, m);
     }
     consider(workload_.next_due_ns(*this), Next::workload, 0);
     if (phase_ == Phase::healed) consider(healed_fault_ns_, Next::healed_fault, 0);
+    if (phase_ == Phase::faulty) consider(next_client_event_ns_, Next::client, 0);
     if (t == INT64_MAX) {
       checker_.report(now_, 0, "nothing left to happen before the run finished");
       break;
@@ -789,6 +877,7 @@ SimResult SimCluster::run() {
       case Next::wake: on_wake(who); break;
       case Next::workload: workload_.run_due(now_, *this); break;
       case Next::healed_fault: on_healed_fault(); break;
+      case Next::client: client_event(); break;
     }
   }
   result_.violation = checker_.failed() ? std::optional<Violation>(checker_.violation()) : std::nullopt;

@@ -127,6 +127,7 @@ class SimCluster final : public WorkloadHost {
     std::optional<core::Token> disk;        // the durable reservation (the state directory)
     std::optional<PendingWrite> writing;    // a reservation being synced
     bool persisted_unseen = false;          // a sync completed while paused: tell the node on resume
+    bool client = false;                    // a client process (issue 21): id drawn per life, votes on nothing
   };
   enum class Phase : std::uint8_t { faulty, settle, healed, drain, done };
   // A partition or clog to lift at a true time.
@@ -136,6 +137,17 @@ class SimCluster final : public WorkloadHost {
   };
 
   void draw_scenario();
+  // Client processes (issue 21): slots opt_.members.. processes()-1.
+  std::uint32_t processes() const { return opt_.members + clients_; }
+  void add_clients();
+  // A client slot's next life: a fresh random id (none a live client has) and incarnation.
+  void draw_client_identity(Member& mem);
+  // The network slot (1-based) of `id`, a member or a live client life; 0 if
+  // that client life is gone.
+  std::uint32_t slot_of(core::MemberId id) const;
+  // The faulty phase's client churn: a client leaves (and comes back later
+  // as a new identity), pauses, or is cut off from a voter.
+  void client_event();
   void draw_configuration();
   std::uint32_t draw_config_rho();
   void change_configuration(std::uint32_t m);
@@ -169,6 +181,8 @@ class SimCluster final : public WorkloadHost {
   void trace_world(const std::string& what);
 
   SimOptions opt_;
+  std::uint32_t clients_ = 0;           // client slots (clients_for_seed)
+  std::int64_t next_client_event_ns_ = INT64_MAX;  // faulty phase: the next client_event()
   core::Rng rng_;                       // the one source of randomness
   std::int64_t now_ = 0;                // true time (ns)
   std::uint64_t steps_ = 0;

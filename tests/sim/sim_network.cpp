@@ -19,10 +19,10 @@ SimNetwork::SimNetwork(std::size_t members, std::size_t link_queue_max, core::Rn
   BATON_ASSERT(link_queue_max > 0);
 }
 
-std::size_t SimNetwork::link(core::MemberId from, core::MemberId to) const {
-  BATON_ASSERT(from.value >= 1 && from.value <= members_);
-  BATON_ASSERT(to.value >= 1 && to.value <= members_);
-  return (from.value - 1) * members_ + (to.value - 1);
+std::size_t SimNetwork::link(std::uint32_t from, std::uint32_t to) const {
+  BATON_ASSERT(from >= 1 && from <= members_);
+  BATON_ASSERT(to >= 1 && to <= members_);
+  return (from - 1) * members_ + (to - 1);
 }
 
 void SimNetwork::block(core::MemberId from, core::MemberId to) { ++blocked_[link(from, to)]; }
@@ -56,7 +56,7 @@ std::int64_t SimNetwork::draw_delay() {
 }
 
 void SimNetwork::enqueue(std::int64_t now_true_ns, std::int64_t arrive_true_ns, Datagram d) {
-  const std::size_t l = link(d.from, d.to);
+  const std::size_t l = link(d);
   if (link_load_[l] >= link_queue_max_) {
     ++counters_.overflowed;
     return;
@@ -77,10 +77,10 @@ void SimNetwork::enqueue(std::int64_t now_true_ns, std::int64_t arrive_true_ns, 
 
 void SimNetwork::send(std::int64_t now_true_ns, Datagram d) {
   BATON_ASSERT(!d.msgs.empty());
-  BATON_ASSERT(d.from != d.to);
+  BATON_ASSERT(d.src_slot() != d.dst_slot());
   ++counters_.sent;
   d.serial = ++serial_;
-  if (blocked_[link(d.from, d.to)] > 0) {
+  if (blocked_[link(d)] > 0) {
     ++counters_.blocked;
     return;
   }
@@ -92,7 +92,7 @@ void SimNetwork::send(std::int64_t now_true_ns, Datagram d) {
     ++counters_.duplicated;
     enqueue(now_true_ns, now_true_ns + draw_delay(), d);
   }
-  const std::int64_t at = arrival(now_true_ns, link(d.from, d.to));
+  const std::int64_t at = arrival(now_true_ns, link(d));
   enqueue(now_true_ns, at, std::move(d));
 }
 
@@ -131,9 +131,9 @@ std::optional<Datagram> SimNetwork::pop_due(std::int64_t now_true_ns) {
   while (!queue_.empty() && queue_.begin()->first.first <= now_true_ns) {
     auto node = queue_.extract(queue_.begin());
     Datagram d = std::move(node.mapped());
-    --link_load_[link(d.from, d.to)];
+    --link_load_[link(d)];
     // A partition that began while the datagram was in flight drops it too.
-    if (blocked_[link(d.from, d.to)] > 0) {
+    if (blocked_[link(d)] > 0) {
       ++counters_.blocked;
       continue;
     }

@@ -28,10 +28,16 @@ namespace baton::sim {
 
 // One datagram: a batch of messages from one member to another.
 struct Datagram {
-  core::MemberId from;                // sending member
-  core::MemberId to;                  // receiving member
+  core::MemberId from;                // sending member (or client: its id in that life)
+  core::MemberId to;                  // receiving member (or client life)
   std::vector<core::Message> msgs;    // 1..messages_per_datagram_max messages
   std::uint64_t serial = 0;           // send order, unique per run (duplicates share it)
+  // Network slots, 1..processes: members 1..N (slot == id), then client
+  // slots (issue 21), whose ids change with each life. 0: the id is the slot.
+  std::uint32_t src = 0;
+  std::uint32_t dst = 0;
+  std::uint32_t src_slot() const { return src ? src : from.value; }
+  std::uint32_t dst_slot() const { return dst ? dst : to.value; }
 };
 
 // How the network behaves; the world swaps profiles between phases.
@@ -69,7 +75,7 @@ struct NetworkCounters {
 
 class SimNetwork {
  public:
-  // `members`: ids are 1..members. `link_queue_max`: datagrams in flight per link.
+  // `members`: slots are 1..members (members, then client slots). `link_queue_max`: datagrams in flight per link.
   SimNetwork(std::size_t members, std::size_t link_queue_max, core::Rng& rng);
 
   void set_profile(const NetworkProfile& p) { profile_ = p; }
@@ -100,7 +106,9 @@ class SimNetwork {
   std::set<std::string> lease_traffic_of(core::MemberId m) const;
 
  private:
-  std::size_t link(core::MemberId from, core::MemberId to) const;
+  std::size_t link(core::MemberId from, core::MemberId to) const { return link(from.value, to.value); }
+  std::size_t link(std::uint32_t src_slot, std::uint32_t dst_slot) const;
+  std::size_t link(const Datagram& d) const { return link(d.src_slot(), d.dst_slot()); }
   std::int64_t draw_delay();
   // Arrival time of a datagram sent now on link `l` (draws its delay).
   std::int64_t arrival(std::int64_t now_true_ns, std::size_t l);
