@@ -348,5 +348,69 @@ TEST(Node, ARenewAfterItsReleaseDoesNotResurrectTheLease) {
   EXPECT_EQ(ack->reason, DenyReason::not_current);
 }
 
+// Once a voter evicted a client life's replay window, that life's old
+// datagrams may be accepted once more: each acts as a late duplicate and
+// changes nothing that matters (docs/protocol.md "Clients").
+TEST(Node, ReplaysOfAnEvictedClientsDatagramsChangeNothingThatMatters) {
+  TestCluster c(3);
+  c.start_client(kClient, Incarnation{8});
+  // The client's whole conversation with member 1, captured.
+  std::vector<Message> captured;
+  const auto capture_to_1 = [&] {
+    for (const InFlight& f : c.network())
+      if (f.from == kClient && f.to == MemberId{1}) captured.push_back(f.msg);
+  };
+  auto a = c.acquire(kClient.value, "r", Duration::s(10), Duration::s(1));
+  capture_to_1();
+  c.deliver_all();
+  ASSERT_EQ(c.last_event(kClient.value, *a)->kind, EventKind::acquired);
+  ASSERT_TRUE(c.node(kClient.value).renew(c.now(), *a).ok());
+  c.collect(kClient);
+  capture_to_1();
+  c.deliver_all();
+  ASSERT_TRUE(c.node(kClient.value).release(c.now(), *a).ok());
+  c.collect(kClient);
+  capture_to_1();
+  c.deliver_all();
+  ASSERT_EQ(captured.size(), 3u);  // REQUEST, RENEW, RELEASE
+  // The client exits; member 2 takes the resource.
+  c.crash(kClient);
+  auto b = c.acquire(2, "r", Duration::s(10), Duration::s(1));
+  c.deliver_all();
+  const auto held_b = c.last_event(2, *b);
+  ASSERT_EQ(held_b->kind, EventKind::acquired);
+  const FenceTable::Entry& now_entry = *c.node(1).voter().table().find("r");
+  ASSERT_TRUE(now_entry.hold.has_value());
+  const Hold before_hold = *now_entry.hold;
+  const Token before_fence = now_entry.fence;
+  const std::size_t before_waiters = c.node(1).voter().table().waiters();
+  // Every captured datagram again, in order and reversed.
+  for (int round = 0; round < 2; ++round) {
+    for (const Message& m : captured) c.node(1).on_message(c.now(), kClient, m);
+    std::reverse(captured.begin(), captured.end());
+  }
+  c.collect(MemberId{1});
+  const FenceTable::Entry& after = *c.node(1).voter().table().find("r");
+  ASSERT_TRUE(after.hold.has_value());
+  EXPECT_EQ(after.hold->lease, before_hold.lease) << "member 2 still holds at member 1";
+  EXPECT_EQ(after.hold->expiry, before_hold.expiry);
+  EXPECT_EQ(after.fence, before_fence) << "no fence moved";
+  // The replayed REQUEST found the resource held, so it was denied and kept
+  // as a waiter, as any late duplicate is (the waiter tables bound them);
+  // its token is below the fence, so it can never be handed the lease.
+  EXPECT_EQ(c.node(1).voter().table().waiters(), before_waiters + 1);
+  // Member 2's lease is untouched; once it is released the resource is free
+  // (no replayed lease was stored as a waiter or a hold).
+  ASSERT_TRUE(c.node(2).release(c.now(), *b).ok());
+  c.collect(MemberId{2});
+  c.deliver_all();
+  EXPECT_FALSE(c.node(1).voter().table().find("r")->hold.has_value()) << "no hand-off to the replayed request";
+  EXPECT_EQ(c.node(1).voter().table().waiters(), 0u);
+  auto d = c.acquire(3, "r", Duration::s(10), Duration::zero());
+  c.deliver_all();
+  ASSERT_EQ(c.last_event(3, *d)->kind, EventKind::acquired);
+  EXPECT_GT(c.last_event(3, *d)->token, held_b->token);
+}
+
 }  // namespace
 }  // namespace baton::core
