@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // booking-node: one application server of the seat-booking example
-// (docs/booking.md). It is a member of a Baton cluster and serves HTTP:
+// (docs/booking.md). It is a member of a Baton cluster, or with --client a
+// client of one (it takes leases through the members and votes on nothing),
+// and serves HTTP:
 //
 //   GET  /        the live seat map (page.html, compiled in)
 //   GET  /seats   the seat map, stale-write counter and recent rejected writes, as JSON
-//   GET  /health  this node: id, pid, mode, slow-hook state
+//   GET  /health  this node: id, client or member, pid, mode, slow-hook state
 //   POST /book    {"seat":"14A","user":"ana"} -> 201 booked, 409 taken (or stale
 //                 write rejected), 423 no lease in time, 400 bad input
 //
@@ -48,7 +50,8 @@ namespace json = booking::json;
 namespace {
 
 struct Options {
-  std::uint32_t id = 0;
+  std::uint32_t id = 0;        // a member's --id; a client's id, drawn at start
+  bool client = false;         // --client: take leases through --members, vote on nothing
   std::vector<baton::Member> members;
   std::uint16_t http_port = 0;
   std::string db;
@@ -65,10 +68,13 @@ struct Options {
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "booking-node: %s\n"
-               "usage: booking-node --id N --members HOST:PORT,HOST:PORT,... --http PORT --db FILE\n"
+               "usage: booking-node (--id N | --client) --members HOST:PORT,HOST:PORT,... --http PORT --db FILE\n"
                "                    [--baseline] [--race-ms MS] [--ttl-ms MS] [--wait-ms MS]\n"
                "                    [--slow-seat SEAT --slow-ms MS] [--state-dir DIR [--bootstrap]]\n"
-               "  members get ids 1..n in the order given; --id picks this node.\n",
+               "  members get ids 1..n in the order given; --id picks this node.\n"
+               "  --client: not a member but a client of --members (e.g. three `batonctl node` voters with\n"
+               "  --cluster-id 45068 and the demo key, \"42\" 32 times, in --key-file: docs/booking.md);\n"
+               "  no --id, --state-dir or --bootstrap.\n",
                why);
   std::exit(2);
 }
@@ -93,6 +99,7 @@ Options parse_args(int argc, char** argv) {
     else if (a == "--db") o.db = next();
     else if (a == "--state-dir") o.state_dir = next();
     else if (a == "--bootstrap") o.bootstrap = true;
+    else if (a == "--client") o.client = true;
     else if (a == "--baseline") o.baseline = true;
     else if (a == "--slow-seat") o.slow_seat = next();
     else if (a == "--slow-ms") o.slow_ms = to_int(next(), "bad --slow-ms");
@@ -117,8 +124,14 @@ Options parse_args(int argc, char** argv) {
   }
   if (o.db.empty()) usage("--db is required");
   if (o.http_port == 0) usage("--http is required");
-  if (!o.baseline && (o.members.empty() || o.id == 0 || o.id > o.members.size()))
-    usage("--members and --id (1..n) are required unless --baseline");
+  if (o.client) {
+    if (o.id != 0) usage("--client and --id exclude each other: a client has no member id");
+    if (!o.state_dir.empty() || o.bootstrap) usage("--client keeps no state: no --state-dir or --bootstrap");
+    if (o.baseline) usage("--client and --baseline exclude each other");
+    if (o.members.empty()) usage("--client needs --members (the voters)");
+  } else if (!o.baseline && (o.members.empty() || o.id == 0 || o.id > o.members.size())) {
+    usage("--members and --id (1..n) are required unless --baseline or --client");
+  }
   if (o.baseline && o.id == 0) o.id = 1;
   return o;
 }
@@ -448,6 +461,7 @@ class Service {
   std::string health_json() const {
     return json::Object()
         .num("node", o_.id)
+        .boolean("client", o_.client)
         .num("pid", ::getpid())
         .str("mode", mode())
         .str("slow_seat", o_.slow_seat)
@@ -490,13 +504,19 @@ int main(int argc, char** argv) {
   if (!opts.baseline) {
     baton::Config c;
     c.members = opts.members;
-    c.self = opts.id;
     c.cluster_key = baton::ClusterKey{};
     c.cluster_key->fill(0x42);  // a demo key; a real service loads its secret from a file
     c.cluster_id = 0xB00C;
-    if (opts.state_dir.empty()) {
+    if (opts.client) {
+      // A client of the members (voters run elsewhere, e.g. `batonctl node`
+      // with the same key and cluster id): no id, no state; rho and the ttl
+      // bounds are the defaults, as the voters' must be.
+      c.client = true;
+    } else if (opts.state_dir.empty()) {
+      c.self = opts.id;
       c.bootstrap = true;  // first start of a diskless demo cluster (restarts need --state-dir)
     } else {
+      c.self = opts.id;
       c.state_dir = opts.state_dir;  // survives restarts; the first start needs --bootstrap
       c.bootstrap = opts.bootstrap;
     }
@@ -507,6 +527,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     cluster = std::move(*started);
+    opts.id = cluster->self();  // a client's drawn id: what /health, /book and the rows name
   }
 
   Service service(opts, cluster.get());
@@ -548,8 +569,8 @@ int main(int argc, char** argv) {
     sigwait(&stop_signals, &sig);
     http.stop();
   });
-  std::printf("booking-node %u (%s) ready: http://127.0.0.1:%u/ pid %d\n", opts.id, service.mode().c_str(),
-              opts.http_port, static_cast<int>(::getpid()));
+  std::printf("booking-node %u (%s%s) ready: http://127.0.0.1:%u/ pid %d\n", opts.id, service.mode().c_str(),
+              opts.client ? ", client" : "", opts.http_port, static_cast<int>(::getpid()));
   std::fflush(stdout);
   http.listen_after_bind();
   // Wake the stopper if listen ended for another reason.

@@ -8,20 +8,24 @@
 #             double booked
 #   api       the HTTP answers of a node: 201, 409 taken, 400 for bad input,
 #             the row in /seats (token = fence), the page
-#   flags     run-demo.sh and one-member-stopped.sh refuse bad flags: exit 2
-#             and a message naming the flag, nothing started
+#   clients   3 voters (batonctl node, $BATONCTL) and the 3 booking nodes as
+#             their clients (--client), with chaos: every seat booked once,
+#             node 1's late write rejected, each node a client (drawn id above
+#             2^31-1) and the rows name those ids
+#   flags     run-demo.sh, one-member-stopped.sh and booking-node refuse bad
+#             flags: exit 2 and a message naming the flag, nothing started
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 : "${BOOKING_NODE:?}" "${BOOKING_LOAD:?}"
 # shellcheck source=examples/booking/cluster.sh
 source "$here/cluster.sh"
 
-case="${1:?usage: booking_test.sh baton|chaos|baseline|api|flags}"
+case="${1:?usage: booking_test.sh baton|chaos|baseline|api|clients|flags}"
 dir="$(mktemp -d /tmp/booking-test.XXXXXX)"
 cleanup() {
   booking_stop
   if [[ "${rc:-1}" -ne 0 ]]; then
-    for f in "$dir"/node*.log; do echo "--- $f"; tail -n 20 "$f"; done
+    for f in "$dir"/node*.log "$dir"/voter*.log; do [[ -f $f ]] && { echo "--- $f"; tail -n 20 "$f"; }; done
   fi
   rm -rf "$dir"
 }
@@ -45,6 +49,24 @@ case "$case" in
     booking_start "$dir"
     "$BOOKING_LOAD" --nodes "$NODES" --wait-ready 20 --check-api
     ;;
+  clients)
+    : "${BATONCTL:?}"
+    BOOKING_NODE1_OPTS="--slow-seat 14A --slow-ms 400" booking_start_clients "$dir" --ttl-ms 500
+    "${load[@]}" --nodes "$NODES" --chaos --expect-no-double --expect-stale | tee "$dir/report.txt"
+    # Each booking node started as a client: its drawn id is above member ids.
+    ids=""
+    for i in 1 2 3; do
+      id=$(sed -n 's/^booking-node \([0-9]*\) (baton, client) ready.*/\1/p' "$dir/node$i.log")
+      [[ -n $id && $id -gt 2147483647 ]] || { echo "booking node $i is not a client: $(head -n 3 "$dir/node$i.log")" >&2; exit 1; }
+      ids+=" $id "
+    done
+    # The booked rows name the client that wrote them.
+    rows=$(grep -c '^    1[0-9][A-F] .* node [0-9]* token' "$dir/report.txt" || true)
+    [[ $rows -eq 3 ]] || { echo "expected 3 booked rows in the report, found $rows" >&2; exit 1; }
+    while read -r node; do
+      [[ $ids == *" $node "* ]] || { echo "a row names node $node, not one of the clients:$ids" >&2; exit 1; }
+    done < <(sed -n 's/^    1[0-9][A-F] .* node \([0-9]*\) token.*/\1/p' "$dir/report.txt")
+    ;;
   flags)
     refuses() {  # $1 = expected message part, then the command
       local want=$1 out code=0
@@ -58,6 +80,11 @@ case "$case" in
     refuses "--users needs a value" bash "$here/one-member-stopped.sh" --users
     refuses "--users needs a positive number" bash "$here/one-member-stopped.sh" --users 0
     refuses "unknown argument '--frob'" bash "$here/one-member-stopped.sh" --frob
+    refuses "--baseline and --clients exclude each other" bash "$here/run-demo.sh" --baseline --clients
+    nodeargs=(--members 127.0.0.1:1 --http 1 --db "$dir/never.db")
+    refuses "--client and --id exclude each other" "$BOOKING_NODE" --client --id 1 "${nodeargs[@]}"
+    refuses "--client keeps no state" "$BOOKING_NODE" --client --state-dir "$dir/s" "${nodeargs[@]}"
+    [[ ! -e "$dir/never.db" ]] || { echo "booking-node created its database before refusing its flags" >&2; exit 1; }
     ;;
   *) echo "unknown case $case" >&2; exit 2 ;;
 esac

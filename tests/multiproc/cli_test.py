@@ -6,10 +6,15 @@ stopping cleanly on SIGTERM, acquire's exit codes (0 acquired, 3 not), status
 as a table and as JSON, and a member with the wrong key ignored and reported
 (bad_auth) by the others. State directories (issue 19): a missing one is
 refused without --bootstrap, a second process on one is refused naming the
-holder's pid, and status says why a member is quarantined."""
+holder's pid, and status says why a member is quarantined. Clients (issue
+21): acquire, bench, torture and shell take --client instead of --id (both
+together, or member-only flags, are refused naming them; node has no
+--client), and acquire, bench and torture run as clients of the members,
+their histories checked like the members'."""
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -84,6 +89,26 @@ def main():
         check(r.returncode == 2 and "RESOURCE" in r.stderr, "acquire without RESOURCE", r.stderr)
         r = run("shell", "--members", "1=127.0.0.1:7101", "--id", "1", "seat")
         check(r.returncode == 2 and "no positional arguments" in r.stderr, "shell with a positional exits 2", r.stderr)
+
+        # --client instead of --id: both together are refused, naming both flags, before anything starts.
+        one = ["--members", "1=127.0.0.1:7101"]
+        for cmd, extra in [("acquire", ["seat"]), ("bench", []), ("torture", ["--history", "never.jsonl"]),
+                           ("shell", [])]:
+            r = run(cmd, *one, "--client", "--id", "3", *extra)
+            check(r.returncode == 2 and "--client and --id exclude each other" in r.stderr,
+                  f"{cmd} --client --id 3 exits 2 naming both flags", r.stderr)
+            r = run(cmd, "--help")
+            check("--client" in r.stdout and "(--id N | --client)" in r.stdout, f"{cmd} --help shows --client")
+        r = run("acquire", *one, "seat")
+        check(r.returncode == 2 and "--id is required (or --client" in r.stderr, "acquire without --id or --client",
+              r.stderr)
+        for flag in (["--state-dir", "x"], ["--bootstrap"]):
+            r = run("acquire", *one, "--client", *flag, "seat")
+            check(r.returncode == 2 and f"--client and {flag[0]} exclude each other" in r.stderr,
+                  f"acquire --client {flag[0]} exits 2", r.stderr)
+        r = run("node", *one, "--client")
+        check(r.returncode == 2 and "unknown flag '--client'" in r.stderr, "node is member-only: no --client", r.stderr)
+        check(not os.path.exists(os.path.join(work, "never.jsonl")), "a refused torture --client wrote no history")
 
         # keygen: 64 hex characters, fresh every time.
         k1, k2 = run("keygen").stdout, run("keygen").stdout
@@ -253,6 +278,56 @@ def main():
             time.sleep(0.2)
         check(m3.get("quarantined") is False and m3.get("floor_answers") == 2,
               "member 3 recovered its floor from peers 1 and 2", json.dumps(m3))
+
+        # Clients (issue 21): members 1, 2 and 3 vote (3 of the 4 slots); clients list the members exactly as
+        # they do, with their key and ttl bounds, and take no slot. Two torture clients run against a register
+        # (2 s) while an acquire pair and a bench run as clients too; then the histories are checked.
+        client = ["--members", members, "--key-file", key, "--ttl-max-ms", "5000", "--client"]
+        register_addr = f"127.0.0.1:{torture_run.free_ports(1)[0]}"
+        register = spawn("register", "--listen", register_addr, "--log", "client-register.jsonl",
+                         log="client-register.log")
+        tortures = [spawn("torture", *client, "--history", f"client-history-{i}.jsonl", "--register", register_addr,
+                          "--resources", "2", "--ttl-ms", "300", "--hold-ms", "30", "--duration-s", "2",
+                          log=f"client-torture-{i}.log") for i in (1, 2)]
+        holder = subprocess.Popen([B, "acquire", *client, "--ttl-ms", "1000", "--hold-ms", "1000", "seat"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=work,
+                                  start_new_session=True)
+        procs.append(holder)
+        first = holder.stdout.readline()
+        check(first.startswith("acquired seat token=") and "validity_ms=" in first, "acquire --client prints the token",
+              first)
+        r = run("acquire", *client, "--ttl-ms", "1000", "seat", timeout=30)
+        check(r.returncode == 3 and "not acquired" in r.stdout, "another client cannot take it meanwhile (exit 3)",
+              r.stdout + r.stderr)
+        out, err = holder.communicate(timeout=30)
+        drawn = [int(x) for x in re.findall(r"batonctl\[client\] info: baton: client (\d+) starting", err)]
+        check(holder.returncode == 0 and "released seat" in out and len(drawn) == 1 and drawn[0] > 2**31 - 1,
+              "acquire --client: a drawn client id above 2^31-1, held and released", out + err)
+        r = run("bench", *client, "--ttl-ms", "2000", "--ops", "200", "--concurrency", "8", "--resources", "16",
+                "--json", timeout=60)
+        doc = json.loads(r.stdout) if r.returncode == 0 and r.stdout.startswith("{") else {}
+        check(doc.get("client") is True and doc.get("id", 0) > 2**31 - 1 and doc.get("ops") == 200
+              and doc.get("errors") == 0 and doc["acquire"]["n"] == 200,
+              "bench --client --json: its client id, every acquire through the members", r.stdout + r.stderr)
+        for i, t in enumerate(tortures, 1):
+            check(t.wait(timeout=30) == 0, f"torture --client {i} exits 0")
+        register.send_signal(signal.SIGTERM)
+        register.wait(timeout=10)
+        nodes_seen = []
+        for i in (1, 2):
+            with open(os.path.join(work, f"client-history-{i}.jsonl")) as f:
+                nodes_seen.append({json.loads(line)["node"] for line in f if line.strip()})
+        ids = [next(iter(n)) for n in nodes_seen if len(n) == 1]
+        check(len(ids) == 2 and ids[0] != ids[1] and all(int(x) > 2**31 - 1 for x in ids),
+              "torture --client: each history names its own client id (above 2^31-1) as node", repr(nodes_seen))
+        hc = subprocess.run([sys.executable, os.path.join(torture_run.HERE, "check_history.py"), "--register",
+                             os.path.join(work, "client-register.jsonl"), "--expect-nodes", ",".join(ids),
+                             "--min-life-s", "1", "--min-acquires", "1",
+                             *[os.path.join(work, f"client-history-{i}.jsonl") for i in (1, 2)]],
+                            capture_output=True, text=True, timeout=60)
+        accepted = re.search(r"\((\d+) accepted", hc.stdout)
+        check(hc.returncode == 0 and accepted and int(accepted.group(1)) > 0,
+              "check_history: the clients' histories and register log (fenced writes accepted)", hc.stdout + hc.stderr)
 
         for n in nodes[:2] + [diskless]:
             n.send_signal(signal.SIGINT)

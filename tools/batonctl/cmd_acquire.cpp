@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// batonctl acquire: join as a member, take one lease, hold it, release it.
+// batonctl acquire: join as a member (or a client), take one lease, hold it,
+// release it.
 #include <cstdio>
 
 #include "commands.hpp"
@@ -8,13 +9,14 @@
 namespace batonctl {
 
 int cmd_acquire(const Args& args) {
-  FlagSet flags("acquire", "--members ... --id N [flags] RESOURCE",
-                "Runs member N just long enough to take a lease on RESOURCE: prints the fencing token and\n"
-                "the validity, holds the lease for --hold-ms (renewing it when the hold outlasts the\n"
-                "validity), releases it and exits. Exit 0 when the lease was acquired, 3 when not.\n"
+  FlagSet flags("acquire", "--members ... (--id N | --client) [flags] RESOURCE",
+                "Runs member N, or with --client a client of --members (no member slot: no --id, no state;\n"
+                "a random client id is drawn at start), just long enough to take a lease on RESOURCE: prints\n"
+                "the fencing token and the validity, holds the lease for --hold-ms (renewing it when the hold\n"
+                "outlasts the validity), releases it and exits. Exit 0 when the lease was acquired, 3 when not.\n"
                 "A lease lost during the hold is reported on stderr (the exit code stays 0).");
   MemberFlags member;
-  member.declare(flags, true);
+  member.declare(flags, Role::member_or_client);
   std::uint64_t ttl_ms = 10000, wait_ms = 0, hold_ms = 0;
   flags.add_u64("ttl-ms", &ttl_ms, "lease ttl (default 10000; at most --ttl-max-ms)", 1, 24ull * 3600 * 1000);
   flags.add_u64("wait-ms", &wait_ms, "how long to wait while the resource is held elsewhere (default 0)", 0,

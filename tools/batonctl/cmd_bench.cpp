@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// batonctl bench: join a running cluster as member N and measure it (issue 7,
-// docs/operations.md). Two workloads:
+// batonctl bench: join a running cluster as member N, or as a client with
+// --client, and measure it (issue 7, docs/operations.md). Two workloads:
 //  - throughput (default): C acquires in flight through the callback form,
 //    round robin over K resources; each grant is released at once and
 //    replaced by a new acquire until M acquires have ended;
@@ -188,16 +188,17 @@ Outcome run_contended(baton::Cluster& cluster, const Workload& w) {
 }  // namespace
 
 int cmd_bench(const Args& args) {
-  FlagSet flags("bench", "--members ... --id N [flags]",
-                "Joins an already running cluster as member N (no other process may run member N) and\n"
-                "measures it: --concurrency acquires in flight over --resources resources, each released\n"
-                "at once, until --ops acquires have ended; or, with --contenders X, X threads taking\n"
-                "turns on one resource, holding it --hold-us each time. Prints ops, errors, ops_per_s and\n"
-                "p50/p99/p99.9 latencies in microseconds of acquire, release and acquire+release (and\n"
-                "hand-off with --contenders), as one JSON object with --json. Exit 0 when every acquire\n"
-                "succeeded, 1 when some failed.");
+  FlagSet flags("bench", "--members ... (--id N | --client) [flags]",
+                "Joins an already running cluster as member N (no other process may run member N), or with\n"
+                "--client as a client of --members (no member slot: it votes on nothing), and measures it:\n"
+                "--concurrency acquires in flight over --resources resources, each released at once, until\n"
+                "--ops acquires have ended; or, with --contenders X, X threads taking turns on one resource,\n"
+                "holding it --hold-us each time. Prints ops, errors, ops_per_s and p50/p99/p99.9 latencies in\n"
+                "microseconds of acquire, release and acquire+release (and hand-off with --contenders), as one\n"
+                "JSON object with --json (with id: the member's id or the client's drawn id, and client).\n"
+                "Exit 0 when every acquire succeeded, 1 when some failed.");
   MemberFlags member;
-  member.declare(flags, true);
+  member.declare(flags, Role::member_or_client);
   Workload w;
   bool json = false;
   flags.add_u64("resources", &w.resources, "distinct resources, bench:0 .. bench:K-1 (default 1024)", 1, 1u << 20);
@@ -225,7 +226,9 @@ int cmd_bench(const Args& args) {
   const double ok_ops = static_cast<double>(o.ops - o.errors);
   const double per_s = o.seconds > 0 ? ok_ops / o.seconds : 0;
   if (json) {
-    std::string doc = "{\"ops\":" + std::to_string(o.ops) + ",\"errors\":" + std::to_string(o.errors);
+    std::string doc = "{\"id\":" + std::to_string(m->id()) +
+                      ",\"client\":" + (m->cluster().is_client() ? "true" : "false") +
+                      ",\"ops\":" + std::to_string(o.ops) + ",\"errors\":" + std::to_string(o.errors);
     char buf[96];
     std::snprintf(buf, sizeof buf, ",\"seconds\":%.3f,\"ops_per_s\":%.1f", o.seconds, per_s);
     doc += buf;

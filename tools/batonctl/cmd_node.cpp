@@ -10,7 +10,7 @@ int cmd_node(const Args& args) {
                 "Runs member N: it votes on leases and answers status, and takes no lease itself.\n"
                 "Runs until SIGTERM or SIGINT, then stops cleanly (exit 0).");
   MemberFlags member;
-  member.declare(flags, true);
+  member.declare(flags, Role::member);
   if (!flags.parse(args)) return exit_ok;
   if (!flags.positional().empty()) throw UsageError{"unexpected argument '" + flags.positional()[0] + "'"};
   baton::Config config = member.config(flags);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// batonctl shell: run a member that takes lease commands on stdin, one per
-// line, and answers each with one JSON line on stdout. For trying Baton out
+// batonctl shell: run a member (or a client, --client) that takes lease
+// commands on stdin, one per line, and answers each with one JSON line on
+// stdout. For trying Baton out
 // by hand and for test drivers that need a long-lived member they can pause
 // (tests/multiproc/pause_heal.py).
 #include <chrono>
@@ -168,9 +169,11 @@ class Shell {
 }  // namespace
 
 int cmd_shell(const Args& args) {
-  FlagSet flags("shell", "--members ... --id N [flags]",
-                "Runs member N and reads lease commands from stdin, one per line; answers each with one\n"
-                "JSON line on stdout ({\"op\":...,\"ok\":true|false,...}, with latency_us for acquire):\n"
+  FlagSet flags("shell", "--members ... (--id N | --client) [flags]",
+                "Runs member N, or with --client a client of --members (no member slot, no --id, no state),\n"
+                "and reads lease commands from stdin, one per line; answers each with one JSON line on stdout\n"
+                "({\"op\":...,\"ok\":true|false,...}, with latency_us for acquire). The first line is\n"
+                "{\"op\":\"ready\",\"id\":N,\"client\":false|true}, with a client's drawn id. Commands:\n"
                 "  acquire RESOURCE [TTL_MS [WAIT_MS [renew]]]   (defaults 10000 and 0; renew: auto-renew)\n"
                 "  release RESOURCE\n"
                 "  renew RESOURCE\n"
@@ -178,13 +181,13 @@ int cmd_shell(const Args& args) {
                 "A lost lease prints {\"op\":\"lost\",...} when it happens. Bad commands answer ok=false\n"
                 "with error invalid_argument and change nothing. Leases still held at the end are released.");
   MemberFlags member;
-  member.declare(flags, true);
+  member.declare(flags, Role::member_or_client);
   if (!flags.parse(args)) return exit_ok;
   if (!flags.positional().empty()) throw UsageError{"shell takes no positional arguments (commands come on stdin)"};
   baton::Config config = member.config(flags);
   auto m = Member::start(std::move(config), member.verbose);
   if (!m) return exit_failure;
-  say(Json().str("op", "ready").unum("id", member.id).done());
+  say(Json().str("op", "ready").unum("id", m->id()).boolean("client", m->cluster().is_client()).done());
   Shell shell(*m, member.ttl_min_ms, member.ttl_max_ms);
   std::string line;
   while (!stop_requested() && std::getline(std::cin, line)) {

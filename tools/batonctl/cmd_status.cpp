@@ -260,7 +260,7 @@ int cmd_status(const Args& args) {
                 "datagrams it refused for carrying another one.\n"
                 "Exit 0 when every member answered and all report the same configuration, 1 otherwise.");
   MemberFlags member;
-  member.declare(flags, false);
+  member.declare(flags, Role::observer);
   bool json = false;
   std::uint64_t timeout_ms = 1000, attempts = 3;
   flags.add_bool("json", &json, "print JSON instead of a table");

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// batonctl torture: a member that, for --duration-s seconds, takes leases on
-// random resources, writes to the fenced register while it believes it holds
-// them, and records every step in the history format of shared/HISTORY.md.
+// batonctl torture: a member (or a client, --client) that, for --duration-s
+// seconds, takes leases on random resources, writes to the fenced register
+// while it believes it holds them, and records every step in the history
+// format of shared/HISTORY.md.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -297,16 +298,19 @@ void Torture::summary() const {
 
 int cmd_torture(const Args& args) {
   FlagSet flags("torture",
-                "--members ... --id N --history FILE [--resources K] [--ttl-ms T] [--hold-ms H] [--duration-s D]\n"
-                "                         [--register HOST:PORT] [--incarnation N] [flags]",
+                "--members ... (--id N | --client) --history FILE [--resources K] [--ttl-ms T] [--hold-ms H]\n"
+                "                         [--duration-s D] [--register HOST:PORT] [--incarnation N] [flags]",
                 "Runs member N for D seconds: acquires a random one of K resources (r0..r{K-1}), holds it about\n"
                 "H ms (renewing when H outlasts the validity), writes to the fenced register right after\n"
                 "acquiring and just before releasing while it believes it holds the lease, and releases.\n"
                 "Every step goes to FILE in the history format of shared/HISTORY.md (appended: a restarted\n"
                 "member passes the same FILE and --incarnation one higher). --ttl-max-ms defaults to --ttl-ms,\n"
-                "so a restarted member's quarantine is short.");
+                "so a restarted member's quarantine is short.\n"
+                "With --client it runs as a client of --members instead (no member slot, no --id, no state):\n"
+                "its records carry the client id drawn at start (a number above 2^31-1, logged as it starts)\n"
+                "as \"node\", so a restarted client is a new node in the history and --incarnation can stay 1.");
   MemberFlags member;
-  member.declare(flags, true);
+  member.declare(flags, Role::member_or_client);
   Settings s;
   flags.add_u64("resources", &s.resources, "number of resources, named r0..r{K-1} (default 4)", 1, 1000000);
   flags.add_u64("ttl-ms", &s.ttl_ms, "lease ttl (default 300)", 1, 3600000);
@@ -329,7 +333,15 @@ int cmd_torture(const Args& args) {
   if (s.ttl_ms < member.ttl_min_ms) throw UsageError{"--ttl-ms is below --ttl-min-ms"};
   if (!flags.given("seed")) (void)!getrandom(&s.seed, sizeof(s.seed), 0);
   baton::Config config = member.config(flags);
-  const std::uint32_t self = config.self;
+  // A client's id is drawn as it starts, and its records carry that id: it
+  // starts before the history opens. A member's id is known, and it starts
+  // only once the history is open.
+  std::unique_ptr<Member> m;
+  if (config.client) {
+    m = Member::start(std::move(config), member.verbose);
+    if (!m) return exit_failure;
+  }
+  const std::uint32_t self = m ? m->id() : config.self;
 
   std::string error;
   auto opened = History::open(s.history, self, s.incarnation, error);
@@ -339,11 +351,14 @@ int cmd_torture(const Args& args) {
   }
   std::unique_ptr<History> history(*opened);
   history->start_clock_sampler();
-  auto m = Member::start(std::move(config), member.verbose);
-  if (!m) return exit_failure;
+  if (!m) {
+    m = Member::start(std::move(config), member.verbose);
+    if (!m) return exit_failure;
+  }
   Torture t(s, m->cluster(), *history, self);
   if (!t.register_ok()) {
     log_line(self, "error", "cannot open a socket for --register");
+    m.reset();  // declared before the history: stop it first here too
     return exit_failure;
   }
   t.run();

@@ -56,24 +56,28 @@ bool sleep_or_stop(std::chrono::nanoseconds d) {
 }
 
 void log_line(std::uint32_t id, std::string_view level, std::string_view text) {
-  std::string line = "batonctl[" + std::to_string(id) + "] " + std::string(level) + ": " + std::string(text) + "\n";
+  const std::string who = id == 0 ? "client" : std::to_string(id);
+  std::string line = "batonctl[" + who + "] " + std::string(level) + ": " + std::string(text) + "\n";
   (void)!::write(STDERR_FILENO, line.data(), line.size());
 }
 
 std::unique_ptr<Member> Member::start(baton::Config config, bool verbose) {
-  const std::uint32_t id = config.self;
+  // A client's id is drawn inside Cluster::start: lines logged before it is
+  // known say "client", later ones the id.
+  auto id = std::make_shared<std::atomic<std::uint32_t>>(config.self);
   config.log = [id, verbose](baton::LogLevel level, std::string_view text) {
     if (level == baton::LogLevel::debug && !verbose) return;
-    log_line(id, baton::log_level_name(level), text);
+    log_line(id->load(), baton::log_level_name(level), text);
   };
   auto c = baton::Cluster::start(std::move(config));
   if (!c) {
-    log_line(id, "error", std::string("cannot start: ") + std::string(baton::errc_name(c.code())) + ": " +
-                              std::string(c.what()));
+    log_line(id->load(), "error", std::string("cannot start: ") + std::string(baton::errc_name(c.code())) + ": " +
+                                      std::string(c.what()));
     return nullptr;
   }
+  id->store((*c)->self());
   std::unique_ptr<Member> m(new Member());
-  m->id_ = id;
+  m->id_ = id->load();
   m->cluster_ = std::move(*c);
   m->monitor_ = std::make_unique<std::thread>([p = m.get()] { p->monitor(); });
   return m;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // What the member subcommands share: the two clocks of the torture history,
-// SIGTERM/SIGINT handling, and starting a member with logging and a drop
-// monitor.
+// SIGTERM/SIGINT handling, and starting a member (or a client) with logging
+// and a drop monitor.
 #pragma once
 
 #include <atomic>
@@ -30,18 +30,20 @@ bool stop_requested();
 // Sleeps up to `d`, returning early (true) when a stop was requested.
 bool sleep_or_stop(std::chrono::nanoseconds d);
 
-// Writes "batonctl[<id>] <level>: <text>" to stderr (one write per line).
+// Writes "batonctl[<id>] <level>: <text>" to stderr (one write per line);
+// id 0 (a client before its id is drawn) reads "batonctl[client]".
 void log_line(std::uint32_t id, std::string_view level, std::string_view text);
 
-// A running member: the Cluster plus a thread that logs every rise of the
-// drop counters (a wrong --key-file shows up as bad_auth drops here).
+// A running member, or a client (Config::client): the Cluster plus a thread
+// that logs every rise of the drop counters (a wrong --key-file shows up as
+// bad_auth drops here).
 class Member {
  public:
-  // Creates the state directory if needed and starts the member. On error
-  // prints the reason and returns null.
+  // Starts the member or client. On error prints the reason and returns null.
   static std::unique_ptr<Member> start(baton::Config config, bool verbose);
   ~Member();
   baton::Cluster& cluster() { return *cluster_; }
+  // The member's id; a client's drawn id (above baton::member_id_max).
   std::uint32_t id() const { return id_; }
 
  private:

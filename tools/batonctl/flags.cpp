@@ -185,14 +185,27 @@ std::string key_hex(const baton::ClusterKey& key) { return baton::cluster_key_he
 
 // ---- member flags ----------------------------------------------------------
 
-void MemberFlags::declare(FlagSet& f, bool with_id) {
-  f.add_string("members", &members, "the static cluster: ID=HOST:PORT,... (required; the same on every member)");
-  if (with_id) f.add_u64("id", &id, "this member's id, one of --members (required)", 1, UINT32_MAX);
+void MemberFlags::declare(FlagSet& f, Role role) {
+  role_ = role;
+  const bool runs = role != Role::observer;  // runs a member or a client: takes its tuning flags
+  if (role == Role::member_or_client) {
+    f.add_string("members", &members,
+                 "the static cluster: ID=HOST:PORT,... (required; the same on every member; a client lists the "
+                 "members exactly as they do)");
+    f.add_u64("id", &id, "this member's id, one of --members (required unless --client)", 1, baton::member_id_max);
+    f.add_bool("client", &client,
+               "run as a client of --members instead of as a member: no member slot and no --id (a random client "
+               "id above 2^31-1 is drawn at start), no state, an ephemeral UDP port; needs the members' "
+               "--key-file, --cluster-id, --rho, --ttl-min-ms and --ttl-max-ms");
+  } else {
+    f.add_string("members", &members, "the static cluster: ID=HOST:PORT,... (required; the same on every member)");
+    if (role == Role::member) f.add_u64("id", &id, "this member's id, one of --members (required)", 1, baton::member_id_max);
+  }
   f.add_string("key-file", &key_file,
                "file holding the cluster key: 64 hex characters (batonctl keygen); without it datagrams are "
                "NOT authenticated");
   f.add_u64("cluster-id", &cluster_id, "cluster id stamped on every datagram (default 0)");
-  if (!with_id) return;
+  if (!runs) return;
   f.add_double("rho", &rho, "clock-rate drift bound (default 0.01)", 1e-6, 0.1);
   f.add_u64("ttl-max-ms", &ttl_max_ms, "longest ttl this member grants; also its restart quarantine (default 60000)",
             1, 24ull * 3600 * 1000);
@@ -216,11 +229,23 @@ void MemberFlags::declare(FlagSet& f, bool with_id) {
 baton::Config MemberFlags::config(const FlagSet& f) const {
   baton::Config c;
   c.members = parse_members(members);
-  if (!f.given("id")) throw UsageError{"--id is required"};
-  c.self = static_cast<std::uint32_t>(id);
-  bool found = false;
-  for (const auto& m : c.members) found = found || m.id == c.self;
-  if (!found) throw UsageError{"--id " + std::to_string(id) + " is not one of --members"};
+  if (client) {
+    // A client has no member slot: the member-only flags would be ignored, so
+    // they are refused, naming the flag (issue 21).
+    if (f.given("id"))
+      throw UsageError{"--client and --id exclude each other: a client has no member id (it draws one at start)"};
+    if (f.given("state-dir")) throw UsageError{"--client and --state-dir exclude each other: a client keeps no state"};
+    if (bootstrap) throw UsageError{"--client and --bootstrap exclude each other: only members bootstrap a cluster"};
+    c.client = true;
+  } else {
+    if (!f.given("id"))
+      throw UsageError{role_ == Role::member_or_client ? "--id is required (or --client to run as a client)"
+                                                       : "--id is required"};
+    c.self = static_cast<std::uint32_t>(id);
+    bool found = false;
+    for (const auto& m : c.members) found = found || m.id == c.self;
+    if (!found) throw UsageError{"--id " + std::to_string(id) + " is not one of --members"};
+  }
   if (!key_file.empty()) c.cluster_key = read_key_file(key_file);
   c.cluster_id = cluster_id;
   c.rho = rho;
@@ -229,7 +254,7 @@ baton::Config MemberFlags::config(const FlagSet& f) const {
   c.margin = std::chrono::nanoseconds(static_cast<std::int64_t>(margin_ms * 1e6));
   c.busy_poll = std::chrono::microseconds(busy_poll_us);
   if (no_state && f.given("state-dir")) throw UsageError{"--no-state and --state-dir exclude each other"};
-  if (!no_state) c.state_dir = state_dir.empty() ? "baton-state-" + std::to_string(id) : state_dir;
+  if (!no_state && !client) c.state_dir = state_dir.empty() ? "baton-state-" + std::to_string(id) : state_dir;
   c.bootstrap = bootstrap;
   if (auto v = c.validate(); !v) throw UsageError{"invalid configuration: " + std::string(v.what())};
   return c;

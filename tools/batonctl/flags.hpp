@@ -2,7 +2,7 @@
 // Command-line flags of batonctl: a tiny declarative parser (every
 // subcommand declares its flags, gets --help for free, and turns any bad flag
 // into a clear message and exit code 2), and the member flags shared by
-// node, acquire, torture and status.
+// node, acquire, bench, torture, shell and status.
 #pragma once
 
 #include <sys/socket.h>
@@ -86,9 +86,17 @@ socklen_t to_sockaddr(const std::string& host, std::uint16_t port, sockaddr_stor
 
 // ---- the member flags ------------------------------------------------------
 
+// What a subcommand runs, which decides the flags it declares.
+enum class Role {
+  observer,          // status: no member, only --members, --key-file, --cluster-id
+  member,            // node: a member, --id required
+  member_or_client,  // acquire, bench, torture, shell: --id N, or --client
+};
+
 struct MemberFlags {
   std::string members;          // --members
   std::uint64_t id = 0;         // --id
+  bool client = false;          // --client: run as a client of --members (Config::client), no --id
   std::string key_file;         // --key-file
   std::uint64_t cluster_id = 0; // --cluster-id
   double rho = 0.01;            // --rho
@@ -101,10 +109,13 @@ struct MemberFlags {
   bool bootstrap = false;       // --bootstrap: first start of the cluster (Config::bootstrap)
   bool verbose = false;         // --verbose: debug logs
 
-  // `with_id`: the subcommand runs a member (node, acquire, torture).
-  void declare(FlagSet& flags, bool with_id);
-  // The library's Config (validated). Throws UsageError.
+  void declare(FlagSet& flags, Role role);
+  // The library's Config (validated): a member's, or with --client a
+  // client's. Throws UsageError, naming the flags at fault.
   baton::Config config(const FlagSet& flags) const;
+
+ private:
+  Role role_ = Role::member;
 };
 
 }  // namespace batonctl

@@ -19,14 +19,15 @@ constexpr const char* usage_text =
     "commands:\n"
     "  keygen     print a fresh cluster key (64 hex characters)\n"
     "  node       run a member that votes, until SIGTERM or SIGINT\n"
-    "  acquire    join as a member, take a lease, hold it, release it\n"
-    "  bench      join as a member and measure the cluster (latency, throughput, hand-off)\n"
+    "  acquire    join as a member (or a client), take a lease, hold it, release it\n"
+    "  bench      join as a member (or a client) and measure the cluster (latency, throughput, hand-off)\n"
     "  status     ask every member for its status (table or --json)\n"
-    "  torture    run a member that takes leases at random and records a history\n"
+    "  torture    run a member (or a client) that takes leases at random and records a history\n"
     "  register   run the fenced register that torture members write to\n"
-    "  shell      run a member that takes lease commands on stdin (JSON answers)\n"
+    "  shell      run a member (or a client) that takes lease commands on stdin (JSON answers)\n"
     "\n"
-    "`batonctl <command> --help` describes each command's flags.\n"
+    "`batonctl <command> --help` describes each command's flags. acquire, bench, torture and shell\n"
+    "take --client instead of --id N to run as a client: no member slot, it votes on nothing.\n"
     "exit codes: 0 ok, 1 runtime error, 2 bad flags, 3 lease not acquired (acquire)\n";
 
 struct Command {
