@@ -6,7 +6,7 @@
 #   asan   clang 14, ASan+UBSan, -Werror, into build-asan/     ctest (all)
 #   tsan   clang 14, TSan, -Werror, into build-tsan/           ctest -L threaded
 #   fuzz   clang 14, libFuzzer (+ASan/UBSan), into build-fuzz/ the fuzz targets only, ctest -L fuzz
-#   negative  g++ 12, the core broken ten ways on purpose, into
+#   negative  g++ 12, the core broken eleven ways on purpose, into
 #          build-negative/<switch>/: the simulator must catch each one
 # The clang builds leave out the benchmarks (no tests); fuzz also the examples.
 # Every stage runs even when an earlier one failed; the exit status is
@@ -100,7 +100,7 @@ stage_fuzz() {
   cmake --build "$BATON_ROOT/build-fuzz" -j "$BATON_JOBS" --target fuzz_codec fuzz_node_datagram
   run_ctest "$BATON_ROOT/build-fuzz" -L fuzz "${soak_filter[@]}"
 }
-# The negative controls (docs/testing.md): the core built ten
+# The negative controls (docs/testing.md): the core built eleven
 # times, each with one protocol detail removed on purpose; the checker must
 # catch every one. Only baton-sim (and scenario_tests where a script
 # catches it) is built in each.
@@ -108,7 +108,8 @@ stage_negative() {
   local name dir
   mkdir -p "$BATON_ROOT/build-negative"
   for name in no_drift no_quarantine no_token_check no_partial_release reuse_given_back no_handoff_confirm \
-              no_unqueued_poll keep_parked_on_release keep_late_rtt_samples regrant_released; do
+              no_unqueued_poll keep_parked_on_release keep_late_rtt_samples regrant_released \
+              stray_release_any_life; do
     dir="$BATON_ROOT/build-negative/$name"
     # -O1 without debug information: these builds only run short simulator
     # checks, and compile about a third faster than RelWithDebInfo (53 s

@@ -50,26 +50,35 @@ bool valid_deny_reason(core::DenyReason r) {
 }
 
 // One predicate per message type; encodable() dispatches.
-bool valid(const core::Request& m) { return valid_name(m.resource) && m.ttl >= core::Duration::zero(); }
-bool valid(const core::Grant& m) { return valid_name(m.resource); }
+// Tokens, fences and floors at most limits::token_max (a larger one from
+// anyone holding the key would pin a fence at the top, or make the next
+// token wrap).
+bool valid_token(core::Token t) { return t.value <= core::limits::token_max; }
+bool valid(const core::Request& m) {
+  return valid_name(m.resource) && m.ttl >= core::Duration::zero() && valid_token(m.token);
+}
+bool valid(const core::Grant& m) { return valid_name(m.resource) && valid_token(m.token); }
 bool valid(const core::Deny& m) {
   return valid_name(m.resource) && valid_deny_reason(m.reason) && m.time_left >= core::Duration::zero() &&
-         (!m.unqueued || m.reason == core::DenyReason::held);
+         (!m.unqueued || m.reason == core::DenyReason::held) && valid_token(m.token) && valid_token(m.fence);
 }
-bool valid(const core::Renew& m) { return valid_name(m.resource) && m.ttl >= core::Duration::zero(); }
+bool valid(const core::Renew& m) {
+  return valid_name(m.resource) && m.ttl >= core::Duration::zero() && valid_token(m.token);
+}
 bool valid(const core::RenewAck& m) {
   // ok acks carry no reason (0); the encoder and decoder accept 0 either way.
-  return valid_name(m.resource) && (m.reason == core::DenyReason{} || valid_deny_reason(m.reason));
+  return valid_name(m.resource) && (m.reason == core::DenyReason{} || valid_deny_reason(m.reason)) &&
+         valid_token(m.token) && valid_token(m.fence);
 }
-bool valid(const core::Release& m) { return valid_name(m.resource); }
-bool valid(const core::Free& m) { return valid_name(m.resource); }
+bool valid(const core::Release& m) { return valid_name(m.resource) && valid_token(m.token); }
+bool valid(const core::Free& m) { return valid_name(m.resource) && valid_token(m.fence); }
 bool valid(const core::FloorQuery&) { return true; }
-bool valid(const core::FloorReply&) { return true; }
+bool valid(const core::FloorReply& m) { return valid_token(m.floor); }
 bool valid(const core::Ping&) { return true; }
 // Incarnations are never 0 (decide_start), so a hint of 0 says nothing true.
 bool valid(const core::IncarnationBehind& m) { return m.seen.value != 0; }
 bool valid(const core::Pong& m) {
-  return m.drops.size() <= drops_max && m.mismatches.size() <= core::limits::pong_mismatches_max &&
+  return m.drops.size() <= drops_max && m.mismatches.size() <= core::limits::pong_mismatches_max && valid_token(m.floor) &&
          static_cast<std::uint8_t>(m.start) <= core::start_kind_max && m.quarantine_left >= core::Duration::zero() &&
          m.floor_answers <= core::limits::members_max && m.floor_answers_needed <= core::limits::members_max;
 }

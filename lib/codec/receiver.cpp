@@ -23,11 +23,16 @@ bool status_only(const std::vector<core::Message>& msgs) {
   });
 }
 
-// What a client may send a voter: what an acquirer sends, and PING.
-bool client_may_send(const std::vector<core::Message>& msgs) {
-  return std::all_of(msgs.begin(), msgs.end(), [](const core::Message& m) {
-    return std::holds_alternative<core::Request>(m) || std::holds_alternative<core::Renew>(m) ||
-           std::holds_alternative<core::Release>(m) || std::holds_alternative<core::Ping>(m);
+// What a client may send a voter: what an acquirer sends, for leases of this
+// very life (its id and incarnation: two clients that drew the same id have
+// different incarnations, and neither may speak for the other's leases), and PING.
+bool client_may_send(const Header& h, const std::vector<core::Message>& msgs) {
+  const auto own = [&](const core::LeaseId& l) { return l.owner == h.sender && l.incarnation == h.incarnation; };
+  return std::all_of(msgs.begin(), msgs.end(), [&](const core::Message& m) {
+    if (const auto* r = std::get_if<core::Request>(&m)) return own(r->lease);
+    if (const auto* r = std::get_if<core::Renew>(&m)) return own(r->lease);
+    if (const auto* r = std::get_if<core::Release>(&m)) return own(r->lease);
+    return std::holds_alternative<core::Ping>(m);
   });
 }
 
@@ -78,7 +83,7 @@ std::optional<core::DropReason> Receiver::receive(std::span<const std::uint8_t> 
   // delivers to itself in-process.
   if (h.sender == self_) return core::DropReason::stranger;
   if (core::is_client(h.sender)) {
-    if (!clients_ || !client_may_send(out.messages)) return core::DropReason::stranger;
+    if (!clients_ || !client_may_send(h, out.messages)) return core::DropReason::stranger;
     // Not noted in mismatches(): that table is bounded by the members.
     if (h.config_fingerprint != fingerprint_ && h.config_fingerprint != no_fingerprint && !status_only(out.messages))
       return core::DropReason::config_mismatch;

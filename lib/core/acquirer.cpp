@@ -47,6 +47,14 @@ constexpr bool kNoDrift = true;
 #else
 constexpr bool kNoDrift = false;
 #endif
+#if defined(BATON_BREAK_STRAY_RELEASE_ANY_LIFE)
+// Negative control: an answer for a lease with our id is given back whatever
+// life minted it; a client that drew another live client's id then releases
+// that client's holds (Guarantee 1; baton-sim --client-ids).
+constexpr bool kStrayReleaseAnyLife = true;
+#else
+constexpr bool kStrayReleaseAnyLife = false;
+#endif
 #if defined(BATON_BREAK_NO_PARTIAL_RELEASE)
 // Negative control: grants of a failed attempt are never given back.
 constexpr bool kNoPartialRelease = true;
@@ -475,7 +483,7 @@ void Acquirer::on_grant(Instant now, MemberId from, const Grant& g, Sink& sink) 
   if (!a || std::holds_alternative<BackingOff>(a->phase)) {
     // A grant for a lease this member no longer pursues: give it back at once,
     // so a delayed request does not block the resource until it expires.
-    if (g.lease.owner == config_.self && !kNoPartialRelease) {
+    if (mine(g.lease) && !kNoPartialRelease) {
       ++sink.stats().late_releases;
       sink.send(from, Release{.resource = g.resource, .lease = g.lease, .token = g.token});
       // After that RELEASE the resource is free at that voter, which no
@@ -890,6 +898,12 @@ void Acquirer::start_round(Acq& a, Instant now, Sink& sink) {
   }
 }
 
+bool Acquirer::mine(const LeaseId& lease) const {
+  if (lease.owner != config_.self) return false;
+  if (kStrayReleaseAnyLife || lease.incarnation == config_.incarnation) return true;
+  return !is_client(config_.self) && lease.incarnation < config_.incarnation;
+}
+
 void Acquirer::on_renew_ack(Instant now, MemberId from, const RenewAck& ack, Sink& sink) {
   Acq* a = find_by_lease(ack.lease);
   if (auto* at = a ? std::get_if<Attempting>(&a->phase) : nullptr; at && at->confirm) {
@@ -897,7 +911,7 @@ void Acquirer::on_renew_ack(Instant now, MemberId from, const RenewAck& ack, Sin
   }
   Held* h = a ? std::get_if<Held>(&a->phase) : nullptr;
   if (!h) {
-    if (ack.ok && ack.lease.owner == config_.self) {
+    if (ack.ok && mine(ack.lease)) {
       // Extended a hold for a lease we no longer have: give it back.
       ++sink.stats().late_releases;
       sink.send(from, Release{.resource = ack.resource, .lease = ack.lease, .token = ack.token});

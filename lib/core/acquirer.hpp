@@ -106,6 +106,12 @@ class Acquirer {
   // Attempts and renewal rounds whose requests are out, answers due: a
   // runtime may poll for those answers instead of sleeping (busy_poll).
   bool awaiting_answers() const { return awaiting_ > 0; }
+  // Whether `lease` was minted by this acquirer, in this life or (a member's
+  // ids being its own) an earlier one: only then may a stray answer for it be
+  // given back with a RELEASE. A client's id is 31 random bits, so another
+  // live client may share it: its leases carry another incarnation and are
+  // never ours to release (docs/protocol.md "Clients").
+  bool mine(const LeaseId& lease) const;
   Duration srtt(Instant now) const { return rtt_.get(now); }
   // Every phase's data, the indexes, the timers, the turns and the counts
   // agree (LogCabin's RaftConsensusInvariants); empty if so.

@@ -67,13 +67,13 @@ class FenceTable {
     Token fence{};               // highest token stored for this resource; >= floor
     std::optional<Hold> hold;  // the live lease, if any
     WaiterSet waiters;         // members to tell (or hand the lease) when it is free
-    // `fence` was set by a grant here whose lease its owner has not released:
-    // only then may a RENEW of that lease re-grant it once its hold ran out
-    // (Voter::on_renew). A RELEASE clears it (a RENEW arriving after it,
-    // reordered, duplicated, or a client's replayed once its replay state was
-    // evicted, must not resurrect the lease). A fence raised to the floor
-    // sets it: the floor's token, judged as with no entry at all.
-    bool regrantable = false;
+    // False only while the last hold at `fence` is one its owner released:
+    // then a RENEW of that lease must not re-grant it (Voter::on_renew; a
+    // RENEW arriving after the RELEASE, reordered, duplicated, or a client's
+    // replayed once its replay state was evicted, would resurrect it). A
+    // grant sets it again, and a fresh entry or a fence raised to the floor
+    // has it set: judged as with no entry at all.
+    bool regrantable = true;
    private:
     friend class FenceTable;
     static constexpr std::uint32_t no_pos = UINT32_MAX;

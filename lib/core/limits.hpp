@@ -26,6 +26,12 @@ inline constexpr std::size_t idle_fences_default = 65536;            // idle per
 inline constexpr std::size_t pong_mismatches_max = 32;               // ConfigMismatch entries in one PONG
 
 inline constexpr std::uint32_t rho_ppm_max = 100000;  // rho <= 0.1
+// The largest fencing token (or floor, or reservation) anything accepts: the
+// codec drops a datagram that carries a larger one as malformed, and a state
+// directory holding one is corrupt. Leaves 2^63 tokens of headroom, so that
+// token + 1 and a floor plus a reservation block never wrap (a member that
+// accepted UINT64_MAX would assert on its next acquire).
+inline constexpr std::uint64_t token_max = (std::uint64_t{1} << 63) - 1;
 // Retry jitter window: one round trip, doubled per split vote lost, at most 2^6
 // round trips (the simulator's 14 contenders on 7 members needed more than 4).
 inline constexpr std::uint32_t jitter_doublings_max = 6;

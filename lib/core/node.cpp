@@ -178,7 +178,16 @@ struct Node::Impl final : Sink {
     if (is_member(from)) return true;
     const bool voter_bound = std::holds_alternative<Request>(m) || std::holds_alternative<Renew>(m) ||
                              std::holds_alternative<Release>(m);
-    return is_client(from) && (voter_bound || std::holds_alternative<Ping>(m));
+    if (!is_client(from)) return false;
+    if (std::holds_alternative<Ping>(m)) return true;
+    // A client speaks only for its own leases (the codec also checks their
+    // incarnation against the datagram's: Receiver).
+    return voter_bound && std::visit(
+        [&](const auto& msg) {
+          if constexpr (requires { msg.lease; }) return msg.lease.owner == from;
+          return false;
+        },
+        m);
   }
 
   NodeConfig config;      // members sorted

@@ -61,9 +61,11 @@ bool Voter::covered(Token t, Sink& sink) {
     // parked with it, so requests that arrived during the previous sync need
     // one more sync between them, not one each (the simulator's seed 99: after
     // a majority restarted, tokens a few blocks apart chained three syncs).
+    // Never above limits::token_max (what a state directory may hold; the
+    // codec refuses larger tokens, so `top` is at most that).
     const Token top = std::max(t, replay_max_);
-    const std::uint64_t want = top.value + config_.reservation_block;
-    persist_pending_ = Token{want < top.value ? UINT64_MAX : want};
+    const std::uint64_t room = limits::token_max - std::min(top.value, limits::token_max);
+    persist_pending_ = Token{top.value + std::min<std::uint64_t>(config_.reservation_block, room)};
     ++sink.stats().persists;
     sink.persist(*persist_pending_);
   }

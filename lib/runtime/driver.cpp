@@ -270,7 +270,11 @@ void Driver::receive_all() {
       // Authenticated and from a member (the Receiver checks both first), so
       // with a cluster key nobody without it can make this log; the log is
       // rate-limited per member either way.
-      if (*drop == core::DropReason::config_mismatch) report_mismatch(decoded_.header);
+      // A client under another configuration is only counted: the mismatch
+      // table and its log are bounded by the members (issue 21).
+      if (*drop == core::DropReason::config_mismatch && !core::is_client(decoded_.header.sender)) {
+        report_mismatch(decoded_.header);
+      }
       // An older life of a member (authenticated, from a member: the
       // Receiver checked both first). Still dropped; the hint lets a member
       // restarted with a lower incarnation move above our memory of it.

@@ -245,6 +245,10 @@ Result<StoredState> read_state(const std::string& dir) {
   if (s.ttl_max_ns && *s.ttl_max_ns > static_cast<std::uint64_t>(core::limits::ttl_ceiling.count_ns()))
     return io("state directory: " + quoted(dir + "/" + ttl_max_file_name) + " holds " + std::to_string(*s.ttl_max_ns) +
               " ns, above the longest ttl_max (1 hour): corrupted; an operator must repair it");
+  if (s.floor && *s.floor > core::limits::token_max)
+    return io("state directory: " + quoted(dir + "/" + floor_file_name) + " holds " + std::to_string(*s.floor) +
+              ", above the largest token (" + std::to_string(core::limits::token_max) +
+              "): corrupted; an operator must repair it");
   if (s.rho_ppm && *s.rho_ppm > core::limits::rho_ppm_max)
     return io("state directory: " + quoted(dir + "/" + rho_file_name) + " holds " + std::to_string(*s.rho_ppm) +
               " ppm, above the largest rho (100000 ppm): corrupted; an operator must repair it");

@@ -138,5 +138,23 @@ TEST(Client, AClientConfigNamesWhatAClientMayNotSet) {
   EXPECT_TRUE(client_config(m).validate().ok());
 }
 
+// A client with another member list (another voting fingerprint) gets no
+// lease, and the members only count its datagrams: they keep running and
+// serving (helper-10 found they asserted in the mismatch log before).
+TEST(Client, AClientWithAnotherMemberListIsRefusedAndCrashesNobody) {
+  auto m = start_members(3);
+  Config c = client_config(m);
+  c.members.push_back({4, "127.0.0.1", test::free_ports(1)[0]});
+  auto client = Cluster::start(c);
+  ASSERT_TRUE(client.ok()) << client.what();
+  auto lease = (*client)->acquire("seat:14A", opts(1s, 300ms));
+  EXPECT_EQ(lease.code(), Errc::unavailable) << lease.what();
+  EXPECT_TRUE(eventually([&] {
+    return m[1].stats().drops[static_cast<std::size_t>(DropReason::config_mismatch)] > 0;
+  }));
+  auto member = m[1].acquire("seat:14A", opts(1s, 2s));
+  ASSERT_TRUE(member.ok()) << member.what();
+}
+
 }  // namespace
 }  // namespace baton

@@ -82,15 +82,18 @@ TEST_F(Persistence, FloorIsWrittenAndARestartRecoversFromIt) {
 }
 
 TEST_F(Persistence, CorruptedFloorStopsTheStart) {
-  std::ofstream(dirs_[0] + "/floor") << "not a number\n";
-  auto ports = test::free_ports(3);
-  Config c = test::member_config(ports, 1);
-  c.bootstrap = false;
-  c.state_dir = dirs_[0];
-  auto r = Cluster::start(c);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.code(), Errc::io_error);
-  EXPECT_NE(r.what().find(dirs_[0] + "/floor"), std::string_view::npos) << r.what();
+  // Not a number, and a number above the largest token (limits::token_max).
+  for (const char* content : {"not a number\n", "18446744073709551615\n"}) {
+    std::ofstream(dirs_[0] + "/floor") << content;
+    auto ports = test::free_ports(3);
+    Config c = test::member_config(ports, 1);
+    c.bootstrap = false;
+    c.state_dir = dirs_[0];
+    auto r = Cluster::start(c);
+    ASSERT_FALSE(r.ok()) << content;
+    EXPECT_EQ(r.code(), Errc::io_error);
+    EXPECT_NE(r.what().find(dirs_[0] + "/floor"), std::string_view::npos) << r.what();
+  }
 }
 
 // Issue 19: a member whose state directory lost its state (wiped, replaced by

@@ -124,6 +124,8 @@ const std::vector<Flag>& flags() {
       {"--members", Kind::count, &SimProfile::members, 1, 64, "cluster size (N or LO..HI, drawn per seed)"},
       {"--clients", Kind::count, &SimProfile::clients, 0, 32,
        "client processes, not members, that come and go (N or LO..HI, drawn per seed; default 0)"},
+      {"--client-ids", Kind::count, &SimProfile::client_ids, 0, 1000000,
+       "client ids drawn from this many values, shared ids allowed (0, the default: all 2^31-1, unique)"},
       {"--replicas", Kind::count, &SimProfile::replicas, 1, 63, "voters per resource, odd (default profile: 5; varied: 3..7)"},
       {"--loss", Kind::rate, &SimProfile::loss_ppm, 0, 100 * pct_ppm, "share of datagrams lost"},
       {"--dup", Kind::rate, &SimProfile::dup_ppm, 0, 100 * pct_ppm, "share of datagrams delivered twice"},

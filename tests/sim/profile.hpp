@@ -56,6 +56,8 @@ struct SimProfile {
   Param members;                 // cluster size
   // ---- client processes (issue 21): drawn from their own Rng (clients_for_seed) ----
   Param clients;                 // processes that acquire through the members without a slot (0: none)
+  Param client_ids;              // client ids are drawn from this many values (0: all 2^31-1, never a
+                                 // live client's); small values make clients share ids (collisions)
   // ---- the faulty phase's network (SimNetwork's NetworkProfile) ----
   Param loss_ppm;                // chance a datagram is lost
   Param dup_ppm;                 // chance a datagram is delivered twice

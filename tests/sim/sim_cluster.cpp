@@ -163,6 +163,7 @@ void SimCluster::draw_scenario() {
 // Client slots after the members, drawn after everything else: a run
 // without clients draws what it always drew.
 void SimCluster::add_clients() {
+  if (clients_ > 0) client_id_space_ = static_cast<std::uint32_t>(draw(rng_, opt_.profile.client_ids));
   for (std::uint32_t j = 0; j < clients_; ++j) {
     const auto shape = static_cast<ClockShape>(rng_.uniform(5));
     const auto origin = core::Instant::from_ns(uniform_ns(1 * s_ns, 1'000'000 * s_ns));
@@ -180,6 +181,13 @@ void SimCluster::add_clients() {
 }
 
 void SimCluster::draw_client_identity(Member& mem) {
+  mem.incarnation = rng_.next() | 1;
+  if (client_id_space_ > 0) {
+    // Collisions on purpose: another live client may have drawn this id. A
+    // member answers the one it heard from last (runtime: ClientBook).
+    mem.id = core::client_id(static_cast<std::uint32_t>(rng_.uniform(client_id_space_ - 1)) + 1);
+    return;
+  }
   while (true) {
     const auto bits = static_cast<std::uint32_t>(rng_.uniform(core::member_id_max - 1)) + 1;
     const core::MemberId id = core::client_id(bits);
@@ -187,11 +195,13 @@ void SimCluster::draw_client_identity(Member& mem) {
     mem.id = id;
     break;
   }
-  mem.incarnation = rng_.next() | 1;
 }
 
 std::uint32_t SimCluster::slot_of(core::MemberId id) const {
   if (!core::is_client(id)) return id.value;
+  if (auto it = client_route_.find(id.value); it != client_route_.end() && members_[it->second - 1].id == id) {
+    return it->second;
+  }
   for (std::uint32_t m = opt_.members; m < members_.size(); ++m) {
     if (members_[m].id == id) return m + 1;
   }
@@ -275,6 +285,7 @@ std::string SimCluster::describe_scenario() const {
     << " far_tail=" << faulty_net_.far_tail_ppm << "ppm/" << true_ms(faulty_net_.far_tail_max_ns)
     << " reorder=" << faulty_net_.reorder_ppm << "ppm ttl_max=" << true_ms(ttl_max_.count_ns())
     << " margin=" << true_ms(margin_.count_ns()) << (clients_ ? " clients=" + std::to_string(clients_) : "")
+    << (client_id_space_ ? " client_ids=" + std::to_string(client_id_space_) : "")
     << " config_rho=";
   for (std::size_t m = 0; m < members_.size(); ++m) d << (m ? "," : "") << members_[m].rho_ppm;
   if (opt_.profile.vary) d << " long_holds=" << long_hold_pct_ << "%";
@@ -372,6 +383,7 @@ void SimCluster::after_call(std::uint32_t m) {
     BATON_ASSERT(o.to != mem.id);
     by_dest[o.to.value].push_back(std::move(o.msg));
   }
+  if (mem.client && !by_dest.empty()) client_route_[mem.id.value] = m + 1;
   for (auto& [to, msgs] : by_dest) {
     const std::uint32_t dst = slot_of(core::MemberId(to));
     if (dst == 0) {
@@ -780,7 +792,14 @@ void SimCluster::enter_phase(Phase p) {
       // from its waiters for one of its ttls (on a voter's clock: stretched).
       checker_.set_member_fault_allowance(
           core::drift::stretch_up(core::Duration::ns(healed_ttl_max_ns_), rho_ppm_).count_ns());
-      checker_.start_liveness(now_);
+      // Clients that share ids (--client-ids) steal each other's answers:
+      // that costs liveness by design (docs/protocol.md "Clients"), so such
+      // a run checks Guarantees 1, 2 and 4 only.
+      if (client_id_space_ == 0) {
+        checker_.start_liveness(now_);
+      } else {
+        trace_world("shared client ids: liveness not measured");
+      }
       workload_.set_phase(WorkloadPhase::healed);
       phase_end_ns_ = now_ + healed_window_ns;
       if (healed_fault_ != HealedFault::none) healed_fault_ns_ = now_ + healed_fault_offset_ns_;

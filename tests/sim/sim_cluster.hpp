@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <deque>
 #include <iosfwd>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -182,6 +183,8 @@ class SimCluster final : public WorkloadHost {
 
   SimOptions opt_;
   std::uint32_t clients_ = 0;           // client slots (clients_for_seed)
+  std::uint32_t client_id_space_ = 0;   // drawn (--client-ids): 0, or ids from this many values
+  std::map<std::uint32_t, std::uint32_t> client_route_;  // client id -> slot that last sent with it
   std::int64_t next_client_event_ns_ = INT64_MAX;  // faulty phase: the next client_event()
   core::Rng rng_;                       // the one source of randomness
   std::int64_t now_ = 0;                // true time (ns)

@@ -234,6 +234,21 @@ TEST(Codec, EncodeRefusesOutOfRangeInput) {
          m.reason = static_cast<core::DenyReason>(200);
        })},
        .expected = Errc::invalid_argument},
+      {.name = "token above token_max",
+       .msgs = {make<core::Release>([](auto& m) {
+         m.resource = core::ResourceName("a");
+         m.token = core::Token(core::limits::token_max + 1);
+       })},
+       .expected = Errc::invalid_argument},
+      {.name = "fence above token_max",
+       .msgs = {make<core::Free>([](auto& m) {
+         m.resource = core::ResourceName("a");
+         m.fence = core::Token(UINT64_MAX);
+       })},
+       .expected = Errc::invalid_argument},
+      {.name = "floor above token_max",
+       .msgs = {core::FloorReply{.nonce = 1, .ready = true, .floor = core::Token(core::limits::token_max + 1)}},
+       .expected = Errc::invalid_argument},
       {.name = "pong start kind out of range",
        .msgs = {make<core::Pong>([](auto& m) { m.start = static_cast<core::StartKind>(4); })},
        .expected = Errc::invalid_argument},
@@ -487,7 +502,7 @@ std::pair<wire::Body, fb::Offset<void>> ping(fb::FlatBufferBuilder& b) {
   return {wire::Body::Ping, wire::CreatePing(b, 1).Union()};
 }
 
-BodyFn request_with(std::string name, std::int64_t ttl_ns, bool with_lease = true) {
+BodyFn request_with(std::string name, std::int64_t ttl_ns, bool with_lease = true, std::uint64_t token = 0) {
   return [=](fb::FlatBufferBuilder& b) {
     const auto r = b.CreateVector(reinterpret_cast<const std::uint8_t*>(name.data()), name.size());
     const wire::LeaseId l(1, 2, 3);
@@ -495,6 +510,7 @@ BodyFn request_with(std::string name, std::int64_t ttl_ns, bool with_lease = tru
     b.AddOffset(wire::Request::VT_RESOURCE, r);
     if (with_lease) b.AddStruct(wire::Request::VT_LEASE, &l);
     b.AddElement<std::int64_t>(wire::Request::VT_TTL_NS, ttl_ns, 0);
+    b.AddElement<std::uint64_t>(wire::Request::VT_TOKEN, token, 0);
     return std::pair{wire::Body::Request, fb::Offset<void>(b.EndTable(start))};
   };
 }
@@ -582,6 +598,8 @@ TEST(Codec, HandBuiltOutOfRangeFieldsAreMalformed) {
       {.name = "control: ping", .bodies = {ping}, .expected = std::nullopt},
       {.name = "control: longest name", .bodies = {request_with(longest, 5)}, .expected = std::nullopt},
       {.name = "control: zero ttl", .bodies = {request_with("a", 0)}, .expected = std::nullopt},
+      {.name = "control: token token_max", .bodies = {request_with("a", 5, true, core::limits::token_max)},
+       .expected = std::nullopt},
       {.name = "control: deny reason 6", .bodies = {deny_with(6, 0)}, .expected = std::nullopt},
       {.name = "control: held, unqueued", .bodies = {deny_with(1, 0, true)}, .expected = std::nullopt},
       {.name = "control: renew-ack reason 0", .bodies = {renew_ack_with(0)}, .expected = std::nullopt},
@@ -600,6 +618,9 @@ TEST(Codec, HandBuiltOutOfRangeFieldsAreMalformed) {
       {.name = "name too long", .bodies = {request_with(longest + "n", 5)}},
       {.name = "negative ttl", .bodies = {request_with("a", -1)}},
       {.name = "missing lease", .bodies = {request_with("a", 5, false)}},
+      // A member that took it would assert on its next acquire (token + 1).
+      {.name = "token above token_max", .bodies = {request_with("a", 5, true, core::limits::token_max + 1)}},
+      {.name = "token UINT64_MAX", .bodies = {request_with("a", 5, true, UINT64_MAX)}},
       {.name = "missing name", .bodies = {free_without_name()}},
       {.name = "deny reason 0", .bodies = {deny_with(0, 0)}},
       {.name = "deny reason 7", .bodies = {deny_with(7, 0)}},

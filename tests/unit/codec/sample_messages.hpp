@@ -33,7 +33,7 @@ inline core::ResourceName binary_name() { return core::ResourceName(std::string(
 
 // Samples ordered as core::Message's alternatives: samples()[i].index() == i.
 inline std::vector<core::Message> samples() {
-  const core::Token token(0xfedcba9876543210ULL);
+  const core::Token token(core::limits::token_max);  // the largest a datagram may carry
   return {
       core::Request{.resource = core::ResourceName("seat:14A"), .lease = sample_lease(),
                     .ttl = core::Duration::ms(1500), .token = token},
@@ -45,7 +45,7 @@ inline std::vector<core::Message> samples() {
                   .ttl = core::Duration::s(30), .round = 0xabcdef01U},
       core::RenewAck{.resource = core::ResourceName("seat:14B"), .lease = sample_lease(), .token = token,
                      .round = 9, .ok = false, .reason = core::DenyReason::not_current,
-                     .fence = core::Token(UINT64_MAX)},
+                     .fence = core::Token(core::limits::token_max)},
       core::Release{.resource = core::ResourceName(std::string(core::limits::resource_name_bytes_max, 'x')),
                     .lease = sample_lease(), .token = token},
       core::Free{.resource = core::ResourceName("seat:14A"), .fence = core::Token(1234567), .waiters = 3},
