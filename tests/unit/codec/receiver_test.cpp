@@ -351,6 +351,14 @@ TEST(Receiver, ClientsMaySendWhatAnAcquirerSendsAndNothingElse) {
   // A replay is refused.
   EXPECT_EQ(r.receive(from_a(1, {request}), d), DropReason::replayed);
   EXPECT_EQ(r.clients_tracked(), 1u);
+  // A client speaks only for leases of its own life: another incarnation's
+  // (a namesake that drew the same id) or another owner's is a stranger's.
+  const core::LeaseId namesake{core::MemberId(kClientA), core::Incarnation(8), 1};
+  const core::LeaseId other{core::MemberId(kClientB), core::Incarnation(7), 1};
+  EXPECT_EQ(r.receive(from_a(6, {core::Release{.resource = res, .lease = namesake, .token = core::Token(9)}}), d),
+            DropReason::stranger);
+  EXPECT_EQ(r.receive(from_a(7, {core::Release{.resource = res, .lease = other, .token = core::Token(9)}}), d),
+            DropReason::stranger);
   // A receiver that takes no clients (a client's own) refuses them all.
   Receiver none = make_voter_receiver(0);
   EXPECT_EQ(none.receive(from_a(1, {request}), d), DropReason::stranger);

@@ -331,6 +331,29 @@ TEST(Voter, RenewExtendsTheHold) {
   EXPECT_EQ(v.table().find("r")->hold->expiry, T0 + Duration::s(15));
 }
 
+// A restarted voter whose floor equals a holder's token re-grants its RENEW
+// (no entry: the floor rule), and must keep re-granting it after that hold
+// runs out: the entry the re-grant created is not a released one (the
+// adversarial review of issue 21 found it refused from then on).
+TEST(Voter, AFloorReGrantDoesNotStrandTheHolderLater) {
+  NodeConfig cfg = config();
+  Voter v(cfg, Token{7}, true);  // restarted: floor 7, no entries
+  FakeSink s;
+  const Request l1 = req("r", B, 1, 7, Duration::s(2));
+  v.on_renew(T0, B, renew_of(l1, 1, Duration::s(2)), s);
+  ASSERT_TRUE(s.only<RenewAck>().ok) << "floor == token: re-granted";
+  v.expire(T0 + Duration::s(3), s);
+  ASSERT_FALSE(v.table().find("r")->hold.has_value());
+  s.clear();
+  v.on_renew(T0 + Duration::s(3), B, renew_of(l1, 2, Duration::s(2)), s);
+  EXPECT_TRUE(s.only<RenewAck>().ok) << "still fence == token, never released: re-granted again";
+  // Released by its owner: now refused.
+  v.on_release(T0 + Duration::s(3), B, release_of(l1), s);
+  s.clear();
+  v.on_renew(T0 + Duration::s(3), B, renew_of(l1, 3, Duration::s(2)), s);
+  EXPECT_FALSE(s.only<RenewAck>().ok);
+}
+
 TEST(Voter, RenewTable) {
   // Voter state: lease L1 (B, token 7) granted at T0 with ttl 2 s; then `setup`.
   enum class Setup { live, expired, released, expired_then_other_granted, expired_then_other_released, evicted };
