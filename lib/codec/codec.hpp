@@ -15,6 +15,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -203,8 +204,11 @@ class Receiver {
   // talk to members only).
   Receiver(std::uint64_t cluster_id, std::optional<ClusterKey> key, std::vector<core::MemberId> members,
            core::MemberId self, std::uint64_t config_fingerprint, std::size_t clients_max = 0);
+  // `client_pinned`: which clients' replay windows must not be evicted for
+  // a new client life (ClientWindows::admit); empty: none.
   std::optional<core::DropReason> receive(std::span<const std::uint8_t> bytes, Decoded& out,
-                                          Observers observers = Observers::reject);
+                                          Observers observers = Observers::reject,
+                                          const std::function<bool(core::MemberId)>& client_pinned = {});
 
   std::uint64_t config_fingerprint() const { return fingerprint_; }
   // Set iff the last receive() dropped a member's datagram for an older
@@ -217,6 +221,8 @@ class Receiver {
   // without clients).
   std::size_t clients_tracked() const { return clients_ ? clients_->size() : 0; }
   std::uint64_t client_evictions() const { return clients_ ? clients_->evictions() : 0; }
+  // New client lives refused because every tracked life was pinned.
+  std::uint64_t clients_refused() const { return clients_ ? clients_->refused() : 0; }
 
  private:
   bool is_member(core::MemberId m) const;

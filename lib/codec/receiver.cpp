@@ -66,7 +66,8 @@ void Receiver::note_mismatch(core::MemberId sender, std::uint64_t fingerprint) {
 }
 
 std::optional<core::DropReason> Receiver::receive(std::span<const std::uint8_t> bytes, Decoded& out,
-                                                  Observers observers) {
+                                                  Observers observers,
+                                                  const std::function<bool(core::MemberId)>& client_pinned) {
   behind_.reset();
   if (auto why = key_ ? decode(bytes, *key_, cluster_id_, out) : decode(bytes, nullptr, cluster_id_, out)) return why;
   const Header& h = out.header;
@@ -87,8 +88,10 @@ std::optional<core::DropReason> Receiver::receive(std::span<const std::uint8_t> 
     // Not noted in mismatches(): that table is bounded by the members.
     if (h.config_fingerprint != fingerprint_ && h.config_fingerprint != no_fingerprint && !status_only(out.messages))
       return core::DropReason::config_mismatch;
-    return clients_->admit(h.sender, h.incarnation, h.seq) ? std::nullopt
-                                                          : std::optional(core::DropReason::replayed);
+    const std::uint64_t refused = clients_->refused();
+    if (clients_->admit(h.sender, h.incarnation, h.seq, client_pinned)) return std::nullopt;
+    // No room: every tracked client life holds, waits or is parked here.
+    return clients_->refused() != refused ? core::DropReason::overflow : core::DropReason::replayed;
   }
   if (!is_member(h.sender)) return core::DropReason::stranger;
   // Another voting configuration: its votes and requests must not count here

@@ -114,7 +114,8 @@ std::size_t ClientWindows::KeyHash::operator()(const Key& k) const {
   return static_cast<std::size_t>(x ^ (x >> 31));
 }
 
-bool ClientWindows::admit(core::MemberId client, core::Incarnation incarnation, std::uint64_t seq) {
+bool ClientWindows::admit(core::MemberId client, core::Incarnation incarnation, std::uint64_t seq,
+                          const std::function<bool(core::MemberId)>& pinned) {
   if (seq == 0) return false;
   const Key key{.client = client.value, .incarnation = incarnation.value};
   if (auto it = index_.find(key); it != index_.end()) {
@@ -123,8 +124,21 @@ bool ClientWindows::admit(core::MemberId client, core::Incarnation incarnation, 
     return true;
   }
   if (index_.size() >= capacity_) {
-    index_.erase(lru_.back().key);
-    lru_.pop_back();
+    // The least recently accepted life that is not pinned (at most
+    // `capacity_` looked at).
+    auto victim = lru_.end();
+    for (auto it = lru_.rbegin(); it != lru_.rend(); ++it) {
+      if (!pinned || !pinned(core::MemberId(it->key.client))) {
+        victim = std::next(it).base();
+        break;
+      }
+    }
+    if (victim == lru_.end()) {
+      ++refused_;
+      return false;
+    }
+    index_.erase(victim->key);
+    lru_.erase(victim);
     ++evictions_;
   }
   lru_.push_front(Life{.key = key, .seqs = SeqWindow(seq)});

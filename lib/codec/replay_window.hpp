@@ -16,6 +16,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <optional>
 #include <unordered_map>
@@ -105,7 +106,14 @@ class ClientWindows {
   ClientWindows& operator=(const ClientWindows&) = delete;
 
   // Whether (incarnation, seq) from `client` is new (and then records it).
-  bool admit(core::MemberId client, core::Incarnation incarnation, std::uint64_t seq);
+  // A life not yet tracked, with the table full, evicts the least recently
+  // accepted life whose client `pinned` does not name (a client with a hold,
+  // waiter or parked request at the voter: evicting its window would let a
+  // replay extend that hold); if every life is pinned, the new one is
+  // refused (counted in refused()).
+  bool admit(core::MemberId client, core::Incarnation incarnation, std::uint64_t seq,
+             const std::function<bool(core::MemberId)>& pinned = {});
+  std::uint64_t refused() const { return refused_; }
   std::size_t size() const { return index_.size(); }
   std::size_t capacity() const { return capacity_; }
   std::uint64_t evictions() const { return evictions_; }
@@ -128,6 +136,7 @@ class ClientWindows {
   std::list<Life> lru_;  // most recently accepted first
   std::unordered_map<Key, std::list<Life>::iterator, KeyHash> index_;
   std::uint64_t evictions_ = 0;
+  std::uint64_t refused_ = 0;
 };
 
 }  // namespace baton::codec

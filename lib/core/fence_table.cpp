@@ -69,6 +69,7 @@ void FenceTable::set_hold(Ref ref, Hold h) {
   BATON_ASSERT(h.token <= e.fence);  // stored before the hold (Guarantee 2 pair, voter side)
   mark_busy(e);
   e.hold = h;
+  ref_client(h.holder);
   expiries_.push_back(Due{h.expiry, ref.kv_});
   heap_place(expiries_.size() - 1, expiries_.back());
   heap_up(expiries_.size() - 1);
@@ -95,10 +96,13 @@ std::vector<Waiter> FenceTable::end_hold(Ref ref) {
   Entry& e = *ref;
   if (e.hold) {
     heap_remove(e.heap_pos);
+    unref_client(e.hold->holder);
     e.hold.reset();
   }
   waiters_ -= e.waiters.size();
-  return e.waiters.take();
+  std::vector<Waiter> out = e.waiters.take();
+  for (const Waiter& w : out) unref_client(w.member);
+  return out;
 }
 
 void FenceTable::settle(std::string_view name) {
@@ -218,12 +222,38 @@ bool FenceTable::add_waiter(Ref ref, const Waiter& w, std::size_t per_resource_m
   if (waiters_ >= total_max) return false;
   if (!e.waiters.add(w, per_resource_max)) return false;
   ++waiters_;
+  ref_client(w.member);
   mark_busy(e);
   return true;
 }
 
 void FenceTable::remove_waiter(Ref e, MemberId m) {
-  if (e && e->waiters.remove(m)) --waiters_;
+  if (e && e->waiters.remove(m)) {
+    --waiters_;
+    unref_client(m);
+  }
+}
+
+void FenceTable::ref_client(MemberId m) {
+  if (is_client(m)) ++client_refs_[m.value];
+}
+
+void FenceTable::unref_client(MemberId m) {
+  if (!is_client(m)) return;
+  auto it = client_refs_.find(m.value);
+  BATON_ASSERT(it != client_refs_.end() && it->second > 0);
+  if (--it->second == 0) client_refs_.erase(it);
+}
+
+bool FenceTable::client_refs_consistent() const {
+  std::unordered_map<std::uint32_t, std::uint32_t> count;
+  for (const auto& [name, e] : map_) {
+    if (e.hold && is_client(e.hold->holder)) ++count[e.hold->holder.value];
+    for (const Waiter& w : e.waiters.list()) {
+      if (is_client(w.member)) ++count[w.member.value];
+    }
+  }
+  return count == client_refs_;
 }
 
 Token FenceTable::max_token() const {

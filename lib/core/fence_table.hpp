@@ -147,6 +147,13 @@ class FenceTable {
   bool heap_consistent() const;
   std::size_t waiters() const { return waiters_; }
   std::uint64_t evictions() const { return evictions_; }
+  // Whether client `m` holds a lease or waits here (issue 21): its replay
+  // window must then not be evicted (Node::client_pinned). Counted as holds
+  // and waiters come and go, so bounded by them.
+  bool client_has_state(MemberId m) const { return client_refs_.contains(m.value); }
+  std::size_t clients_with_state() const { return client_refs_.size(); }
+  // Recounts the clients' holds and waiters against the counters (invariants).
+  bool client_refs_consistent() const;
   // Waiter bookkeeping goes through these so the total stays exact.
   // Adds `w`, or replaces its member's request if that member already waits.
   bool add_waiter(Ref e, const Waiter& w, std::size_t per_resource_max, std::size_t total_max);
@@ -197,6 +204,9 @@ class FenceTable {
   std::size_t idle_max_;                                      // idle entries kept
   std::size_t waiters_ = 0;                                   // total over all entries
   std::uint64_t evictions_ = 0;
+  std::unordered_map<std::uint32_t, std::uint32_t> client_refs_;  // client id -> its holds + waiters here
+  void ref_client(MemberId m);
+  void unref_client(MemberId m);
 };
 
 }  // namespace baton::core

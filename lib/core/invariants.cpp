@@ -31,6 +31,7 @@ std::string check_invariants(const Node& node) {
   if (live != t.live()) fail("live-lease index out of step");
   if (!t.heap_consistent()) fail("expiry heap out of step with the holds");
   if (waiters != t.waiters()) fail("waiter count out of step");
+  if (!t.client_refs_consistent()) fail("client hold and waiter counts out of step");
   if (t.live() > c.limits.leases_per_voter) fail("live leases over limit");
   if (t.waiters() > c.limits.waiters_per_voter) fail("waiters over voter limit");
   if (t.entries() > t.live() + t.waiters() + c.limits.idle_fences) fail("fence entries over bound (Guarantee 4)");

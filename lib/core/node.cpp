@@ -305,6 +305,8 @@ const Acquirer& Node::acquirer() const { return impl_->acquirer; }
 bool Node::awaiting_answers() const { return impl_->acquirer.awaiting_answers(); }
 const Recovery& Node::recovery() const { return impl_->recovery; }
 
+bool Node::client_pinned(MemberId m) const { return impl_->voter.client_pinned(m); }
+
 std::vector<MemberId> Node::voters_of(const ResourceName& resource) const {
   return place(resource.view(), impl_->config.members, impl_->config.replicas);
 }

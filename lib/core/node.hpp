@@ -111,6 +111,10 @@ class Node {
   const Voter& voter() const;
   const Acquirer& acquirer() const;
   const Recovery& recovery() const;
+  // Whether client `m` holds a lease, waits, or has a request parked at this
+  // member's voter (issue 21): the runtime keeps such a client's replay
+  // window (codec::ClientWindows), so no replay can extend its hold.
+  bool client_pinned(MemberId m) const;
   // The voters of `resource` (placement), sorted.
   std::vector<MemberId> voters_of(const ResourceName& resource) const;
 

@@ -234,6 +234,12 @@ void Voter::notify_free(Instant now, FenceTable::Ref e, std::vector<Waiter> wait
   table_.settle(e);  // the last use of e: settling may evict it
 }
 
+bool Voter::client_pinned(MemberId m) const {
+  if (table_.client_has_state(m)) return true;
+  // Parked requests: at most limits::pending_persist_max of them.
+  return std::any_of(parked_.begin(), parked_.end(), [&](const auto& p) { return p.first == m; });
+}
+
 void Voter::on_persisted(Instant now, Token reservation, Sink& sink) {
   if (!persist_pending_ || reservation != *persist_pending_) return;  // not what we asked for
   BATON_ASSERT(reservation >= reservation_);

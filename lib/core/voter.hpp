@@ -64,6 +64,9 @@ class Voter {
   std::size_t parked() const { return parked_.size(); }
   // The parked requests, by sender (for the simulator's checker).
   const std::vector<std::pair<MemberId, Request>>& parked_requests() const { return parked_; }
+  // Client `m` holds, waits or has a request parked here (issue 21): its
+  // replay window must not be evicted (Node::client_pinned).
+  bool client_pinned(MemberId m) const;
   // Highest token this voter ever stored (what a FLOOR_REPLY reports).
   Token max_token() const { return table_.max_token(); }
 

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "core/ids.hpp"
@@ -38,6 +39,10 @@ class WaiterSet {
   // Empties the set, returning who was in it (in arrival order).
   std::vector<Waiter> take();
   std::size_t size() const { return members_ ? members_->size() : 0; }
+  // The waiters, in arrival order.
+  std::span<const Waiter> list() const {
+    return members_ ? std::span<const Waiter>(*members_) : std::span<const Waiter>();
+  }
   bool empty() const { return size() == 0; }
 
  private:

@@ -11,6 +11,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <iterator>
 #include <list>
 #include <unordered_map>
 
@@ -23,16 +25,27 @@ class ClientBook {
  public:
   explicit ClientBook(std::size_t capacity) : capacity_(capacity) { BATON_ASSERT(capacity_ > 0); }
 
-  // `client` was heard from `from` just now.
-  void heard(core::MemberId client, const sockaddr_storage& from) {
+  // `client` was heard from `from` just now. Full: evicts the least
+  // recently heard client that `pinned` does not name (one with a hold or
+  // waiter here; codec::ClientWindows keeps the same ones), else the least
+  // recently heard.
+  void heard(core::MemberId client, const sockaddr_storage& from,
+             const std::function<bool(core::MemberId)>& pinned = {}) {
     if (auto it = index_.find(client.value); it != index_.end()) {
       it->second->addr = from;
       lru_.splice(lru_.begin(), lru_, it->second);
       return;
     }
     if (index_.size() >= capacity_) {
-      index_.erase(lru_.back().id);
-      lru_.pop_back();
+      auto victim = std::prev(lru_.end());
+      for (auto it = lru_.rbegin(); it != lru_.rend(); ++it) {
+        if (!pinned || !pinned(core::MemberId(it->id))) {
+          victim = std::next(it).base();
+          break;
+        }
+      }
+      index_.erase(victim->id);
+      lru_.erase(victim);
       ++evictions_;
     }
     lru_.push_front(Entry{.id = client.value, .addr = from});

@@ -70,6 +70,7 @@ Driver::Driver(uv_loop_t* loop, DriverConfig config, DriverHooks* hooks)
       receiver_(config_.cluster_id, config_.key, config_.node.members, config_.node.self, fingerprint_,
                 core::client_mode(config_.node) ? 0 : config_.clients_max),
       clients_(std::max<std::size_t>(config_.clients_max, 1)),
+      client_pinned_([this](core::MemberId m) { return node_->client_pinned(m); }),
       transport_(config_.send_buffers, config_.receive_batch, [this] { received_ = true; }),
       timer_([this] { run_batch(); }),
       mailbox_(config_.calls_queued, [this] { run_batch(); }) {
@@ -260,7 +261,7 @@ void Driver::receive_all() {
   transport_.take_received(inbox_);
   for (RecvSlot* slot : inbox_) {
     const std::optional<core::DropReason> drop =
-        receiver_.receive({slot->bytes.data(), slot->len}, decoded_, codec::Observers::accept);
+        receiver_.receive({slot->bytes.data(), slot->len}, decoded_, codec::Observers::accept, client_pinned_);
     const sockaddr_storage from = slot->from;
     transport_.recycle(slot);
     if (drop) {
@@ -291,7 +292,7 @@ void Driver::receive_all() {
     ++counters_.datagrams_received;
     // A client's (only acquirer messages and PINGs get this far, new to its
     // replay window): answer it where it is now.
-    if (core::is_client(decoded_.header.sender)) clients_.heard(decoded_.header.sender, from);
+    if (core::is_client(decoded_.header.sender)) clients_.heard(decoded_.header.sender, from, client_pinned_);
     // Voter side: read fresh per datagram, after receipt. A reading later
     // than the true arrival starts a hold later, which is the safe direction
     // (an earlier hold start would end the hold too early).

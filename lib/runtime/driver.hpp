@@ -183,6 +183,8 @@ class Driver {
   codec::Packer packer_;
   codec::Receiver receiver_;
   ClientBook clients_;  // where clients are answered (a member's; empty at a client)
+  // The Receiver keeps the replay windows of clients that hold or wait here.
+  std::function<bool(core::MemberId)> client_pinned_;
   UdpTransport transport_;
   DeadlineTimer timer_;
   Mailbox mailbox_;

@@ -3,6 +3,9 @@
 // the rule that only an accepted datagram advances the window.
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <set>
+
 #include <vector>
 
 #include "codec/codec.hpp"
@@ -392,6 +395,36 @@ TEST(Receiver, ClientLivesHaveWindowsOfTheirOwnAndTheLeastRecentIsEvicted) {
   EXPECT_EQ(r.receive(datagram({.sender = 2, .seq = 1}), d), std::nullopt);
   EXPECT_EQ(r.receive(datagram({.sender = 3, .seq = 1}), d), std::nullopt);
   EXPECT_EQ(r.clients_tracked(), 2u);
+}
+
+// A client with a hold or waiter at the voter keeps its window: a new life
+// evicts the least recent unpinned one, and none if every life is pinned
+// (the new one is refused, as overflow). Else a replay could extend the
+// pinned client's hold once its window was gone (adversarial review, issue 21).
+TEST(Receiver, PinnedClientWindowsAreNotEvicted) {
+  using core::DropReason;
+  Receiver r = make_voter_receiver(2);
+  Decoded d;
+  const auto dg = [](std::uint32_t who, std::uint64_t inc, std::uint64_t seq) {
+    return datagram({.sender = who, .incarnation = inc, .seq = seq});
+  };
+  const std::uint32_t kClientC = core::client_id(0x0123).value;
+  std::set<std::uint32_t> pinned = {kClientA};
+  const std::function<bool(core::MemberId)> is_pinned = [&](core::MemberId m) { return pinned.contains(m.value); };
+  ASSERT_EQ(r.receive(dg(kClientA, 1, 1), d, Observers::reject, is_pinned), std::nullopt);
+  ASSERT_EQ(r.receive(dg(kClientB, 1, 1), d, Observers::reject, is_pinned), std::nullopt);
+  // C evicts B (A is older but pinned).
+  ASSERT_EQ(r.receive(dg(kClientC, 1, 1), d, Observers::reject, is_pinned), std::nullopt);
+  EXPECT_EQ(r.receive(dg(kClientA, 1, 1), d, Observers::reject, is_pinned), DropReason::replayed) << "A kept";
+  // Both tracked lives pinned: a new life is refused, and nothing evicted.
+  pinned.insert(kClientC);
+  EXPECT_EQ(r.receive(dg(kClientB, 2, 1), d, Observers::reject, is_pinned), DropReason::overflow);
+  EXPECT_EQ(r.clients_refused(), 1u);
+  EXPECT_EQ(r.receive(dg(kClientC, 1, 1), d, Observers::reject, is_pinned), DropReason::replayed) << "C kept";
+  // Once A's state is gone, a new life may take its room.
+  pinned.erase(kClientA);
+  EXPECT_EQ(r.receive(dg(kClientB, 2, 1), d, Observers::reject, is_pinned), std::nullopt);
+  EXPECT_EQ(r.client_evictions(), 2u);
 }
 
 }  // namespace

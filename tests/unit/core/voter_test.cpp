@@ -354,6 +354,29 @@ TEST(Voter, AFloorReGrantDoesNotStrandTheHolderLater) {
   EXPECT_FALSE(s.only<RenewAck>().ok);
 }
 
+// A client is pinned (its replay window kept by the runtime) exactly while it
+// holds or waits at this voter (issue 21).
+TEST(Voter, AClientIsPinnedWhileItHoldsOrWaits) {
+  NodeConfig cfg = config();
+  Voter v(cfg, Token{0}, true);
+  FakeSink s;
+  const MemberId x = client_id(11), y = client_id(12);
+  const Request held = req("r", x, 1, 5);
+  v.on_request(T0, x, held, s);
+  EXPECT_TRUE(v.client_pinned(x));
+  EXPECT_FALSE(v.client_pinned(y));
+  v.on_request(T0, y, req("r", y, 1, 6), s);  // denied held: kept as a waiter
+  EXPECT_TRUE(v.client_pinned(y));
+  EXPECT_TRUE(v.table().client_refs_consistent());
+  v.on_release(T0, x, release_of(held), s);  // y is handed the lease
+  EXPECT_FALSE(v.client_pinned(x));
+  EXPECT_TRUE(v.client_pinned(y));
+  v.expire(T0 + Duration::s(60), s);
+  EXPECT_FALSE(v.client_pinned(y));
+  EXPECT_EQ(v.table().clients_with_state(), 0u);
+  EXPECT_TRUE(v.table().client_refs_consistent());
+}
+
 TEST(Voter, RenewTable) {
   // Voter state: lease L1 (B, token 7) granted at T0 with ttl 2 s; then `setup`.
   enum class Setup { live, expired, released, expired_then_other_granted, expired_then_other_released, evicted };
