@@ -102,7 +102,7 @@ def main():
         r = run("acquire", *one, "seat")
         check(r.returncode == 2 and "--id is required (or --client" in r.stderr, "acquire without --id or --client",
               r.stderr)
-        for flag in (["--state-dir", "x"], ["--bootstrap"]):
+        for flag in (["--state-dir", "x"], ["--bootstrap"], ["--clients-max", "5"]):
             r = run("acquire", *one, "--client", *flag, "seat")
             check(r.returncode == 2 and f"--client and {flag[0]} exclude each other" in r.stderr,
                   f"acquire --client {flag[0]} exits 2", r.stderr)

@@ -215,6 +215,10 @@ void MemberFlags::declare(FlagSet& f, Role role) {
             "after sending an acquire's or renewal's requests, poll this long for the answers instead of "
             "sleeping, and this long after they came: less latency for more CPU (default 0: off)",
             0, 10000);
+  f.add_u64("clients-max", &clients_max,
+            "a member: clients it keeps replay state and an address for (Limits::clients, default 4096; those "
+            "holding or waiting are never evicted, so keep it above the clients active at once)",
+            1, 1u << 24);
   f.add_string("state-dir", &state_dir,
                "where the floor reservation is persisted (default baton-state-<id>); must exist unless "
                "--bootstrap; a directory without state means this member lost it: recover the floor from peers");
@@ -236,6 +240,8 @@ baton::Config MemberFlags::config(const FlagSet& f) const {
       throw UsageError{"--client and --id exclude each other: a client has no member id (it draws one at start)"};
     if (f.given("state-dir")) throw UsageError{"--client and --state-dir exclude each other: a client keeps no state"};
     if (bootstrap) throw UsageError{"--client and --bootstrap exclude each other: only members bootstrap a cluster"};
+    if (f.given("clients-max"))
+      throw UsageError{"--client and --clients-max exclude each other: only members keep state for clients"};
     c.client = true;
   } else {
     if (!f.given("id"))
@@ -253,6 +259,7 @@ baton::Config MemberFlags::config(const FlagSet& f) const {
   c.ttl_min = std::chrono::milliseconds(std::min(ttl_min_ms, ttl_max_ms));
   c.margin = std::chrono::nanoseconds(static_cast<std::int64_t>(margin_ms * 1e6));
   c.busy_poll = std::chrono::microseconds(busy_poll_us);
+  c.limits.clients = clients_max;
   if (no_state && f.given("state-dir")) throw UsageError{"--no-state and --state-dir exclude each other"};
   if (!no_state && !client) c.state_dir = state_dir.empty() ? "baton-state-" + std::to_string(id) : state_dir;
   c.bootstrap = bootstrap;

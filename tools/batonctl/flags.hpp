@@ -104,6 +104,7 @@ struct MemberFlags {
   std::uint64_t ttl_min_ms = 10;     // --ttl-min-ms
   double margin_ms = 2;              // --margin-ms
   std::uint64_t busy_poll_us = 0;    // --busy-poll-us
+  std::uint64_t clients_max = 4096;  // --clients-max: a member's Limits::clients
   std::string state_dir;        // --state-dir (default baton-state-<id>)
   bool no_state = false;        // --no-state
   bool bootstrap = false;       // --bootstrap: first start of the cluster (Config::bootstrap)
