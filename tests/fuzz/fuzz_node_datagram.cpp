@@ -76,10 +76,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::unique_ptr<core::Node> node = make_node();
   const std::uint64_t fingerprint = core::voting_fingerprint(node->config());
   require(fingerprint == fuzz::node_fingerprint());
-  codec::Receiver receiver(fuzz::cluster_id, key, node->config().members, node->config().self, fingerprint);
+  // Clients too (issue 21): a sender id with the top bit set reaches the
+  // client path (replay windows per client life, pinned while they hold).
+  codec::Receiver receiver(fuzz::cluster_id, key, node->config().members, node->config().self, fingerprint,
+                           /*clients_max=*/4);
   codec::Decoded d;
   const core::NodeStats before = node->stats();
-  if (const std::optional<core::DropReason> why = receiver.receive(bytes, d)) {
+  const auto pinned = [&](core::MemberId m) { return node->client_pinned(m); };
+  if (const std::optional<core::DropReason> why = receiver.receive(bytes, d, codec::Observers::reject, pinned)) {
     node->count_drop(*why);
     require(same_except_drop(before, node->stats(), *why));
     return 0;
@@ -89,6 +93,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   node->on_messages(start, d.header.sender, d.messages);
   core::Outbox out;
   node->take_outbox(out);
+  // The node's own next acquire after whatever tokens it saw (a token of
+  // UINT64_MAX once made it assert here; the codec now refuses it).
+  require(node->acquire(start, core::AcquireArgs{.resource = core::ResourceName("fuzz:own"), .ttl = core::Duration::s(1),
+                                                 .wait_until = start, .auto_renew = false})
+              .ok());
+  core::Outbox own;
+  node->take_outbox(own);
+  out.messages.insert(out.messages.end(), own.messages.begin(), own.messages.end());
   node->on_deadline(start + core::Duration::s(120));
   core::Outbox later;
   node->take_outbox(later);
