@@ -10,9 +10,10 @@
 # report for people and then the same report as one JSON line, and stops
 # everything it started.
 #
-# Usage: scripts/demo.sh [--keep] [--baseline]
+# Usage: scripts/demo.sh [--keep] [--baseline] [--clients]
 #   --keep       leave the three nodes running and print the page's address
 #   --baseline   the same load with no lease at all: shows the double bookings
+#   --clients    three batonctl voters, the booking nodes as their clients
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
