@@ -104,7 +104,34 @@ void log_start(const Config& config, const runtime::StartPlan& plan, const core:
   }
 }
 
-// Builds the runtime's configuration: addresses, key, start plan.
+// What members and clients set alike: the cluster's key and id, the
+// runtime's limits, and every member's address (a member binds its own
+// instead: `self`; a client, 0, binds none of them).
+Result<void> set_transport(const Config& config, std::uint32_t self, runtime::DriverConfig& d) {
+  d.cluster_id = config.cluster_id;
+  if (config.cluster_key) {
+    codec::ClusterKey k;
+    k.bytes = *config.cluster_key;
+    d.key = k;
+  }
+  for (const Member& m : config.members) {
+    auto addr = runtime::parse_address(m.host, m.port);
+    if (!addr) return addr.error();
+    if (m.id == self) {
+      d.bind_to = *addr;
+    } else {
+      d.peers.push_back({core::MemberId{m.id}, *addr});
+    }
+  }
+  d.seed = os_seed();
+  d.calls_queued = config.limits.calls_queued;
+  d.send_buffers = config.limits.send_buffers;
+  d.receive_batch = config.limits.receive_batch;
+  d.clients_max = config.limits.clients;
+  d.busy_poll = core::Duration::ns(config.busy_poll.count());
+  return {};
+}
+
 // A client (Config::client): a fresh random id and incarnation per start (so
 // lease ids never repeat across restarts), no state, an ephemeral port.
 Result<runtime::DriverConfig> client_driver_config(const Config& config, LogHook& log) {
@@ -121,32 +148,18 @@ Result<runtime::DriverConfig> client_driver_config(const Config& config, LogHook
   d.node.incarnation = core::Incarnation{inc};
   d.node.recovery = core::RecoveryMode::first_start;
   d.node.persist = false;
-  d.cluster_id = config.cluster_id;
-  if (config.cluster_key) {
-    codec::ClusterKey k;
-    k.bytes = *config.cluster_key;
-    d.key = k;
-  }
-  for (const Member& m : config.members) {
-    auto addr = runtime::parse_address(m.host, m.port);
-    if (!addr) return addr.error();
-    d.peers.push_back({core::MemberId{m.id}, *addr});
-  }
+  if (auto r = set_transport(config, /*self=*/0, d); !r) return r.error();
   // Any local address, ephemeral port, of the members' family.
   auto any = runtime::parse_address(d.peers.front().addr.ss_family == AF_INET6 ? "::" : "0.0.0.0", 0);
   if (!any) return any.error();
   d.bind_to = *any;
-  d.seed = os_seed();
-  d.calls_queued = config.limits.calls_queued;
-  d.send_buffers = config.limits.send_buffers;
-  d.receive_batch = config.limits.receive_batch;
-  d.busy_poll = core::Duration::ns(config.busy_poll.count());
   if (log)
     log(LogLevel::info, "baton: client " + std::to_string(d.node.self.value) + " starting (" +
                             std::to_string(config.members.size()) + " members)");
   return d;
 }
 
+// Builds the runtime's configuration: addresses, key, start plan.
 Result<runtime::DriverConfig> driver_config(const Config& config, LogHook& log) {
   if (config.client) return client_driver_config(config, log);
   runtime::DriverConfig d;
@@ -165,29 +178,9 @@ Result<runtime::DriverConfig> driver_config(const Config& config, LogHook& log) 
   d.node.incarnation = plan->incarnation;
   d.node.prior_ttl_max = plan->prior_ttl_max;
   d.node.prior_rho_ppm = plan->prior_rho_ppm;
-  d.cluster_id = config.cluster_id;
-  if (config.cluster_key) {
-    codec::ClusterKey k;
-    k.bytes = *config.cluster_key;
-    d.key = k;
-  }
-  for (const Member& m : config.members) {
-    auto addr = runtime::parse_address(m.host, m.port);
-    if (!addr) return addr.error();
-    if (m.id == config.self) {
-      d.bind_to = *addr;
-    } else {
-      d.peers.push_back({core::MemberId{m.id}, *addr});
-    }
-  }
+  if (auto r = set_transport(config, config.self, d); !r) return r.error();
   d.state_dir = config.state_dir;
   d.state_lock = std::move(plan->lock);
-  d.seed = os_seed();
-  d.calls_queued = config.limits.calls_queued;
-  d.send_buffers = config.limits.send_buffers;
-  d.receive_batch = config.limits.receive_batch;
-  d.clients_max = config.limits.clients;
-  d.busy_poll = core::Duration::ns(config.busy_poll.count());
   log_start(config, *plan, d.node, log);
   return d;
 }

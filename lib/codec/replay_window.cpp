@@ -126,13 +126,8 @@ bool ClientWindows::admit(core::MemberId client, core::Incarnation incarnation, 
   if (index_.size() >= capacity_) {
     // The least recently accepted life that is not pinned (at most
     // `capacity_` looked at).
-    auto victim = lru_.end();
-    for (auto it = lru_.rbegin(); it != lru_.rend(); ++it) {
-      if (!pinned || !pinned(core::MemberId(it->key.client))) {
-        victim = std::next(it).base();
-        break;
-      }
-    }
+    const auto victim =
+        least_recent_unpinned(lru_, pinned, [](const Life& l) { return core::MemberId(l.key.client); });
     if (victim == lru_.end()) {
       ++refused_;
       return false;

@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <list>
 #include <optional>
 #include <unordered_map>
@@ -86,6 +87,19 @@ class ReplayWindow {
 
   std::vector<Entry> entries_;  // sorted by sender, at most limits::members_max
 };
+
+// The least recently used entry of `lru` (most recent first) whose client
+// `pinned` does not name, or lru.end() if every one is pinned (no `pinned`:
+// none is). `client_of` reads an entry's client id. ClientWindows and the
+// runtime's ClientBook evict by this one rule.
+template <typename List, typename ClientOf>
+typename List::iterator least_recent_unpinned(List& lru, const std::function<bool(core::MemberId)>& pinned,
+                                              ClientOf client_of) {
+  for (auto it = lru.rbegin(); it != lru.rend(); ++it) {
+    if (!pinned || !pinned(client_of(*it))) return std::next(it).base();
+  }
+  return lru.end();
+}
 
 // Replay protection for clients (issue 21; docs/protocol.md "Clients"): one
 // SeqWindow per client life, keyed by (client id, incarnation), at most

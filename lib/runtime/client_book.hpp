@@ -16,6 +16,7 @@
 #include <list>
 #include <unordered_map>
 
+#include "codec/replay_window.hpp"
 #include "core/assert.hpp"
 #include "core/ids.hpp"
 
@@ -37,13 +38,8 @@ class ClientBook {
       return;
     }
     if (index_.size() >= capacity_) {
-      auto victim = std::prev(lru_.end());
-      for (auto it = lru_.rbegin(); it != lru_.rend(); ++it) {
-        if (!pinned || !pinned(core::MemberId(it->id))) {
-          victim = std::next(it).base();
-          break;
-        }
-      }
+      auto victim = codec::least_recent_unpinned(lru_, pinned, [](const Entry& e) { return core::MemberId(e.id); });
+      if (victim == lru_.end()) victim = std::prev(lru_.end());  // an address only: the oldest goes
       index_.erase(victim->id);
       lru_.erase(victim);
       ++evictions_;

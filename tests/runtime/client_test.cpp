@@ -15,12 +15,7 @@ using namespace std::chrono_literals;
 using test::eventually;
 using test::start_members;
 
-AcquireOptions opts(std::chrono::nanoseconds ttl, std::chrono::nanoseconds wait = 0ns) {
-  AcquireOptions o;
-  o.ttl = ttl;
-  o.wait = wait;
-  return o;
-}
+using test::opts;
 
 // A client of the members in `m`: their addresses, key, id and timing, no slot.
 Config client_config(const test::Members& m) {

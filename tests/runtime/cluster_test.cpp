@@ -14,12 +14,7 @@ using namespace std::chrono_literals;
 using test::eventually;
 using test::start_members;
 
-AcquireOptions opts(std::chrono::nanoseconds ttl, std::chrono::nanoseconds wait = 0ns) {
-  AcquireOptions o;
-  o.ttl = ttl;
-  o.wait = wait;
-  return o;
-}
+using test::opts;
 
 void exclusive_handover(std::size_t n) {
   auto m = start_members(n);

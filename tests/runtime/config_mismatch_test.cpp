@@ -29,12 +29,7 @@ using test::eventually;
 std::uint64_t drops(const Stats& s, DropReason r) { return s.drops[static_cast<std::size_t>(r)]; }
 std::uint64_t mismatches(Cluster& c) { return drops(c.stats(), DropReason::config_mismatch); }
 
-AcquireOptions opts(std::chrono::nanoseconds ttl, std::chrono::nanoseconds wait) {
-  AcquireOptions o;
-  o.ttl = ttl;
-  o.wait = wait;
-  return o;
-}
+using test::opts;
 
 std::uint64_t fingerprint(std::initializer_list<std::uint32_t> ids, std::size_t replicas) {
   std::vector<core::MemberId> m;

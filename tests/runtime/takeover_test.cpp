@@ -19,12 +19,7 @@ namespace {
 using namespace std::chrono_literals;
 using test::eventually;
 
-AcquireOptions opts(std::chrono::nanoseconds ttl, std::chrono::nanoseconds wait) {
-  AcquireOptions o;
-  o.ttl = ttl;
-  o.wait = wait;
-  return o;
-}
+using test::opts;
 
 // Child: member 1 takes the lease (auto-renewed: only death ends it), reports
 // its token through the pipe, then waits to be killed.

@@ -100,6 +100,14 @@ inline Members start_members(std::size_t n, std::vector<std::uint32_t> skip = {}
   return {};
 }
 
+// Acquire options with `ttl` and `wait` (0: one attempt).
+inline AcquireOptions opts(std::chrono::nanoseconds ttl, std::chrono::nanoseconds wait = 0ns) {
+  AcquireOptions o;
+  o.ttl = ttl;
+  o.wait = wait;
+  return o;
+}
+
 // An attempt on a resource held elsewhere is refused: busy, or unavailable
 // when the denials arrived after the attempt's timeout (a loaded machine).
 inline bool refused(Errc e) { return e == Errc::busy || e == Errc::unavailable; }
