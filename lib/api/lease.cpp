@@ -26,12 +26,12 @@ Lease::Lease(std::shared_ptr<State> state) noexcept : state_(std::move(state)) {
 Lease::Lease(Lease&&) noexcept = default;
 Lease& Lease::operator=(Lease&& other) noexcept {
   if (this != &other) {
-    (void)release();
+    release();
     state_ = std::move(other.state_);
   }
   return *this;
 }
-Lease::~Lease() { (void)release(); }
+Lease::~Lease() { release(); }
 
 Lease::operator bool() const noexcept { return state_ != nullptr; }
 
@@ -66,7 +66,7 @@ std::optional<LostReason> Lease::lost_reason() const noexcept {
   return state_->lost_reason.load();
 }
 
-Result<void> Lease::release() {
+DiscardableResult Lease::release() {
   if (!state_) return not_held_error;
   {
     std::lock_guard<std::mutex> lock(state_->mutex);

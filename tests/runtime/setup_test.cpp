@@ -7,6 +7,8 @@
 #include <string>
 #include <unistd.h>
 
+#include <memory>
+
 #include "baton/baton.hpp"
 
 namespace {
@@ -97,6 +99,28 @@ TEST(Setup, ParseClusterKeyNamesTheFirstCharacterThatIsNotHex) {
   k = baton::parse_cluster_key(hex);
   ASSERT_FALSE(k);
   EXPECT_NE(what(k.error()).find("at character 33 is not hex"), std::string::npos) << what(k.error());
+}
+
+// ---- Result's contract (issue 22) ------------------------------------------
+
+TEST(ResultDeathTest, ValueOnAnErrorAbortsNamingTheCallAndTheError) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  const baton::Result<int> r(baton::Errc::busy, "held elsewhere");
+  EXPECT_DEATH((void)r.value(), "Result::value\\(\\) called on an error \\(busy: held elsewhere\\); check ok\\(\\) first");
+  EXPECT_DEATH((void)*r, "called on an error \\(busy");
+  const baton::Result<int> good(7);
+  EXPECT_DEATH((void)good.error(), "Result::error\\(\\) called on a success");
+}
+
+TEST(Result, DereferencingATemporaryMovesTheValueOut) {
+  std::unique_ptr<int> p = *baton::Result<std::unique_ptr<int>>(std::make_unique<int>(5));
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(*p, 5);
+  // A Lease's release() may be dropped without a cast (it builds under
+  // -Werror): every other Result is [[nodiscard]].
+  baton::Lease none;
+  none.release();
+  EXPECT_EQ(none.release().code(), baton::Errc::not_held);
 }
 
 }  // namespace

@@ -70,8 +70,10 @@ class Lease {
   std::optional<LostReason> lost_reason() const noexcept;
 
   // Stops using the lease (valid() turns false at once) and tells the voters.
-  // Errors: not_held (empty, already released, or lost: nothing to do).
-  Result<void> release();
+  // Errors: not_held (empty, already released, or lost: nothing to do). The
+  // result may be dropped without a cast (`lease.release();`): there is
+  // nothing to do about a failed release.
+  DiscardableResult release();
 
   // Runs one renewal round and waits for it. Errors: not_held (released,
   // empty), lost (the lease was lost: stop using it), unknown_outcome (no

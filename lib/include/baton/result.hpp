@@ -7,6 +7,8 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -75,7 +77,22 @@ struct Error {
   }
 };
 
+namespace detail {
+// The contract of Result::value(), operator* and error(): call them only after
+// checking ok(). Breaking it is a programmer error, like any broken
+// precondition: Baton says which call and which error on stderr and aborts
+// (no exception to catch or miss; issue 22).
+[[noreturn]] inline void bad_result_access(const char* call, Errc code, std::string_view what) {
+  std::fprintf(stderr, "baton: Result::%s called on %s (%.*s: %.*s); check ok() first\n", call,
+               code == Errc::ok ? "a success" : "an error", static_cast<int>(errc_name(code).size()),
+               errc_name(code).data(), static_cast<int>(what.size()), what.data());
+  std::abort();
+}
+}  // namespace detail
+
 // Result<T>: a T or an Error. Result<void> carries only success or an Error.
+// value(), operator* and operator-> need ok(); error() needs !ok(): otherwise
+// the process aborts with the call and the error on stderr.
 template <typename T>
 class [[nodiscard]] Result {
  public:
@@ -87,17 +104,31 @@ class [[nodiscard]] Result {
   explicit operator bool() const noexcept { return ok(); }
   Errc code() const noexcept { return ok() ? Errc::ok : std::get<1>(v_).code; }
   std::string_view what() const noexcept { return ok() ? std::string_view{} : std::get<1>(v_).what; }
-  const Error& error() const { return std::get<1>(v_); }
+  const Error& error() const {
+    if (ok()) detail::bad_result_access("error()", Errc::ok, {});
+    return *std::get_if<1>(&v_);
+  }
 
-  T& value() & { return std::get<0>(v_); }
-  const T& value() const& { return std::get<0>(v_); }
-  T&& value() && { return std::get<0>(std::move(v_)); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
+  T& value() & { return *checked(); }
+  const T& value() const& { return *checked(); }
+  T&& value() && { return std::move(*checked()); }
+  T* operator->() { return checked(); }
+  const T* operator->() const { return checked(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
+  // On a temporary: `auto c = *Cluster::start(config);` moves the value out.
+  T&& operator*() && { return std::move(*checked()); }
 
  private:
+  T* checked() {
+    if (!ok()) detail::bad_result_access("value()", code(), what());
+    return std::get_if<0>(&v_);
+  }
+  const T* checked() const {
+    if (!ok()) detail::bad_result_access("value()", code(), what());
+    return std::get_if<0>(&v_);
+  }
+
   std::variant<T, Error> v_;
 };
 
@@ -115,6 +146,16 @@ class [[nodiscard]] Result<void> {
 
  private:
   Error e_{};
+};
+
+// A Result<void> its caller may drop without a cast: for calls whose failure
+// leaves nothing to do (Lease::release(): a lease not released expires by
+// itself). Every other Result is [[nodiscard]].
+class DiscardableResult : public Result<void> {
+ public:
+  using Result<void>::Result;
+  DiscardableResult() = default;
+  DiscardableResult(Result<void> r) : Result<void>(std::move(r)) {}  // NOLINT
 };
 
 }  // namespace baton
