@@ -144,7 +144,7 @@ int run_acquire(baton::Cluster& c, const Options& o, bool cycle) {
       ++errors;
       continue;
     }
-    (void)l->release();
+    l->release();
     const std::int64_t t2 = now_ns();
     if (i >= o.warmup) samples.push_back(cycle ? t2 - t0 : t1 - t0);
   }
@@ -206,7 +206,7 @@ int run_contended(baton::Cluster& c, const Options& o) {
         // The release is recorded before the call: the holder stops using the
         // lease here, and release() then tells the voters.
         record(who, "release", now_ns());
-        (void)l->release();
+        l->release();
         if (o.think_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(o.think_us));
       }
     });
@@ -244,7 +244,7 @@ struct Pump {
     auto r = cluster->acquire(name, ao, [this, t0](baton::Result<baton::Lease> l) {
       if (l.ok()) {
         const std::int64_t t1 = now_ns();
-        (void)l->release();
+        l->release();
         ++done;
         std::lock_guard<std::mutex> g(mu);
         if (samples.size() < 1'000'000) samples.push_back(t1 - t0);

@@ -318,11 +318,11 @@ class Service {
     const std::uint64_t token = lease->token();
     Db& d = db();
     if (auto holder = read_holder(d, seat)) {
-      (void)lease->release();
+      lease->release();
       return taken(seat, *holder);
     }
     if (!lease->valid()) {  // checking is good practice; fencing covers a pause after it
-      (void)lease->release();
+      lease->release();
       return error_reply(423, "no_lease", "the lease ran out before the write: retry");
     }
     if (!o_.slow_seat.empty() && seat == o_.slow_seat) {
@@ -341,11 +341,11 @@ class Service {
     w.bind(1, user).bind(2, static_cast<std::int64_t>(o_.id)).bind(3, t).bind(4, t).bind(5, now_ms());
     w.bind(6, seat).bind(7, t).step();
     if (d.changes() == 1) {
-      (void)lease->release();
+      lease->release();
       return booked(seat, user, token);
     }
     // Rejected: a holder with a higher token has written this row.
-    (void)lease->release();  // not_held if the lease was lost meanwhile: fine
+    lease->release();  // not_held if the lease was lost meanwhile: fine
     const std::int64_t fence = record_rejected(d, seat, user, t);
     std::fprintf(stderr, "node %u: stale write rejected: seat %s user %s token %lld < fence %lld\n", o_.id,
                  seat.c_str(), user.c_str(), static_cast<long long>(t), static_cast<long long>(fence));

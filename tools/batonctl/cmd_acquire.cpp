@@ -67,7 +67,7 @@ int cmd_acquire(const Args& args) {
     std::fprintf(stderr, "batonctl acquire: lease on %s ended before the hold did: %s\n", resource.c_str(),
                  why ? std::string(baton::lost_reason_name(*why)).c_str() : "validity ran out");
   } else {
-    (void)lease->release();
+    lease->release();
     std::printf("released %s\n", resource.c_str());
   }
   std::fflush(stdout);

@@ -83,7 +83,7 @@ struct Flight : std::enable_shared_from_this<Flight> {
       const std::int64_t t1 = local_now_ns();
       std::int64_t t2 = t1;
       if (lease) {
-        (void)lease->release();
+        lease->release();
         t2 = local_now_ns();
       }
       self->next();  // before this one counts as ended: in_flight never drops to 0 early
@@ -160,7 +160,7 @@ Outcome run_contended(baton::Cluster& cluster, const Workload& w) {
         }
         std::this_thread::sleep_for(std::chrono::microseconds(w.hold_us));
         const std::int64_t t2 = local_now_ns();
-        (void)lease->release();
+        lease->release();
         const std::int64_t t3 = local_now_ns();
         std::lock_guard<std::mutex> lock(mu);
         ++out.ops;
