@@ -21,8 +21,9 @@ packages=(
   # Build tools.
   cmake make g++ clang-14 libclang-rt-14-dev pkg-config
   # Libraries: runtime (libuv), wire (FlatBuffers), placement (xxHash),
-  # authentication (libsodium), tests and benchmarks.
-  libuv1-dev flatbuffers-compiler libflatbuffers-dev libxxhash-dev libsodium-dev
+  # authentication (libsodium), configuration files (toml11), tests and
+  # benchmarks.
+  libuv1-dev flatbuffers-compiler libflatbuffers-dev libxxhash-dev libsodium-dev libtoml11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # The booking example only.
   libcpp-httplib-dev libsqlite3-dev

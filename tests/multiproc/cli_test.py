@@ -10,7 +10,8 @@ holder's pid, and status says why a member is quarantined. Clients (issue
 21): acquire, bench, torture and shell take --client instead of --id (both
 together, or member-only flags, are refused naming them; node has no
 --client), and acquire, bench and torture run as clients of the members,
-their histories checked like the members'."""
+their histories checked like the members'. node --config (issue 22): a TOML
+file plus the environment; other member flags and bad files refused."""
 import argparse
 import json
 import os
@@ -130,6 +131,43 @@ def main():
             check(r.returncode == 2 and expect in r.stderr, f"bad key file ({name}) exits 2", r.stderr)
         r = run("status", "--members", "1=127.0.0.1:9", "--key-file", os.path.join(work, "missing.key"))
         check(r.returncode == 2 and "cannot read" in r.stderr, "missing key file exits 2", r.stderr)
+
+        # node --config (issue 22): the file plus BATON_SELF/BATON_KEY_FILE from the environment; other
+        # member flags are refused naming them, and a bad file names its line, key and value.
+        cfg_port = torture_run.free_ports(1)[0]
+        cfg = os.path.join(work, "node.toml")
+        with open(cfg, "w") as f:
+            f.write(f'members = [{{ id = 1, host = "127.0.0.1", port = {cfg_port} }}]\nbootstrap = true\n'
+                    'ttl_max = "5s"\n')
+        r = run("node", "--config", cfg, "--id", "1", "--rho", "0.02")
+        check(r.returncode == 2 and "--config excludes --id, --rho" in r.stderr, "node --config --id exits 2 naming them",
+              r.stderr)
+        r = run("node", "--config", cfg)
+        check(r.returncode == 2 and "self: missing" in r.stderr and "BATON_SELF" in r.stderr,
+              "node --config without self (file or BATON_SELF) exits 2", r.stderr)
+        bad_cfg = os.path.join(work, "bad.toml")
+        with open(bad_cfg, "w") as f:
+            f.write('self = 1\nttl_maxx = "5s"\n')
+        r = run("node", "--config", bad_cfg)
+        check(r.returncode == 2 and f"{bad_cfg}:2: ttl_maxx: unknown key" in r.stderr,
+              "node --config: an unknown key exits 2 naming file, line and key", r.stderr)
+        env = dict(os.environ, BATON_SELF="1", BATON_KEY_FILE=key)
+        with open(os.path.join(work, "node-config.log"), "wb") as log:
+            cfg_node = subprocess.Popen([B, "node", "--config", cfg], stdout=log, stderr=subprocess.STDOUT, cwd=work,
+                                        env=env, start_new_session=True)
+        procs.append(cfg_node)
+        deadline = time.monotonic() + 10
+        started = ""
+        while time.monotonic() < deadline and cfg_node.poll() is None:
+            with open(os.path.join(work, "node-config.log")) as f:
+                started = f.read()
+            if f"member running on port {cfg_port}" in started:
+                break
+            time.sleep(0.05)
+        check(f"batonctl[1] info: member running on port {cfg_port}" in started and "NOT authenticated" not in started,
+              "node --config runs member 1 (BATON_SELF) with the key (BATON_KEY_FILE)", started)
+        cfg_node.send_signal(signal.SIGTERM)
+        check(cfg_node.wait(timeout=20) == 0, "node --config exits 0 on SIGTERM")
 
         # A 3-member cluster (4 slots: member 4 is the acquirer).
         ports = torture_run.free_ports(4)

@@ -267,4 +267,29 @@ baton::Config MemberFlags::config(const FlagSet& f) const {
   return c;
 }
 
+
+baton::Config MemberFlags::config_file(const FlagSet& f, const std::string& path) const {
+  // Two sources for one field would need a precedence nobody remembers:
+  // with --config the file (and the environment) say it all.
+  static const char* const excluded[] = {"members",    "id",           "client",      "key-file",
+                                         "cluster-id", "rho",          "ttl-max-ms",  "ttl-min-ms",
+                                         "margin-ms",  "busy-poll-us", "clients-max", "state-dir",
+                                         "no-state"};
+  std::string given;
+  for (const char* name : excluded) {
+    if (f.given(name)) given += (given.empty() ? "--" : ", --") + std::string(name);
+  }
+  if (!given.empty())
+    throw UsageError{"--config excludes " + given + ": set them in the file (per host: BATON_SELF, BATON_STATE_DIR, "
+                     "BATON_KEY_FILE); only --bootstrap and --verbose go with --config"};
+  auto c = baton::load_config(path);
+  if (!c) throw UsageError{"--config: " + std::string(c.what())};
+  if (c->client) throw UsageError{"--config: " + path + " sets client = true, but batonctl node runs a member"};
+  if (bootstrap && !c->bootstrap) {
+    c->bootstrap = true;
+    if (auto v = c->validate(); !v) throw UsageError{"--config " + path + " with --bootstrap: " + std::string(v.what())};
+  }
+  return std::move(*c);
+}
+
 }  // namespace batonctl

@@ -114,6 +114,11 @@ struct MemberFlags {
   // The library's Config (validated): a member's, or with --client a
   // client's. Throws UsageError, naming the flags at fault.
   baton::Config config(const FlagSet& flags) const;
+  // node --config FILE: the Config from baton::load_config (the file, then
+  // BATON_SELF, BATON_STATE_DIR and BATON_KEY_FILE). It excludes every other
+  // member flag (refused naming them) but --bootstrap (the first start only:
+  // sets bootstrap on top of the file) and --verbose. Throws UsageError.
+  baton::Config config_file(const FlagSet& flags, const std::string& path) const;
 
  private:
   Role role_ = Role::member;

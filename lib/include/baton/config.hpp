@@ -119,6 +119,35 @@ Result<ClusterKey> parse_cluster_key(std::string_view text);
 // invalid_argument (its content, as parse_cluster_key, with the path).
 Result<ClusterKey> load_cluster_key(const std::string& path);
 
+// ---- configuration file (issue 22) -----------------------------------------
+
+// One member's (or client's) Config from a TOML file, then the environment
+// overrides below, then validate(). The format (docs/api.md "Configuration
+// file", examples/node.toml): top-level keys `members` (an array of
+// {id, host, port} tables, required), `self` (required unless `client`),
+// `client`, `key_file` (read with load_cluster_key), `cluster_id`,
+// `state_dir`, `bootstrap`, `rho`, `replicas`, the durations `ttl_min`,
+// `ttl_max`, `margin` and `busy_poll` as strings of a whole number and a unit
+// ("10ms", "60s"; ns, us, ms, s), and a `[limits]` table with the Limits
+// fields. Keys left out keep Config's defaults; unknown keys are refused.
+// Precedence: defaults < file < environment. Errors (nothing is returned
+// half-filled): io_error (the file cannot be read: path and reason; also an
+// unreadable key file); invalid_config otherwise, naming the file, the line,
+// the key, the value found and what is expected (not TOML, an unknown key, a
+// wrong type, an out-of-range value, a bad key file, validate()'s fault).
+Result<Config> load_config(const std::string& path);
+
+// The environment overrides for the values that differ per host, applied to
+// `config` (load_config calls it; call it yourself for a Config built in
+// code). An unset or empty variable changes nothing.
+//   BATON_SELF       self (1..member_id_max)
+//   BATON_STATE_DIR  state_dir
+//   BATON_KEY_FILE   cluster_key, read with load_cluster_key
+// Does not validate. Errors: invalid_config naming the variable and its value
+// (or the key file's content), io_error (the key file cannot be read); then
+// `config` is unchanged.
+Result<void> apply_env(Config& config);
+
 // A fresh key from libsodium's random source, and a key as 64 lower-case hex
 // characters (what load_cluster_key reads).
 ClusterKey generate_cluster_key();
