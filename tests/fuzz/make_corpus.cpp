@@ -75,6 +75,28 @@ std::vector<Seed> seeds() {
     out.push_back({"fuzz_node_datagram/" + name + ".mismatch",
                    with_mode(fuzz::NodeMode::keyed, encode_or_die(other, {m}, &key))});
   }
+  // From a client (issue 21): what a client may send, for its own lease.
+  codec::Header ch = h;
+  ch.sender = core::client_id(0x1234567);
+  ch.incarnation = core::Incarnation(0x1122334455667788ULL);
+  for (core::Message m : all) {
+    const bool client_may = std::holds_alternative<core::Request>(m) || std::holds_alternative<core::Renew>(m) ||
+                            std::holds_alternative<core::Release>(m) || std::holds_alternative<core::Ping>(m);
+    if (!client_may) continue;
+    std::visit(
+        [&](auto& alt) {
+          if constexpr (requires { alt.lease; }) {
+            alt.lease.owner = ch.sender;
+            alt.lease.incarnation = ch.incarnation;
+          }
+        },
+        m);
+    ++ch.seq;
+    std::vector<std::uint8_t> b{static_cast<std::uint8_t>(fuzz::NodeMode::keyed)};
+    const auto d = encode_or_die(ch, {m}, &key);
+    b.insert(b.end(), d.begin(), d.end());
+    out.push_back({"fuzz_node_datagram/" + lower(core::message_name(m)) + ".client", b});
+  }
   ++h.seq;
   out.push_back({"fuzz_codec/all.plain", encode_or_die(h, all, nullptr)});
   out.push_back({"fuzz_codec/all.keyed", encode_or_die(h, all, &key)});
