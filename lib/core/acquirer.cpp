@@ -242,9 +242,12 @@ LeaseId Acquirer::mint_lease(const Acq& a) {
 Token Acquirer::next_token(const Acq& a) const {
   // Above every token this member has seen for any resource, and every fence
   // the voters reported for this one.
+  // Never above limits::token_max, which the codec refuses: a peer holding
+  // the key that reported token_max leaves this member proposing token_max,
+  // which voters deny as stale (the acquire then fails), never a token it
+  // could not send.
   const Token above = std::max(hint_, a.max_fence);
-  BATON_ASSERT(above.value < UINT64_MAX);
-  return Token{above.value + 1};
+  return Token{std::min(above.value, limits::token_max - 1) + 1};
 }
 
 void Acquirer::request_pending(const Acq& a, const LeaseId& lease, Token token, const Tally& votes, Sink& sink) {
