@@ -83,11 +83,11 @@ stage_asan() {
   cmake --build "$BATON_ROOT/build-asan" -j "$BATON_JOBS"
   # The membership model (label `model`) is Python only: the gcc stage runs it.
   # The multi-process fault scenarios run one at a time (RUN_SERIAL), about
-  # 20 s each: here only kill_restart and cli (batonctl's every command) run
+  # 20 s each: here only cli (batonctl's every command) runs
   # under the sanitizers, the others in the gcc stage; ASan covers the
   # runtime's fault paths in-process through runtime_cluster_tests. That
   # keeps the CI under 30 minutes (docs/testing.md, "CI and soak").
-  local serial='multiproc\.(netns|majority|wiped_state|locked_state|stop_cont|pause_heal|config_mismatch|checker_selftest)$'
+  local serial='multiproc\.(netns|kill_restart|majority|wiped_state|locked_state|stop_cont|pause_heal|config_mismatch|checker_selftest)$'
   local filter=(-LE 'soak|model' -E "$serial")
   [[ "$BATON_SOAK" == 1 ]] && filter=(-LE model -E "$serial")
   run_ctest "$BATON_ROOT/build-asan" "${filter[@]}"
