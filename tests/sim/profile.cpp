@@ -377,22 +377,25 @@ std::string describe(const SimProfile& p) {
          ", restart configs, healed-phase waiter faults";
 }
 
-std::uint32_t members_for_seed(const SimProfile& p, std::uint64_t seed) {
-  if (!p.members.flag && p.members.choices.empty() && p.members.profile.single()) {
-    return static_cast<std::uint32_t>(p.members.profile.lo);
+namespace {
+// A count drawn from a stream of its own (salted by `salt`), so that the
+// world's draws do not depend on it; no draw when it is a single value.
+std::uint32_t count_for_seed(const Param& param, std::uint64_t seed, std::uint64_t salt) {
+  if (!param.flag && param.choices.empty() && param.profile.single()) {
+    return static_cast<std::uint32_t>(param.profile.lo);
   }
-  if (p.members.flag && p.members.flag->single()) return static_cast<std::uint32_t>(p.members.flag->lo);
-  core::Rng rng(seed ^ 0x6d656d62657273ULL);  // "members": a stream of its own
-  return static_cast<std::uint32_t>(draw(rng, p.members));
+  if (param.flag && param.flag->single()) return static_cast<std::uint32_t>(param.flag->lo);
+  core::Rng rng(seed ^ salt);
+  return static_cast<std::uint32_t>(draw(rng, param));
+}
+}  // namespace
+
+std::uint32_t members_for_seed(const SimProfile& p, std::uint64_t seed) {
+  return count_for_seed(p.members, seed, 0x6d656d62657273ULL);  // "members"
 }
 
 std::uint32_t clients_for_seed(const SimProfile& p, std::uint64_t seed) {
-  if (!p.clients.flag && p.clients.choices.empty() && p.clients.profile.single()) {
-    return static_cast<std::uint32_t>(p.clients.profile.lo);
-  }
-  if (p.clients.flag && p.clients.flag->single()) return static_cast<std::uint32_t>(p.clients.flag->lo);
-  core::Rng rng(seed ^ 0x636c69656e7473ULL);  // "clients": a stream of its own
-  return static_cast<std::uint32_t>(draw(rng, p.clients));
+  return count_for_seed(p.clients, seed, 0x636c69656e7473ULL);  // "clients"
 }
 
 std::optional<std::int64_t> parse_rate_ppm(std::string_view s) {
