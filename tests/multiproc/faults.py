@@ -65,6 +65,8 @@ class Run:
         self.stopped = set()   # members under SIGSTOP
         self.all_procs = []
         self.start = time.monotonic()
+        # The histories' true_ns is CLOCK_MONOTONIC too: this lines the fault log up with them.
+        print(f"faults.py: start at monotonic {int(self.start * 1e9)} ns", flush=True)
         self.end = self.start + args.duration
         self.faults = []
         self.failures = []  # expectations about refusals and log lines that did not hold
@@ -116,7 +118,7 @@ class Run:
         remaining = max(1, int(round(self.end - time.monotonic())))
         argv = [self.args.batonctl, "torture", "--members", self.members, "--id", str(i), "--key-file", self.key,
                 "--resources", str(RESOURCES), "--ttl-ms", str(TTL_MS),
-                "--hold-ms", str(LONG_HOLD_MS if i <= 2 else HOLD_MS),
+                "--hold-ms", str(self.args.long_hold_ms if i <= 2 else self.args.hold_ms),
                 "--duration-s", str(remaining), "--history", os.path.join(self.work, f"history-{i}.jsonl"),
                 "--register", self.register_addr, "--incarnation", str(inc),
                 "--seed", str(self.rng.getrandbits(63))]
@@ -316,6 +318,9 @@ def main():
     p.add_argument("--workdir", default=None)
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--soak", action="store_true", help="run only when BATON_SOAK=1 (else exit 77: skipped)")
+    p.add_argument("--hold-ms", type=int, default=HOLD_MS, help=f"members 3..5's holds (default {HOLD_MS})")
+    p.add_argument("--long-hold-ms", type=int, default=LONG_HOLD_MS,
+                   help=f"members 1 and 2's holds, which renew (default {LONG_HOLD_MS})")
     args = p.parse_args()
     if args.soak and os.environ.get("BATON_SOAK") != "1":
         print("faults.py: soak skipped (set BATON_SOAK=1 to run it)")
