@@ -178,6 +178,7 @@ Result<runtime::DriverConfig> driver_config(const Config& config, LogHook& log) 
   d.node.incarnation = plan->incarnation;
   d.node.prior_ttl_max = plan->prior_ttl_max;
   d.node.prior_rho_ppm = plan->prior_rho_ppm;
+  d.node.recovered_cfg = plan->cfg;
   if (auto r = set_transport(config, config.self, d); !r) return r.error();
   d.state_dir = config.state_dir;
   d.state_lock = std::move(plan->lock);

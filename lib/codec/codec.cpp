@@ -23,10 +23,13 @@ using core::DropReason;
 // Message -> body table -> [ubyte], and holds at most 1 + 2 per message
 // tables. Anything deeper or larger is malformed without further work.
 constexpr flatbuffers::uoffset_t verifier_depth_max = 8;
-constexpr flatbuffers::uoffset_t verifier_tables_max = 1 + 2 * core::limits::messages_per_datagram_max;
+// (A message may also carry a configuration record: a third table.)
+constexpr flatbuffers::uoffset_t verifier_tables_max = 1 + 3 * core::limits::messages_per_datagram_max;
 
 // DenyReason numbers travel on the wire: core and schema must agree.
-constexpr std::uint8_t deny_reason_max = static_cast<std::uint8_t>(core::DenyReason::not_current);
+constexpr std::uint8_t deny_reason_max = core::deny_reason_max;
+static_assert(static_cast<std::uint8_t>(wire::DenyReason::not_voter) ==
+              static_cast<std::uint8_t>(core::DenyReason::not_voter));
 static_assert(static_cast<std::uint8_t>(wire::DenyReason::MAX) == deny_reason_max);
 static_assert(static_cast<std::uint8_t>(wire::DenyReason::held) == static_cast<std::uint8_t>(core::DenyReason::held));
 
@@ -54,21 +57,35 @@ bool valid_deny_reason(core::DenyReason r) {
 // anyone holding the key would pin a fence at the top, or make the next
 // token wrap).
 bool valid_token(core::Token t) { return t.value <= core::limits::token_max; }
+// A configuration id names an epoch >= 1; an attached record is valid and is
+// the one the id names (issue 21).
+bool valid_cfg(core::CfgId id, const std::optional<core::CfgRecord>& r) {
+  return id.epoch >= 1 && (!r || (r->id == id && core::validate_record(*r).ok()));
+}
+bool valid_record(const std::optional<core::CfgRecord>& r) { return !r || core::validate_record(*r).ok(); }
+// Only the configuration denials carry the voter's record.
+bool carries_record(core::DenyReason r) {
+  return r == core::DenyReason::config || r == core::DenyReason::behind || r == core::DenyReason::not_voter;
+}
 bool valid(const core::Request& m) {
-  return valid_name(m.resource) && m.ttl >= core::Duration::zero() && valid_token(m.token);
+  return valid_name(m.resource) && m.ttl >= core::Duration::zero() && valid_token(m.token) &&
+         valid_cfg(m.cfg, m.record);
 }
 bool valid(const core::Grant& m) { return valid_name(m.resource) && valid_token(m.token); }
 bool valid(const core::Deny& m) {
   return valid_name(m.resource) && valid_deny_reason(m.reason) && m.time_left >= core::Duration::zero() &&
-         (!m.unqueued || m.reason == core::DenyReason::held) && valid_token(m.token) && valid_token(m.fence);
+         (!m.unqueued || m.reason == core::DenyReason::held) && valid_token(m.token) && valid_token(m.fence) &&
+         valid_record(m.record) && (!m.record || carries_record(m.reason));
 }
 bool valid(const core::Renew& m) {
-  return valid_name(m.resource) && m.ttl >= core::Duration::zero() && valid_token(m.token);
+  return valid_name(m.resource) && m.ttl >= core::Duration::zero() && valid_token(m.token) &&
+         valid_cfg(m.cfg, m.record);
 }
 bool valid(const core::RenewAck& m) {
   // ok acks carry no reason (0); the encoder and decoder accept 0 either way.
   return valid_name(m.resource) && (m.reason == core::DenyReason{} || valid_deny_reason(m.reason)) &&
-         valid_token(m.token) && valid_token(m.fence);
+         valid_token(m.token) && valid_token(m.fence) && valid_record(m.record) &&
+         (!m.record || (!m.ok && carries_record(m.reason)));
 }
 bool valid(const core::Release& m) { return valid_name(m.resource) && valid_token(m.token); }
 bool valid(const core::Free& m) { return valid_name(m.resource) && valid_token(m.fence); }
@@ -107,10 +124,46 @@ bool read_lease_head(const Table& t, Msg& m) {
   return true;
 }
 
+// A member id list of a record: at most members_max. The verifier aligns a
+// vector's length, not its elements: copy bytes rather than load in place.
+bool read_ids(const flatbuffers::Vector<std::uint32_t>* v, std::vector<core::MemberId>& out) {
+  if (v == nullptr) return true;
+  if (v->size() > core::limits::members_max) return false;
+  out.resize(v->size());
+  for (flatbuffers::uoffset_t i = 0; i < v->size(); ++i) {
+    std::uint32_t x = 0;
+    std::memcpy(&x, v->Data() + i * sizeof(x), sizeof(x));
+    out[i] = core::MemberId(flatbuffers::EndianScalar(x));
+  }
+  return true;
+}
+
+// An absent record is fine (nullopt); a present one must be valid.
+bool read_record(const wire::CfgRecord* t, std::optional<core::CfgRecord>& out) {
+  if (t == nullptr) return true;
+  if (t->id() == nullptr) return false;
+  core::CfgRecord r;
+  r.id = core::CfgId{t->id()->epoch(), t->id()->ballot()};
+  r.floor = core::Token(t->floor());
+  if (!read_ids(t->voters(), r.old_voters) || !read_ids(t->new_voters(), r.new_voters)) return false;
+  if (!core::validate_record(r)) return false;
+  out = std::move(r);
+  return true;
+}
+
+// The configuration tag of a REQUEST or RENEW: absent means the initial
+// configuration (a sender older than issue 21 knows only that one).
+template <typename Table, typename Msg>
+bool read_cfg(const Table& t, Msg& m) {
+  if (const auto* id = t.cfg()) m.cfg = core::CfgId{id->epoch(), id->ballot()};
+  return read_record(t.record(), m.record) && valid_cfg(m.cfg, m.record);
+}
+
 std::optional<core::Message> read(const wire::Request& t) {
   core::Request m;
   if (!read_lease_head(t, m)) return std::nullopt;
   m.ttl = core::Duration::ns(t.ttl_ns());
+  if (!read_cfg(t, m)) return std::nullopt;
   return m;
 }
 
@@ -129,6 +182,8 @@ std::optional<core::Message> read(const wire::Deny& t) {
   m.time_left = core::Duration::ns(t.time_left_ns());
   m.fence = core::Token(t.fence());
   m.unqueued = t.unqueued();
+  if (!read_record(t.record(), m.record)) return std::nullopt;
+  m.promised = t.promised();
   return m;
 }
 
@@ -137,6 +192,7 @@ std::optional<core::Message> read(const wire::Renew& t) {
   if (!read_lease_head(t, m)) return std::nullopt;
   m.ttl = core::Duration::ns(t.ttl_ns());
   m.round = t.round();
+  if (!read_cfg(t, m)) return std::nullopt;
   return m;
 }
 
@@ -147,6 +203,8 @@ std::optional<core::Message> read(const wire::RenewAck& t) {
   m.ok = t.ok();
   m.reason = static_cast<core::DenyReason>(t.reason());
   m.fence = core::Token(t.fence());
+  if (!read_record(t.record(), m.record)) return std::nullopt;
+  m.promised = t.promised();
   return m;
 }
 
@@ -183,6 +241,10 @@ std::optional<core::Message> read(const wire::Pong& t) {
   m.quarantine_left = core::Duration::ns(t.quarantine_left_ns());
   m.floor_answers = t.floor_answers();
   m.floor_answers_needed = t.floor_answers_needed();
+  if (const auto* c = t.cfg()) {
+    if (c->epoch() == 0) return std::nullopt;  // absent means "not said"; present names an epoch >= 1
+    m.cfg = core::CfgId{c->epoch(), c->ballot()};
+  }
   if (const auto* d = t.drops()) {
     if (d->size() > drops_max) return std::nullopt;
     m.drops.resize(d->size());

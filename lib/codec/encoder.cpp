@@ -42,10 +42,36 @@ struct Body {
   Offset<void> table;
 };
 
+// A configuration record, or a null offset (the field left out).
+Offset<wire::CfgRecord> record(FlatBufferBuilder& b, const std::optional<core::CfgRecord>& r) {
+  if (!r) return 0;
+  auto ids = [&](const std::vector<core::MemberId>& v) -> Offset<flatbuffers::Vector<std::uint32_t>> {
+    if (v.empty()) return 0;
+    std::array<std::uint32_t, core::limits::members_max> raw{};
+    BATON_ASSERT(v.size() <= raw.size());
+    for (std::size_t i = 0; i < v.size(); ++i) raw[i] = v[i].value;
+    return b.CreateVector(raw.data(), v.size());
+  };
+  const auto old_voters = ids(r->old_voters);
+  const auto new_voters = ids(r->new_voters);
+  const wire::CfgId id(r->id.epoch, r->id.ballot);
+  return wire::CreateCfgRecord(b, &id, old_voters, new_voters, r->floor.value);
+}
+
+// The tag of a REQUEST or RENEW: left out for the initial configuration, so
+// a cluster that never changed its voters sends what it sent before issue 21.
+std::optional<wire::CfgId> cfg_tag(core::CfgId id) {
+  if (id == core::initial_cfg_id) return std::nullopt;
+  return wire::CfgId(id.epoch, id.ballot);
+}
+
 Body body(FlatBufferBuilder& b, const core::Request& m) {
   const auto r = name(b, m.resource);
   const auto l = to_wire(m.lease);
-  return {wire::Body::Request, wire::CreateRequest(b, r, &l, m.ttl.count_ns(), m.token.value).Union()};
+  const auto rec = record(b, m.record);
+  const auto tag = cfg_tag(m.cfg);
+  return {wire::Body::Request,
+          wire::CreateRequest(b, r, &l, m.ttl.count_ns(), m.token.value, tag ? &*tag : nullptr, rec).Union()};
 }
 
 Body body(FlatBufferBuilder& b, const core::Grant& m) {
@@ -57,23 +83,27 @@ Body body(FlatBufferBuilder& b, const core::Grant& m) {
 Body body(FlatBufferBuilder& b, const core::Deny& m) {
   const auto r = name(b, m.resource);
   const auto l = to_wire(m.lease);
+  const auto rec = record(b, m.record);
   return {wire::Body::Deny, wire::CreateDeny(b, r, &l, m.token.value, to_wire(m.reason), m.holder.value,
-                                             m.time_left.count_ns(), m.fence.value, m.unqueued)
+                                             m.time_left.count_ns(), m.fence.value, m.unqueued, rec, m.promised)
                                 .Union()};
 }
 
 Body body(FlatBufferBuilder& b, const core::Renew& m) {
   const auto r = name(b, m.resource);
   const auto l = to_wire(m.lease);
+  const auto rec = record(b, m.record);
+  const auto tag = cfg_tag(m.cfg);
   return {wire::Body::Renew,
-          wire::CreateRenew(b, r, &l, m.token.value, m.ttl.count_ns(), m.round).Union()};
+          wire::CreateRenew(b, r, &l, m.token.value, m.ttl.count_ns(), m.round, tag ? &*tag : nullptr, rec).Union()};
 }
 
 Body body(FlatBufferBuilder& b, const core::RenewAck& m) {
   const auto r = name(b, m.resource);
   const auto l = to_wire(m.lease);
+  const auto rec = record(b, m.record);
   return {wire::Body::RenewAck, wire::CreateRenewAck(b, r, &l, m.token.value, m.round, m.ok,
-                                                     to_wire(m.reason), m.fence.value)
+                                                     to_wire(m.reason), m.fence.value, rec, m.promised)
                                     .Union()};
 }
 
@@ -119,10 +149,11 @@ Body body(FlatBufferBuilder& b, const core::Pong& m) {
     }
     mismatches = b.CreateVectorOfStructs(w.data(), n);
   }
+  const wire::CfgId cfg(m.cfg.epoch, m.cfg.ballot);
   return {wire::Body::Pong,
           wire::CreatePong(b, m.nonce, m.quarantined, m.live_leases, m.waiters, m.floor.value, drops, mismatches,
                            static_cast<wire::StartKind>(m.start), m.quarantine_left.count_ns(), m.floor_answers,
-                           m.floor_answers_needed)
+                           m.floor_answers_needed, m.cfg.epoch == 0 ? nullptr : &cfg)
               .Union()};
 }
 

@@ -36,7 +36,7 @@ struct Round {
 
 // What the answers to one attempt said, for the retry policy.
 struct Verdict {
-  std::uint8_t reasons = 0;        // bit (1 << DenyReason): the denial reasons seen
+  std::uint16_t reasons = 0;       // bit (1 << DenyReason): the denial reasons seen
   std::size_t unqueued = 0;        // held denials from voters that did not keep the request
   std::optional<std::uint32_t> free_waiters;  // a FREE came (or a voter that said no granted): the largest race reported
   Duration max_time_left;          // longest hold a held denial reported
@@ -44,7 +44,7 @@ struct Verdict {
   std::size_t quarantined = 0;     // voters that said quarantined (denial or confirm nack)
 
   bool saw(DenyReason r) const { return (reasons >> static_cast<unsigned>(r)) & 1U; }
-  void add(DenyReason r) { reasons = static_cast<std::uint8_t>(reasons | (1U << static_cast<unsigned>(r))); }
+  void add(DenyReason r) { reasons = static_cast<std::uint16_t>(reasons | (1U << static_cast<unsigned>(r))); }
   // The error an acquire that gives up now reports.
   Errc failure() const;
 };

@@ -69,7 +69,34 @@ using phase::Standing;
 using Kind = phase::Attempting::Kind;
 }  // namespace
 
-Acquirer::Acquirer(const NodeConfig& config, Rng& rng) : config_(config), rng_(rng), rtt_(config.rtt_initial) {}
+Acquirer::Acquirer(const NodeConfig& config, Rng& rng)
+    : config_(config), rng_(rng), rtt_(config.rtt_initial), cfg_(initial_record(config.members)) {}
+
+bool Acquirer::learn(const CfgRecord& r, Sink& sink) {
+  if (!(cfg_.id < r.id)) return false;
+  cfg_ = r;
+  behind_.clear();  // who is behind the new record is learned again
+  ++sink.stats().configs_learned;
+  return true;
+}
+
+template <typename M>
+M Acquirer::tagged(M m, MemberId v) const {
+  m.cfg = cfg_.id;
+  if (std::find(behind_.begin(), behind_.end(), v) != behind_.end()) m.record = cfg_;
+  return m;
+}
+
+void Acquirer::hear_cfg(MemberId v, DenyReason reason, const std::optional<CfgRecord>& record, Sink& sink) {
+  if (!record) return;
+  if (learn(*record, sink)) return;
+  // The voter said it is behind our record: send it the record, once per
+  // voter and record (behind_ holds voters only, at most members_max).
+  if (reason == DenyReason::behind && record->id < cfg_.id &&
+      std::find(behind_.begin(), behind_.end(), v) == behind_.end() && behind_.size() < limits::members_max) {
+    behind_.push_back(v);
+  }
+}
 
 // ---- moves between phases ---------------------------------------------------
 //
@@ -253,7 +280,7 @@ Token Acquirer::next_token(const Acq& a) const {
 void Acquirer::request_pending(const Acq& a, const LeaseId& lease, Token token, const Tally& votes, Sink& sink) {
   for (std::size_t i = 0; i < a.voters.size(); ++i) {
     if (votes.vote(i) != Vote::pending) continue;
-    sink.send(a.voters[i], Request{.resource = a.resource, .lease = lease, .ttl = a.ttl, .token = token});
+    sink.send(a.voters[i], tagged(Request{.resource = a.resource, .lease = lease, .ttl = a.ttl, .token = token}, a.voters[i]));
   }
 }
 
@@ -454,6 +481,8 @@ void Acquirer::start_attempt(Acq& a, Instant now, Sink& sink) {
 }
 
 void Acquirer::on_grant(Instant now, MemberId from, const Grant& g, Sink& sink) {
+  // A voter grants only under our configuration's id: it is not behind.
+  if (!behind_.empty()) std::erase(behind_, from);
   Acq* a = find_by_lease(g.lease);
   if (a) {
     // The votes and token of the phase this lease belongs to.
@@ -526,6 +555,7 @@ void Acquirer::attempt_grant(Acq& a, Attempting& at, std::size_t i, const Grant&
 }
 
 void Acquirer::on_deny(Instant now, MemberId from, const Deny& d, Sink& sink) {
+  hear_cfg(from, d.reason, d.record, sink);
   Acq* a = find_by_lease(d.lease);
   auto* at = a ? std::get_if<Attempting>(&a->phase) : nullptr;
   if (!at || d.token != at->token) return;
@@ -640,7 +670,7 @@ void Acquirer::start_confirm(Acq& a, Instant now, Sink& sink) {
   sink.transition(Transition{.id = a.id, .resource = a.resource.view(), .from = "attempting", .to = "attempting",
                              .detail = "confirm round"});
   for (MemberId v : a.voters) {
-    sink.send(v, Renew{.resource = a.resource, .lease = at.lease, .token = at.token, .ttl = a.ttl, .round = a.rounds});
+    sink.send(v, tagged(Renew{.resource = a.resource, .lease = at.lease, .token = at.token, .ttl = a.ttl, .round = a.rounds}, v));
   }
 }
 
@@ -688,7 +718,11 @@ void Acquirer::attempt_failed(Acq& a, Instant now, Sink& sink) {
   release_grants(a, at, sink);
   if (had_grants) ++a.splits;  // the resource was free somewhere: we lost to contenders
   const phase::Verdict& v = at.verdict;
-  const bool stale_only = v.saw(DenyReason::stale) && !v.saw(DenyReason::held);
+  // A voter ahead of our configuration (which we have now learned), or
+  // behind it (which now gets the record), is retried at once too, like a
+  // stale denial (A2).
+  const bool cfg = v.saw(DenyReason::config) || v.saw(DenyReason::behind);
+  const bool stale_only = (v.saw(DenyReason::stale) || cfg) && !v.saw(DenyReason::held);
   if (stale_only && a.stale_retries < config_.stale_retries_max && (a.try_only || now < a.wait_until)) {
     // Our token was below a voter's fence: retry at once above it.
     ++a.stale_retries;
@@ -897,7 +931,7 @@ void Acquirer::start_round(Acq& a, Instant now, Sink& sink) {
   ++sink.stats().renew_rounds;
   reschedule(a);
   for (MemberId v : a.voters) {
-    sink.send(v, Renew{.resource = a.resource, .lease = h.lease, .token = h.token, .ttl = a.ttl, .round = a.rounds});
+    sink.send(v, tagged(Renew{.resource = a.resource, .lease = h.lease, .token = h.token, .ttl = a.ttl, .round = a.rounds}, v));
   }
 }
 
@@ -908,6 +942,7 @@ bool Acquirer::mine(const LeaseId& lease) const {
 }
 
 void Acquirer::on_renew_ack(Instant now, MemberId from, const RenewAck& ack, Sink& sink) {
+  if (!ack.ok) hear_cfg(from, ack.reason, ack.record, sink);
   Acq* a = find_by_lease(ack.lease);
   if (auto* at = a ? std::get_if<Attempting>(&a->phase) : nullptr; at && at->confirm) {
     return on_confirm_ack(*a, *at, now, from, ack, sink);

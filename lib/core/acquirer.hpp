@@ -97,6 +97,11 @@ class Acquirer {
     if (t > hint_) hint_ = t;
   }
   Token hint() const { return hint_; }
+  // A1 (issue 21): the newest configuration record heard of. Requests and
+  // renewals are tagged with its id; a voter known to be behind it gets the
+  // record itself. `learn` adopts `r` if its id is newer (it must be valid).
+  const CfgRecord& cfg() const { return cfg_; }
+  bool learn(const CfgRecord& r, Sink& sink);
   Instant next_deadline() const { return timers_.empty() ? Instant::max() : timers_.begin()->first; }
   std::optional<LeaseInfo> lease(AcquireId id) const;
   // The acquire's phase and what it is waiting for, for people (scenario
@@ -199,6 +204,12 @@ class Acquirer {
   // A majority granted, some as hand-offs (held only handoff_confirm): a
   // RENEW round confirms them before anything is believed.
   void start_confirm(Acq& a, Instant now, Sink& sink);
+  // Tags an outgoing REQUEST or RENEW to voter `v` with cfg_ (V2).
+  template <typename M>
+  M tagged(M m, MemberId v) const;
+  // What an answer from voter `v` says about configurations: a newer record
+  // (learned), or that `v` is behind ours (it gets the record next time).
+  void hear_cfg(MemberId v, DenyReason reason, const std::optional<CfgRecord>& record, Sink& sink);
   void on_confirm_ack(Acq& a, Attempting& at, Instant now, MemberId from, const RenewAck& ack, Sink& sink);
   void attempt_failed(Acq& a, Instant now, Sink& sink);
   // RELEASE to every voter that granted (or acked the confirm round); each
@@ -253,6 +264,9 @@ class Acquirer {
   std::size_t awaiting_ = 0;                          // acquires for which awaits()
   Token hint_;                                        // highest token seen anywhere
   RttEstimator rtt_;                                  // recent round trips (median)
+  CfgRecord cfg_;                                     // A1: the newest configuration heard of
+  std::vector<MemberId> behind_;                      // voters that said they are behind cfg_
+                                                      // (at most members_max: voters only)
   // A holder here released, another voter's FREE came back: the delay a
   // remote waiter sees after a release, twice over (on_free's local lag).
   // Samples longer than kReleaseRttCap request round trips are ignored.

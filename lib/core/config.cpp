@@ -103,12 +103,33 @@ std::optional<ConfigFault> operating_fault(const NodeConfig& c) {
   return std::nullopt;
 }
 
+// The persisted configuration record (issue 21, step 2): valid, its promise
+// not below its ballot, and, until online reconfiguration exists, a simple
+// record of exactly `members`.
+std::optional<ConfigFault> cfg_fault(const NodeConfig& c) {
+  using F = ConfigField;
+  if (!c.recovered_cfg) return std::nullopt;
+  const CfgState& s = *c.recovered_cfg;
+  if (auto ok = validate_record(s.record); !ok) return fault(F::configuration, std::string(ok.error().what));
+  if (s.promised < s.record.id.ballot)
+    return fault(F::configuration, "config: promised ballot " + num(s.promised) + " below the record's ballot " +
+                                       num(s.record.id.ballot) + " (" + to_string(s.record) + ")");
+  std::vector<MemberId> sorted = c.members;
+  std::sort(sorted.begin(), sorted.end());
+  if (s.record.joint() || s.record.old_voters != sorted)
+    return fault(F::configuration, "config: the persisted configuration " + to_string(s.record) +
+                                       " does not list exactly the members (" + num(sorted.size()) +
+                                       " of them; changing the voters online is not built yet)");
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<ConfigFault> find_fault(const NodeConfig& c) {
   if (auto f = identity_fault(c)) return f;
   if (auto f = timing_fault(c)) return f;
-  return operating_fault(c);
+  if (auto f = operating_fault(c)) return f;
+  return cfg_fault(c);
 }
 
 Result<void> validate(const NodeConfig& c) {

@@ -10,6 +10,7 @@
 #include "baton/result.hpp"
 #include "core/ids.hpp"
 #include "core/limits.hpp"
+#include "core/membership.hpp"
 #include "core/time.hpp"
 
 namespace baton::core {
@@ -59,6 +60,10 @@ struct NodeConfig {
   // outwait the holds its predecessors granted.
   Duration prior_ttl_max = Duration::zero();
   std::uint32_t prior_rho_ppm = 0;
+  // The configuration record and promise persisted in the state directory
+  // (issue 21); none: the initial record of `members`. Until online
+  // reconfiguration exists, its voters must be `members`.
+  std::optional<CfgState> recovered_cfg;
   std::uint64_t reservation_block = 1ULL << 32;  // tokens covered by one persisted reservation
   Duration rtt_initial = Duration::ms(1);        // round-trip estimate before any sample
   Duration attempt_timeout_min = Duration::ms(10);  // one acquire attempt waits at least this (loaded
@@ -94,6 +99,7 @@ enum class ConfigField : std::uint8_t {
   attempt_timeout_min,
   handoff_confirm,
   limits,
+  configuration,
 };
 
 struct ConfigFault {

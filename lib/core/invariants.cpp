@@ -25,7 +25,9 @@ std::string check_invariants(const Node& node) {
     }
     if (e.waiters.size() > c.limits.waiters_per_resource) fail("waiters over limit: " + std::string(name));
     waiters += e.waiters.size();
-    if (c.persist && e.fence > v.reservation())
+    // (A join floor raises fences above the reservation: the persisted
+    // configuration record holds it.)
+    if (c.persist && e.fence > std::max(v.reservation(), v.cfg().record.floor))
       fail("fence above the synced reservation: " + std::string(name));
   });
   if (live != t.live()) fail("live-lease index out of step");
@@ -41,6 +43,11 @@ std::string check_invariants(const Node& node) {
   if (node.acquirer().in_flight() > c.limits.acquires_in_flight) fail("acquires over limit");
   if (node.acquirer().hint() < t.floor()) fail("token hint below own floor");
   if (std::string q = node.acquirer().check_invariants(); !q.empty()) fail(std::move(q));
+  // Issue 21: the promise covers the record's ballot (V1), and a member's
+  // acquirer knows at least its own voter's record (A1).
+  if (v.cfg().promised < v.cfg().record.id.ballot) fail("promise below the configuration's ballot");
+  if (!client_mode(c) && node.acquirer().cfg().id < v.cfg().record.id)
+    fail("acquirer's configuration older than its voter's");
   if (t.floor() < t.base()) fail("floor below the recovered floor");
   return bad;
 }

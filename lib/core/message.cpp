@@ -11,6 +11,9 @@ std::string_view deny_reason_name(DenyReason r) {
     case DenyReason::ttl_too_long: return "ttl_too_long";
     case DenyReason::overloaded: return "overloaded";
     case DenyReason::not_current: return "not_current";
+    case DenyReason::config: return "config";
+    case DenyReason::behind: return "behind";
+    case DenyReason::not_voter: return "not_voter";
   }
   return "unknown";
 }

@@ -5,12 +5,14 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <variant>
 #include <vector>
 
 #include "baton/stats.hpp"
 #include "core/ids.hpp"
+#include "core/membership.hpp"
 #include "core/time.hpp"
 
 namespace baton::core {
@@ -23,7 +25,14 @@ enum class DenyReason : std::uint8_t {
   ttl_too_long = 4,  // ttl above this voter's ttl_max (or below ttl_min)
   overloaded = 5,    // a table is full (leases, pending persistence)
   not_current = 6,   // RENEW/RELEASE for a lease that is not the live one here
+  // Configurations (issue 21; docs/protocol.md "Configurations"). Each of
+  // these denials carries the voter's record, `behind` also its promise.
+  config = 7,        // the message was tagged with a configuration older than the voter's
+  behind = 8,        // tagged with a newer one the voter could not adopt (not attached, or a
+                     // lower ballot than the voter promised)
+  not_voter = 9,     // the voter's own configuration does not list it as a voter
 };
+inline constexpr std::uint8_t deny_reason_max = 9;
 std::string_view deny_reason_name(DenyReason r);
 
 // Why a received datagram was dropped before reaching the core, or a message
@@ -39,6 +48,8 @@ struct Request {
   LeaseId lease{};
   Duration ttl{};  // hold duration at the voter, on the voter's clock
   Token token{};   // proposed fencing token; granted only if above the voter's fence
+  CfgId cfg = initial_cfg_id;       // the configuration the acquirer sent it under (V2 gate)
+  std::optional<CfgRecord> record{};  // that configuration, for a voter known to be behind it
   bool operator==(const Request&) const = default;
 };
 
@@ -64,6 +75,10 @@ struct Deny {
   Token fence{};          // the voter's fence for the resource (all reasons)
   bool unqueued = false;  // reason == held: the voter's waiter table was full, so it
                           // did not keep this request: no FREE or hand-off will follow
+  // reason config, behind, not_voter: the voter's configuration, and the
+  // highest ballot it promised (behind: a record below it is refused).
+  std::optional<CfgRecord> record{};
+  std::uint64_t promised = 0;
   bool operator==(const Deny&) const = default;
 };
 
@@ -74,6 +89,8 @@ struct Renew {
   Token token{};
   Duration ttl{};
   std::uint32_t round = 0;  // the holder's renewal round; acks echo it
+  CfgId cfg = initial_cfg_id;       // the configuration of the round (V2 gate)
+  std::optional<CfgRecord> record{};  // that configuration, for a voter known to be behind it
   bool operator==(const Renew&) const = default;
 };
 
@@ -84,8 +101,10 @@ struct RenewAck {
   Token token{};
   std::uint32_t round = 0;
   bool ok = false;
-  DenyReason reason{};  // !ok: why (not_current, stale, quarantined, ttl_too_long)
+  DenyReason reason{};  // !ok: why (not_current, stale, quarantined, ttl_too_long, config, behind, not_voter)
   Token fence{};          // the voter's fence for the resource
+  std::optional<CfgRecord> record{};  // reason config, behind, not_voter: as in Deny
+  std::uint64_t promised = 0;
   bool operator==(const RenewAck&) const = default;
 };
 
@@ -160,6 +179,7 @@ struct Pong {
   Duration quarantine_left = Duration::zero();  // restart quarantine still to run on its clock (0: over)
   std::uint32_t floor_answers = 0;         // peers: recovered members that answered its floor query
   std::uint32_t floor_answers_needed = 0;  // peers: answers it needs (0: not learning its floor from peers)
+  CfgId cfg{0, 0};  // the configuration it votes under (issue 21); epoch 0: not said (an older member)
   bool operator==(const Pong&) const = default;
 };
 

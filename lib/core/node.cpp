@@ -23,11 +23,15 @@ struct Node::Impl final : Sink {
       : config(c),
         rng(seed),
         last_now(now),
-        voter(config, c.recovery == RecoveryMode::reservation ? c.recovered_reservation : Token{}, false,
+        voter(config, c.recovered_cfg.value_or(CfgState{initial_record(c.members), 0}),
+              c.recovery == RecoveryMode::reservation ? c.recovered_reservation : Token{}, false,
               seed ^ 0x6e616d6568617368ULL),
         acquirer(config, rng),
         recovery(config, now, rng) {
     std::sort(config.members.begin(), config.members.end());
+    // A1: a member's acquirer starts from its voter's record.
+    acquirer.learn(voter.cfg().record, *this);
+    acquirer.observe(voter.table().floor());  // a persisted join floor
     outbox.messages.reserve(std::min<std::size_t>(config.limits.outbox_messages, 1024));
   }
 
@@ -46,6 +50,11 @@ struct Node::Impl final : Sink {
   }
   void emit(Event e) override { outbox.events.push_back(std::move(e)); }
   void persist(Token reservation) override { outbox.persist = reservation; }
+  void persist_config(const CfgState& state) override {
+    outbox.persist_config = state;
+    // A1: a member's acquirer also learns from its own voter's acceptances.
+    acquirer.learn(state.record, *this);
+  }
   NodeStats& stats() override { return stats_; }
   void observe_token(Token t) override { acquirer.observe(t); }
   void transition(const Transition& t) override {
@@ -154,7 +163,8 @@ struct Node::Impl final : Sink {
     Pong pong{.nonce = nonce, .quarantined = st.quarantined, .live_leases = st.live_leases, .waiters = st.waiters,
               .floor = st.floor, .drops = {}, .mismatches = {}, .start = kinds[static_cast<std::size_t>(st.recovery)],
               .quarantine_left = recovery.quarantine_over() ? Duration::zero() : max(st.quarantine_end - now, Duration::zero()),
-              .floor_answers = st.floor_answers, .floor_answers_needed = st.floor_answers_needed};
+              .floor_answers = st.floor_answers, .floor_answers_needed = st.floor_answers_needed,
+              .cfg = voter.cfg().record.id};
     pong.drops.assign(stats_.drops.begin(), stats_.drops.end());
     return pong;
   }
@@ -242,6 +252,21 @@ void Node::on_persisted(Instant now, Token reservation) {
   impl_->voter.on_persisted(now, reservation, *impl_);
   impl_->drain_local(now);
 }
+
+CfgAccept Node::propose_config(Instant now, const CfgRecord& r) {
+  BATON_ASSERT(validate_record(r).ok());
+  impl_->advance(now);
+  CfgAccept verdict = CfgAccept::not_newer;
+  if (client_mode(impl_->config)) {
+    if (impl_->acquirer.learn(r, *impl_)) verdict = CfgAccept::accepted;
+  } else {
+    verdict = impl_->voter.adopt(r, *impl_);
+  }
+  impl_->drain_local(now);
+  return verdict;
+}
+
+const CfgState& Node::cfg() const { return impl_->voter.cfg(); }
 
 void Node::count_drop(DropReason why) {
   const auto i = static_cast<std::size_t>(why);

@@ -23,6 +23,7 @@
 #include "baton/result.hpp"
 #include "core/config.hpp"
 #include "core/ids.hpp"
+#include "core/membership.hpp"
 #include "core/message.hpp"
 #include "core/outbox.hpp"
 #include "core/sink.hpp"
@@ -69,6 +70,10 @@ class Node {
   void on_deadline(Instant now);
   // The runtime durably wrote `reservation` (after Outbox::persist asked).
   void on_persisted(Instant now, Token reservation);
+  // A configuration record (issue 21): V1 at this member's voter (a client
+  // only learns it, A1). Today only the simulator calls it, standing in for
+  // the reconfiguration driver's CONFIG_PROPOSE (step 3). `r` must be valid.
+  CfgAccept propose_config(Instant now, const CfgRecord& r);
   // A datagram was dropped before it reached the core.
   void count_drop(DropReason why);
 
@@ -97,6 +102,8 @@ class Node {
 
   // ---- inspection ---------------------------------------------------------
   const NodeConfig& config() const;
+  // The configuration this member's voter votes under, and its promise.
+  const CfgState& cfg() const;
   const NodeStats& stats() const;
   NodeStatus status() const;
   // status() as a PONG answering `nonce`: what `batonctl status` shows,

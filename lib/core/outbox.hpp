@@ -12,6 +12,7 @@
 #include "baton/result.hpp"
 #include "core/ids.hpp"
 #include "core/incarnation.hpp"
+#include "core/membership.hpp"
 #include "core/message.hpp"
 #include "core/time.hpp"
 
@@ -53,6 +54,10 @@ struct Outbox {
   // Write this floor reservation durably (fsync), then call
   // Node::on_persisted(now, value). At most one outstanding at a time.
   std::optional<Token> persist;
+  // The voter adopted a configuration record (issue 21, V1): write this state
+  // (record and promise) durably, fsynced, BEFORE sending any of `messages`
+  // and before the next input: they may act on it. The latest one wins.
+  std::optional<CfgState> persist_config;
   // A peer has seen a newer life of this member than this one, so this one's
   // datagrams are dropped there (core/incarnation.hpp). The runtime ends this
   // life and starts a Node with `new_life->incarnation`; the rest of this
@@ -63,9 +68,10 @@ struct Outbox {
     messages.clear();
     events.clear();
     persist.reset();
+    persist_config.reset();
     new_life.reset();
   }
-  bool empty() const { return messages.empty() && events.empty() && !persist && !new_life; }
+  bool empty() const { return messages.empty() && events.empty() && !persist && !persist_config && !new_life; }
 };
 
 }  // namespace baton::core

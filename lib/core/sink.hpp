@@ -30,6 +30,9 @@ class Sink {
   virtual void send(MemberId to, Message msg) = 0;
   virtual void emit(Event e) = 0;
   virtual void persist(Token reservation) = 0;
+  // The voter adopted a configuration (V1): write `state` durably before any
+  // message sent after this call leaves the member (Outbox::persist_config).
+  virtual void persist_config(const CfgState& state) = 0;
   virtual NodeStats& stats() = 0;
   // Every token seen anywhere: the acquirer's proposals stay above it.
   virtual void observe_token(Token t) = 0;

@@ -16,7 +16,7 @@ struct NodeStats {
   std::uint64_t requests = 0;        // REQUESTs handled
   std::uint64_t grants = 0;          // GRANTs sent (new grants and duplicate answers)
   std::uint64_t denials = 0;         // DENYs sent
-  std::array<std::uint64_t, 8> denials_by_reason{};  // indexed by DenyReason
+  std::array<std::uint64_t, 16> denials_by_reason{};  // indexed by DenyReason (at most deny_reason_max)
   std::uint64_t renewals = 0;        // holds extended (or re-granted) on RENEW
   std::uint64_t renew_nacks = 0;     // RENEW answered with !ok
   std::uint64_t releases = 0;        // live leases dropped on RELEASE
@@ -26,6 +26,7 @@ struct NodeStats {
   std::uint64_t waiters_dropped = 0; // waiters not remembered: a waiter limit was full
   std::uint64_t evictions = 0;       // fence entries folded into the floor
   std::uint64_t persists = 0;        // floor reservations requested
+  std::uint64_t configs_adopted = 0; // configuration records adopted (V1; issue 21)
   // Acquirer side
   std::uint64_t acquires = 0;        // acquire() calls accepted
   std::uint64_t attempts = 0;        // REQUEST rounds sent
@@ -40,6 +41,7 @@ struct NodeStats {
   std::uint64_t handoffs = 0;        // leases obtained by a hand-off (also in acquired)
   std::uint64_t handoff_confirms = 0;  // confirm rounds after a majority with hand-off grants
   std::uint64_t unqueued_polls = 0;  // retries scheduled because no held voter kept our request
+  std::uint64_t configs_learned = 0; // newer configuration records the acquirer adopted (A1)
   // Drops (counted by the codec/runtime via count_drop, and by the core)
   std::array<std::uint64_t, drop_reason_count> drops{};
   std::uint64_t outbox_overflow = 0;  // messages not queued: outbox limit

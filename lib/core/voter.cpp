@@ -2,6 +2,7 @@
 #include "core/voter.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 #include "core/assert.hpp"
 #include "core/drift.hpp"
@@ -25,8 +26,56 @@ constexpr bool kRegrantReleased = false;
 #endif
 }  // namespace
 
+#if defined(BATON_BREAK_NO_CFG_CATCH_UP)
+// Negative control: a voter never adopts a newer configuration relayed with a
+// request (V2 without V1): it denies `behind` forever, and an acquirer that
+// knows the newer record can never win where a majority is behind.
+constexpr bool kNoCfgCatchUp = true;
+#else
+constexpr bool kNoCfgCatchUp = false;
+#endif
+
+static_assert(deny_reason_max < std::tuple_size_v<decltype(NodeStats{}.denials_by_reason)>);
+
 Voter::Voter(const NodeConfig& config, Token floor, bool ready, std::uint64_t hash_seed)
-    : config_(config), table_(floor, config.limits.idle_fences, hash_seed), ready_(ready), reservation_(floor) {}
+    : Voter(config, CfgState{initial_record(config.members), 0}, floor, ready, hash_seed) {}
+
+Voter::Voter(const NodeConfig& config, CfgState cfg, Token floor, bool ready, std::uint64_t hash_seed)
+    : config_(config),
+      cfg_(std::move(cfg)),
+      table_(std::max(floor, cfg_.record.floor), config.limits.idle_fences, hash_seed),
+      ready_(ready),
+      reservation_(floor) {
+  BATON_ASSERT(cfg_.promised >= cfg_.record.id.ballot);
+}
+
+CfgAccept Voter::adopt(const CfgRecord& r, Sink& sink) {
+  const CfgAccept verdict = v1_check(cfg_, r);
+  if (verdict != CfgAccept::accepted) return verdict;
+  cfg_ = v1_accept(cfg_, r);
+  // Before voting under a record with a join floor: the floor and every
+  // per-resource fence at least F (shared/MEMBERSHIP.md, "How voters get
+  // their floor"). The persisted record carries F, so a restart applies it
+  // again (the reservation need not cover it).
+  table_.raise_floor(r.floor);
+  sink.observe_token(r.floor);  // this member's proposals go above it
+  ++sink.stats().configs_adopted;
+  sink.persist_config(cfg_);
+  return verdict;
+}
+
+std::optional<DenyReason> Voter::gate(CfgId id, const std::optional<CfgRecord>& attached, Sink& sink) {
+  if (id < cfg_.record.id) return DenyReason::config;
+  if (cfg_.record.id < id) {
+    // Only the record the message was tagged with, and only if valid (the
+    // codec checked it; a scenario or the simulator may not have).
+    if (kNoCfgCatchUp || !attached || attached->id != id || !validate_record(*attached)) return DenyReason::behind;
+    if (adopt(*attached, sink) != CfgAccept::accepted) return DenyReason::behind;
+  }
+  BATON_ASSERT(id == cfg_.record.id);
+  if (!cfg_.record.is_voter(config_.self)) return DenyReason::not_voter;
+  return std::nullopt;
+}
 
 void Voter::deny(MemberId to, const Request& r, DenyReason why, Sink& sink, const Hold* holder, Instant now,
                  bool unqueued) {
@@ -34,6 +83,10 @@ void Voter::deny(MemberId to, const Request& r, DenyReason why, Sink& sink, cons
   Deny d{.resource = r.resource, .lease = r.lease, .token = r.token, .reason = why,
          .holder = {}, .time_left = Duration::zero(), .fence = table_.fence_of(r.resource.view()),
          .unqueued = unqueued};
+  if (why == DenyReason::config || why == DenyReason::behind || why == DenyReason::not_voter) {
+    d.record = cfg_.record;
+    d.promised = cfg_.promised;
+  }
   if (holder) {
     d.holder = holder->holder;
     d.time_left = max(holder->expiry - now, Duration::zero());
@@ -48,8 +101,13 @@ void Voter::deny(MemberId to, const Request& r, DenyReason why, Sink& sink, cons
 
 void Voter::nack(MemberId to, const Renew& r, DenyReason why, Sink& sink) {
   ++sink.stats().renew_nacks;
-  sink.send(to, RenewAck{.resource = r.resource, .lease = r.lease, .token = r.token, .round = r.round,
-                         .ok = false, .reason = why, .fence = table_.fence_of(r.resource.view())});
+  RenewAck a{.resource = r.resource, .lease = r.lease, .token = r.token, .round = r.round,
+             .ok = false, .reason = why, .fence = table_.fence_of(r.resource.view())};
+  if (why == DenyReason::config || why == DenyReason::behind || why == DenyReason::not_voter) {
+    a.record = cfg_.record;
+    a.promised = cfg_.promised;
+  }
+  sink.send(to, std::move(a));
 }
 
 bool Voter::covered(Token t, Sink& sink) {
@@ -75,6 +133,7 @@ bool Voter::covered(Token t, Sink& sink) {
 void Voter::on_request(Instant now, MemberId from, const Request& r, Sink& sink) {
   ++sink.stats().requests;
   sink.observe_token(r.token);
+  if (const auto why = gate(r.cfg, r.record, sink)) return deny(from, r, *why, sink);
   if (!ready_) return deny(from, r, DenyReason::quarantined, sink, nullptr, now);
   if (!ttl_ok(r.ttl)) return deny(from, r, DenyReason::ttl_too_long, sink);
   FenceTable::Ref e = table_.lookup(r.resource.view());
@@ -88,7 +147,7 @@ void Voter::on_request(Instant now, MemberId from, const Request& r, Sink& sink)
       return;
     }
     const Hold copy = h;
-    const Waiter w{.member = from, .lease = r.lease, .token = r.token, .ttl = r.ttl, .received = now};
+    const Waiter w{.member = from, .lease = r.lease, .token = r.token, .ttl = r.ttl, .received = now, .cfg = r.cfg};
     const bool kept = table_.add_waiter(e, w, config_.limits.waiters_per_resource, config_.limits.waiters_per_voter);
     if (!kept) ++sink.stats().waiters_dropped;
     // Guarantee 3: a request the table could not keep gets no FREE and no
@@ -132,6 +191,7 @@ FenceTable::Ref Voter::grant(Instant now, MemberId to, FenceTable::Ref e, const 
 
 void Voter::on_renew(Instant now, MemberId from, const Renew& r, Sink& sink) {
   sink.observe_token(r.token);
+  if (const auto why = gate(r.cfg, r.record, sink)) return nack(from, r, *why, sink);
   if (!ready_) return nack(from, r, DenyReason::quarantined, sink);
   if (!ttl_ok(r.ttl)) return nack(from, r, DenyReason::ttl_too_long, sink);
   FenceTable::Ref e = table_.lookup(r.resource.view());
@@ -199,6 +259,10 @@ bool Voter::may_hand_off(Instant now, const Waiter& w, Token fence) const {
   // so one older than half its ttl leaves it little (and a request its
   // acquirer gave up on is answered with RELEASE, which costs a round trip).
   if (w.lease.empty() || !ready_ || !ttl_ok(w.ttl)) return false;
+  // The V2 gate, with the stored request's configuration: one kept from
+  // before this voter adopted a newer record is told FREE instead, and
+  // retries under the newer one.
+  if (w.cfg != cfg_.record.id || !cfg_.record.is_voter(config_.self)) return false;
   if (now - w.received > w.ttl / 2) return false;
   if (w.token <= fence) return false;  // Guarantee 2, as in on_request
   if (table_.live() >= config_.limits.leases_per_voter) return false;

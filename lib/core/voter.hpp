@@ -36,7 +36,10 @@ class Voter {
   // `floor`: every token this voter may have stored before (0 on a first
   // start). `ready`: false while quarantined (Recovery decides).
   // `hash_seed` keys the resource table's name hash (FenceTable).
+  // `cfg`: the configuration record and promise this member persisted (or
+  // the initial record); its join floor is applied to `floor`.
   Voter(const NodeConfig& config, Token floor, bool ready, std::uint64_t hash_seed = 0);
+  Voter(const NodeConfig& config, CfgState cfg, Token floor, bool ready, std::uint64_t hash_seed = 0);
 
   void on_request(Instant now, MemberId from, const Request& r, Sink& sink);
   void on_renew(Instant now, MemberId from, const Renew& r, Sink& sink);
@@ -56,6 +59,15 @@ class Voter {
   }
   void raise_floor(Token t) { table_.raise_floor(t); }
 
+  // V1 (issue 21): adopts `r` if its ballot is not below the promise and its
+  // id is above this voter's; then applies its join floor to the floor and
+  // every fence, and asks the runtime to persist the new state before
+  // anything else is sent (Sink::persist_config). Stored requests of an
+  // older configuration are no longer handed off. `r` must be valid
+  // (validate_record).
+  CfgAccept adopt(const CfgRecord& r, Sink& sink);
+  const CfgState& cfg() const { return cfg_; }
+
   bool ready() const { return ready_; }
   Instant next_deadline() const { return table_.next_expiry(); }
   const FenceTable& table() const { return table_; }
@@ -74,6 +86,10 @@ class Voter {
   void deny(MemberId to, const Request& r, DenyReason why, Sink& sink, const Hold* holder = nullptr,
             Instant now = Instant{}, bool unqueued = false);
   void nack(MemberId to, const Renew& r, DenyReason why, Sink& sink);
+  // V2: the configuration gate of a REQUEST or RENEW tagged `id`, with
+  // `attached` its record if the sender sent it: the denial reason, or none
+  // (the message is under this voter's configuration, which lists it).
+  std::optional<DenyReason> gate(CfgId id, const std::optional<CfgRecord>& attached, Sink& sink);
   // The hold on `e` ended: hand the lease to one of `waiters`, FREE the rest.
   void notify_free(Instant now, FenceTable::Ref e, std::vector<Waiter> waiters, Sink& sink);
   // Stores `lease` as the resource's hold (from `now`) and its token as the
@@ -89,6 +105,7 @@ class Voter {
   bool covered(Token t, Sink& sink);
 
   const NodeConfig& config_;
+  CfgState cfg_;
   FenceTable table_;
   bool ready_;
   Instant quarantine_until_ = Instant::max();  // while !ready_: when voting may resume

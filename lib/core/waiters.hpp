@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/ids.hpp"
+#include "core/membership.hpp"
 #include "core/time.hpp"
 
 namespace baton::core {
@@ -25,6 +26,7 @@ struct Waiter {
   Token token{};
   Duration ttl{};
   Instant received{};  // on the voter's clock
+  CfgId cfg = initial_cfg_id;  // the configuration the request was tagged with (handed off only under it)
   bool operator==(const Waiter&) const = default;
 };
 

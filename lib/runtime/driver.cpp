@@ -322,6 +322,10 @@ void Driver::flush_outputs() {
     // on_lost runs) before the RELEASE that lets a voter hand it on leaves
     // (issue 19, loss ordering). Calls the callbacks make run next round.
     for (const core::Event& e : outbox_.events) hooks_->on_event(e);
+    // V1 (issue 21): the configuration this member adopted is durable before
+    // any datagram that may act on it leaves; until it is, none leaves.
+    if (outbox_.persist_config) cfg_pending_ = *outbox_.persist_config;
+    if (!try_persist_config()) outbox_.messages.clear();
     datagrams_.clear();
     packer_.pack(outbox_.messages, datagrams_);
     if (packer_.dropped() != packer_dropped_) {
@@ -460,6 +464,14 @@ bool Driver::start_new_life(const core::NewLife& life) {
     }
     next.recovery = *floor ? core::RecoveryMode::reservation : core::RecoveryMode::first_start;
     next.recovered_reservation = core::Token{floor->value_or(0)};
+    // And the configuration that is on disk (issue 21).
+    auto cfg = read_config(*config_.state_dir);
+    if (!cfg) {
+      hooks_->log(LogLevel::error, "baton: cannot read the configuration for a new life (" +
+                                       std::string(cfg.what()) + "); staying in this one");
+      return false;
+    }
+    next.recovered_cfg = *cfg;
     recovery = *floor ? "the persisted floor" : "a first start (no token was ever stored)";
   } else {
     // The old life's voter may have granted: a new life without persistence
@@ -479,6 +491,8 @@ bool Driver::start_new_life(const core::NewLife& life) {
   hooks_->on_new_life(life);  // its Driver::release calls still reach the old life's node_
   node_->take_outbox(outbox_);
   for (const core::Event& e : outbox_.events) hooks_->on_event(e);
+  // Its last datagrams answer only RELEASEs, which adopt no configuration.
+  BATON_ASSERT(!outbox_.persist_config);
   datagrams_.clear();
   packer_.pack(outbox_.messages, datagrams_);
   for (const codec::Datagram& d : datagrams_) send_datagram(d.to, d.bytes);
@@ -491,6 +505,7 @@ bool Driver::start_new_life(const core::NewLife& life) {
   packer_ = codec::Packer(config_.cluster_id, config_.node.self, life.incarnation, fingerprint_, config_.key);
   packer_dropped_ = 0;
   persist_pending_.reset();
+  cfg_pending_.reset();  // never acted on: nothing was sent while it was pending
   awaited_ = false;
   config_.node = next;
   ++counters_.new_lives;
@@ -504,6 +519,27 @@ bool Driver::start_new_life(const core::NewLife& life) {
                   std::to_string(ended) +
                   " lease(s) and pending acquire(s) of the old life ended (leases lost: reason restarted). "
                   "Voting resumes after the restart quarantine, with " + recovery);
+  return true;
+}
+
+bool Driver::try_persist_config() {
+  if (!cfg_pending_) return true;
+  if (!config_.state_dir) {
+    // Online reconfiguration needs a state directory on every voter
+    // (docs/operations.md): without one, a restart forgets this record.
+    hooks_->log(LogLevel::warn, "baton: adopted configuration " + core::to_string(cfg_pending_->record) +
+                                    " without a state directory: a restart forgets it");
+    cfg_pending_.reset();
+    return true;
+  }
+  if (auto w = write_config(*config_.state_dir, *cfg_pending_); !w) {
+    ++counters_.persist_failures;
+    counters_.send_failures += outbox_.messages.size();
+    hooks_->log(LogLevel::error, "runtime: cannot persist configuration " + core::to_string(cfg_pending_->record) +
+                                     " (" + std::string(w.what()) + "); sending nothing until it is written");
+    return false;
+  }
+  cfg_pending_.reset();
   return true;
 }
 
@@ -525,7 +561,7 @@ void Driver::try_persist(core::Instant now) {
 void Driver::rearm() {
   const core::Instant now = boot_now();
   core::Instant next = node_->next_deadline();
-  if (persist_pending_) next = core::min(next, now + persist_retry);
+  if (persist_pending_ || cfg_pending_) next = core::min(next, now + persist_retry);
   if (node_->has_output()) next = now;  // output left by the flush bound: come back at once
   timer_.arm(next);
 }

@@ -166,6 +166,8 @@ class Driver {
   // Ends this life and starts a Node at life.incarnation (persisted first
   // with a state directory). False, with the old life kept, if that failed.
   bool start_new_life(const core::NewLife& life);
+  // Writes cfg_pending_ (issue 21, V1): true if nothing is left to write.
+  bool try_persist_config();
   void try_persist(core::Instant now);
   void rearm();
   void close_handles();
@@ -202,6 +204,7 @@ class Driver {
   core::Instant drain_deadline_ = core::Instant::max();  // shutdown: close handles by then at the latest
   bool received_ = false;              // datagrams queued since the last batch
   std::function<void()> on_closed_;    // after the last close callback
+  std::optional<core::CfgState> cfg_pending_;  // adopted, not yet written: nothing is sent meanwhile
   std::optional<core::Token> persist_pending_;  // reservation still to write durably
   std::uint64_t packer_dropped_ = 0;   // packer_.dropped() already counted
   core::Outbox outbox_;                // reused across batches

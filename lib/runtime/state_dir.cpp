@@ -107,16 +107,16 @@ Result<std::optional<std::uint64_t>> read_value(const std::string& dir, const ch
   return std::optional<std::uint64_t>{value};
 }
 
-Result<void> write_value(const std::string& dir, const char* name, std::uint64_t value) {
+namespace {
+
+// Durably replaces `dir`/`name` with `text`: a temporary file, fsynced,
+// renamed over the old one, then the directory fsynced.
+Result<void> write_file(const std::string& dir, const char* name, std::string_view text) {
   const std::string path = dir + "/" + name;
   const std::string tmp = path + ".tmp";
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf) - 1, value);
-  if (ec != std::errc{}) return io("state directory: cannot format a value for " + quoted(path));
-  *end++ = '\n';
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return io("state directory: cannot create " + os_error(tmp, errno));
-  const bool written = write_all(fd, buf, static_cast<std::size_t>(end - buf)) && ::fsync(fd) == 0;
+  const bool written = write_all(fd, text.data(), text.size()) && ::fsync(fd) == 0;
   const int write_err = errno;
   ::close(fd);
   if (!written) {
@@ -131,6 +131,93 @@ Result<void> write_value(const std::string& dir, const char* name, std::uint64_t
   // The rename is durable only once the directory entry is synced.
   if (!fsync_path(dir, O_RDONLY | O_DIRECTORY)) return io("state directory: cannot sync " + os_error(dir, errno));
   return {};
+}
+
+}  // namespace
+
+Result<void> write_value(const std::string& dir, const char* name, std::uint64_t value) {
+  return write_file(dir, name, std::to_string(value) + "\n");
+}
+
+// The configuration file (issue 21): six lines, each a key and its values,
+// in this order; ids in decimal, separated by single spaces:
+//   epoch <E>\nballot <b>\nvoters <id>...\nnew_voters [<id>...]\nfloor <F>\npromised <p>\n
+std::string format_config(const core::CfgState& s) {
+  auto ids = [](const std::vector<core::MemberId>& v) {
+    std::string out;
+    for (core::MemberId m : v) out += " " + std::to_string(m.value);
+    return out;
+  };
+  return "epoch " + std::to_string(s.record.id.epoch) + "\nballot " + std::to_string(s.record.id.ballot) +
+         "\nvoters" + ids(s.record.old_voters) + "\nnew_voters" + ids(s.record.new_voters) + "\nfloor " +
+         std::to_string(s.record.floor.value) + "\npromised " + std::to_string(s.promised) + "\n";
+}
+
+std::optional<core::CfgState> parse_config(std::string_view text) {
+  std::vector<std::vector<std::uint64_t>> values;
+  static constexpr std::string_view keys[] = {"epoch", "ballot", "voters", "new_voters", "floor", "promised"};
+  for (std::string_view key : keys) {
+    const auto nl = text.find('\n');
+    if (nl == std::string_view::npos) return std::nullopt;
+    std::string_view line = text.substr(0, nl);
+    text.remove_prefix(nl + 1);
+    if (line.substr(0, key.size()) != key) return std::nullopt;
+    line.remove_prefix(key.size());
+    std::vector<std::uint64_t> nums;
+    while (!line.empty()) {
+      if (line.front() != ' ' || line.size() < 2) return std::nullopt;
+      line.remove_prefix(1);
+      std::uint64_t v = 0;
+      const auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), v);
+      if (ec != std::errc{} || end == line.data()) return std::nullopt;
+      line.remove_prefix(static_cast<std::size_t>(end - line.data()));
+      if (nums.size() > core::limits::members_max) return std::nullopt;
+      nums.push_back(v);
+    }
+    values.push_back(std::move(nums));
+  }
+  if (!text.empty()) return std::nullopt;
+  for (std::size_t i : {0, 1, 4, 5}) {
+    if (values[i].size() != 1) return std::nullopt;
+  }
+  core::CfgState s;
+  s.record.id = core::CfgId{values[0][0], values[1][0]};
+  for (std::size_t i : {2, 3}) {
+    auto& out = i == 2 ? s.record.old_voters : s.record.new_voters;
+    for (std::uint64_t v : values[i]) {
+      if (v > core::member_id_max) return std::nullopt;
+      out.push_back(core::MemberId(static_cast<std::uint32_t>(v)));
+    }
+  }
+  s.record.floor = core::Token(values[4][0]);
+  s.promised = values[5][0];
+  if (!core::validate_record(s.record) || s.promised < s.record.id.ballot) return std::nullopt;
+  return s;
+}
+
+Result<void> write_config(const std::string& dir, const core::CfgState& state) {
+  return write_file(dir, config_file_name, format_config(state));
+}
+
+Result<std::optional<core::CfgState>> read_config(const std::string& dir) {
+  const std::string path = dir + "/" + config_file_name;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::optional<core::CfgState>{};
+    return io("state directory: cannot open " + os_error(path, errno));
+  }
+  // 128 voters of 10 digits and a space, and six short lines, fit in 2 KiB.
+  constexpr std::size_t cap = 4096;
+  const std::string text = read_prefix(fd, cap);
+  ::close(fd);
+  std::optional<core::CfgState> s;
+  if (text.size() < cap) s = parse_config(text);
+  if (!s) {
+    return io("state directory: " + quoted(path) +
+              " is corrupted (not a valid configuration record: epoch, ballot, voters, new_voters, floor, promised); "
+              "an operator must repair or restore it: a guessed configuration could break mutual exclusion");
+  }
+  return s;
 }
 
 // ---- lock -------------------------------------------------------------------
@@ -209,6 +296,7 @@ StartPlan decide_start(const StartInputs& in, const StoredState& stored) {
     plan.prior_rho_ppm = static_cast<std::uint32_t>(stored.rho_ppm.value_or(0));
     plan.ttl_max_to_store = max(plan.prior_ttl_max, in.ttl_max);
     plan.rho_ppm_to_store = std::max(plan.prior_rho_ppm, in.rho_ppm);
+    plan.cfg = stored.cfg;
   } else {
     plan.persist = false;
     plan.recovery = in.bootstrap ? core::RecoveryMode::first_start : core::RecoveryMode::peers;
@@ -242,6 +330,9 @@ Result<StoredState> read_state(const std::string& dir) {
   auto r = read_value(dir, rho_file_name);
   if (!r) return r.error();
   s.rho_ppm = *r;
+  auto c = read_config(dir);
+  if (!c) return c.error();
+  s.cfg = *c;
   if (s.ttl_max_ns && *s.ttl_max_ns > static_cast<std::uint64_t>(core::limits::ttl_ceiling.count_ns()))
     return io("state directory: " + quoted(dir + "/" + ttl_max_file_name) + " holds " + std::to_string(*s.ttl_max_ns) +
               " ns, above the longest ttl_max (1 hour): corrupted; an operator must repair it");

@@ -23,10 +23,12 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "baton/result.hpp"
 #include "core/config.hpp"
 #include "core/ids.hpp"
+#include "core/membership.hpp"
 #include "core/time.hpp"
 
 namespace baton::runtime {
@@ -36,6 +38,10 @@ inline constexpr const char* incarnation_file_name = "incarnation";
 inline constexpr const char* ttl_max_file_name = "ttl_max_ns";  // longest ttl_max voted under, ns
 inline constexpr const char* rho_file_name = "rho_ppm";         // largest rho voted under, ppm
 inline constexpr const char* lock_file_name = "lock";           // flock'ed for the life; holds the pid
+// The configuration record and promise (issue 21; docs/operations.md "State
+// directory"). Absent: the initial configuration (1, 0, the members), the
+// only one before online reconfiguration, and promise 0.
+inline constexpr const char* config_file_name = "config";
 
 // The value stored in `dir`/`name`, or nullopt when the file does not exist.
 // Errors: io_error naming the file (unreadable, or not a decimal number).
@@ -43,6 +49,16 @@ Result<std::optional<std::uint64_t>> read_value(const std::string& dir, const ch
 
 // Durably replaces `dir`/`name` with `value`. Errors: io_error naming the file.
 Result<void> write_value(const std::string& dir, const char* name, std::uint64_t value);
+
+// The configuration file's text for `state`, and back (nullopt: not exactly
+// such a text, or not a valid record with promised >= its ballot).
+std::string format_config(const core::CfgState& state);
+std::optional<core::CfgState> parse_config(std::string_view text);
+// Durably replaces `dir`/config. Errors: io_error naming the file.
+Result<void> write_config(const std::string& dir, const core::CfgState& state);
+// The stored configuration, or nullopt when there is none. Errors: io_error
+// naming the file (unreadable or corrupted).
+Result<std::optional<core::CfgState>> read_config(const std::string& dir);
 
 // An exclusive lock on a state directory (flock on `dir`/lock), held until
 // destroyed. Two processes on one directory would overwrite each other's
@@ -74,6 +90,7 @@ struct StoredState {
   std::optional<std::uint64_t> incarnation;  // the last life's incarnation
   std::optional<std::uint64_t> ttl_max_ns;   // longest ttl_max voted under
   std::optional<std::uint64_t> rho_ppm;      // largest rho voted under
+  std::optional<core::CfgState> cfg{};       // the configuration record and promise
 };
 
 // How this life of the member starts.
@@ -84,6 +101,7 @@ struct StartPlan {
   core::Incarnation incarnation{};       // this life's incarnation, non-zero
   core::Duration prior_ttl_max{};        // longest ttl_max an earlier life voted under (0: unknown)
   std::uint32_t prior_rho_ppm = 0;       // largest rho an earlier life voted under (0: unknown)
+  std::optional<core::CfgState> cfg;     // the stored configuration (none: the initial one)
   bool bootstrap_ignored = false;        // bootstrap asked, but the directory held state: the state decides
   bool write_initial_floor = false;      // bootstrap with a state directory: write floor 0 before voting
   core::Duration ttl_max_to_store{};     // state directory: max(stored, this life's ttl_max)

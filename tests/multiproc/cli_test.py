@@ -202,8 +202,9 @@ def main():
         rows = {m["id"]: m for m in doc["members"]}
         check(r.returncode == 1 and not rows[4]["reachable"] and rows[1]["reachable"]
               and rows[1]["quarantined"] is False and "bad_auth" in rows[1]["drops"]
-              and rows[1]["incarnation"] > 0 and rows[1]["rtt_us"] >= 0,
-              "status --json: fields, member 4 unreachable, exit 1", r.stdout)
+              and rows[1]["incarnation"] > 0 and rows[1]["rtt_us"] >= 0
+              and rows[1]["cfg_epoch"] == 1 and rows[1]["cfg_ballot"] == 0,
+              "status --json: fields (the initial configuration 1.0), member 4 unreachable, exit 1", r.stdout)
 
         # acquire: 0 when acquired (token and validity printed), 3 when not.
         holder = subprocess.Popen([B, "acquire", "--members", members, "--id", "4", "--key-file", key, "--bootstrap",

@@ -386,5 +386,63 @@ TEST_F(StateDirTest, OutOfRangeTtlMaxOrRhoFileIsCorruption) {
   EXPECT_NE(r.what().find(dir_ + "/rho_ppm"), std::string_view::npos) << r.what();
 }
 
+// Issue 21: the configuration record and promise, one text file written
+// atomically; a missing file is the initial configuration, a corrupted one
+// stops the start naming it.
+TEST_F(StateDirTest, ConfigurationRoundTripsAndPlanStartReadsIt) {
+  const core::CfgState joint{
+      .record = {.id = {4, 9}, .old_voters = {core::MemberId{1}, core::MemberId{2}, core::MemberId{3}},
+                 .new_voters = {core::MemberId{2}, core::MemberId{3}, core::MemberId{7}}, .floor = {}},
+      .promised = 11};
+  const core::CfgState simple{
+      .record = {.id = {5, 11}, .old_voters = {core::MemberId{2}, core::MemberId{3}, core::MemberId{7}},
+                 .new_voters = {}, .floor = core::Token{1ull << 40}},
+      .promised = 11};
+  EXPECT_EQ(format_config(simple), "epoch 5\nballot 11\nvoters 2 3 7\nnew_voters\nfloor 1099511627776\npromised 11\n");
+  for (const core::CfgState& s : {joint, simple}) EXPECT_EQ(parse_config(format_config(s)), s);
+
+  auto none = read_config(dir_);
+  ASSERT_TRUE(none.ok()) << none.what();
+  EXPECT_FALSE(none->has_value());
+  ASSERT_TRUE(write_config(dir_, joint).ok());
+  ASSERT_TRUE(write_config(dir_, simple).ok());
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/config.tmp"));
+  auto back = read_config(dir_);
+  ASSERT_TRUE(back.ok()) << back.what();
+  EXPECT_EQ(*back, simple);
+
+  ASSERT_TRUE(write_value(dir_, floor_file_name, 7).ok());
+  auto plan = plan_start(inputs(dir_, false, std::nullopt, 1));
+  ASSERT_TRUE(plan.ok()) << plan.what();
+  EXPECT_EQ(plan->cfg, simple);
+}
+
+TEST_F(StateDirTest, CorruptedConfigurationIsAnErrorNamingItAndTheStartWritesNothing) {
+  const char* bad[] = {
+      "",
+      "epoch 2\nballot 1\nvoters 1 2 3\nnew_voters\nfloor 0\n",                  // no promise
+      "epoch 2\nballot 1\nvoters 1 2 3\nnew_voters\nfloor 0\npromised 0\n",     // promise below ballot
+      "epoch 0\nballot 0\nvoters 1 2 3\nnew_voters\nfloor 0\npromised 0\n",     // epoch 0
+      "epoch 2\nballot 1\nvoters 3 2\nnew_voters\nfloor 0\npromised 1\n",       // unsorted
+      "epoch 2\nballot 1\nvoters\nnew_voters\nfloor 0\npromised 1\n",           // no voters
+      "epoch 2\nballot 1\nvoters 1  2\nnew_voters\nfloor 0\npromised 1\n",      // two spaces
+      "epoch 2\nballot 1\nvoters 1 2\nnew_voters 3\nfloor 4\npromised 1\n",     // joint with F
+      "epoch 2\nballot 1\nvoters 1 2\nnew_voters\nfloor 0\npromised 1\nextra\n",
+      "ballot 1\nepoch 2\nvoters 1 2\nnew_voters\nfloor 0\npromised 1\n",       // order
+  };
+  ASSERT_TRUE(write_value(dir_, floor_file_name, 7).ok());
+  for (const char* content : bad) {
+    SCOPED_TRACE(content);
+    std::ofstream(dir_ + "/config", std::ios::trunc) << content;
+    auto r = read_config(dir_);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.code(), Errc::io_error);
+    EXPECT_NE(r.what().find(dir_ + "/config"), std::string_view::npos) << r.what();
+    auto p = plan_start(inputs(dir_, false, std::nullopt, 1));
+    ASSERT_FALSE(p.ok());
+    EXPECT_FALSE(has(incarnation_file_name));  // refused before writing anything
+  }
+}
+
 }  // namespace
 }  // namespace baton::runtime

@@ -170,18 +170,21 @@ std::string why_text(const baton::core::Pong& p) {
 }
 
 void print_table(const std::vector<Row>& rows) {
-  std::printf("%-4s %-22s %-9s %8s %-20s %-11s %6s %7s %20s %-16s %s\n", "id", "address", "reachable", "rtt_ms",
-              "incarnation", "quarantined", "leases", "waiters", "floor", "drops", "why");
+  std::printf("%-4s %-22s %-9s %8s %-20s %-9s %-11s %6s %7s %20s %-16s %s\n", "id", "address", "reachable", "rtt_ms",
+              "incarnation", "config", "quarantined", "leases", "waiters", "floor", "drops", "why");
   for (const Row& r : rows) {
     const std::string addr = r.member.host + ":" + std::to_string(r.member.port);
     const auto* p = pong_of(r);
     if (p == nullptr) {
-      std::printf("%-4u %-22s %-9s %8s %-20s %-11s %6s %7s %20s %-16s %s\n", r.member.id, addr.c_str(), "no", "-", "-",
-                  "-", "-", "-", "-", "-", "-");
+      std::printf("%-4u %-22s %-9s %8s %-20s %-9s %-11s %6s %7s %20s %-16s %s\n", r.member.id, addr.c_str(), "no", "-",
+                  "-", "-", "-", "-", "-", "-", "-", "-");
       continue;
     }
-    std::printf("%-4u %-22s %-9s %8.3f %-20llu %-11s %6llu %7llu %20llu %-16s %s\n", r.member.id, addr.c_str(), "yes",
-                static_cast<double>(r.rtt_ns) / 1e6, static_cast<unsigned long long>(r.incarnation),
+    // The configuration it votes under, as epoch.ballot ("-": an older member).
+    const std::string cfg =
+        p->cfg.epoch == 0 ? "-" : std::to_string(p->cfg.epoch) + "." + std::to_string(p->cfg.ballot);
+    std::printf("%-4u %-22s %-9s %8.3f %-20llu %-9s %-11s %6llu %7llu %20llu %-16s %s\n", r.member.id, addr.c_str(),
+                "yes", static_cast<double>(r.rtt_ns) / 1e6, static_cast<unsigned long long>(r.incarnation), cfg.c_str(),
                 p->quarantined ? "yes" : "no", static_cast<unsigned long long>(p->live_leases),
                 static_cast<unsigned long long>(p->waiters), static_cast<unsigned long long>(p->floor.value),
                 drops_text(*p).c_str(), why_text(*p).c_str());
@@ -219,7 +222,9 @@ void print_json(const std::vector<Row>& rows, const ConfigView& v) {
           .str("start", start_name(p->start))
           .num("quarantine_left_ms", p->quarantine_left.count_ms())
           .unum("floor_answers", p->floor_answers)
-          .unum("floor_answers_needed", p->floor_answers_needed);
+          .unum("floor_answers_needed", p->floor_answers_needed)
+          .unum("cfg_epoch", p->cfg.epoch)
+          .unum("cfg_ballot", p->cfg.ballot);
       std::string drops = "{";
       for (std::size_t d = 0; d < p->drops.size(); ++d) {
         if (d > 0) drops += ",";
@@ -253,7 +258,8 @@ void print_json(const std::vector<Row>& rows, const ConfigView& v) {
 int cmd_status(const Args& args) {
   FlagSet flags("status", "--members ... [--key-file F] [--json]",
                 "Sends every member a status PING (as observer, sender id 0, authenticated with the cluster\n"
-                "key) and prints one row per member: reachable, round-trip time, incarnation, quarantined,\n"
+                "key) and prints one row per member: reachable, round-trip time, incarnation, the configuration\n"
+                "record it votes under (epoch.ballot; issue 21), quarantined,\n"
                 "live leases (at it as a voter), waiters, floor, datagrams dropped by reason, and why it is\n"
                 "quarantined (restart quarantine time left, floor answers from peers received and needed); then\n"
                 "each member's voting configuration fingerprint (member ids and replicas) and the members whose\n"

@@ -126,12 +126,50 @@ TEST(Codec, DefaultValuedFieldsRoundTrip) {
   EXPECT_EQ(d.header, Header{.cluster_id = cluster});
 }
 
+// Issue 21: configuration ids and records round-trip; the initial id is
+// left out of the datagram (what a sender older than issue 21 sent), and a
+// REQUEST without one reads as tagged with the initial configuration.
+TEST(Codec, ConfigurationFieldsRoundTripAndTheInitialIdIsLeftOut) {
+  const core::CfgRecord rec = testing::sample_record();
+  std::vector<core::Message> msgs = {
+      make<core::Deny>([&](auto& m) {
+        m.resource = core::ResourceName("d");
+        m.reason = core::DenyReason::behind;
+        m.record = rec;
+        m.promised = 8;
+      }),
+      make<core::RenewAck>([&](auto& m) {
+        m.resource = core::ResourceName("k");
+        m.reason = core::DenyReason::not_voter;
+        m.record = rec;
+      }),
+      make<core::Renew>([&](auto& m) {
+        m.resource = core::ResourceName("r");
+        m.cfg = rec.id;
+        m.record = rec;
+      }),
+  };
+  const auto bytes = encode_ok(header(), msgs, nullptr);
+  Decoded d;
+  ASSERT_EQ(decode_bytes(bytes, nullptr, d), std::nullopt);
+  EXPECT_EQ(d.messages, msgs);
+
+  core::Request initial;
+  initial.resource = core::ResourceName("a");
+  core::Request tagged = initial;
+  tagged.cfg = core::CfgId{1, 1};
+  const auto plain_bytes = encode_ok(header(), {initial}, nullptr);
+  EXPECT_LT(plain_bytes.size(), encode_ok(header(), {tagged}, nullptr).size());
+  ASSERT_EQ(decode_bytes(plain_bytes, nullptr, d), std::nullopt);
+  EXPECT_EQ(std::get<core::Request>(d.messages.at(0)).cfg, core::initial_cfg_id);
+}
+
 // Issue 19: PONG says why a member is quarantined; a PONG without those
 // fields (an older member) reads as "not said".
 TEST(Codec, PongWhyFieldsRoundTripAndAreAbsentFromOlderPongs) {
   const core::Pong why{.nonce = 9, .quarantined = true, .live_leases = 0, .waiters = 0, .floor = core::Token(7),
                        .drops = {}, .mismatches = {}, .start = core::StartKind::peers, .quarantine_left = core::Duration::ms(1500),
-                       .floor_answers = 1, .floor_answers_needed = 2};
+                       .floor_answers = 1, .floor_answers_needed = 2, .cfg = core::CfgId{3, 4}};
   const auto bytes = encode_ok(header(), {why}, nullptr);
   Decoded d;
   ASSERT_EQ(decode_bytes(bytes, nullptr, d), std::nullopt);
@@ -152,6 +190,7 @@ TEST(Codec, PongWhyFieldsRoundTripAndAreAbsentFromOlderPongs) {
   EXPECT_EQ(p.start, core::StartKind::unknown);
   EXPECT_EQ(p.quarantine_left, core::Duration::zero());
   EXPECT_EQ(p.floor_answers_needed, 0u);
+  EXPECT_EQ(p.cfg, (core::CfgId{0, 0}));  // issue 21: not said
 }
 
 TEST(Codec, TagAddsExactlyTagBytes) {
@@ -222,10 +261,54 @@ TEST(Codec, EncodeRefusesOutOfRangeInput) {
       {.name = "deny without reason",
        .msgs = {make<core::Deny>([](auto& m) { m.resource = core::ResourceName("a"); })},
        .expected = Errc::invalid_argument},
+      // Issue 21: configuration ids and records.
+      {.name = "cfg epoch 0",
+       .msgs = {make<core::Request>([](auto& m) {
+         m.resource = core::ResourceName("a");
+         m.cfg = core::CfgId{0, 0};
+       })},
+       .expected = Errc::invalid_argument},
+      {.name = "record not the tagged one",
+       .msgs = {make<core::Renew>([](auto& m) {
+         m.resource = core::ResourceName("a");
+         m.record = testing::sample_record();
+         m.cfg = core::CfgId{m.record->id.epoch + 1, 0};
+       })},
+       .expected = Errc::invalid_argument},
+      {.name = "record voters unsorted",
+       .msgs = {make<core::Request>([](auto& m) {
+         m.resource = core::ResourceName("a");
+         m.record = testing::sample_record();
+         std::swap(m.record->old_voters[0], m.record->old_voters[1]);
+         m.cfg = m.record->id;
+       })},
+       .expected = Errc::invalid_argument},
+      {.name = "joint record with a join floor",
+       .msgs = {make<core::Deny>([](auto& m) {
+         m.resource = core::ResourceName("a");
+         m.reason = core::DenyReason::config;
+         m.record = testing::sample_record();
+         m.record->new_voters = {core::MemberId(9)};
+       })},
+       .expected = Errc::invalid_argument},
+      {.name = "record with a held denial",
+       .msgs = {make<core::Deny>([](auto& m) {
+         m.resource = core::ResourceName("a");
+         m.reason = core::DenyReason::held;
+         m.record = testing::sample_record();
+       })},
+       .expected = Errc::invalid_argument},
+      {.name = "record on an ok ack",
+       .msgs = {make<core::RenewAck>([](auto& m) {
+         m.resource = core::ResourceName("a");
+         m.ok = true;
+         m.record = testing::sample_record();
+       })},
+       .expected = Errc::invalid_argument},
       {.name = "unknown deny reason",
        .msgs = {make<core::Deny>([](auto& m) {
          m.resource = core::ResourceName("a");
-         m.reason = static_cast<core::DenyReason>(7);
+         m.reason = static_cast<core::DenyReason>(core::deny_reason_max + 1);
        })},
        .expected = Errc::invalid_argument},
       {.name = "unknown renew-ack reason",
@@ -541,6 +624,43 @@ BodyFn renew_ack_with(std::uint8_t reason) {
   };
 }
 
+using core::CfgId;
+using V = std::vector<std::uint32_t>;
+
+std::vector<std::uint32_t> ids_from(std::uint32_t first, std::uint32_t n) {
+  std::vector<std::uint32_t> v;
+  for (std::uint32_t i = 0; i < n; ++i) v.push_back(first + i);
+  return v;
+}
+
+// A REQUEST tagged `cfg`, with a record of these fields if `voters` is set
+// (its id `rec_id`, the tag unless given; nullopt: the id left out).
+BodyFn request_cfg(CfgId cfg, std::optional<std::vector<std::uint32_t>> voters = std::nullopt,
+                   std::vector<std::uint32_t> new_voters = {}, std::uint64_t floor = 0,
+                   std::optional<std::optional<CfgId>> rec_id = std::nullopt) {
+  return [=](fb::FlatBufferBuilder& b) {
+    fb::Offset<wire::CfgRecord> rec = 0;
+    if (voters) {
+      const auto old_v = b.CreateVector(*voters);
+      const auto new_v = b.CreateVector(new_voters);
+      const std::optional<CfgId> id = rec_id ? *rec_id : std::optional<CfgId>(cfg);
+      const wire::CfgId wid(id ? id->epoch : 0, id ? id->ballot : 0);
+      // By hand: the generated CreateCfgRecord asserts (in debug builds) that
+      // the required id is there.
+      const auto start = b.StartTable();
+      b.AddElement<std::uint64_t>(wire::CfgRecord::VT_FLOOR, floor, 0);
+      b.AddOffset(wire::CfgRecord::VT_NEW_VOTERS, new_v);
+      b.AddOffset(wire::CfgRecord::VT_VOTERS, old_v);
+      if (id) b.AddStruct(wire::CfgRecord::VT_ID, &wid);
+      rec = fb::Offset<wire::CfgRecord>(b.EndTable(start));
+    }
+    const auto r = b.CreateVector(reinterpret_cast<const std::uint8_t*>("a"), 1);
+    const wire::LeaseId l(1, 2, 3);
+    const wire::CfgId tag(cfg.epoch, cfg.ballot);
+    return std::pair{wire::Body::Request, wire::CreateRequest(b, r, &l, 5, 1, &tag, rec).Union()};
+  };
+}
+
 BodyFn pong_with(std::size_t drops, std::size_t mismatches = 0) {
   return [=](fb::FlatBufferBuilder& b) {
     const std::vector<std::uint64_t> d(drops, 9);
@@ -600,7 +720,7 @@ TEST(Codec, HandBuiltOutOfRangeFieldsAreMalformed) {
       {.name = "control: zero ttl", .bodies = {request_with("a", 0)}, .expected = std::nullopt},
       {.name = "control: token token_max", .bodies = {request_with("a", 5, true, core::limits::token_max)},
        .expected = std::nullopt},
-      {.name = "control: deny reason 6", .bodies = {deny_with(6, 0)}, .expected = std::nullopt},
+      {.name = "control: deny reason 9", .bodies = {deny_with(9, 0)}, .expected = std::nullopt},
       {.name = "control: held, unqueued", .bodies = {deny_with(1, 0, true)}, .expected = std::nullopt},
       {.name = "control: renew-ack reason 0", .bodies = {renew_ack_with(0)}, .expected = std::nullopt},
       {.name = "control: a counter per drop reason", .bodies = {pong_with(drop_reasons)}, .expected = std::nullopt},
@@ -623,12 +743,12 @@ TEST(Codec, HandBuiltOutOfRangeFieldsAreMalformed) {
       {.name = "token UINT64_MAX", .bodies = {request_with("a", 5, true, UINT64_MAX)}},
       {.name = "missing name", .bodies = {free_without_name()}},
       {.name = "deny reason 0", .bodies = {deny_with(0, 0)}},
-      {.name = "deny reason 7", .bodies = {deny_with(7, 0)}},
+      {.name = "deny reason 10", .bodies = {deny_with(10, 0)}},
       {.name = "deny reason 255", .bodies = {deny_with(255, 0)}},
       {.name = "negative time left", .bodies = {deny_with(1, -1)}},
       {.name = "unqueued with reason stale", .bodies = {deny_with(2, 0, true)}},
       {.name = "unqueued with reason overloaded", .bodies = {deny_with(5, 0, true)}},
-      {.name = "renew-ack reason 7", .bodies = {renew_ack_with(7)}},
+      {.name = "renew-ack reason 10", .bodies = {renew_ack_with(10)}},
       {.name = "a drop counter too many", .bodies = {pong_with(drop_reasons + 1)}},
       {.name = "a config mismatch too many", .bodies = {pong_with(0, core::limits::pong_mismatches_max + 1)}},
       {.name = "incarnation hint 0", .bodies = {incarnation_behind(0)}},
@@ -643,7 +763,27 @@ TEST(Codec, HandBuiltOutOfRangeFieldsAreMalformed) {
        .bodies = {typed(static_cast<wire::Body>(static_cast<int>(wire::Body::MAX) + 1))}},
       {.name = "union type 255", .bodies = {typed(static_cast<wire::Body>(255))}},
       {.name = "no body", .bodies = {no_body()}},
-      {.name = "bad one after good ones", .bodies = {ping, ping, deny_with(9, 0)}},
+      {.name = "bad one after good ones", .bodies = {ping, ping, deny_with(10, 0)}},
+      // Issue 21: configuration ids and records.
+      {.name = "control: request tagged (2, 5) with its record",
+       .bodies = {request_cfg(CfgId{2, 5}, V{1, 2, 4}, {}, 0)}, .expected = std::nullopt},
+      {.name = "control: request tagged (2, 5) without a record", .bodies = {request_cfg(CfgId{2, 5})},
+       .expected = std::nullopt},
+      {.name = "control: joint record of 64 and 64",
+       .bodies = {request_cfg(CfgId{3, 1}, ids_from(1, 64), ids_from(65, 64), 0)}, .expected = std::nullopt},
+      {.name = "cfg epoch 0", .bodies = {request_cfg(CfgId{0, 5})}},
+      {.name = "record of another id", .bodies = {request_cfg(CfgId{2, 5}, V{1, 2, 4}, {}, 0, CfgId{2, 6})}},
+      {.name = "record without an id",
+       .bodies = {request_cfg(CfgId{2, 5}, V{1, 2, 4}, {}, 0, std::optional<CfgId>{})}},
+      {.name = "record without voters", .bodies = {request_cfg(CfgId{2, 5}, V{}, {}, 0)}},
+      {.name = "record voters unsorted", .bodies = {request_cfg(CfgId{2, 5}, V{2, 1}, {}, 0)}},
+      {.name = "record voter repeated", .bodies = {request_cfg(CfgId{2, 5}, V{1, 1}, {}, 0)}},
+      {.name = "record voter 0", .bodies = {request_cfg(CfgId{2, 5}, V{0, 1}, {}, 0)}},
+      {.name = "record voter a client id", .bodies = {request_cfg(CfgId{2, 5}, V{1, 0x80000001U}, {}, 0)}},
+      {.name = "record of 65 voters", .bodies = {request_cfg(CfgId{2, 5}, ids_from(1, 65), {}, 0)}},
+      {.name = "joint record with a join floor", .bodies = {request_cfg(CfgId{2, 5}, V{1}, {2}, 7)}},
+      {.name = "join floor above token_max",
+       .bodies = {request_cfg(CfgId{2, 5}, V{1}, {}, core::limits::token_max + 1)}},
   };
   const ClusterKey key = make_key(1);
   for (const auto& c : cases) {

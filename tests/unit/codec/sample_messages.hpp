@@ -31,18 +31,35 @@ inline core::LeaseId sample_lease() {
 // A name that is not valid UTF-8 and contains a zero byte: names are bytes.
 inline core::ResourceName binary_name() { return core::ResourceName(std::string("seat:\0\xff\x80" "14A", 10)); }
 
+// A configuration record (issue 21): simple, with a join floor.
+inline core::CfgRecord sample_record() {
+  return core::CfgRecord{.id = {2, 5}, .old_voters = {core::MemberId(1), core::MemberId(2), core::MemberId(4)},
+                         .new_voters = {}, .floor = core::Token(99)};
+}
+
+// The largest record: joint, 64 voters in each set.
+inline core::CfgRecord largest_record() {
+  core::CfgRecord r{.id = {UINT64_MAX, UINT64_MAX}, .old_voters = {}, .new_voters = {}, .floor = {}};
+  for (std::uint32_t i = 0; i < core::limits::members_max; ++i) {
+    r.old_voters.push_back(core::MemberId(core::member_id_max - 2 * static_cast<std::uint32_t>(core::limits::members_max) + i));
+    r.new_voters.push_back(core::MemberId(core::member_id_max - static_cast<std::uint32_t>(core::limits::members_max) + i));
+  }
+  return r;
+}
+
 // Samples ordered as core::Message's alternatives: samples()[i].index() == i.
 inline std::vector<core::Message> samples() {
   const core::Token token(core::limits::token_max);  // the largest a datagram may carry
   return {
       core::Request{.resource = core::ResourceName("seat:14A"), .lease = sample_lease(),
-                    .ttl = core::Duration::ms(1500), .token = token},
+                    .ttl = core::Duration::ms(1500), .token = token, .cfg = sample_record().id,
+                    .record = sample_record()},
       core::Grant{.resource = binary_name(), .lease = sample_lease(), .token = token},
       core::Deny{.resource = core::ResourceName("db/row/42"), .lease = sample_lease(), .token = token,
                  .reason = core::DenyReason::held, .holder = core::MemberId(0xfffffffeU),
                  .time_left = core::Duration::us(123456), .fence = core::Token(77), .unqueued = true},
       core::Renew{.resource = core::ResourceName("r"), .lease = sample_lease(), .token = token,
-                  .ttl = core::Duration::s(30), .round = 0xabcdef01U},
+                  .ttl = core::Duration::s(30), .round = 0xabcdef01U, .cfg = {3, 1}, .record = std::nullopt},
       core::RenewAck{.resource = core::ResourceName("seat:14B"), .lease = sample_lease(), .token = token,
                      .round = 9, .ok = false, .reason = core::DenyReason::not_current,
                      .fence = core::Token(core::limits::token_max)},
@@ -69,6 +86,19 @@ inline std::vector<core::Message> largest_samples() {
     std::visit(
         [&](auto& alt) {
           if constexpr (requires { alt.resource; }) alt.resource = longest;
+          if constexpr (requires { alt.cfg; alt.record; }) {
+            alt.record = largest_record();
+            alt.cfg = alt.record->id;
+          } else if constexpr (requires { alt.cfg; }) {
+            alt.cfg = core::CfgId{UINT64_MAX, UINT64_MAX};  // PONG
+          }
+          if constexpr (requires { alt.promised; }) {
+            alt.reason = core::DenyReason::behind;
+            if constexpr (requires { alt.ok; }) alt.ok = false;
+            if constexpr (requires { alt.unqueued; }) alt.unqueued = false;
+            alt.record = largest_record();
+            alt.promised = UINT64_MAX;
+          }
           if constexpr (requires { alt.mismatches; }) {
             alt.drops.assign(core::drop_reason_count, UINT64_MAX);
             alt.mismatches.clear();

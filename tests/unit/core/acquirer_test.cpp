@@ -29,6 +29,8 @@ class FakeSink final : public Sink {
   void send(MemberId to, Message msg) override { sent.push_back(Sent{to, std::move(msg), *now}); }
   void emit(Event e) override { events.push_back({*now, std::move(e)}); }
   void persist(Token reservation) override { persists.push_back(reservation); }
+  void persist_config(const CfgState& s) override { configs.push_back(s); }
+  std::vector<CfgState> configs;
   NodeStats& stats() override { return st; }
   void observe_token(Token t) override { observed.push_back(t); }
 

@@ -31,6 +31,7 @@ std::string field_name(ConfigField f) {
     case ConfigField::attempt_timeout_min: return "attempt_timeout_min";
     case ConfigField::handoff_confirm: return "handoff_confirm";
     case ConfigField::limits: return "limits";
+    case ConfigField::configuration: return "config";
   }
   return "?";
 }
@@ -297,6 +298,41 @@ TEST(Config, VoterCount) {
     for (std::uint32_t i = 1; i <= r.members; ++i) c.members.push_back(MemberId{i});
     c.replicas = r.replicas;
     EXPECT_EQ(voter_count(c), r.voters) << r.members << "/" << r.replicas;
+  }
+}
+
+// Issue 21, step 2: the persisted configuration must be valid and, until
+// online reconfiguration exists, a simple record of exactly the members.
+TEST(Config, PersistedConfigurationIsChecked) {
+  struct Case {
+    const char* name;
+    CfgState cfg;
+    const char* text;  // empty: valid
+  };
+  const std::vector<MemberId> members = {MemberId{1}, MemberId{2}, MemberId{3}};
+  const Case cases[] = {
+      {"initial", {initial_record(members), 0}, ""},
+      {"newer id, join floor", {{.id = {3, 2}, .old_voters = members, .new_voters = {}, .floor = Token{5}}, 4}, ""},
+      {"promise below ballot", {{.id = {3, 2}, .old_voters = members, .new_voters = {}, .floor = {}}, 1},
+       "config: promised ballot 1 below the record's ballot 2"},
+      {"other voters", {{.id = {3, 2}, .old_voters = {MemberId{1}, MemberId{2}}, .new_voters = {}, .floor = {}}, 2},
+       "does not list exactly the members"},
+      {"joint", {{.id = {3, 2}, .old_voters = members, .new_voters = {MemberId{4}}, .floor = {}}, 2},
+       "does not list exactly the members"},
+      {"invalid", {{.id = {0, 0}, .old_voters = members, .new_voters = {}, .floor = {}}, 0}, "config: epoch 0"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    NodeConfig n = valid();
+    n.recovered_cfg = c.cfg;
+    const auto f = find_fault(n);
+    if (std::string(c.text).empty()) {
+      EXPECT_FALSE(f.has_value()) << f->error.what;
+      continue;
+    }
+    ASSERT_TRUE(f.has_value());
+    EXPECT_EQ(f->field, ConfigField::configuration);
+    EXPECT_NE(std::string(f->error.what).find(c.text), std::string::npos) << f->error.what;
   }
 }
 

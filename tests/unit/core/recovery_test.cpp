@@ -20,6 +20,7 @@ class FakeSink final : public Sink {
   void send(MemberId to, Message msg) override { sent.emplace_back(to, std::move(msg)); }
   void emit(Event e) override { events.push_back(std::move(e)); }
   void persist(Token) override {}
+  void persist_config(const CfgState&) override {}
   NodeStats& stats() override { return st; }
   void observe_token(Token) override {}
 

@@ -27,6 +27,8 @@ class FakeSink final : public Sink {
   void send(MemberId to, Message msg) override { sent.push_back(Sent{to, std::move(msg)}); }
   void emit(Event e) override { events.push_back(std::move(e)); }
   void persist(Token reservation) override { persists.push_back(reservation); }
+  void persist_config(const CfgState& s) override { configs.push_back(s); }
+  std::vector<CfgState> configs;
   NodeStats& stats() override { return st; }
   void observe_token(Token t) override { observed.push_back(t); }
 
@@ -931,6 +933,131 @@ TEST(Voter, RandomOperationsKeepFencesMonotonic) {
       EXPECT_LE(v.table().entries(), v.table().live() + v.table().waiters() + cfg.limits.idle_fences);
     }
   }
+}
+
+
+// ---- configurations (issue 21, V1/V2) ---------------------------------------
+
+CfgRecord same_voters(CfgId id, std::uint64_t floor = 0) {
+  return CfgRecord{.id = id, .old_voters = {A, B, C, D}, .new_voters = {}, .floor = Token{floor}};
+}
+
+TEST(Voter, GateTable) {
+  // The voter is at (2, 5) with promise 6; each request is tagged `tag`, with
+  // the record of that id attached or not.
+  struct Case {
+    const char* name;
+    CfgId tag;
+    bool attach;
+    std::optional<DenyReason> denied;  // none: granted
+    CfgId after;                       // the voter's id afterwards
+  };
+  const Case cases[] = {
+      {"same id", {2, 5}, false, std::nullopt, {2, 5}},
+      {"older id", {1, 0}, false, DenyReason::config, {2, 5}},
+      {"older id, record attached", {2, 4}, true, DenyReason::config, {2, 5}},
+      {"newer, no record", {3, 6}, false, DenyReason::behind, {2, 5}},
+      {"newer, record attached", {3, 6}, true, std::nullopt, {3, 6}},
+      {"newer, below the promise", {3, 5}, true, DenyReason::behind, {2, 5}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    NodeConfig cfg = config();
+    Voter v(cfg, CfgState{same_voters({2, 5}), 6}, Token{}, true);
+    FakeSink s;
+    Request r = req("r", B, 1, 5);
+    r.cfg = c.tag;
+    if (c.attach) r.record = same_voters(c.tag);
+    v.on_request(T0, B, r, s);
+    EXPECT_EQ(v.cfg().record.id, c.after);
+    if (!c.denied) {
+      EXPECT_EQ(s.only<Grant>().token, Token{5});
+      continue;
+    }
+    const Deny d = s.only<Deny>();
+    EXPECT_EQ(d.reason, *c.denied);
+    // Every configuration denial carries the voter's record and promise.
+    ASSERT_TRUE(d.record.has_value());
+    EXPECT_EQ(d.record->id, (CfgId{2, 5}));
+    EXPECT_EQ(d.promised, 6u);
+    EXPECT_EQ(v.table().fence_of("r"), Token{});  // nothing stored
+    EXPECT_TRUE(s.configs.empty());
+  }
+}
+
+TEST(Voter, AdoptingARecordPersistsItAndAppliesItsJoinFloorToEveryFence) {
+  NodeConfig cfg = config();
+  Voter v(cfg, Token{}, true);
+  FakeSink s;
+  v.on_request(T0, B, req("low", B, 1, 5), s);
+  v.on_request(T0, B, req("high", B, 2, 50), s);
+  EXPECT_EQ(v.adopt(same_voters({2, 1}, 20), s), CfgAccept::accepted);
+  ASSERT_EQ(s.configs.size(), 1u);
+  EXPECT_EQ(s.configs[0], (CfgState{same_voters({2, 1}, 20), 1}));
+  EXPECT_EQ(v.table().fence_of("low"), Token{20});
+  EXPECT_EQ(v.table().fence_of("high"), Token{50});
+  EXPECT_EQ(v.table().fence_of("never-used"), Token{20});
+  EXPECT_EQ(s.st.configs_adopted, 1u);
+  // Not again, and not an older one.
+  EXPECT_EQ(v.adopt(same_voters({2, 1}, 20), s), CfgAccept::not_newer);
+  EXPECT_EQ(v.adopt(same_voters({1, 3}), s), CfgAccept::not_newer);
+  EXPECT_EQ(s.configs.size(), 1u);
+  // A restart from the persisted state applies F again.
+  Voter restarted(cfg, s.configs[0], Token{}, true);
+  EXPECT_EQ(restarted.table().fence_of("low"), Token{20});
+}
+
+TEST(Voter, RenewIsGatedToo) {
+  NodeConfig cfg = config();
+  Voter v(cfg, CfgState{same_voters({2, 5}), 5}, Token{}, true);
+  FakeSink s;
+  Request r = req("r", B, 1, 5);
+  r.cfg = {2, 5};
+  v.on_request(T0, B, r, s);
+  s.clear();
+  Renew old = renew_of(r);
+  old.cfg = {1, 0};
+  v.on_renew(T0, B, old, s);
+  const RenewAck a = s.only<RenewAck>();
+  EXPECT_FALSE(a.ok);
+  EXPECT_EQ(a.reason, DenyReason::config);
+  ASSERT_TRUE(a.record.has_value());
+  EXPECT_EQ(a.record->id, (CfgId{2, 5}));
+  s.clear();
+  Renew current = renew_of(r);
+  current.cfg = {2, 5};
+  v.on_renew(T0, B, current, s);
+  EXPECT_TRUE(s.only<RenewAck>().ok);
+}
+
+TEST(Voter, AVoterItsOwnRecordDoesNotListDeniesNotVoter) {
+  NodeConfig cfg = config();
+  const CfgRecord without_self{.id = {2, 1}, .old_voters = {B, C, D}, .new_voters = {}, .floor = {}};
+  Voter v(cfg, CfgState{without_self, 1}, Token{}, true);
+  FakeSink s;
+  Request r = req("r", B, 1, 5);
+  r.cfg = without_self.id;
+  v.on_request(T0, B, r, s);
+  const Deny d = s.only<Deny>();
+  EXPECT_EQ(d.reason, DenyReason::not_voter);
+  EXPECT_EQ(d.record, without_self);
+}
+
+TEST(Voter, AStoredRequestOfAnOlderConfigurationIsToldFreeNotHandedTheLease) {
+  NodeConfig cfg = config();
+  Voter v(cfg, Token{}, true);
+  FakeSink s;
+  const Request held = req("r", B, 1, 5, Duration::s(2));
+  v.on_request(T0, B, held, s);
+  v.on_request(T0 + Duration::ms(1), C, req("r", C, 2, 9), s);  // kept as a waiter under (1, 0)
+  ASSERT_EQ(v.adopt(same_voters({2, 1}), s), CfgAccept::accepted);
+  s.clear();
+  Release rel = release_of(held);
+  v.on_release(T0 + Duration::ms(2), B, rel, s);
+  EXPECT_EQ(s.st.handoff_grants, 0u);
+  const Free f = s.only<Free>();
+  EXPECT_EQ(f.resource, ResourceName("r"));
+  EXPECT_EQ(s.sent[0].to, C);
 }
 
 }  // namespace

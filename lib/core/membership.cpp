@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "core/membership.hpp"
+
+#include <algorithm>
+
+#include "core/assert.hpp"
+#include "core/limits.hpp"
+
+namespace baton::core {
+
+namespace {
+
+bool contains(const std::vector<MemberId>& sorted, MemberId m) {
+  return std::binary_search(sorted.begin(), sorted.end(), m);
+}
+
+// Whether more than half of `set` is in `granted`.
+bool majority_of(const std::vector<MemberId>& set, std::span<const MemberId> granted) {
+  std::size_t n = 0;
+  for (MemberId m : set) {
+    if (std::find(granted.begin(), granted.end(), m) != granted.end()) ++n;
+  }
+  return 2 * n > set.size();
+}
+
+std::string list(const std::vector<MemberId>& ids) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i) s += ',';
+    s += std::to_string(ids[i].value);
+  }
+  return s + "]";
+}
+
+Result<void> check_set(const char* name, const std::vector<MemberId>& ids) {
+  if (ids.size() > limits::members_max) {
+    return Error::with_text(Errc::invalid_argument, std::string("config: ") + name + " has " + std::to_string(ids.size()) +
+                                             " voters, more than " + std::to_string(limits::members_max));
+  }
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const MemberId m = ids[i];
+    if (m.value == 0 || m.value > member_id_max) {
+      return Error::with_text(Errc::invalid_argument, std::string("config: ") + name + " voter " + std::to_string(m.value) +
+                                               " is not a member id (1.." + std::to_string(member_id_max) + ")");
+    }
+    if (i > 0 && !(ids[i - 1] < m)) {
+      return Error::with_text(Errc::invalid_argument,
+                              std::string("config: ") + name + " " + list(ids) + " is not sorted and unique");
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+bool CfgRecord::is_voter(MemberId m) const { return contains(old_voters, m) || contains(new_voters, m); }
+
+bool CfgRecord::is_quorum(std::span<const MemberId> granted) const {
+  if (!majority_of(old_voters, granted)) return false;
+  return !joint() || majority_of(new_voters, granted);
+}
+
+std::vector<MemberId> CfgRecord::voters() const {
+  std::vector<MemberId> v = old_voters;
+  for (MemberId m : new_voters) {
+    if (!contains(old_voters, m)) v.push_back(m);
+  }
+  return v;
+}
+
+CfgRecord initial_record(std::vector<MemberId> members) {
+  std::sort(members.begin(), members.end());
+  members.erase(std::unique(members.begin(), members.end()), members.end());
+  CfgRecord r;
+  r.id = initial_cfg_id;
+  r.old_voters = std::move(members);
+  return r;
+}
+
+Result<void> validate_record(const CfgRecord& r) {
+  if (r.id.epoch == 0) return Error::with_text(Errc::invalid_argument, "config: epoch 0 (epochs start at 1)");
+  if (r.old_voters.empty()) return Error::with_text(Errc::invalid_argument, "config: " + to_string(r.id) + " has no voters");
+  if (auto ok = check_set("voters", r.old_voters); !ok) return ok;
+  if (auto ok = check_set("new voters", r.new_voters); !ok) return ok;
+  if (r.floor.value > limits::token_max) {
+    return Error::with_text(Errc::invalid_argument, "config: join floor " + std::to_string(r.floor.value) +
+                                             " is above the largest token " + std::to_string(limits::token_max));
+  }
+  if (r.joint() && r.floor.value != 0) {
+    return Error::with_text(Errc::invalid_argument, "config: " + to_string(r.id) + " is joint and has join floor " +
+                                             std::to_string(r.floor.value) + " (only a simple record has one)");
+  }
+  return {};
+}
+
+std::string to_string(CfgId id) { return "(" + std::to_string(id.epoch) + ", " + std::to_string(id.ballot) + ")"; }
+
+std::string to_string(const CfgRecord& r) {
+  std::string s = "E=" + std::to_string(r.id.epoch) + " b=" + std::to_string(r.id.ballot) + " voters=" + list(r.old_voters);
+  if (r.joint()) s += " new=" + list(r.new_voters);
+  if (r.floor.value != 0) s += " F=" + std::to_string(r.floor.value);
+  return s;
+}
+
+CfgAccept v1_check(const CfgState& s, const CfgRecord& r) {
+  if (!(s.record.id < r.id)) return CfgAccept::not_newer;
+  if (r.id.ballot < s.promised) return CfgAccept::behind;
+  return CfgAccept::accepted;
+}
+
+CfgState v1_accept(const CfgState& s, const CfgRecord& r) {
+  BATON_ASSERT(v1_check(s, r) == CfgAccept::accepted);
+  return CfgState{r, std::max(s.promised, r.id.ballot)};
+}
+
+}  // namespace baton::core

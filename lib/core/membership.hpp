@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: Apache-2.0
+// Configuration records (issue 21, docs/membership.md step 2): which members
+// vote, named by an id that orders every configuration a cluster ever had.
+//
+// A record is (E, b, C_old, C_new, F): epoch E, the ballot b of the driver
+// that proposed it, the voter set C_old, and for a joint configuration (a
+// change under way) the voter set C_new; F, the join floor, only on a simple
+// record that ends a change. Its id is (E, b), ordered lexicographically.
+// Every member persists its record and `promised`, the highest ballot it
+// promised or accepted, before acting on them (shared/MEMBERSHIP.md, V1).
+//
+// Until the reconfiguration driver exists (step 3), a cluster has one record:
+// initial_record(members) = (1, 0, members, -, 0), which is also what a
+// member of an older version, whose requests carry no id, is taken to mean.
+// Pure values and functions; no I/O.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "baton/result.hpp"
+#include "core/ids.hpp"
+
+namespace baton::core {
+
+// A configuration's id: epoch first, then the proposing driver's ballot.
+struct CfgId {
+  std::uint64_t epoch = 0;
+  std::uint64_t ballot = 0;
+  constexpr auto operator<=>(const CfgId&) const = default;
+};
+
+// The id of every cluster's first configuration, and what a request without
+// an id (a member older than issue 21) is taken to be tagged with.
+inline constexpr CfgId initial_cfg_id{1, 0};
+
+struct CfgRecord {
+  CfgId id = initial_cfg_id;
+  std::vector<MemberId> old_voters;  // C_old: sorted, unique members, non-empty
+  std::vector<MemberId> new_voters;  // C_new: empty for a simple record; sorted, unique when joint
+  Token floor{};                     // F: 0 unless a simple record that ends a change
+  bool operator==(const CfgRecord&) const = default;
+
+  bool joint() const { return !new_voters.empty(); }
+  // Whether `m` votes under this record (in C_old or C_new).
+  bool is_voter(MemberId m) const;
+  // Whether `granted` (member ids, any order, duplicates counted once) is a
+  // quorum of this record: a majority of C_old, and when joint also of C_new.
+  bool is_quorum(std::span<const MemberId> granted) const;
+  // Every voter, C_old then those of C_new not in C_old.
+  std::vector<MemberId> voters() const;
+};
+
+// (1, 0, members, -, 0) with `members` sorted.
+CfgRecord initial_record(std::vector<MemberId> members);
+
+// Checks a record from anywhere (wire, state directory, API): epoch >= 1;
+// C_old non-empty; each set sorted, unique, members only (1..member_id_max),
+// at most limits::members_max; F only on a simple record, <= token_max.
+// Errors: invalid_argument naming the value at fault ("config: epoch 0 ...").
+Result<void> validate_record(const CfgRecord& r);
+
+// "(E, b)" and "E=2 b=7 voters=[1,2,3] new=[4] F=9": for logs and errors.
+std::string to_string(CfgId id);
+std::string to_string(const CfgRecord& r);
+
+// What a member persists about configurations.
+struct CfgState {
+  CfgRecord record;   // the configuration it votes under
+  std::uint64_t promised = 0;  // the highest driver ballot it promised or accepted; >= record.id.ballot
+  bool operator==(const CfgState&) const = default;
+};
+
+// V1: whether a member in state `s` accepts record `r` (a proposal, or the
+// record relayed with a request): iff r's ballot >= promised and r's id is
+// above the member's. `behind`: refused for a lower ballot than promised.
+enum class CfgAccept : std::uint8_t { accepted, not_newer, behind };
+CfgAccept v1_check(const CfgState& s, const CfgRecord& r);
+// The state after accepting `r` (v1_check said accepted).
+CfgState v1_accept(const CfgState& s, const CfgRecord& r);
+
+}  // namespace baton::core
