@@ -126,6 +126,9 @@ const std::vector<Flag>& flags() {
        "client processes, not members, that come and go (N or LO..HI, drawn per seed; default 0)"},
       {"--client-ids", Kind::count, &SimProfile::client_ids, 0, 1000000,
        "client ids drawn from this many values, shared ids allowed (0, the default: all 2^31-1, unique)"},
+      {"--cfg-bumps", Kind::count, &SimProfile::cfg_bumps, 0, 1000,
+       "configuration records (same voters, newer id, maybe a join floor) installed at random members "
+       "during the faulty phase (N or LO..HI, drawn per seed; default 0)"},
       {"--replicas", Kind::count, &SimProfile::replicas, 1, 63, "voters per resource, odd (default profile: 5; varied: 3..7)"},
       {"--loss", Kind::rate, &SimProfile::loss_ppm, 0, 100 * pct_ppm, "share of datagrams lost"},
       {"--dup", Kind::rate, &SimProfile::dup_ppm, 0, 100 * pct_ppm, "share of datagrams delivered twice"},
@@ -357,6 +360,7 @@ std::string profile_help() {
 std::string describe(const SimProfile& p) {
   std::string s = p.name + ": members " + format_param(Kind::count, p.members) +
                   (p.clients.max() > 0 ? ", clients " + format_param(Kind::count, p.clients) : std::string()) +
+                  (p.cfg_bumps.max() > 0 ? ", cfg bumps " + format_param(Kind::count, p.cfg_bumps) : std::string()) +
                   ", loss " + format_param(Kind::rate, p.loss_ppm) + ", dup " + format_param(Kind::rate, p.dup_ppm) +
                   ", delay " + format_param(Kind::duration, p.delay_min_ns) + " to " +
                   format_param(Kind::duration, p.delay_max_ns) + ", tail " + format_param(Kind::rate, p.tail_ppm) +
@@ -396,6 +400,10 @@ std::uint32_t members_for_seed(const SimProfile& p, std::uint64_t seed) {
 
 std::uint32_t clients_for_seed(const SimProfile& p, std::uint64_t seed) {
   return count_for_seed(p.clients, seed, 0x636c69656e7473ULL);  // "clients"
+}
+
+std::uint32_t cfg_bumps_for_seed(const SimProfile& p, std::uint64_t seed) {
+  return count_for_seed(p.cfg_bumps, seed, 0x6366675f62756d70ULL);  // "cfg_bump"
 }
 
 std::optional<std::int64_t> parse_rate_ppm(std::string_view s) {

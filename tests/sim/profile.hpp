@@ -58,6 +58,9 @@ struct SimProfile {
   Param clients;                 // processes that acquire through the members without a slot (0: none)
   Param client_ids;              // client ids are drawn from this many values (0: all 2^31-1, never a
                                  // live client's); small values make clients share ids (collisions)
+  // ---- configuration records (issue 21): drawn from their own Rng (cfg_bumps_for_seed) ----
+  Param cfg_bumps;               // newer records of the same voters installed at random members during
+                                 // the faulty phase (0: none), standing in for a driver's proposals
   // ---- the faulty phase's network (SimNetwork's NetworkProfile) ----
   Param loss_ppm;                // chance a datagram is lost
   Param dup_ppm;                 // chance a datagram is delivered twice
@@ -110,6 +113,9 @@ std::uint32_t members_for_seed(const SimProfile& p, std::uint64_t seed);
 // The client count of a seed, the same way (a stream of its own): 0 in every
 // named profile, so their seeds replay unchanged; --clients sets it.
 std::uint32_t clients_for_seed(const SimProfile& p, std::uint64_t seed);
+// The configuration bumps of a seed, the same way: 0 in every named profile;
+// --cfg-bumps sets it.
+std::uint32_t cfg_bumps_for_seed(const SimProfile& p, std::uint64_t seed);
 
 // Value parsers, exposed for tests. Each returns nullopt on anything malformed.
 // "5%", "0.3%", "2500ppm" -> ppm.

@@ -7,6 +7,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "core/acquirer.hpp"
 #include "core/assert.hpp"
 #include "core/drift.hpp"
 #include "core/limits.hpp"
@@ -151,6 +152,11 @@ void SimCluster::draw_scenario() {
   }
   draw_configuration();
   add_clients();
+  // Configuration bumps (issue 21) draw from a stream of their own: a run
+  // without them draws what it always drew.
+  cfg_bumps_left_ = cfg_bumps_for_seed(opt_.profile, opt_.seed);
+  cfg_rng_ = core::Rng(opt_.seed ^ 0x6366675f62756d70ULL);
+  if (cfg_bumps_left_ > 0) next_cfg_bump_ns_ = static_cast<std::int64_t>(cfg_rng_.uniform(static_cast<std::uint64_t>(4 * fault_gap_ns_)));
   std::ostringstream d;
   d << "rho=" << rho_ppm_ << "ppm " << (disks_ ? "disks(reservation)" : "no-disks(peers)") << " loss="
     << faulty_net_.loss_ppm << "ppm dup=" << faulty_net_.dup_ppm << "ppm fault_gap=" << true_ms(fault_gap_ns_)
@@ -229,6 +235,51 @@ void SimCluster::client_event() {
     }
     ++result_.partitions;
   }
+}
+
+void SimCluster::cfg_bump() {
+  --cfg_bumps_left_;
+  next_cfg_bump_ns_ = cfg_bumps_left_ == 0
+                          ? INT64_MAX
+                          : now_ + static_cast<std::int64_t>(cfg_rng_.uniform(static_cast<std::uint64_t>(4 * fault_gap_ns_)));
+  // Above every record and promise any member holds (up, or on its disk),
+  // as a driver that read a quorum and won phase 0 would propose.
+  std::uint64_t epoch = 0, ballot = 0;
+  core::Token stored{};
+  for (std::uint32_t m = 0; m < processes(); ++m) {
+    const Member& mem = members_[m];
+    if (mem.node) {
+      epoch = std::max(epoch, mem.node->acquirer().cfg().id.epoch);
+      if (!mem.client) {
+        epoch = std::max(epoch, mem.node->cfg().record.id.epoch);
+        ballot = std::max(ballot, mem.node->cfg().promised);
+        stored = std::max(stored, mem.node->voter().max_token());
+      }
+    }
+    if (mem.cfg_disk) {
+      epoch = std::max(epoch, mem.cfg_disk->record.id.epoch);
+      ballot = std::max(ballot, mem.cfg_disk->promised);
+    }
+  }
+  core::CfgRecord r;
+  for (std::uint32_t i = 0; i < opt_.members; ++i) r.old_voters.push_back(core::MemberId(i + 1));
+  r.id = core::CfgId{epoch + 1, ballot + cfg_rng_.uniform(2)};
+  // A join floor: at most what some voter stored (a real one is read from a
+  // majority's acks), or none.
+  if (cfg_rng_.uniform(1) == 0) r.floor = core::Token(cfg_rng_.uniform(stored.value));
+  // To a random non-empty subset of the members that run.
+  std::string to;
+  for (std::uint32_t m = 0; m < opt_.members; ++m) {
+    if (cfg_rng_.uniform(1) == 0 || !member_runs(m)) continue;
+    const core::CfgAccept verdict = members_[m].node->propose_config(local_now(m), r);
+    if (verdict != core::CfgAccept::accepted) {
+      checker_.report(now_, 0, "n" + std::to_string(m + 1) + " refused configuration " + core::to_string(r) +
+                                   ", proposed above every record and promise");
+    }
+    to += " n" + std::to_string(m + 1);
+    after_call(m);
+  }
+  trace_world("configuration " + core::to_string(r) + " proposed to" + (to.empty() ? std::string(" nobody") : to));
 }
 
 // What the default profile keeps fixed: ttl_max, margin, replicas, each
@@ -315,6 +366,8 @@ core::NodeConfig SimCluster::node_config(std::uint32_t m, core::RecoveryMode mod
   // configuration of a member without a disk).
   c.prior_ttl_max = mem.voted_ttl_max;
   c.prior_rho_ppm = mem.voted_rho_ppm;
+  // The configuration record on the disk (issue 21); none: the initial one.
+  if (disks_) c.recovered_cfg = mem.cfg_disk;
   // Small limits, so that the bounds of Guarantee 4 are actually reached.
   c.limits.leases_per_voter = 64;
   c.limits.waiters_per_resource = 8;
@@ -328,6 +381,7 @@ core::NodeConfig SimCluster::node_config(std::uint32_t m, core::RecoveryMode mod
     c.recovered_reservation = core::Token{};
     c.prior_ttl_max = core::Duration::zero();
     c.prior_rho_ppm = 0;
+    c.recovered_cfg.reset();
   }
   return c;
 }
@@ -396,6 +450,18 @@ void SimCluster::after_call(std::uint32_t m) {
       for (std::size_t j = i; j < end; ++j) d.msgs.push_back(std::move(msgs[j]));
       net_.send(now_, std::move(d));
     }
+  }
+  if (outbox_.persist_config) {
+    // Written before any of this outbox's datagrams leave (the runtime
+    // writes it synchronously, first): a crash cannot fall between.
+    trace(m, "persist configuration " + core::to_string(outbox_.persist_config->record) + " promised " +
+                 std::to_string(outbox_.persist_config->promised));
+    if (disks_ && !mem.client) mem.cfg_disk = *outbox_.persist_config;
+  }
+  // A member never votes under a record older than the one on its disk.
+  if (!mem.client && mem.cfg_disk && node.cfg().record.id < mem.cfg_disk->record.id) {
+    checker_.report(now_, 0, "n" + std::to_string(m + 1) + " votes under " + core::to_string(node.cfg().record.id) +
+                                 " below its persisted " + core::to_string(mem.cfg_disk->record.id));
   }
   if (outbox_.persist) {
     if (mem.writing) {
@@ -838,7 +904,8 @@ SimResult SimCluster::run() {
     }
     // The next thing to happen; ties resolve in this order (checker first:
     // a belief ending at t is over before anything else happens at t).
-    enum class Next { checker, phase, heal, fault, member_until, write, network, wake, workload, healed_fault, client };
+    enum class Next { checker, phase, heal, fault, member_until, write, network, wake, workload, healed_fault, client,
+                      cfg_bump };
     Next what = Next::checker;
     std::uint32_t who = 0;
     std::int64_t t = checker_.next_due_ns();
@@ -863,6 +930,7 @@ SimResult SimCluster::run() {
     consider(workload_.next_due_ns(*this), Next::workload, 0);
     if (phase_ == Phase::healed) consider(healed_fault_ns_, Next::healed_fault, 0);
     if (phase_ == Phase::faulty) consider(next_client_event_ns_, Next::client, 0);
+    if (phase_ == Phase::faulty) consider(next_cfg_bump_ns_, Next::cfg_bump, 0);
     if (t == INT64_MAX) {
       checker_.report(now_, 0, "nothing left to happen before the run finished");
       break;
@@ -897,6 +965,7 @@ SimResult SimCluster::run() {
       case Next::workload: workload_.run_due(now_, *this); break;
       case Next::healed_fault: on_healed_fault(); break;
       case Next::client: client_event(); break;
+      case Next::cfg_bump: cfg_bump(); break;
     }
   }
   result_.violation = checker_.failed() ? std::optional<Violation>(checker_.violation()) : std::nullopt;

@@ -129,6 +129,7 @@ class SimCluster final : public WorkloadHost {
     std::optional<PendingWrite> writing;    // a reservation being synced
     bool persisted_unseen = false;          // a sync completed while paused: tell the node on resume
     bool client = false;                    // a client process (issue 21): id drawn per life, votes on nothing
+    std::optional<core::CfgState> cfg_disk; // the durable configuration record and promise (issue 21)
   };
   enum class Phase : std::uint8_t { faulty, settle, healed, drain, done };
   // A partition or clog to lift at a true time.
@@ -149,6 +150,12 @@ class SimCluster final : public WorkloadHost {
   // The faulty phase's client churn: a client leaves (and comes back later
   // as a new identity), pauses, or is cut off from a voter.
   void client_event();
+  // Issue 21, step 2: a record of the same voters with a newer id (an epoch
+  // above every member's, a ballot at or above every promise), half the time
+  // with a join floor of at most the highest token any voter stored, proposed
+  // to a random subset of the members; the others learn it from requests and
+  // denials.
+  void cfg_bump();
   void draw_configuration();
   std::uint32_t draw_config_rho();
   void change_configuration(std::uint32_t m);
@@ -186,6 +193,9 @@ class SimCluster final : public WorkloadHost {
   std::uint32_t client_id_space_ = 0;   // drawn (--client-ids): 0, or ids from this many values
   std::map<std::uint32_t, std::uint32_t> client_route_;  // client id -> slot that last sent with it
   std::int64_t next_client_event_ns_ = INT64_MAX;  // faulty phase: the next client_event()
+  std::uint32_t cfg_bumps_left_ = 0;    // cfg_bump() calls still to make (cfg_bumps_for_seed)
+  std::int64_t next_cfg_bump_ns_ = INT64_MAX;  // faulty phase: the next cfg_bump()
+  core::Rng cfg_rng_{0};                // cfg_bump()'s own draws (a stream of its own)
   core::Rng rng_;                       // the one source of randomness
   std::int64_t now_ = 0;                // true time (ns)
   std::uint64_t steps_ = 0;
