@@ -42,10 +42,14 @@ struct Verdict {
   Duration max_time_left;          // longest hold a held denial reported
   Duration min_quarantine_left = Duration::max();  // soonest a quarantined voter votes again
   std::size_t quarantined = 0;     // voters that said quarantined (denial or confirm nack)
+  bool heard = false;              // another member's voter answered (grant, denial, FREE, confirm ack):
+                                   // a timeout without is silence (Acquirer::due, for the error only)
 
   bool saw(DenyReason r) const { return (reasons >> static_cast<unsigned>(r)) & 1U; }
   void add(DenyReason r) { reasons = static_cast<std::uint16_t>(reasons | (1U << static_cast<unsigned>(r))); }
-  // The error an acquire that gives up now reports.
+  // The error these answers call for if the acquire gives up now (busy if
+  // one said held). Acquirer::fail reports busy instead of unavailable when
+  // an earlier attempt of the acquire was denied held (Acq::saw_holder).
   Errc failure() const;
 };
 
@@ -89,7 +93,9 @@ struct Standing {
 struct BackingOff {
   Instant retry_at = Instant::max();  // the next attempt starts then
   Instant failed_at;           // the latest attempt failed then (new-race test)
-  Errc failure = Errc::unavailable;  // reported if the wait ends first
+  // The failed attempt's verdict.failure(): reported if the wait ends first
+  // (through Acquirer::fail, which may make unavailable busy).
+  Errc failure = Errc::unavailable;
   std::optional<Standing> standing;
 };
 

@@ -544,6 +544,7 @@ void Acquirer::attempt_grant(Acq& a, Attempting& at, std::size_t i, const Grant&
   }
   // In-process answers take no time; a hand-off grant answers no round trip.
   if (a.voters[i] != config_.self && !at.reuses_t0()) sample_rtt(now, at.t0, at.timeout_at);
+  if (a.voters[i] != config_.self) at.verdict.heard = true;
   const bool counted = at.votes.grant(i);
   BATON_ASSERT(counted);  // given-back grants were answered in on_grant
   if (g.handoff) ++at.handoff_grants;
@@ -562,6 +563,7 @@ void Acquirer::on_deny(Instant now, MemberId from, const Deny& d, Sink& sink) {
   const std::size_t i = voter_index(*a, from);
   if (i >= a->voters.size() || at->votes.vote(i) != Vote::pending) return;
   if (from != config_.self && !at->reuses_t0()) sample_rtt(now, at->t0, at->timeout_at);
+  if (from != config_.self) at->verdict.heard = true;
   // A held voter that kept our request will send FREE or hand the lease over;
   // one whose waiter table was full (unqueued) will do neither.
   const bool held = d.reason == DenyReason::held;
@@ -569,6 +571,7 @@ void Acquirer::on_deny(Instant now, MemberId from, const Deny& d, Sink& sink) {
   at->votes.deny(i);
   if (kept) at->kept.insert(i);
   if (held && !kept) ++at->verdict.unqueued;
+  if (held) a->saw_holder = true;
   a->max_fence = std::max(a->max_fence, d.fence);
   at->verdict.add(d.reason);
   if (held) at->verdict.max_time_left = max(at->verdict.max_time_left, d.time_left);
@@ -679,7 +682,10 @@ void Acquirer::on_confirm_ack(Acq& a, Attempting& at, Instant now, MemberId from
   if (ack.round != c.number || ack.token != at.token) return;
   const std::size_t i = voter_index(a, from);
   if (i >= a.voters.size() || c.votes.vote(i) != Vote::pending) return;
-  if (from != config_.self) sample_rtt(now, c.t_r, at.timeout_at);
+  if (from != config_.self) {
+    sample_rtt(now, c.t_r, at.timeout_at);
+    at.verdict.heard = true;
+  }
   if (ack.ok) {
     c.votes.grant(i);
     if (c.votes.result() == TallyResult::won) won(a, now, sink);
@@ -905,6 +911,7 @@ void Acquirer::on_free(Instant now, MemberId from, const Free& f, Sink& sink) {
     }
     if (auto* at = std::get_if<Attempting>(&a->phase)) {
       at->verdict.free_waiters = std::max(at->verdict.free_waiters.value_or(0), f.waiters);  // for the retry
+      if (from != config_.self) at->verdict.heard = true;
       // During a hand-off, that voter handed the lease to someone else (or
       // could not hand it over): its no. Without a majority left, race for
       // the next one.
@@ -1050,6 +1057,14 @@ void Acquirer::emit(Sink& sink, const Acq& a, EventKind kind, Errc error, LostRe
 }
 
 void Acquirer::fail(Acq& a, Errc why, Instant now, Sink& sink) {
+  // An acquire that was denied held and then ended in a hand-off attempt, its
+  // confirm round, a standing retry, or the backoff after a hand-off that
+  // went to another waiter, waited for a holder (or lost it to another
+  // waiter): busy. Those phases' own verdicts record no holder, so they
+  // reported unavailable, which says no majority answered (issue 24). Only
+  // unavailable is replaced: busy (queued), cancelled, overloaded and
+  // invalid_argument stand.
+  if (why == Errc::unavailable && a.saw_holder) why = Errc::busy;
   ++sink.stats().acquire_failures;
   emit(sink, a, EventKind::acquire_failed, why);
   start_next(erase(a), now, sink);
@@ -1084,6 +1099,11 @@ void Acquirer::due(Acq& a, Instant now, Sink& sink) {
       // A denial is a verdict of sorts (bound_contested): the network
       // answers in time. Silence from every voter is not.
       a.timeouts = contested(*at, a) ? 0 : a.timeouts + 1;
+      // No other member answered this attempt: whether anyone holds the
+      // resource is no longer known, and unavailable says so. (Not
+      // `timeouts`: contested() counts the voters a hand-off attempt never
+      // asked as answers.)
+      if (!at->verdict.heard) a.saw_holder = false;
       return attempt_failed(a, now, sink);
     }
     if (!a.try_only && now >= a.wait_until) {

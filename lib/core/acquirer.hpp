@@ -137,6 +137,14 @@ class Acquirer {
     std::uint32_t stale_retries = 0;
     std::uint32_t timeouts = 0;    // consecutive attempts that ended without a verdict (no denial either)
     std::uint32_t unqueued_polls = 0;  // consecutive polls because too few held voters kept the request
+    // A held denial answered some attempt of this acquire, and no attempt
+    // since timed out in silence (no answer from another member's voter:
+    // Verdict::heard): if the wait ends now, fail() reports busy where the
+    // current phase's verdict says unavailable (issue 24). An attempt on a
+    // standing request (hand-off, its confirm round, standing retry) starts
+    // with a blank verdict, and so does the backoff after a hand-off that
+    // went to another waiter. Only the error code reads it.
+    bool saw_holder = false;
     Token max_fence;               // highest fence reported by a denial
     Instant own_release_at = Instant::max();  // a holder here released the resource then (release_rtt_)
     std::uint32_t rounds = 0;      // RENEW rounds sent (confirm or renewal): numbers them
