@@ -23,7 +23,11 @@ failure with the cycle's events, exits 1 if any step-5 acquire failed.
 Every --restart-every cycles one member (not H) is SIGKILLed and restarted
 from its state directory before the cycle (its quarantine is waited out).
 
-usage: pause_contend.py --batonctl PATH [--cycles N] [--seed S] [--workdir DIR] [--restart-every K]
+The summary also counts the contenders' outcomes (step 4): a contender
+that lost its wait to other holders fails `busy` (issue 24's `unavailable`
+was that, before the acquirer's fix).
+
+usage: pause_contend.py --batonctl PATH [--cycles N] [--seed S] [--workdir DIR] [--restart-every K] [--soak]
 """
 import argparse
 import os
@@ -82,7 +86,11 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workdir", default="pause_contend-work")
     ap.add_argument("--restart-every", type=int, default=0)
+    ap.add_argument("--soak", action="store_true", help="run only when BATON_SOAK=1 (else exit 77: skipped)")
     args = ap.parse_args()
+    if args.soak and os.environ.get("BATON_SOAK") != "1":
+        print("pause_contend: soak skipped (set BATON_SOAK=1 to run it)")
+        return 77
     rng = random.Random(args.seed)
     shutil.rmtree(args.workdir, ignore_errors=True)
     os.makedirs(args.workdir)
@@ -93,6 +101,7 @@ def main():
         f.write(subprocess.run([args.batonctl, "keygen"], capture_output=True, text=True, check=True).stdout)
     m = {i: Member(args, i, members, key, args.workdir) for i in range(1, N + 1)}
     outcomes, latencies, failures = {}, [], []
+    contender_outcomes = {}
     t_start = time.monotonic()
     log = open(os.path.join(args.workdir, "cycles.log"), "w")
 
@@ -169,6 +178,8 @@ def main():
                     if msg.get("op") != "acquire":
                         continue
                     pending.discard(c)
+                    ck = "ok" if msg["ok"] else msg.get("error", "?")
+                    contender_outcomes[ck] = contender_outcomes.get(ck, 0) + 1
                     if msg["ok"]:
                         ev(f"contender n{c} acquired token {msg['token']} after {msg['latency_us']} us")
                         holding[c] = [now + holds[c] / 1000, now + 0.1]
@@ -231,7 +242,8 @@ def main():
             s.stop()
     print(f"pause_contend: {args.cycles} cycles, outcomes {outcomes}"
           + (f"; latency p50 {pause_heal.percentile(latencies, 0.5)} us, p99 {pause_heal.percentile(latencies, 0.99)}"
-             f" us, max {max(latencies)} us" if latencies else ""))
+             f" us, max {max(latencies)} us" if latencies else "")
+          + f"; contenders {contender_outcomes}")
     return 1 if failures else 0
 
 
