@@ -94,6 +94,17 @@ bool valid(const core::FloorReply& m) { return valid_token(m.floor); }
 bool valid(const core::Ping&) { return true; }
 // Incarnations are never 0 (decide_start), so a hint of 0 says nothing true.
 bool valid(const core::IncarnationBehind& m) { return m.seen.value != 0; }
+// Issue 21: the configuration messages carry valid records and ids.
+bool valid(const core::ConfigRead&) { return true; }
+bool valid(const core::ConfigReadReply& m) {
+  return core::validate_record(m.record).ok() && m.promised >= m.record.id.ballot;
+}
+bool valid(const core::ConfigPropose& m) { return core::validate_record(m.record).ok(); }
+bool valid(const core::ConfigAck& m) {
+  return m.proposed.epoch >= 1 && m.cfg.epoch >= 1 && valid_token(m.max_stored) && (!m.ok || m.proposed == m.cfg);
+}
+bool valid(const core::ConfigQuery&) { return true; }
+bool valid(const core::ConfigReply& m) { return core::validate_record(m.record).ok(); }
 bool valid(const core::Pong& m) {
   return m.drops.size() <= drops_max && m.mismatches.size() <= core::limits::pong_mismatches_max && valid_token(m.floor) &&
          static_cast<std::uint8_t>(m.start) <= core::start_kind_max && m.quarantine_left >= core::Duration::zero() &&
@@ -275,6 +286,39 @@ std::optional<core::Message> read(const wire::IncarnationBehind& t) {
   return core::IncarnationBehind{.seen = core::Incarnation(t.seen())};
 }
 
+std::optional<core::Message> read(const wire::ConfigRead& t) { return core::ConfigRead{.ballot = t.ballot()}; }
+
+std::optional<core::Message> read(const wire::ConfigReadReply& t) {
+  core::ConfigReadReply m{.ballot = t.ballot(), .ok = t.ok(), .record = {}, .promised = t.promised()};
+  std::optional<core::CfgRecord> r;
+  if (t.record() == nullptr || !read_record(t.record(), r)) return std::nullopt;
+  m.record = std::move(*r);
+  return m;
+}
+
+std::optional<core::Message> read(const wire::ConfigPropose& t) {
+  std::optional<core::CfgRecord> r;
+  if (t.record() == nullptr || !read_record(t.record(), r)) return std::nullopt;
+  return core::ConfigPropose{.record = std::move(*r)};
+}
+
+std::optional<core::Message> read(const wire::ConfigAck& t) {
+  if (t.proposed() == nullptr || t.cfg() == nullptr) return std::nullopt;
+  return core::ConfigAck{.proposed = core::CfgId{t.proposed()->epoch(), t.proposed()->ballot()},
+                         .ok = t.ok(),
+                         .cfg = core::CfgId{t.cfg()->epoch(), t.cfg()->ballot()},
+                         .max_stored = core::Token(t.max_stored()),
+                         .promised = t.promised()};
+}
+
+std::optional<core::Message> read(const wire::ConfigQuery& t) { return core::ConfigQuery{.nonce = t.nonce()}; }
+
+std::optional<core::Message> read(const wire::ConfigReply& t) {
+  std::optional<core::CfgRecord> r;
+  if (t.record() == nullptr || !read_record(t.record(), r)) return std::nullopt;
+  return core::ConfigReply{.nonce = t.nonce(), .record = std::move(*r)};
+}
+
 template <typename Table>
 std::optional<core::Message> read_body(const wire::Message& msg) {
   const auto* t = static_cast<const Table*>(msg.body());
@@ -297,6 +341,12 @@ std::optional<core::Message> read_message(const wire::Message* msg) {
     case wire::Body::Ping: return read_body<wire::Ping>(*msg);
     case wire::Body::Pong: return read_body<wire::Pong>(*msg);
     case wire::Body::IncarnationBehind: return read_body<wire::IncarnationBehind>(*msg);
+    case wire::Body::ConfigRead: return read_body<wire::ConfigRead>(*msg);
+    case wire::Body::ConfigReadReply: return read_body<wire::ConfigReadReply>(*msg);
+    case wire::Body::ConfigPropose: return read_body<wire::ConfigPropose>(*msg);
+    case wire::Body::ConfigAck: return read_body<wire::ConfigAck>(*msg);
+    case wire::Body::ConfigQuery: return read_body<wire::ConfigQuery>(*msg);
+    case wire::Body::ConfigReply: return read_body<wire::ConfigReply>(*msg);
     case wire::Body::NONE: break;
   }
   // NONE, or a type from a newer schema (the verifier lets unknown union

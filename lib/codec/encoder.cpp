@@ -130,6 +130,36 @@ Body body(FlatBufferBuilder& b, const core::Ping& m) {
   return {wire::Body::Ping, wire::CreatePing(b, m.nonce).Union()};
 }
 
+Body body(FlatBufferBuilder& b, const core::ConfigRead& m) {
+  return {wire::Body::ConfigRead, wire::CreateConfigRead(b, m.ballot).Union()};
+}
+
+Body body(FlatBufferBuilder& b, const core::ConfigReadReply& m) {
+  const auto rec = record(b, m.record);
+  return {wire::Body::ConfigReadReply, wire::CreateConfigReadReply(b, m.ballot, m.ok, rec, m.promised).Union()};
+}
+
+Body body(FlatBufferBuilder& b, const core::ConfigPropose& m) {
+  const auto rec = record(b, m.record);
+  return {wire::Body::ConfigPropose, wire::CreateConfigPropose(b, rec).Union()};
+}
+
+Body body(FlatBufferBuilder& b, const core::ConfigAck& m) {
+  const wire::CfgId proposed(m.proposed.epoch, m.proposed.ballot);
+  const wire::CfgId cfg(m.cfg.epoch, m.cfg.ballot);
+  return {wire::Body::ConfigAck,
+          wire::CreateConfigAck(b, &proposed, m.ok, &cfg, m.max_stored.value, m.promised).Union()};
+}
+
+Body body(FlatBufferBuilder& b, const core::ConfigQuery& m) {
+  return {wire::Body::ConfigQuery, wire::CreateConfigQuery(b, m.nonce).Union()};
+}
+
+Body body(FlatBufferBuilder& b, const core::ConfigReply& m) {
+  const auto rec = record(b, m.record);
+  return {wire::Body::ConfigReply, wire::CreateConfigReply(b, m.nonce, rec).Union()};
+}
+
 Body body(FlatBufferBuilder& b, const core::IncarnationBehind& m) {
   return {wire::Body::IncarnationBehind, wire::CreateIncarnationBehind(b, m.seen.value).Union()};
 }

@@ -25,14 +25,15 @@ bool status_only(const std::vector<core::Message>& msgs) {
 
 // What a client may send a voter: what an acquirer sends, for leases of this
 // very life (its id and incarnation: two clients that drew the same id have
-// different incarnations, and neither may speak for the other's leases), and PING.
+// different incarnations, and neither may speak for the other's leases), PING
+// and CONFIG_QUERY (issue 21).
 bool client_may_send(const Header& h, const std::vector<core::Message>& msgs) {
   const auto own = [&](const core::LeaseId& l) { return l.owner == h.sender && l.incarnation == h.incarnation; };
   return std::all_of(msgs.begin(), msgs.end(), [&](const core::Message& m) {
     if (const auto* r = std::get_if<core::Request>(&m)) return own(r->lease);
     if (const auto* r = std::get_if<core::Renew>(&m)) return own(r->lease);
     if (const auto* r = std::get_if<core::Release>(&m)) return own(r->lease);
-    return std::holds_alternative<core::Ping>(m);
+    return std::holds_alternative<core::Ping>(m) || std::holds_alternative<core::ConfigQuery>(m);
   });
 }
 

@@ -74,6 +74,9 @@ Acquirer::Acquirer(const NodeConfig& config, Rng& rng)
 
 bool Acquirer::learn(const CfgRecord& r, Sink& sink) {
   if (!(cfg_.id < r.id)) return false;
+  // Only a record this member's voter could adopt (membership.hpp): the
+  // initial record lists the members, sorted.
+  if (!adoptable(r, initial_record(config_.members).old_voters)) return false;
   cfg_ = r;
   behind_.clear();  // who is behind the new record is learned again
   ++sink.stats().configs_learned;

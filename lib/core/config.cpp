@@ -110,13 +110,10 @@ std::optional<ConfigFault> cfg_fault(const NodeConfig& c) {
   using F = ConfigField;
   if (!c.recovered_cfg) return std::nullopt;
   const CfgState& s = *c.recovered_cfg;
-  if (auto ok = validate_record(s.record); !ok) return fault(F::configuration, std::string(ok.error().what));
-  if (s.promised < s.record.id.ballot)
-    return fault(F::configuration, "config: promised ballot " + num(s.promised) + " below the record's ballot " +
-                                       num(s.record.id.ballot) + " (" + to_string(s.record) + ")");
+  if (auto ok = validate_state(s); !ok) return fault(F::configuration, std::string(ok.error().what));
   std::vector<MemberId> sorted = c.members;
   std::sort(sorted.begin(), sorted.end());
-  if (s.record.joint() || s.record.old_voters != sorted)
+  if (!adoptable(s.record, sorted))
     return fault(F::configuration, "config: the persisted configuration " + to_string(s.record) +
                                        " does not list exactly the members (" + num(sorted.size()) +
                                        " of them; changing the voters online is not built yet)");

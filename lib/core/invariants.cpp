@@ -27,7 +27,7 @@ std::string check_invariants(const Node& node) {
     waiters += e.waiters.size();
     // (A join floor raises fences above the reservation: the persisted
     // configuration record holds it.)
-    if (c.persist && e.fence > std::max(v.reservation(), v.cfg().record.floor))
+    if (c.persist && e.fence > std::max(v.reservation(), v.cfg().join_floor))
       fail("fence above the synced reservation: " + std::string(name));
   });
   if (live != t.live()) fail("live-lease index out of step");
@@ -45,7 +45,7 @@ std::string check_invariants(const Node& node) {
   if (std::string q = node.acquirer().check_invariants(); !q.empty()) fail(std::move(q));
   // Issue 21: the promise covers the record's ballot (V1), and a member's
   // acquirer knows at least its own voter's record (A1).
-  if (v.cfg().promised < v.cfg().record.id.ballot) fail("promise below the configuration's ballot");
+  if (!validate_state(v.cfg())) fail("configuration state inconsistent: " + std::string(validate_state(v.cfg()).what()));
   if (!client_mode(c) && node.acquirer().cfg().id < v.cfg().record.id)
     fail("acquirer's configuration older than its voter's");
   if (t.floor() < t.base()) fail("floor below the recovered floor");

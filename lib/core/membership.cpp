@@ -79,6 +79,10 @@ CfgRecord initial_record(std::vector<MemberId> members) {
 
 Result<void> validate_record(const CfgRecord& r) {
   if (r.id.epoch == 0) return Error::with_text(Errc::invalid_argument, "config: epoch 0 (epochs start at 1)");
+  if (r.id.epoch > limits::token_max || r.id.ballot > limits::token_max) {
+    return Error::with_text(Errc::invalid_argument, "config: id " + to_string(r.id) + " above " +
+                                                        std::to_string(limits::token_max) + " in epoch or ballot");
+  }
   if (r.old_voters.empty()) return Error::with_text(Errc::invalid_argument, "config: " + to_string(r.id) + " has no voters");
   if (auto ok = check_set("voters", r.old_voters); !ok) return ok;
   if (auto ok = check_set("new voters", r.new_voters); !ok) return ok;
@@ -110,7 +114,27 @@ CfgAccept v1_check(const CfgState& s, const CfgRecord& r) {
 
 CfgState v1_accept(const CfgState& s, const CfgRecord& r) {
   BATON_ASSERT(v1_check(s, r) == CfgAccept::accepted);
-  return CfgState{r, std::max(s.promised, r.id.ballot)};
+  return CfgState{r, std::max(s.promised, r.id.ballot), std::max(s.join_floor, r.floor)};
+}
+
+Result<void> validate_state(const CfgState& s) {
+  if (auto ok = validate_record(s.record); !ok) return ok;
+  if (s.promised < s.record.id.ballot) {
+    return Error::with_text(Errc::invalid_argument, "config: promised ballot " + std::to_string(s.promised) +
+                                                        " below the record's ballot " + std::to_string(s.record.id.ballot) +
+                                                        " (" + to_string(s.record) + ")");
+  }
+  if (s.join_floor < s.record.floor || s.join_floor.value > limits::token_max) {
+    return Error::with_text(Errc::invalid_argument, "config: join floor " + std::to_string(s.join_floor.value) +
+                                                        " below the record's F or above the largest token (" +
+                                                        to_string(s.record) + ")");
+  }
+  return {};
+}
+
+bool adoptable(const CfgRecord& r, std::span<const MemberId> sorted_members) {
+  return !r.joint() && std::equal(r.old_voters.begin(), r.old_voters.end(), sorted_members.begin(),
+                                  sorted_members.end());
 }
 
 }  // namespace baton::core

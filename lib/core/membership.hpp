@@ -59,7 +59,8 @@ struct CfgRecord {
 // (1, 0, members, -, 0) with `members` sorted.
 CfgRecord initial_record(std::vector<MemberId> members);
 
-// Checks a record from anywhere (wire, state directory, API): epoch >= 1;
+// Checks a record from anywhere (wire, state directory, API): epoch in
+// 1..2^63-1 and ballot <= 2^63-1 (ids far from exhaustion);
 // C_old non-empty; each set sorted, unique, members only (1..member_id_max),
 // at most limits::members_max; F only on a simple record, <= token_max.
 // Errors: invalid_argument naming the value at fault ("config: epoch 0 ...").
@@ -73,15 +74,32 @@ std::string to_string(const CfgRecord& r);
 struct CfgState {
   CfgRecord record;   // the configuration it votes under
   std::uint64_t promised = 0;  // the highest driver ballot it promised or accepted; >= record.id.ballot
+  // The highest join floor F of any record it adopted: applied to the floor at
+  // every start, never lowered. (The current record's F is not enough: the next
+  // record, joint or simple, may carry none, and replaces it on disk.)
+  Token join_floor{};
   bool operator==(const CfgState&) const = default;
 };
+
+// Whether `s` is consistent: a valid record, promised >= its ballot, and
+// join_floor >= its F, <= token_max. Errors name the value at fault.
+Result<void> validate_state(const CfgState& s);
+
+// Until the reconfiguration driver exists (issue 21, step 3), the only
+// records a member adopts or learns are simple ones of exactly its members
+// (sorted): anything else, even relayed by a key holder, is refused, so that
+// no datagram can install a voter set the cluster does not run.
+bool adoptable(const CfgRecord& r, std::span<const MemberId> sorted_members);
 
 // V1: whether a member in state `s` accepts record `r` (a proposal, or the
 // record relayed with a request): iff r's ballot >= promised and r's id is
 // above the member's. `behind`: refused for a lower ballot than promised.
-enum class CfgAccept : std::uint8_t { accepted, not_newer, behind };
+// `foreign` (Voter::adopt, Acquirer::learn): not a record this member may
+// adopt yet (adoptable).
+enum class CfgAccept : std::uint8_t { accepted, not_newer, behind, foreign };
 CfgAccept v1_check(const CfgState& s, const CfgRecord& r);
-// The state after accepting `r` (v1_check said accepted).
+// The state after accepting `r` (v1_check said accepted): its promise at
+// least r's ballot, its join floor at least r's F.
 CfgState v1_accept(const CfgState& s, const CfgRecord& r);
 
 }  // namespace baton::core

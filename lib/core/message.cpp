@@ -22,7 +22,8 @@ std::string_view message_name(const Message& m) {
   static constexpr std::string_view names[] = {"REQUEST", "GRANT",       "DENY",        "RENEW",
                                                "RENEW_ACK", "RELEASE",   "FREE",        "FLOOR_QUERY",
                                                "FLOOR_REPLY", "PING",    "PONG",
-                                               "INCARNATION_BEHIND"};
+                                               "INCARNATION_BEHIND", "CONFIG_READ", "CONFIG_READ_REPLY",
+                                               "CONFIG_PROPOSE", "CONFIG_ACK", "CONFIG_QUERY", "CONFIG_REPLY"};
   static_assert(std::size(names) == std::variant_size_v<Message>);
   return names[m.index()];
 }

@@ -193,8 +193,57 @@ struct IncarnationBehind {
   bool operator==(const IncarnationBehind&) const = default;
 };
 
+// ---- Configuration messages (issue 21; docs/protocol.md "Configuration
+// records"). Members only, except CONFIG_QUERY, which clients may send.
+
+// CONFIG_READ: driver -> voter (phase 0). "Promise `ballot`."
+struct ConfigRead {
+  std::uint64_t ballot = 0;
+  bool operator==(const ConfigRead&) const = default;
+};
+
+// CONFIG_READ_REPLY: ok: the voter promised `ballot` (it was at least its
+// promise); not ok: it promised a higher one. Its record and promise either way.
+struct ConfigReadReply {
+  std::uint64_t ballot = 0;
+  bool ok = false;
+  CfgRecord record{};
+  std::uint64_t promised = 0;
+  bool operator==(const ConfigReadReply&) const = default;
+};
+
+// CONFIG_PROPOSE: driver -> voter. "Adopt `record`" (V1).
+struct ConfigPropose {
+  CfgRecord record{};
+  bool operator==(const ConfigPropose&) const = default;
+};
+
+// CONFIG_ACK: ok: the voter holds exactly the proposed record now (adopted,
+// or already had it). `max_stored` is max(floor, every fence), read after
+// answering: the driver takes F from a committing majority's acks.
+struct ConfigAck {
+  CfgId proposed{};
+  bool ok = false;
+  CfgId cfg{};
+  Token max_stored{};
+  std::uint64_t promised = 0;
+  bool operator==(const ConfigAck&) const = default;
+};
+
+// CONFIG_QUERY / CONFIG_REPLY: any member's record (V5: removed ones too).
+struct ConfigQuery {
+  std::uint64_t nonce = 0;
+  bool operator==(const ConfigQuery&) const = default;
+};
+struct ConfigReply {
+  std::uint64_t nonce = 0;
+  CfgRecord record{};
+  bool operator==(const ConfigReply&) const = default;
+};
+
 using Message = std::variant<Request, Grant, Deny, Renew, RenewAck, Release, Free, FloorQuery,
-                             FloorReply, Ping, Pong, IncarnationBehind>;
+                             FloorReply, Ping, Pong, IncarnationBehind, ConfigRead, ConfigReadReply,
+                             ConfigPropose, ConfigAck, ConfigQuery, ConfigReply>;
 
 std::string_view message_name(const Message& m);
 

@@ -115,6 +115,17 @@ struct Node::Impl final : Sink {
   }
   void handle(Instant now, MemberId from, const Ping& p) { send(from, make_pong(now, p.nonce)); }
   void handle(Instant /*now*/, MemberId /*from*/, const Pong& /*p*/) {}
+  // Configuration messages (issue 21). A client votes on nothing: it only
+  // learns records (A1) from the answers.
+  void handle(Instant /*now*/, MemberId from, const ConfigRead& r) { voter.on_config_read(from, r, *this); }
+  void handle(Instant /*now*/, MemberId from, const ConfigPropose& p) { voter.on_config_propose(from, p, *this); }
+  void handle(Instant /*now*/, MemberId from, const ConfigQuery& q) { voter.on_config_query(from, q, *this); }
+  void handle(Instant /*now*/, MemberId /*from*/, const ConfigReadReply& r) { learn(r.record); }
+  void handle(Instant /*now*/, MemberId /*from*/, const ConfigAck& /*a*/) {}  // for a driver (step 3)
+  void handle(Instant /*now*/, MemberId /*from*/, const ConfigReply& r) { learn(r.record); }
+  void learn(const CfgRecord& r) {
+    if (validate_record(r)) acquirer.learn(r, *this);
+  }
   void handle(Instant /*now*/, MemberId from, const IncarnationBehind& b) {
     // Decided here, acted on by the runtime (it owns the Node's life). Of
     // several hints before the runtime acts, the highest wins: one new life
@@ -183,13 +194,16 @@ struct Node::Impl final : Sink {
     if (client_mode(config)) {
       return is_member(from) && (std::holds_alternative<Grant>(m) || std::holds_alternative<Deny>(m) ||
                                  std::holds_alternative<RenewAck>(m) || std::holds_alternative<Free>(m) ||
-                                 std::holds_alternative<Pong>(m) || std::holds_alternative<Ping>(m));
+                                 std::holds_alternative<Pong>(m) || std::holds_alternative<Ping>(m) ||
+                                 std::holds_alternative<ConfigReply>(m));
     }
     if (is_member(from)) return true;
     const bool voter_bound = std::holds_alternative<Request>(m) || std::holds_alternative<Renew>(m) ||
                              std::holds_alternative<Release>(m);
     if (!is_client(from)) return false;
-    if (std::holds_alternative<Ping>(m)) return true;
+    // A client may ask which configuration a member votes under (it
+    // bootstraps with it); it never reads or proposes one.
+    if (std::holds_alternative<Ping>(m) || std::holds_alternative<ConfigQuery>(m)) return true;
     // A client speaks only for its own leases (the codec also checks their
     // incarnation against the datagram's: Receiver).
     return voter_bound && std::visit(

@@ -42,26 +42,55 @@ Voter::Voter(const NodeConfig& config, Token floor, bool ready, std::uint64_t ha
 
 Voter::Voter(const NodeConfig& config, CfgState cfg, Token floor, bool ready, std::uint64_t hash_seed)
     : config_(config),
+      members_(initial_record(config.members).old_voters),
       cfg_(std::move(cfg)),
-      table_(std::max(floor, cfg_.record.floor), config.limits.idle_fences, hash_seed),
+      table_(std::max(floor, cfg_.join_floor), config.limits.idle_fences, hash_seed),
       ready_(ready),
       reservation_(floor) {
-  BATON_ASSERT(cfg_.promised >= cfg_.record.id.ballot);
+  BATON_ASSERT(validate_state(cfg_).ok());
 }
 
 CfgAccept Voter::adopt(const CfgRecord& r, Sink& sink) {
+  if (!adoptable(r, members_)) return CfgAccept::foreign;
   const CfgAccept verdict = v1_check(cfg_, r);
   if (verdict != CfgAccept::accepted) return verdict;
   cfg_ = v1_accept(cfg_, r);
   // Before voting under a record with a join floor: the floor and every
   // per-resource fence at least F (shared/MEMBERSHIP.md, "How voters get
-  // their floor"). The persisted record carries F, so a restart applies it
-  // again (the reservation need not cover it).
-  table_.raise_floor(r.floor);
-  sink.observe_token(r.floor);  // this member's proposals go above it
+  // their floor"). The persisted state keeps the highest F ever adopted
+  // (CfgState::join_floor), so every restart applies it again, whatever
+  // records came after (the reservation need not cover it).
+  table_.raise_floor(cfg_.join_floor);
+  sink.observe_token(cfg_.join_floor);  // this member's proposals go above it
   ++sink.stats().configs_adopted;
   sink.persist_config(cfg_);
   return verdict;
+}
+
+void Voter::on_config_read(MemberId from, const ConfigRead& r, Sink& sink) {
+  const bool ok = r.ballot >= cfg_.promised;
+  if (ok && r.ballot > cfg_.promised) {
+    // A promise is kept across restarts: written before the reply leaves.
+    cfg_.promised = r.ballot;
+    sink.persist_config(cfg_);
+  }
+  sink.send(from, ConfigReadReply{.ballot = r.ballot, .ok = ok, .record = cfg_.record, .promised = cfg_.promised});
+}
+
+void Voter::on_config_propose(MemberId from, const ConfigPropose& p, Sink& sink) {
+  // The codec checked the record; a scenario or the simulator may not have.
+  if (!validate_record(p.record)) return;
+  adopt(p.record, sink);
+  // ok: this voter holds exactly the proposed record now, adopted just now or
+  // before (a driver re-sends to stragglers). Read after adopting: F, when
+  // the record has one, is below max_stored.
+  const bool ok = cfg_.record == p.record;
+  sink.send(from, ConfigAck{.proposed = p.record.id, .ok = ok, .cfg = cfg_.record.id,
+                            .max_stored = std::max(table_.max_token(), table_.floor()), .promised = cfg_.promised});
+}
+
+void Voter::on_config_query(MemberId from, const ConfigQuery& q, Sink& sink) {
+  sink.send(from, ConfigReply{.nonce = q.nonce, .record = cfg_.record});
 }
 
 std::optional<DenyReason> Voter::gate(CfgId id, const std::optional<CfgRecord>& attached, Sink& sink) {

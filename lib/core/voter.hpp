@@ -67,6 +67,14 @@ class Voter {
   // (validate_record).
   CfgAccept adopt(const CfgRecord& r, Sink& sink);
   const CfgState& cfg() const { return cfg_; }
+  // The driver's messages (issue 21): CONFIG_READ promises a ballot at least
+  // the voter's promise (persisted first, like an adopted record) and answers
+  // with the record; CONFIG_PROPOSE adopts by V1 and acks with max_stored;
+  // CONFIG_QUERY answers with the record. A voter its record no longer lists
+  // answers all three (V5).
+  void on_config_read(MemberId from, const ConfigRead& r, Sink& sink);
+  void on_config_propose(MemberId from, const ConfigPropose& p, Sink& sink);
+  void on_config_query(MemberId from, const ConfigQuery& q, Sink& sink);
 
   bool ready() const { return ready_; }
   Instant next_deadline() const { return table_.next_expiry(); }
@@ -105,6 +113,7 @@ class Voter {
   bool covered(Token t, Sink& sink);
 
   const NodeConfig& config_;
+  std::vector<MemberId> members_;  // config_.members, sorted
   CfgState cfg_;
   FenceTable table_;
   bool ready_;

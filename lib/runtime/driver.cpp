@@ -313,19 +313,26 @@ void Driver::flush_outputs() {
   for (int round = 0; round < flush_rounds_max; ++round) {
     // Calls the previous round's callbacks made on this thread (Mailbox).
     const bool ran = mailbox_.run_queued();
-    if (!node_->has_output() && !persist_pending_) {
+    if (!node_->has_output() && !persist_pending_ && !cfg_pending_) {
       if (ran) continue;  // they may have queued more (a failed acquire's callback retrying)
       break;
     }
     node_->take_outbox(outbox_);
+    // V1 (issue 21): the configuration this member adopted is written
+    // before any datagram that may act on it leaves, and before the
+    // application hears of this outbox's events; until it is written, no
+    // datagram leaves (they are lost, as in a crash before the write). If the
+    // write fails the events still go out: what the core decided in-process
+    // (its own voter's answers to its own acquirer) stands, which step 2's
+    // records, all of one voter set, allow; docs/membership.md lists it for
+    // step 3.
+    if (outbox_.persist_config) cfg_pending_ = *outbox_.persist_config;
+    const bool cfg_written = try_persist_config();
+    if (!cfg_written) outbox_.messages.clear();
     // Events first: a lost lease turns invalid for the application (and its
     // on_lost runs) before the RELEASE that lets a voter hand it on leaves
     // (issue 19, loss ordering). Calls the callbacks make run next round.
     for (const core::Event& e : outbox_.events) hooks_->on_event(e);
-    // V1 (issue 21): the configuration this member adopted is durable before
-    // any datagram that may act on it leaves; until it is, none leaves.
-    if (outbox_.persist_config) cfg_pending_ = *outbox_.persist_config;
-    if (!try_persist_config()) outbox_.messages.clear();
     datagrams_.clear();
     packer_.pack(outbox_.messages, datagrams_);
     if (packer_.dropped() != packer_dropped_) {
@@ -345,6 +352,7 @@ void Driver::flush_outputs() {
     const bool had_persist = persist_pending_.has_value();
     try_persist(boot_now());
     if (had_persist && persist_pending_) break;  // the write failed: retry on the timer
+    if (!cfg_written) break;                     // likewise (rearm: persist_retry)
   }
   if (started_) mailbox_.end_batch();
   const TransportCounters c = transport_.take_counters();

@@ -141,7 +141,8 @@ Result<void> write_value(const std::string& dir, const char* name, std::uint64_t
 
 // The configuration file (issue 21): six lines, each a key and its values,
 // in this order; ids in decimal, separated by single spaces:
-//   epoch <E>\nballot <b>\nvoters <id>...\nnew_voters [<id>...]\nfloor <F>\npromised <p>\n
+//   epoch <E>\nballot <b>\nvoters <id>...\nnew_voters [<id>...]\nfloor <F>\npromised <p>\njoin_floor <J>\n
+// (J: the highest F ever adopted, applied at every start).
 std::string format_config(const core::CfgState& s) {
   auto ids = [](const std::vector<core::MemberId>& v) {
     std::string out;
@@ -150,12 +151,14 @@ std::string format_config(const core::CfgState& s) {
   };
   return "epoch " + std::to_string(s.record.id.epoch) + "\nballot " + std::to_string(s.record.id.ballot) +
          "\nvoters" + ids(s.record.old_voters) + "\nnew_voters" + ids(s.record.new_voters) + "\nfloor " +
-         std::to_string(s.record.floor.value) + "\npromised " + std::to_string(s.promised) + "\n";
+         std::to_string(s.record.floor.value) + "\npromised " + std::to_string(s.promised) + "\njoin_floor " +
+         std::to_string(s.join_floor.value) + "\n";
 }
 
 std::optional<core::CfgState> parse_config(std::string_view text) {
   std::vector<std::vector<std::uint64_t>> values;
-  static constexpr std::string_view keys[] = {"epoch", "ballot", "voters", "new_voters", "floor", "promised"};
+  static constexpr std::string_view keys[] = {"epoch", "ballot", "voters", "new_voters", "floor", "promised",
+                                              "join_floor"};
   for (std::string_view key : keys) {
     const auto nl = text.find('\n');
     if (nl == std::string_view::npos) return std::nullopt;
@@ -177,7 +180,7 @@ std::optional<core::CfgState> parse_config(std::string_view text) {
     values.push_back(std::move(nums));
   }
   if (!text.empty()) return std::nullopt;
-  for (std::size_t i : {0, 1, 4, 5}) {
+  for (std::size_t i : {0, 1, 4, 5, 6}) {
     if (values[i].size() != 1) return std::nullopt;
   }
   core::CfgState s;
@@ -191,7 +194,8 @@ std::optional<core::CfgState> parse_config(std::string_view text) {
   }
   s.record.floor = core::Token(values[4][0]);
   s.promised = values[5][0];
-  if (!core::validate_record(s.record) || s.promised < s.record.id.ballot) return std::nullopt;
+  s.join_floor = core::Token(values[6][0]);
+  if (!core::validate_state(s)) return std::nullopt;
   return s;
 }
 
@@ -214,7 +218,8 @@ Result<std::optional<core::CfgState>> read_config(const std::string& dir) {
   if (text.size() < cap) s = parse_config(text);
   if (!s) {
     return io("state directory: " + quoted(path) +
-              " is corrupted (not a valid configuration record: epoch, ballot, voters, new_voters, floor, promised); "
+              " is corrupted (not a valid configuration record: epoch, ballot, voters, new_voters, floor, promised, "
+              "join_floor); "
               "an operator must repair or restore it: a guessed configuration could break mutual exclusion");
   }
   return s;

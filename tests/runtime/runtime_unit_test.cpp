@@ -393,12 +393,13 @@ TEST_F(StateDirTest, ConfigurationRoundTripsAndPlanStartReadsIt) {
   const core::CfgState joint{
       .record = {.id = {4, 9}, .old_voters = {core::MemberId{1}, core::MemberId{2}, core::MemberId{3}},
                  .new_voters = {core::MemberId{2}, core::MemberId{3}, core::MemberId{7}}, .floor = {}},
-      .promised = 11};
+      .promised = 11, .join_floor = core::Token{40}};
   const core::CfgState simple{
       .record = {.id = {5, 11}, .old_voters = {core::MemberId{2}, core::MemberId{3}, core::MemberId{7}},
                  .new_voters = {}, .floor = core::Token{1ull << 40}},
-      .promised = 11};
-  EXPECT_EQ(format_config(simple), "epoch 5\nballot 11\nvoters 2 3 7\nnew_voters\nfloor 1099511627776\npromised 11\n");
+      .promised = 11, .join_floor = core::Token{1ull << 41}};
+  EXPECT_EQ(format_config(simple),
+            "epoch 5\nballot 11\nvoters 2 3 7\nnew_voters\nfloor 1099511627776\npromised 11\njoin_floor 2199023255552\n");
   for (const core::CfgState& s : {joint, simple}) EXPECT_EQ(parse_config(format_config(s)), s);
 
   auto none = read_config(dir_);
@@ -420,14 +421,16 @@ TEST_F(StateDirTest, ConfigurationRoundTripsAndPlanStartReadsIt) {
 TEST_F(StateDirTest, CorruptedConfigurationIsAnErrorNamingItAndTheStartWritesNothing) {
   const char* bad[] = {
       "",
+      "epoch 2\nballot 1\nvoters 1 2 3\nnew_voters\nfloor 0\npromised 1\n",      // no join floor
+      "epoch 2\nballot 1\nvoters 1 2 3\nnew_voters\nfloor 5\npromised 1\njoin_floor 4\n",  // below F
       "epoch 2\nballot 1\nvoters 1 2 3\nnew_voters\nfloor 0\n",                  // no promise
-      "epoch 2\nballot 1\nvoters 1 2 3\nnew_voters\nfloor 0\npromised 0\n",     // promise below ballot
-      "epoch 0\nballot 0\nvoters 1 2 3\nnew_voters\nfloor 0\npromised 0\n",     // epoch 0
-      "epoch 2\nballot 1\nvoters 3 2\nnew_voters\nfloor 0\npromised 1\n",       // unsorted
-      "epoch 2\nballot 1\nvoters\nnew_voters\nfloor 0\npromised 1\n",           // no voters
-      "epoch 2\nballot 1\nvoters 1  2\nnew_voters\nfloor 0\npromised 1\n",      // two spaces
-      "epoch 2\nballot 1\nvoters 1 2\nnew_voters 3\nfloor 4\npromised 1\n",     // joint with F
-      "epoch 2\nballot 1\nvoters 1 2\nnew_voters\nfloor 0\npromised 1\nextra\n",
+      "epoch 2\nballot 1\nvoters 1 2 3\nnew_voters\nfloor 0\npromised 0\njoin_floor 0\n",     // promise below ballot
+      "epoch 0\nballot 0\nvoters 1 2 3\nnew_voters\nfloor 0\npromised 0\njoin_floor 0\n",     // epoch 0
+      "epoch 2\nballot 1\nvoters 3 2\nnew_voters\nfloor 0\npromised 1\njoin_floor 0\n",       // unsorted
+      "epoch 2\nballot 1\nvoters\nnew_voters\nfloor 0\npromised 1\njoin_floor 0\n",           // no voters
+      "epoch 2\nballot 1\nvoters 1  2\nnew_voters\nfloor 0\npromised 1\njoin_floor 0\n",      // two spaces
+      "epoch 2\nballot 1\nvoters 1 2\nnew_voters 3\nfloor 4\npromised 1\njoin_floor 0\n",     // joint with F
+      "epoch 2\nballot 1\nvoters 1 2\nnew_voters\nfloor 0\npromised 1\njoin_floor 0\nextra\n",
       "ballot 1\nepoch 2\nvoters 1 2\nnew_voters\nfloor 0\npromised 1\n",       // order
   };
   ASSERT_TRUE(write_value(dir_, floor_file_name, 7).ok());

@@ -93,6 +93,20 @@ std::string fmt(const Pong& m) {
 }
 
 std::string fmt(const IncarnationBehind& m) { return "INCARNATION_BEHIND seen=" + std::to_string(m.seen.value); }
+// Issue 21: records as "E=2 b=1 voters=[1,2,3]" (core::to_string).
+std::string id(CfgId c) { return std::to_string(c.epoch) + "." + std::to_string(c.ballot); }
+std::string fmt(const ConfigRead& m) { return "CONFIG_READ ballot=" + std::to_string(m.ballot); }
+std::string fmt(const ConfigReadReply& m) {
+  return "CONFIG_READ_REPLY ballot=" + std::to_string(m.ballot) + (m.ok ? " ok" : " refused") +
+         " promised=" + std::to_string(m.promised) + " " + to_string(m.record);
+}
+std::string fmt(const ConfigPropose& m) { return "CONFIG_PROPOSE " + to_string(m.record); }
+std::string fmt(const ConfigAck& m) {
+  return "CONFIG_ACK " + id(m.proposed) + (m.ok ? " ok" : " refused") + " cfg=" + id(m.cfg) +
+         " max_stored=" + std::to_string(m.max_stored.value) + " promised=" + std::to_string(m.promised);
+}
+std::string fmt(const ConfigQuery&) { return "CONFIG_QUERY"; }
+std::string fmt(const ConfigReply& m) { return "CONFIG_REPLY " + to_string(m.record); }
 
 }  // namespace
 

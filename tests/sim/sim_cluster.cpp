@@ -237,13 +237,16 @@ void SimCluster::client_event() {
   }
 }
 
-void SimCluster::cfg_bump() {
-  --cfg_bumps_left_;
-  next_cfg_bump_ns_ = cfg_bumps_left_ == 0
-                          ? INT64_MAX
-                          : now_ + static_cast<std::int64_t>(cfg_rng_.uniform(static_cast<std::uint64_t>(4 * fault_gap_ns_)));
-  // Above every record and promise any member holds (up, or on its disk),
-  // as a driver that read a quorum and won phase 0 would propose.
+void SimCluster::cfg_bump(bool last) {
+  if (!last) {
+    --cfg_bumps_left_;
+    next_cfg_bump_ns_ = cfg_bumps_left_ == 0 ? INT64_MAX
+                                             : now_ + static_cast<std::int64_t>(
+                                                          cfg_rng_.uniform(static_cast<std::uint64_t>(4 * fault_gap_ns_)));
+  }
+  ++cfg_bumps_done_;
+  // The highest record and promise any member holds (up, or on its disk),
+  // and the highest token any voter stored.
   std::uint64_t epoch = 0, ballot = 0;
   core::Token stored{};
   for (std::uint32_t m = 0; m < processes(); ++m) {
@@ -261,18 +264,47 @@ void SimCluster::cfg_bump() {
       ballot = std::max(ballot, mem.cfg_disk->promised);
     }
   }
+  const std::uint64_t roll = last ? 1 : cfg_rng_.uniform(3);
+  if (roll == 0) {
+    // A driver's phase 0 that got no further: a CONFIG_READ with a higher
+    // ballot from a random member to a random subset, whose promises then
+    // refuse any record below it (`behind` from a promise).
+    const auto from = core::MemberId(static_cast<std::uint32_t>(cfg_rng_.uniform(opt_.members - 1)) + 1);
+    const core::ConfigRead read{.ballot = ballot + 1 + cfg_rng_.uniform(2)};
+    std::string to;
+    for (std::uint32_t m = 0; m < opt_.members; ++m) {
+      if (cfg_rng_.uniform(1) == 0 || !member_runs(m) || members_[m].id == from) continue;
+      members_[m].node->on_message(local_now(m), from, core::Message{read});
+      to += " n" + std::to_string(m + 1);
+      after_call(m);
+    }
+    trace_world("CONFIG_READ ballot " + std::to_string(read.ballot) + " from n" + std::to_string(from.value) + " to" +
+                (to.empty() ? std::string(" nobody") : to));
+    return;
+  }
   core::CfgRecord r;
   for (std::uint32_t i = 0; i < opt_.members; ++i) r.old_voters.push_back(core::MemberId(i + 1));
-  r.id = core::CfgId{epoch + 1, ballot + cfg_rng_.uniform(2)};
-  // A join floor: at most what some voter stored (a real one is read from a
-  // majority's acks), or none.
-  if (cfg_rng_.uniform(1) == 0) r.floor = core::Token(cfg_rng_.uniform(stored.value));
-  // To a random non-empty subset of the members that run.
+  // Usually at or above every promise (every member can adopt it); one time
+  // in four, except for the last, any ballot up to that (members that
+  // promised more deny `behind` until a later record supersedes it). The
+  // last record, proposed when the faulty phase ends, is always adoptable.
+  const bool low = !last && cfg_rng_.uniform(3) == 0;
+  r.id = core::CfgId{epoch + 1, low ? cfg_rng_.uniform(ballot) : ballot + cfg_rng_.uniform(2)};
+  // A join floor: none, at most what some voter stored (a real one is read
+  // from a majority's acks), or above it (by up to two reservation blocks:
+  // it then lies above voters' reservations, which only the persisted join
+  // floor covers).
+  switch (cfg_rng_.uniform(2)) {
+    case 0: break;
+    case 1: r.floor = core::Token(cfg_rng_.uniform(stored.value)); break;
+    default: r.floor = core::Token(stored.value + cfg_rng_.uniform(std::uint64_t{1} << 33)); break;
+  }
+  // To a random subset of the members that run.
   std::string to;
   for (std::uint32_t m = 0; m < opt_.members; ++m) {
     if (cfg_rng_.uniform(1) == 0 || !member_runs(m)) continue;
     const core::CfgAccept verdict = members_[m].node->propose_config(local_now(m), r);
-    if (verdict != core::CfgAccept::accepted) {
+    if (verdict != core::CfgAccept::accepted && !low) {
       checker_.report(now_, 0, "n" + std::to_string(m + 1) + " refused configuration " + core::to_string(r) +
                                    ", proposed above every record and promise");
     }
@@ -835,6 +867,9 @@ void SimCluster::enter_phase(Phase p) {
     case Phase::settle: {
       result_.faulty_network = net_.counters();
       heal_everything();
+      // A last record every member can adopt, so that no lower-ballot record
+      // a promise refuses is the newest when liveness is measured.
+      if (cfg_bumps_done_ > 0) cfg_bump(/*last=*/true);
       workload_.set_phase(WorkloadPhase::settle);
       // Until every hold, quarantine, old lease and delayed datagram of the
       // faulty phase has run out: restart quarantine, plus the longest hold a

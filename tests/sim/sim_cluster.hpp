@@ -151,11 +151,12 @@ class SimCluster final : public WorkloadHost {
   // as a new identity), pauses, or is cut off from a voter.
   void client_event();
   // Issue 21, step 2: a record of the same voters with a newer id (an epoch
-  // above every member's, a ballot at or above every promise), half the time
-  // with a join floor of at most the highest token any voter stored, proposed
-  // to a random subset of the members; the others learn it from requests and
-  // denials.
-  void cfg_bump();
+  // above every member's, a ballot usually at or above every promise),
+  // maybe with a join floor, proposed to a random subset of the members (the
+  // others learn it from requests and denials); or a CONFIG_READ that only
+  // raises promises. `last`: when the faulty phase ends, a record every
+  // member can adopt.
+  void cfg_bump(bool last = false);
   void draw_configuration();
   std::uint32_t draw_config_rho();
   void change_configuration(std::uint32_t m);
@@ -194,6 +195,7 @@ class SimCluster final : public WorkloadHost {
   std::map<std::uint32_t, std::uint32_t> client_route_;  // client id -> slot that last sent with it
   std::int64_t next_client_event_ns_ = INT64_MAX;  // faulty phase: the next client_event()
   std::uint32_t cfg_bumps_left_ = 0;    // cfg_bump() calls still to make (cfg_bumps_for_seed)
+  std::uint32_t cfg_bumps_done_ = 0;    // cfg_bump() calls made
   std::int64_t next_cfg_bump_ns_ = INT64_MAX;  // faulty phase: the next cfg_bump()
   core::Rng cfg_rng_{0};                // cfg_bump()'s own draws (a stream of its own)
   core::Rng rng_;                       // the one source of randomness

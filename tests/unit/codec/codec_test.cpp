@@ -74,7 +74,7 @@ TEST(Codec, EveryMessageTypeRoundTripsAloneWithAndWithoutKey) {
 
 TEST(Codec, BatchOfEveryTypeRoundTripsInOrder) {
   const ClusterKey key = make_key(1);
-  std::vector<core::Message> msgs = samples();
+  std::vector<core::Message> msgs = testing::one_datagram_samples();
   std::vector<core::Message> reversed(msgs.rbegin(), msgs.rend());
   for (const auto& batch : {msgs, reversed}) {
     const auto bytes = encode_ok(header(), batch, &key);
@@ -195,21 +195,21 @@ TEST(Codec, PongWhyFieldsRoundTripAndAreAbsentFromOlderPongs) {
 
 TEST(Codec, TagAddsExactlyTagBytes) {
   const ClusterKey key = make_key(1);
-  const auto plain = encode_ok(header(), samples(), nullptr);
-  const auto tagged = encode_ok(header(), samples(), &key);
+  const auto plain = encode_ok(header(), testing::one_datagram_samples(), nullptr);
+  const auto tagged = encode_ok(header(), testing::one_datagram_samples(), &key);
   ASSERT_EQ(tagged.size(), plain.size() + tag_bytes);
   EXPECT_TRUE(std::equal(plain.begin(), plain.end(), tagged.begin()));
 }
 
 TEST(Codec, MisalignedInputDecodes) {
   const ClusterKey key = make_key(1);
-  const auto bytes = encode_ok(header(), samples(), &key);
+  const auto bytes = encode_ok(header(), testing::one_datagram_samples(), &key);
   for (std::size_t shift = 1; shift < 8; ++shift) {
     std::vector<std::uint8_t> storage(shift + bytes.size());
     std::copy(bytes.begin(), bytes.end(), storage.begin() + static_cast<std::ptrdiff_t>(shift));
     Decoded d;
     ASSERT_EQ(decode(std::span(storage).subspan(shift), &key, cluster, d), std::nullopt) << shift;
-    EXPECT_EQ(d.messages, samples());
+    EXPECT_EQ(d.messages, testing::one_datagram_samples());
   }
 }
 
@@ -298,6 +298,15 @@ TEST(Codec, EncodeRefusesOutOfRangeInput) {
          m.record = testing::sample_record();
        })},
        .expected = Errc::invalid_argument},
+      {.name = "config ack ok for another id",
+       .msgs = {core::ConfigAck{.proposed = {2, 1}, .ok = true, .cfg = {2, 2}, .max_stored = {}, .promised = 2}},
+       .expected = Errc::invalid_argument},
+      {.name = "config read reply promise below its record's ballot",
+       .msgs = {core::ConfigReadReply{.ballot = 1, .ok = true, .record = testing::sample_record(), .promised = 4}},
+       .expected = Errc::invalid_argument},
+      {.name = "config propose of an invalid record",
+       .msgs = {core::ConfigPropose{.record = core::CfgRecord{}}},
+       .expected = Errc::invalid_argument},
       {.name = "record on an ok ack",
        .msgs = {make<core::RenewAck>([](auto& m) {
          m.resource = core::ResourceName("a");
@@ -381,13 +390,13 @@ TEST(Codec, EncodableMatchesEncode) {
 }
 
 TEST(Codec, EncodeRefusesSmallOutputBuffer) {
-  const auto needed = encode_ok(header(), samples(), nullptr).size();
+  const auto needed = encode_ok(header(), testing::one_datagram_samples(), nullptr).size();
   std::vector<std::uint8_t> buf(needed - 1);
-  Result<std::size_t> r = encode(header(), samples(), nullptr, buf);
+  Result<std::size_t> r = encode(header(), testing::one_datagram_samples(), nullptr, buf);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.code(), Errc::overloaded);
   buf.resize(needed);
-  EXPECT_TRUE(encode(header(), samples(), nullptr, buf).ok());
+  EXPECT_TRUE(encode(header(), testing::one_datagram_samples(), nullptr, buf).ok());
 }
 
 // ---- the receive order ---------------------------------------------------
@@ -408,7 +417,7 @@ TEST(Codec, EnvelopeChecks) {
     const ClusterKey* key;
     std::optional<DropReason> expected;
   };
-  const std::vector<std::uint8_t> good = encode_ok(header(), samples(), &key);
+  const std::vector<std::uint8_t> good = encode_ok(header(), testing::one_datagram_samples(), &key);
   std::vector<std::uint8_t> flipped_tag = good;
   flipped_tag.back() ^= 0x01;
   const Case cases[] = {
@@ -420,17 +429,17 @@ TEST(Codec, EnvelopeChecks) {
       {.name = "huge", .bytes = std::vector<std::uint8_t>(65536), .key = nullptr, .expected = DropReason::oversized},
       {.name = "wrong key", .bytes = good, .key = &other, .expected = DropReason::bad_auth},
       {.name = "flipped tag bit", .bytes = flipped_tag, .key = &key, .expected = DropReason::bad_auth},
-      {.name = "untagged under a key", .bytes = encode_ok(header(), samples(), nullptr), .key = &key,
+      {.name = "untagged under a key", .bytes = encode_ok(header(), testing::one_datagram_samples(), nullptr), .key = &key,
        .expected = DropReason::bad_auth},
       {.name = "shorter than a tag", .bytes = std::vector<std::uint8_t>(tag_bytes), .key = &key,
        .expected = DropReason::bad_auth},
-      {.name = "newer version", .bytes = encode_ok(v2, samples(), &key), .key = &key,
+      {.name = "newer version", .bytes = encode_ok(v2, testing::one_datagram_samples(), &key), .key = &key,
        .expected = DropReason::wrong_version},
-      {.name = "version 0", .bytes = encode_ok(v0, samples(), nullptr), .key = nullptr,
+      {.name = "version 0", .bytes = encode_ok(v0, testing::one_datagram_samples(), nullptr), .key = nullptr,
        .expected = DropReason::wrong_version},
-      {.name = "other cluster", .bytes = encode_ok(elsewhere, samples(), &key), .key = &key,
+      {.name = "other cluster", .bytes = encode_ok(elsewhere, testing::one_datagram_samples(), &key), .key = &key,
        .expected = DropReason::wrong_cluster},
-      {.name = "other cluster and key", .bytes = encode_ok(elsewhere, samples(), &other), .key = &key,
+      {.name = "other cluster and key", .bytes = encode_ok(elsewhere, testing::one_datagram_samples(), &other), .key = &key,
        .expected = DropReason::bad_auth},
       {.name = "zeros", .bytes = std::vector<std::uint8_t>(64), .key = nullptr, .expected = DropReason::malformed},
       {.name = "tagged, no key: verifier ignores the trailing tag", .bytes = good, .key = nullptr,
@@ -447,8 +456,8 @@ TEST(Codec, EnvelopeChecks) {
 
 TEST(Codec, EveryTruncationIsRejected) {
   const ClusterKey key = make_key(1);
-  const auto keyed = encode_ok(header(), samples(), &key);
-  const auto plain = encode_ok(header(), samples(), nullptr);
+  const auto keyed = encode_ok(header(), testing::one_datagram_samples(), &key);
+  const auto plain = encode_ok(header(), testing::one_datagram_samples(), nullptr);
   for (std::size_t n = 0; n < keyed.size(); ++n) {
     Decoded d;
     EXPECT_NE(decode(std::span(keyed).first(n), &key, cluster, d), std::nullopt) << n;
@@ -461,7 +470,7 @@ TEST(Codec, EveryTruncationIsRejected) {
     Decoded d;
     if (decode(std::span(plain).first(n), nullptr, cluster, d) == std::nullopt) {
       ++accepted;
-      EXPECT_EQ(d.messages, samples()) << n;
+      EXPECT_EQ(d.messages, testing::one_datagram_samples()) << n;
       EXPECT_EQ(d.header, header()) << n;
     }
   }
@@ -470,7 +479,7 @@ TEST(Codec, EveryTruncationIsRejected) {
 
 TEST(Codec, EveryFlippedBitUnderAKeyIsBadAuth) {
   const ClusterKey key = make_key(1);
-  const auto good = encode_ok(header(), samples(), &key);
+  const auto good = encode_ok(header(), testing::one_datagram_samples(), &key);
   for (std::size_t i = 0; i < good.size(); ++i) {
     for (int bit = 0; bit < 8; ++bit) {
       auto bad = good;
@@ -485,7 +494,7 @@ TEST(Codec, EveryFlippedBitUnderAKeyIsBadAuth) {
 // (a changed token, say), but then it must be a valid datagram that re-encodes
 // to an equivalent one. Mostly, it is rejected.
 TEST(Codec, EveryFlippedBitWithoutKeyIsRejectedOrValid) {
-  const auto good = encode_ok(header(), samples(), nullptr);
+  const auto good = encode_ok(header(), testing::one_datagram_samples(), nullptr);
   std::set<DropReason> seen;
   std::size_t overloaded = 0;
   for (std::size_t i = 0; i < good.size(); ++i) {
@@ -531,7 +540,7 @@ TEST(Codec, EveryFlippedBitWithoutKeyIsRejectedOrValid) {
 TEST(Codec, RandomBytesAreRejected) {
   const ClusterKey key = make_key(1);
   core::Rng rng(20240611);
-  const auto good = encode_ok(header(), samples(), nullptr);
+  const auto good = encode_ok(header(), testing::one_datagram_samples(), nullptr);
   for (int iter = 0; iter < 20000; ++iter) {
     std::vector<std::uint8_t> b;
     if (iter % 2 == 0) {

@@ -39,7 +39,8 @@ inline core::CfgRecord sample_record() {
 
 // The largest record: joint, 64 voters in each set.
 inline core::CfgRecord largest_record() {
-  core::CfgRecord r{.id = {UINT64_MAX, UINT64_MAX}, .old_voters = {}, .new_voters = {}, .floor = {}};
+  core::CfgRecord r{.id = {core::limits::token_max, core::limits::token_max}, .old_voters = {}, .new_voters = {},
+                    .floor = {}};
   for (std::uint32_t i = 0; i < core::limits::members_max; ++i) {
     r.old_voters.push_back(core::MemberId(core::member_id_max - 2 * static_cast<std::uint32_t>(core::limits::members_max) + i));
     r.new_voters.push_back(core::MemberId(core::member_id_max - static_cast<std::uint32_t>(core::limits::members_max) + i));
@@ -53,7 +54,7 @@ inline std::vector<core::Message> samples() {
   return {
       core::Request{.resource = core::ResourceName("seat:14A"), .lease = sample_lease(),
                     .ttl = core::Duration::ms(1500), .token = token, .cfg = sample_record().id,
-                    .record = sample_record()},
+                    .record = std::nullopt},
       core::Grant{.resource = binary_name(), .lease = sample_lease(), .token = token},
       core::Deny{.resource = core::ResourceName("db/row/42"), .lease = sample_lease(), .token = token,
                  .reason = core::DenyReason::held, .holder = core::MemberId(0xfffffffeU),
@@ -63,7 +64,8 @@ inline std::vector<core::Message> samples() {
       core::RenewAck{.resource = core::ResourceName("seat:14B"), .lease = sample_lease(), .token = token,
                      .round = 9, .ok = false, .reason = core::DenyReason::not_current,
                      .fence = core::Token(core::limits::token_max)},
-      core::Release{.resource = core::ResourceName(std::string(core::limits::resource_name_bytes_max, 'x')),
+      // (Names of the largest size: largest_samples(); all samples fit one datagram.)
+      core::Release{.resource = core::ResourceName(std::string(32, 'x')),
                     .lease = sample_lease(), .token = token},
       core::Free{.resource = core::ResourceName("seat:14A"), .fence = core::Token(1234567), .waiters = 3},
       core::FloorQuery{.nonce = 0x5555aaaa5555aaaaULL},
@@ -75,7 +77,26 @@ inline std::vector<core::Message> samples() {
                                 {.sender = core::MemberId(0xffffffffU), .fingerprint = UINT64_MAX,
                                  .datagrams = UINT64_MAX}}},
       core::IncarnationBehind{.seen = core::Incarnation(0x8877665544332211ULL)},
+      core::ConfigRead{.ballot = 0x1234},
+      core::ConfigReadReply{.ballot = 7, .ok = true, .record = sample_record(), .promised = 7},
+      core::ConfigPropose{.record = sample_record()},
+      core::ConfigAck{.proposed = {2, 5}, .ok = false, .cfg = {3, 1}, .max_stored = core::Token(core::limits::token_max),
+                      .promised = 9},
+      core::ConfigQuery{.nonce = 42},
+      core::ConfigReply{.nonce = UINT64_MAX, .record = sample_record()},
   };
+}
+
+// As many samples as fit one datagram, in order: every type except the three
+// that carry a configuration record (CONFIG_READ_REPLY, CONFIG_PROPOSE,
+// CONFIG_REPLY; each round-trips alone, and at its largest, elsewhere).
+inline std::vector<core::Message> one_datagram_samples() {
+  std::vector<core::Message> out = samples();
+  std::erase_if(out, [](const core::Message& m) {
+    return std::holds_alternative<core::ConfigReadReply>(m) || std::holds_alternative<core::ConfigPropose>(m) ||
+           std::holds_alternative<core::ConfigReply>(m);
+  });
+  return out;
 }
 
 // The largest message of each type: maximal names and counter lists.
@@ -89,10 +110,14 @@ inline std::vector<core::Message> largest_samples() {
           if constexpr (requires { alt.cfg; alt.record; }) {
             alt.record = largest_record();
             alt.cfg = alt.record->id;
-          } else if constexpr (requires { alt.cfg; }) {
+          } else if constexpr (requires { alt.cfg; alt.drops; }) {
             alt.cfg = core::CfgId{UINT64_MAX, UINT64_MAX};  // PONG
+          } else if constexpr (requires { alt.record; alt.nonce; } || requires { alt.record; alt.ballot; } ||
+                               requires { alt.record; }) {
+            alt.record = largest_record();  // CONFIG_READ_REPLY, CONFIG_PROPOSE, CONFIG_REPLY
+            if constexpr (requires { alt.promised; }) alt.promised = UINT64_MAX;
           }
-          if constexpr (requires { alt.promised; }) {
+          if constexpr (requires { alt.promised; alt.reason; }) {
             alt.reason = core::DenyReason::behind;
             if constexpr (requires { alt.ok; }) alt.ok = false;
             if constexpr (requires { alt.unqueued; }) alt.unqueued = false;

@@ -312,7 +312,12 @@ TEST(Config, PersistedConfigurationIsChecked) {
   const std::vector<MemberId> members = {MemberId{1}, MemberId{2}, MemberId{3}};
   const Case cases[] = {
       {"initial", {initial_record(members), 0}, ""},
-      {"newer id, join floor", {{.id = {3, 2}, .old_voters = members, .new_voters = {}, .floor = Token{5}}, 4}, ""},
+      {"newer id, join floor", {{.id = {3, 2}, .old_voters = members, .new_voters = {}, .floor = Token{5}}, 4, Token{9}},
+       ""},
+      {"join floor below F", {{.id = {3, 2}, .old_voters = members, .new_voters = {}, .floor = Token{5}}, 4, Token{4}},
+       "config: join floor 4 below the record's F"},
+      {"epoch above 2^63-1", {{.id = {1ULL << 63, 2}, .old_voters = members, .new_voters = {}, .floor = {}}, 2},
+       "config: id (9223372036854775808, 2) above"},
       {"promise below ballot", {{.id = {3, 2}, .old_voters = members, .new_voters = {}, .floor = {}}, 1},
        "config: promised ballot 1 below the record's ballot 2"},
       {"other voters", {{.id = {3, 2}, .old_voters = {MemberId{1}, MemberId{2}}, .new_voters = {}, .floor = {}}, 2},

@@ -120,6 +120,24 @@ TEST(Membership, V1AcceptsOnlyNewerIdsAtOrAbovePromise) {
   }
 }
 
+TEST(Membership, StateKeepsTheHighestJoinFloorAndAdoptsOnlyTheMembersRecords) {
+  CfgState s{.record = rec({1, 0}, {1, 2, 3}), .promised = 0, .join_floor = {}};
+  s = v1_accept(s, rec({2, 1}, {1, 2, 3}, {}, 50));
+  EXPECT_EQ(s.join_floor, Token{50});
+  s = v1_accept(s, rec({3, 1}, {1, 2, 3}));  // no F: the join floor stays
+  EXPECT_EQ(s.join_floor, Token{50});
+  EXPECT_TRUE(validate_state(s).ok());
+  s.join_floor = Token{0};
+  s.record.floor = Token{7};
+  EXPECT_FALSE(validate_state(s).ok());
+  const std::vector<MemberId> members = ids({1, 2, 3});
+  EXPECT_TRUE(adoptable(rec({2, 0}, {1, 2, 3}), members));
+  EXPECT_FALSE(adoptable(rec({2, 0}, {1, 2}), members));
+  EXPECT_FALSE(adoptable(rec({2, 0}, {1, 2, 3}, {1, 2, 3, 4}), members));
+  EXPECT_FALSE(validate_record(rec({std::uint64_t{1} << 63, 0}, {1})).ok());
+  EXPECT_FALSE(validate_record(rec({1, std::uint64_t{1} << 63}, {1})).ok());
+}
+
 TEST(Membership, ToStringShowsEveryField) {
   EXPECT_EQ(to_string(rec({2, 4}, {1, 2}, {2, 3})), "E=2 b=4 voters=[1,2] new=[2,3]");
   EXPECT_EQ(to_string(rec({3, 4}, {2, 3}, {}, 9)), "E=3 b=4 voters=[2,3] F=9");

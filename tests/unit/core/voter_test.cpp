@@ -993,7 +993,7 @@ TEST(Voter, AdoptingARecordPersistsItAndAppliesItsJoinFloorToEveryFence) {
   v.on_request(T0, B, req("high", B, 2, 50), s);
   EXPECT_EQ(v.adopt(same_voters({2, 1}, 20), s), CfgAccept::accepted);
   ASSERT_EQ(s.configs.size(), 1u);
-  EXPECT_EQ(s.configs[0], (CfgState{same_voters({2, 1}, 20), 1}));
+  EXPECT_EQ(s.configs[0], (CfgState{same_voters({2, 1}, 20), 1, Token{20}}));
   EXPECT_EQ(v.table().fence_of("low"), Token{20});
   EXPECT_EQ(v.table().fence_of("high"), Token{50});
   EXPECT_EQ(v.table().fence_of("never-used"), Token{20});
@@ -1005,6 +1005,77 @@ TEST(Voter, AdoptingARecordPersistsItAndAppliesItsJoinFloorToEveryFence) {
   // A restart from the persisted state applies F again.
   Voter restarted(cfg, s.configs[0], Token{}, true);
   EXPECT_EQ(restarted.table().fence_of("low"), Token{20});
+  // A later record without F (every joint one, by rule) does not lower the
+  // join floor a restart applies (review of step 2: it used to).
+  EXPECT_EQ(v.adopt(same_voters({3, 1}), s), CfgAccept::accepted);
+  ASSERT_EQ(s.configs.size(), 2u);
+  EXPECT_EQ(s.configs[1].join_floor, Token{20});
+  Voter again(cfg, s.configs[1], Token{}, true);
+  FakeSink t;
+  Request below = req("low", C, 1, 15);
+  below.cfg = {3, 1};
+  again.on_request(T0, C, below, t);
+  EXPECT_EQ(t.only<Deny>().reason, DenyReason::stale);
+}
+
+TEST(Voter, ARecordOfOtherVotersIsNeitherAdoptedNorRelayed) {
+  // Until the driver exists (issue 21 step 3), a voter adopts only simple
+  // records of exactly its members: a REQUEST from any key holder carrying
+  // one of voters {7, 8, 9} changes nothing.
+  NodeConfig cfg = config();
+  Voter v(cfg, Token{}, true);
+  FakeSink s;
+  const CfgRecord foreign{.id = {2, 0}, .old_voters = {MemberId{7}, MemberId{8}, MemberId{9}}, .new_voters = {},
+                          .floor = {}};
+  EXPECT_EQ(v.adopt(foreign, s), CfgAccept::foreign);
+  CfgRecord joint = same_voters({2, 0});
+  joint.new_voters = {A, B};
+  EXPECT_EQ(v.adopt(joint, s), CfgAccept::foreign);
+  Request r = req("r", B, 1, 5);
+  r.cfg = foreign.id;
+  r.record = foreign;
+  v.on_request(T0, B, r, s);
+  EXPECT_EQ(s.only<Deny>().reason, DenyReason::behind);
+  EXPECT_EQ(v.cfg().record.id, initial_cfg_id);
+  EXPECT_TRUE(s.configs.empty());
+}
+
+TEST(Voter, AnswersTheDriversMessages) {
+  NodeConfig cfg = config();
+  Voter v(cfg, CfgState{same_voters({2, 3}), 3}, Token{}, true);
+  FakeSink s;
+  v.on_request(T0, B, [] {
+    Request r = req("r", B, 1, 40);
+    r.cfg = {2, 3};
+    return r;
+  }(), s);
+  s.clear();
+  // CONFIG_READ: a ballot below the promise is refused; one at or above it is
+  // promised, and a higher one persisted before the reply.
+  v.on_config_read(C, ConfigRead{.ballot = 2}, s);
+  EXPECT_EQ(s.only<ConfigReadReply>(),
+            (ConfigReadReply{.ballot = 2, .ok = false, .record = same_voters({2, 3}), .promised = 3}));
+  EXPECT_TRUE(s.configs.empty());
+  s.clear();
+  v.on_config_read(C, ConfigRead{.ballot = 8}, s);
+  EXPECT_TRUE(s.only<ConfigReadReply>().ok);
+  ASSERT_EQ(s.configs.size(), 1u);
+  EXPECT_EQ(s.configs[0].promised, 8u);
+  s.clear();
+  // CONFIG_PROPOSE below the promise: refused, with the voter's id.
+  v.on_config_propose(C, ConfigPropose{.record = same_voters({3, 7})}, s);
+  EXPECT_EQ(s.only<ConfigAck>(), (ConfigAck{.proposed = {3, 7}, .ok = false, .cfg = {2, 3}, .max_stored = Token{40},
+                                           .promised = 8}));
+  s.clear();
+  // At the promise: adopted; again: still ok (a driver re-sends to stragglers).
+  for (int i = 0; i < 2; ++i) {
+    v.on_config_propose(C, ConfigPropose{.record = same_voters({3, 8}, 30)}, s);
+    EXPECT_EQ(s.only<ConfigAck>(), (ConfigAck{.proposed = {3, 8}, .ok = true, .cfg = {3, 8}, .max_stored = Token{40},
+                                             .promised = 8}));
+    s.clear();
+  }
+  v.on_config_query(D, ConfigQuery{.nonce = 5}, s);
+  EXPECT_EQ(s.only<ConfigReply>(), (ConfigReply{.nonce = 5, .record = same_voters({3, 8}, 30)}));
 }
 
 TEST(Voter, RenewIsGatedToo) {
