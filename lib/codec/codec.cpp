@@ -63,10 +63,6 @@ bool valid_cfg(core::CfgId id, const std::optional<core::CfgRecord>& r) {
   return id.epoch >= 1 && (!r || (r->id == id && core::validate_record(*r).ok()));
 }
 bool valid_record(const std::optional<core::CfgRecord>& r) { return !r || core::validate_record(*r).ok(); }
-// Only the configuration denials carry the voter's record.
-bool carries_record(core::DenyReason r) {
-  return r == core::DenyReason::config || r == core::DenyReason::behind || r == core::DenyReason::not_voter;
-}
 bool valid(const core::Request& m) {
   return valid_name(m.resource) && m.ttl >= core::Duration::zero() && valid_token(m.token) &&
          valid_cfg(m.cfg, m.record);
@@ -75,7 +71,7 @@ bool valid(const core::Grant& m) { return valid_name(m.resource) && valid_token(
 bool valid(const core::Deny& m) {
   return valid_name(m.resource) && valid_deny_reason(m.reason) && m.time_left >= core::Duration::zero() &&
          (!m.unqueued || m.reason == core::DenyReason::held) && valid_token(m.token) && valid_token(m.fence) &&
-         valid_record(m.record) && (!m.record || carries_record(m.reason));
+         valid_record(m.record) && (!m.record || core::is_config_reason(m.reason));
 }
 bool valid(const core::Renew& m) {
   return valid_name(m.resource) && m.ttl >= core::Duration::zero() && valid_token(m.token) &&
@@ -85,7 +81,7 @@ bool valid(const core::RenewAck& m) {
   // ok acks carry no reason (0); the encoder and decoder accept 0 either way.
   return valid_name(m.resource) && (m.reason == core::DenyReason{} || valid_deny_reason(m.reason)) &&
          valid_token(m.token) && valid_token(m.fence) && valid_record(m.record) &&
-         (!m.record || (!m.ok && carries_record(m.reason)));
+         (!m.record || (!m.ok && core::is_config_reason(m.reason)));
 }
 bool valid(const core::Release& m) { return valid_name(m.resource) && valid_token(m.token); }
 bool valid(const core::Free& m) { return valid_name(m.resource) && valid_token(m.fence); }

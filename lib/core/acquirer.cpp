@@ -70,13 +70,16 @@ using Kind = phase::Attempting::Kind;
 }  // namespace
 
 Acquirer::Acquirer(const NodeConfig& config, Rng& rng)
-    : config_(config), rng_(rng), rtt_(config.rtt_initial), cfg_(initial_record(config.members)) {}
+    : config_(config),
+      rng_(rng),
+      rtt_(config.rtt_initial),
+      cfg_(initial_record(config.members)),
+      members_(cfg_.old_voters) {}
 
 bool Acquirer::learn(const CfgRecord& r, Sink& sink) {
   if (!(cfg_.id < r.id)) return false;
-  // Only a record this member's voter could adopt (membership.hpp): the
-  // initial record lists the members, sorted.
-  if (!adoptable(r, initial_record(config_.members).old_voters)) return false;
+  // Only a record this member's voter could adopt (membership.hpp).
+  if (!adoptable(r, members_)) return false;
   cfg_ = r;
   behind_.clear();  // who is behind the new record is learned again
   ++sink.stats().configs_learned;

@@ -273,6 +273,7 @@ class Acquirer {
   Token hint_;                                        // highest token seen anywhere
   RttEstimator rtt_;                                  // recent round trips (median)
   CfgRecord cfg_;                                     // A1: the newest configuration heard of
+  std::vector<MemberId> members_;                     // config_.members, sorted (adoptable)
   std::vector<MemberId> behind_;                      // voters that said they are behind cfg_
                                                       // (at most members_max: voters only)
   // A holder here released, another voter's FREE came back: the delay a

@@ -33,6 +33,10 @@ enum class DenyReason : std::uint8_t {
   not_voter = 9,     // the voter's own configuration does not list it as a voter
 };
 inline constexpr std::uint8_t deny_reason_max = 9;
+// The configuration denials: only these carry the voter's record and promise.
+constexpr bool is_config_reason(DenyReason r) {
+  return r == DenyReason::config || r == DenyReason::behind || r == DenyReason::not_voter;
+}
 std::string_view deny_reason_name(DenyReason r);
 
 // Why a received datagram was dropped before reaching the core, or a message

@@ -112,10 +112,7 @@ void Voter::deny(MemberId to, const Request& r, DenyReason why, Sink& sink, cons
   Deny d{.resource = r.resource, .lease = r.lease, .token = r.token, .reason = why,
          .holder = {}, .time_left = Duration::zero(), .fence = table_.fence_of(r.resource.view()),
          .unqueued = unqueued};
-  if (why == DenyReason::config || why == DenyReason::behind || why == DenyReason::not_voter) {
-    d.record = cfg_.record;
-    d.promised = cfg_.promised;
-  }
+  attach_cfg(d);
   if (holder) {
     d.holder = holder->holder;
     d.time_left = max(holder->expiry - now, Duration::zero());
@@ -132,10 +129,7 @@ void Voter::nack(MemberId to, const Renew& r, DenyReason why, Sink& sink) {
   ++sink.stats().renew_nacks;
   RenewAck a{.resource = r.resource, .lease = r.lease, .token = r.token, .round = r.round,
              .ok = false, .reason = why, .fence = table_.fence_of(r.resource.view())};
-  if (why == DenyReason::config || why == DenyReason::behind || why == DenyReason::not_voter) {
-    a.record = cfg_.record;
-    a.promised = cfg_.promised;
-  }
+  attach_cfg(a);
   sink.send(to, std::move(a));
 }
 

@@ -94,6 +94,14 @@ class Voter {
   void deny(MemberId to, const Request& r, DenyReason why, Sink& sink, const Hold* holder = nullptr,
             Instant now = Instant{}, bool unqueued = false);
   void nack(MemberId to, const Renew& r, DenyReason why, Sink& sink);
+  // A DENY or RENEW_ACK with a configuration reason carries this voter's
+  // record and promise (V2).
+  template <typename Answer>
+  void attach_cfg(Answer& a) const {
+    if (!is_config_reason(a.reason)) return;
+    a.record = cfg_.record;
+    a.promised = cfg_.promised;
+  }
   // V2: the configuration gate of a REQUEST or RENEW tagged `id`, with
   // `attached` its record if the sender sent it: the denial reason, or none
   // (the message is under this voter's configuration, which lists it).

@@ -32,7 +32,6 @@ usage: pause_contend.py --batonctl PATH [--cycles N] [--seed S] [--workdir DIR] 
 import argparse
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -92,13 +91,7 @@ def main():
         print("pause_contend: soak skipped (set BATON_SOAK=1 to run it)")
         return 77
     rng = random.Random(args.seed)
-    shutil.rmtree(args.workdir, ignore_errors=True)
-    os.makedirs(args.workdir)
-    ports = torture_run.free_ports(N)
-    members = ",".join(f"{i}=127.0.0.1:{ports[i - 1]}" for i in range(1, N + 1))
-    key = os.path.join(args.workdir, "cluster.key")
-    with open(key, "w") as f:
-        f.write(subprocess.run([args.batonctl, "keygen"], capture_output=True, text=True, check=True).stdout)
+    members, key = torture_run.local_cluster(args.batonctl, args.workdir, N)
     m = {i: Member(args, i, members, key, args.workdir) for i in range(1, N + 1)}
     outcomes, latencies, failures = {}, [], []
     contender_outcomes = {}

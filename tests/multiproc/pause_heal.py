@@ -26,7 +26,6 @@ import json
 import os
 import queue
 import random
-import shutil
 import signal
 import statistics
 import subprocess
@@ -126,13 +125,7 @@ def main():
         print(f"pause_heal: --batonctl: not an executable: {args.batonctl}", file=sys.stderr)
         return 2
     rng = random.Random(args.seed)
-    shutil.rmtree(args.workdir, ignore_errors=True)
-    os.makedirs(args.workdir)
-    ports = torture_run.free_ports(N)
-    members = ",".join(f"{i}=127.0.0.1:{ports[i - 1]}" for i in range(1, N + 1))
-    key = os.path.join(args.workdir, "cluster.key")
-    with open(key, "w") as f:
-        f.write(subprocess.run([args.batonctl, "keygen"], capture_output=True, text=True, check=True).stdout)
+    members, key = torture_run.local_cluster(args.batonctl, args.workdir, N)
     shells = {i: Shell(args, i, members, key, args.workdir) for i in range(1, N + 1)}
     outcomes, latencies, failures = {}, [], []
     try:

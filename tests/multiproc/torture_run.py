@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
 """What faults.py and netns_faults.py do alike once their faults are over:
 wait for the members, stop the register, run the history checker, and show
-each member's last words. Imported by both (they run from this directory)."""
+each member's last words; and the local cluster setup of pause_heal.py and
+pause_contend.py. Imported by them (they run from this directory)."""
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -21,6 +23,20 @@ def free_ports(n):
     for s in socks:
         s.close()
     return ports
+
+
+def local_cluster(batonctl, workdir, n):
+    """A fresh `workdir` with a cluster key, and a --members list of n members
+    on free loopback ports: (members, key file). pause_heal.py and
+    pause_contend.py start their members from these."""
+    shutil.rmtree(workdir, ignore_errors=True)
+    os.makedirs(workdir)
+    ports = free_ports(n)
+    members = ",".join(f"{i}=127.0.0.1:{ports[i - 1]}" for i in range(1, n + 1))
+    key = os.path.join(workdir, "cluster.key")
+    with open(key, "w") as f:
+        f.write(subprocess.run([batonctl, "keygen"], capture_output=True, text=True, check=True).stdout)
+    return members, key
 
 
 def kill_all(procs):

@@ -112,9 +112,8 @@ inline std::vector<core::Message> largest_samples() {
             alt.cfg = alt.record->id;
           } else if constexpr (requires { alt.cfg; alt.drops; }) {
             alt.cfg = core::CfgId{UINT64_MAX, UINT64_MAX};  // PONG
-          } else if constexpr (requires { alt.record; alt.nonce; } || requires { alt.record; alt.ballot; } ||
-                               requires { alt.record; }) {
-            alt.record = largest_record();  // CONFIG_READ_REPLY, CONFIG_PROPOSE, CONFIG_REPLY
+          } else if constexpr (requires { alt.record; }) {
+            alt.record = largest_record();  // DENY, RENEW_ACK and the CONFIG_* records
             if constexpr (requires { alt.promised; }) alt.promised = UINT64_MAX;
           }
           if constexpr (requires { alt.promised; alt.reason; }) {
