@@ -299,10 +299,12 @@ void SimCluster::cfg_bump(bool last) {
     case 1: r.floor = core::Token(cfg_rng_.uniform(stored.value)); break;
     default: r.floor = core::Token(stored.value + cfg_rng_.uniform(std::uint64_t{1} << 33)); break;
   }
-  // To a random subset of the members that run.
+  // To a random subset of the members that run; the last one to all of
+  // them, as a driver that finishes the change (otherwise a lower-ballot
+  // record that promises refuse could stay the newest anyone knows).
   std::string to;
   for (std::uint32_t m = 0; m < opt_.members; ++m) {
-    if (cfg_rng_.uniform(1) == 0 || !member_runs(m)) continue;
+    if ((!last && cfg_rng_.uniform(1) == 0) || !member_runs(m)) continue;
     const core::CfgAccept verdict = members_[m].node->propose_config(local_now(m), r);
     if (verdict != core::CfgAccept::accepted && !low) {
       checker_.report(now_, 0, "n" + std::to_string(m + 1) + " refused configuration " + core::to_string(r) +
