@@ -90,6 +90,15 @@ def main():
     if args.soak and os.environ.get("BATON_SOAK") != "1":
         print("pause_contend: soak skipped (set BATON_SOAK=1 to run it)")
         return 77
+    if args.cycles < 1 or args.cycles > 100000:
+        print(f"pause_contend: --cycles must be 1..100000, got {args.cycles}", file=sys.stderr)
+        return 2
+    if args.restart_every < 0:
+        print(f"pause_contend: --restart-every must be >= 0, got {args.restart_every}", file=sys.stderr)
+        return 2
+    if not os.access(args.batonctl, os.X_OK):
+        print(f"pause_contend: --batonctl: not an executable: {args.batonctl}", file=sys.stderr)
+        return 2
     rng = random.Random(args.seed)
     members, key = torture_run.local_cluster(args.batonctl, args.workdir, N)
     m = {i: Member(args, i, members, key, args.workdir) for i in range(1, N + 1)}
