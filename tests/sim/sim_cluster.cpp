@@ -299,12 +299,27 @@ void SimCluster::cfg_bump(bool last) {
     case 1: r.floor = core::Token(cfg_rng_.uniform(stored.value)); break;
     default: r.floor = core::Token(stored.value + cfg_rng_.uniform(std::uint64_t{1} << 33)); break;
   }
-  // To a random subset of the members that run; the last one to all of
-  // them, as a driver that finishes the change (otherwise a lower-ballot
-  // record that promises refuse could stay the newest anyone knows).
+  // To a random subset of the members that run; the last one to at least
+  // one of them, from which requests and denials carry it to the rest
+  // (proposed to nobody, a lower-ballot record that promises refuse could
+  // stay the newest anyone knows). Not to all: that a record reaching some
+  // members reaches every one is what the simulator checks.
+  std::vector<bool> chosen(opt_.members, false);
+  bool any = false;
+  for (std::uint32_t m = 0; m < opt_.members; ++m) {
+    chosen[m] = cfg_rng_.uniform(1) == 1 && member_runs(m);
+    any = any || chosen[m];
+  }
+  if (last && !any) {
+    std::vector<std::uint32_t> running;
+    for (std::uint32_t m = 0; m < opt_.members; ++m) {
+      if (member_runs(m)) running.push_back(m);
+    }
+    if (!running.empty()) chosen[running[cfg_rng_.uniform(running.size() - 1)]] = true;
+  }
   std::string to;
   for (std::uint32_t m = 0; m < opt_.members; ++m) {
-    if ((!last && cfg_rng_.uniform(1) == 0) || !member_runs(m)) continue;
+    if (!chosen[m]) continue;
     const core::CfgAccept verdict = members_[m].node->propose_config(local_now(m), r);
     if (verdict != core::CfgAccept::accepted && !low) {
       checker_.report(now_, 0, "n" + std::to_string(m + 1) + " refused configuration " + core::to_string(r) +
