@@ -97,7 +97,8 @@ bool valid(const core::ConfigReadReply& m) {
 }
 bool valid(const core::ConfigPropose& m) { return core::validate_record(m.record).ok(); }
 bool valid(const core::ConfigAck& m) {
-  return m.proposed.epoch >= 1 && m.cfg.epoch >= 1 && valid_token(m.max_stored) && (!m.ok || m.proposed == m.cfg);
+  return m.proposed.epoch >= 1 && m.cfg.epoch >= 1 && valid_token(m.max_stored) && (!m.ok || m.proposed == m.cfg) &&
+         m.ttl_max >= core::Duration::zero();
 }
 bool valid(const core::ConfigQuery&) { return true; }
 bool valid(const core::ConfigReply& m) { return core::validate_record(m.record).ok(); }
@@ -304,7 +305,8 @@ std::optional<core::Message> read(const wire::ConfigAck& t) {
                          .ok = t.ok(),
                          .cfg = core::CfgId{t.cfg()->epoch(), t.cfg()->ballot()},
                          .max_stored = core::Token(t.max_stored()),
-                         .promised = t.promised()};
+                         .promised = t.promised(),
+                         .ttl_max = core::Duration::ns(t.ttl_max_ns())};
 }
 
 std::optional<core::Message> read(const wire::ConfigQuery& t) { return core::ConfigQuery{.nonce = t.nonce()}; }

@@ -148,7 +148,7 @@ Body body(FlatBufferBuilder& b, const core::ConfigAck& m) {
   const wire::CfgId proposed(m.proposed.epoch, m.proposed.ballot);
   const wire::CfgId cfg(m.cfg.epoch, m.cfg.ballot);
   return {wire::Body::ConfigAck,
-          wire::CreateConfigAck(b, &proposed, m.ok, &cfg, m.max_stored.value, m.promised).Union()};
+          wire::CreateConfigAck(b, &proposed, m.ok, &cfg, m.max_stored.value, m.promised, m.ttl_max.count_ns()).Union()};
 }
 
 Body body(FlatBufferBuilder& b, const core::ConfigQuery& m) {

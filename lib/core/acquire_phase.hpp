@@ -14,17 +14,24 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <type_traits>
 #include <variant>
 
 #include "baton/result.hpp"
 #include "core/ids.hpp"
+#include "core/membership.hpp"
 #include "core/message.hpp"
 #include "core/tally.hpp"
 #include "core/time.hpp"
 
 namespace baton::core::phase {
+
+// The configuration an attempt, a standing request or a round runs under
+// (issue 21, A2/A3): its requests are tagged with its id, and only a quorum
+// of it wins (its tally's groups). Shared: records change rarely.
+using CfgPtr = std::shared_ptr<const CfgRecord>;
 
 // A round of RENEWs for a lease: numbered per acquire, timed from t_r (read
 // before its first RENEW), counted by its own tally.
@@ -32,6 +39,7 @@ struct Round {
   std::uint32_t number = 0;
   Instant t_r;   // the new validity runs from here
   Tally votes;   // yes: acked
+  CfgPtr cfg;    // the configuration current at t_r (A3)
 };
 
 // What the answers to one attempt said, for the retry policy.
@@ -70,6 +78,7 @@ struct Attempting {
   Instant timeout_at;          // the attempt times out then
   Instant deadline;            // timeout_at, or sooner once contested
   Tally votes;                 // the REQUESTs' answers (FREE from a voter yet to answer: no)
+  CfgPtr cfg;                  // the configuration current at t0 (A2); votes has its groups
   VoterSet kept;               // voters that said held and kept our request
   Verdict verdict;
   std::size_t handoff_grants = 0;  // counted grants marked hand-off: held only handoff_confirm
@@ -88,6 +97,7 @@ struct Standing {
   Token token;                 // above the holder's
   Instant t0;                  // read before its first REQUEST
   Tally votes;                 // pending: kept there; no: cannot hand it over
+  CfgPtr cfg;                  // the configuration its requests were tagged with
 };
 
 struct BackingOff {

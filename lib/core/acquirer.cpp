@@ -73,24 +73,60 @@ Acquirer::Acquirer(const NodeConfig& config, Rng& rng)
     : config_(config),
       rng_(rng),
       rtt_(config.rtt_initial),
-      cfg_(initial_record(config.members)),
-      members_(cfg_.old_voters) {}
+      cfg_(std::make_shared<const CfgRecord>(initial_record(config.members))),
+      members_(cfg_->old_voters) {}
 
 bool Acquirer::learn(const CfgRecord& r, Sink& sink) {
-  if (!(cfg_.id < r.id)) return false;
+  if (!(cfg_->id < r.id)) return false;
   // Only a record this member's voter could adopt (membership.hpp).
-  if (!adoptable(r, members_)) return false;
-  cfg_ = r;
+  if (!adoptable(r, members_, config_.replicas)) return false;
+  cfg_ = std::make_shared<const CfgRecord>(r);
   behind_.clear();  // who is behind the new record is learned again
   ++sink.stats().configs_learned;
   return true;
 }
 
 template <typename M>
-M Acquirer::tagged(M m, MemberId v) const {
-  m.cfg = cfg_.id;
-  if (std::find(behind_.begin(), behind_.end(), v) != behind_.end()) m.record = cfg_;
+M Acquirer::tagged(M m, MemberId v, const CfgRecord& c) const {
+  m.cfg = c.id;
+  // behind_ is about cfg_: a voter behind it gets it (an older record, the
+  // one an attempt still runs under, it has or will be denied `config` for).
+  if (c.id == cfg_->id && std::find(behind_.begin(), behind_.end(), v) != behind_.end()) m.record = c;
   return m;
+}
+
+void Acquirer::ask_others(const CfgRecord& c, Instant now, Sink& sink) {
+  // Once per re-send interval at most, and only if some member is not a
+  // voter of `c` (never while every member votes: nothing changes then).
+  if (members_.size() == c.voters().size() || now < next_ask_at_) return;
+  next_ask_at_ = now + config_.attempt_timeout_min * 10;
+  for (MemberId m : members_) {
+    if (m != config_.self && !c.is_voter(m)) sink.send(m, ConfigQuery{.nonce = ++asks_});
+  }
+}
+
+Tally Acquirer::tally_for(const Acq& a, const CfgRecord& c) const {
+  VoterSet old_set;
+  VoterSet new_set;
+  for (std::size_t i = 0; i < a.voters.size(); ++i) {
+    if (std::binary_search(c.old_voters.begin(), c.old_voters.end(), a.voters[i])) old_set.insert(i);
+    if (std::binary_search(c.new_voters.begin(), c.new_voters.end(), a.voters[i])) new_set.insert(i);
+  }
+  // adoptable() keeps every record's voters among the members, so C_old has
+  // some of a resource's voters (all of them in scale mode, which has one
+  // voter set).
+  BATON_ASSERT(!old_set.empty());
+  BATON_ASSERT(c.joint() == !new_set.empty());
+  return Tally(a.voters.size(), old_set, new_set);
+}
+
+void Acquirer::renew_all(const Acq& a, const LeaseId& lease, Token token, const Round& round, Sink& sink) {
+  for (std::size_t i = 0; i < a.voters.size(); ++i) {
+    if (round.votes.vote(i) != Vote::pending) continue;  // a voter of no group
+    sink.send(a.voters[i], tagged(Renew{.resource = a.resource, .lease = lease, .token = token, .ttl = a.ttl,
+                                        .round = round.number},
+                                  a.voters[i], *round.cfg));
+  }
 }
 
 void Acquirer::hear_cfg(MemberId v, DenyReason reason, const std::optional<CfgRecord>& record, Sink& sink) {
@@ -98,7 +134,7 @@ void Acquirer::hear_cfg(MemberId v, DenyReason reason, const std::optional<CfgRe
   if (learn(*record, sink)) return;
   // The voter said it is behind our record: send it the record, once per
   // voter and record (behind_ holds voters only, at most members_max).
-  if (reason == DenyReason::behind && record->id < cfg_.id &&
+  if (reason == DenyReason::behind && record->id < cfg_->id &&
       std::find(behind_.begin(), behind_.end(), v) == behind_.end() && behind_.size() < limits::members_max) {
     behind_.push_back(v);
   }
@@ -283,10 +319,12 @@ Token Acquirer::next_token(const Acq& a) const {
   return Token{std::min(above.value, limits::token_max - 1) + 1};
 }
 
-void Acquirer::request_pending(const Acq& a, const LeaseId& lease, Token token, const Tally& votes, Sink& sink) {
+void Acquirer::request_pending(const Acq& a, const LeaseId& lease, Token token, const Tally& votes,
+                               const CfgRecord& cfg, Sink& sink) {
   for (std::size_t i = 0; i < a.voters.size(); ++i) {
     if (votes.vote(i) != Vote::pending) continue;
-    sink.send(a.voters[i], tagged(Request{.resource = a.resource, .lease = lease, .ttl = a.ttl, .token = token}, a.voters[i]));
+    sink.send(a.voters[i],
+              tagged(Request{.resource = a.resource, .lease = lease, .ttl = a.ttl, .token = token}, a.voters[i], cfg));
   }
 }
 
@@ -479,11 +517,13 @@ void Acquirer::start_attempt(Acq& a, Instant now, Sink& sink) {
   next.t0 = now;
   next.timeout_at = now + attempt_timeout(a.timeouts, now);
   next.deadline = next.timeout_at;
-  next.votes = Tally(a.voters.size());
+  // A2: the configuration current at t0; only a quorum of it wins.
+  next.cfg = cfg_;
+  next.votes = tally_for(a, *cfg_);
   Attempting& at = enter_attempting(a, std::move(next), sink);
   ++sink.stats().attempts;
   reschedule(a);
-  request_pending(a, at.lease, at.token, at.votes, sink);
+  request_pending(a, at.lease, at.token, at.votes, *at.cfg, sink);
 }
 
 void Acquirer::on_grant(Instant now, MemberId from, const Grant& g, Sink& sink) {
@@ -585,7 +625,10 @@ void Acquirer::on_deny(Instant now, MemberId from, const Deny& d, Sink& sink) {
     ++at->verdict.quarantined;
     if (d.time_left > Duration::zero()) at->verdict.min_quarantine_left = min(at->verdict.min_quarantine_left, d.time_left);
   }
-  if (at->votes.result() == TallyResult::lost) {
+  // A2: a voter ahead of the attempt's configuration (whose record we have
+  // now learned) fails it at once: give back the grants, retry under it.
+  const bool newer_cfg = (d.reason == DenyReason::config || d.reason == DenyReason::behind) && at->cfg->id < cfg_->id;
+  if (at->votes.result() == TallyResult::lost || newer_cfg) {
     a->timeouts = 0;  // a verdict: the voters answer in time
     return attempt_failed(*a, now, sink);
   }
@@ -593,8 +636,11 @@ void Acquirer::on_deny(Instant now, MemberId from, const Deny& d, Sink& sink) {
 }
 
 bool Acquirer::contested(const Attempting& at, const Acq& a) const {
-  if (at.votes.no() == 0) return false;
+  // Only the voters the attempt asked (its configuration's): the others start as no.
+  const VoterSet asked = at.votes.group_a() | at.votes.group_b();
+  if ((at.votes.with(Vote::no) & asked).empty() && (at.votes.with(Vote::given_back) & asked).empty()) return false;
   for (std::size_t i = 0; i < a.voters.size(); ++i) {
+    if (!asked.contains(i)) continue;
     if (a.voters[i] != config_.self && at.votes.vote(i) != Vote::pending) return true;  // another member answered
   }
   return false;
@@ -671,16 +717,15 @@ void Acquirer::start_confirm(Acq& a, Instant now, Sink& sink) {
   BATON_ASSERT(at.handoff_grants > 0);
   ++a.rounds;
   a.last_round_at = now;
-  at.confirm = Round{.number = a.rounds, .t_r = now, .votes = Tally(a.voters.size())};
+  // A3: the confirm round runs under the configuration current at its t_r.
+  at.confirm = Round{.number = a.rounds, .t_r = now, .votes = tally_for(a, *cfg_), .cfg = cfg_};
   ++sink.stats().handoff_confirms;
   at.timeout_at = now + attempt_timeout(a.timeouts, now);
   at.deadline = at.timeout_at;
   reschedule(a);
   sink.transition(Transition{.id = a.id, .resource = a.resource.view(), .from = "attempting", .to = "attempting",
                              .detail = "confirm round"});
-  for (MemberId v : a.voters) {
-    sink.send(v, tagged(Renew{.resource = a.resource, .lease = at.lease, .token = at.token, .ttl = a.ttl, .round = a.rounds}, v));
-  }
+  renew_all(a, at.lease, at.token, *at.confirm, sink);
 }
 
 void Acquirer::on_confirm_ack(Acq& a, Attempting& at, Instant now, MemberId from, const RenewAck& ack, Sink& sink) {
@@ -702,6 +747,15 @@ void Acquirer::on_confirm_ack(Acq& a, Attempting& at, Instant now, MemberId from
   const bool counted = at.votes.vote(i) == Vote::no && !at.kept.contains(i);
   if (ack.reason == DenyReason::quarantined && !counted) ++at.verdict.quarantined;
   c.votes.deny(i);
+  // A3: a voter ahead of the round's configuration fails the confirm round
+  // at once; the retry runs under the newer one (a stale-like retry).
+  const bool newer_cfg = is_config_reason(ack.reason) && c.cfg->id < cfg_->id;
+  if (newer_cfg) {
+    a.timeouts = 0;
+    at.verdict.add(ack.reason);
+    attempt_failed(a, now, sink);
+    return;
+  }
   // Enough voters hold something else (the hand-off ran out there and the
   // resource moved on) that no majority can confirm: race as after a FREE.
   if (c.votes.result() == TallyResult::lost) {
@@ -753,8 +807,9 @@ void Acquirer::attempt_failed(Acq& a, Instant now, Sink& sink) {
   const VoterSet kept = failed.kept_now();
   standing::Stand stand = standing::Stand::none;
   if (failed.verdict.saw(DenyReason::held)) {
-    stand = standing::decide({.kept = kept.size(),
-                              .need = failed.votes.need(),
+    const VoterSet asked = failed.votes.group_a() | failed.votes.group_b();
+    const VoterSet not_kept = VoterSet::from_bits(asked.bits() & ~kept.bits());
+    stand = standing::decide({.quorum_kept = failed.votes.possible_without(not_kept),
                               .above_holder = failed.token > a.max_fence,
                               .gave_back = failed.votes.any_given_back() && !kReuseGivenBack,
                               .raced = failed.verdict.free_waiters.has_value() || had_grants});
@@ -763,15 +818,17 @@ void Acquirer::attempt_failed(Acq& a, Instant now, Sink& sink) {
     // The attempt's own request is above the holder's token: those voters
     // keep it and may grant it as it is. A new lease would only race it.
     next.standing = Standing{.lease = failed.lease, .token = failed.token, .t0 = failed.t0,
-                             .votes = standing::votes(failed.votes, kept)};
+                             .votes = standing::votes(failed.votes, kept), .cfg = failed.cfg};
   } else if (stand == standing::Stand::new_lease) {
     BATON_ASSERT(!failed.votes.any_given_back());  // no voter granted, so none was given back
-    next.standing = Standing{.lease = {}, .token = {}, .t0 = now, .votes = standing::votes(failed.votes, kept)};
+    next.standing = Standing{.lease = {}, .token = {}, .t0 = now, .votes = standing::votes(failed.votes, kept),
+                             .cfg = failed.cfg};
     new_standing_lease(a, *next.standing, now, sink);
   }
   BackingOff& b = enter_backoff(a, std::move(next), sink);
   if (stand == standing::Stand::new_lease) {
-    request_pending(a, b.standing->lease, b.standing->token, b.standing->votes, sink);  // the voters that said held
+    request_pending(a, b.standing->lease, b.standing->token, b.standing->votes, *b.standing->cfg,
+                    sink);  // the voters that said held
   }
   reschedule(a);
 }
@@ -785,7 +842,7 @@ Instant Acquirer::retry_time(Acq& a, const Attempting& at, const BackingOff& b, 
     // reported hold ends.
     Instant retry = now + v.max_time_left + jitter(a, now);
     const std::size_t kept = at.kept_now().size();
-    if (standing::must_poll(v.unqueued, kept, at.votes.need(), a.voters.size())) {
+    if (standing::must_poll(v.unqueued, kept, at.votes.need(), at.votes.voting())) {
       // Guarantee 3: some held voter did not keep our request (its waiter
       // table was full), and those that did miss some majority, so a
       // majority may come free without any of them sending FREE: poll, a few
@@ -806,7 +863,7 @@ Instant Acquirer::retry_time(Acq& a, const Attempting& at, const BackingOff& b, 
     // The holder released while we were counting: the race after its FREE.
     return now + free_jitter(a, b, v.free_waiters.value_or(0), rtt_.get(now), now);
   }
-  if (v.min_quarantine_left != Duration::max() && a.voters.size() - v.quarantined < at.votes.need()) {
+  if (v.min_quarantine_left != Duration::max() && at.votes.voting() - v.quarantined < at.votes.need()) {
     // Restarted voters kept a majority out of reach: try again when the
     // first of them votes again, rather than polling it every round trip.
     // (Only then: with a majority of the others voting, the attempt failed
@@ -839,7 +896,7 @@ void Acquirer::restand(Acq& a, Instant now, Sink& sink) {
   unindex(a);
   new_standing_lease(a, s, now, sink);
   index(a);
-  request_pending(a, s.lease, s.token, s.votes, sink);
+  request_pending(a, s.lease, s.token, s.votes, *s.cfg, sink);
 }
 
 phase::Attempting Acquirer::attempt_standing(const Acq& a, Kind kind, Instant now) const {
@@ -856,6 +913,7 @@ phase::Attempting Acquirer::attempt_standing(const Acq& a, Kind kind, Instant no
   next.timeout_at = now + attempt_timeout(a.timeouts, now);
   next.deadline = next.timeout_at;
   next.votes = s.votes;
+  next.cfg = s.cfg;  // its grants are under the configuration it was tagged with
   return next;
 }
 
@@ -865,7 +923,7 @@ void Acquirer::retry_standing(Acq& a, Instant now, Sink& sink) {
   Attempting& at = enter_attempting(a, std::move(next), sink);
   ++sink.stats().attempts;
   reschedule(a);
-  request_pending(a, at.lease, at.token, at.votes, sink);
+  request_pending(a, at.lease, at.token, at.votes, *at.cfg, sink);
 }
 
 void Acquirer::start_handoff(Acq& a, Instant now, Sink& sink) {
@@ -939,13 +997,13 @@ void Acquirer::start_round(Acq& a, Instant now, Sink& sink) {
   // The new validity is measured from t_r, read before the round's first RENEW.
   a.last_round_at = now;
   if (!h.renewal) ++awaiting_;
-  h.renewal = Renewal{.round = Round{.number = a.rounds, .t_r = now, .votes = Tally(a.voters.size())},
+  // A3: the round runs under the configuration current at t_r; only a
+  // quorum of it renews.
+  h.renewal = Renewal{.round = Round{.number = a.rounds, .t_r = now, .votes = tally_for(a, *cfg_), .cfg = cfg_},
                       .deadline = now + attempt_timeout(h.round_timeouts, now)};
   ++sink.stats().renew_rounds;
   reschedule(a);
-  for (MemberId v : a.voters) {
-    sink.send(v, tagged(Renew{.resource = a.resource, .lease = h.lease, .token = h.token, .ttl = a.ttl, .round = a.rounds}, v));
-  }
+  renew_all(a, h.lease, h.token, h.renewal->round, sink);
 }
 
 bool Acquirer::mine(const LeaseId& lease) const {
@@ -1002,9 +1060,15 @@ void Acquirer::renewal_ack(Acq& a, Held& h, std::size_t i, const RenewAck& ack, 
     return;
   }
   r.round.votes.deny(i);
+  // A3: a voter ahead of the round's configuration: a new round at once
+  // under the newer one (learned from this nack), while the lease is valid.
+  if (is_config_reason(ack.reason) && r.round.cfg->id < cfg_->id && now < h.validity_end) {
+    start_round(a, now, sink);
+    return;
+  }
   if (ack.reason == DenyReason::not_current || ack.reason == DenyReason::stale) ++r.superseded;
   // Enough voters granted someone else that no majority can renew this lease.
-  if (r.superseded > a.voters.size() - r.round.votes.need()) {
+  if (r.superseded > r.round.votes.voting() - r.round.votes.need()) {
     if (h.renew_called) emit(sink, a, EventKind::renew_failed, Errc::lost);
     lose(a, LostReason::superseded, sink);
   }
@@ -1044,6 +1108,7 @@ void Acquirer::held_due(Acq& a, Held& h, Instant now, Sink& sink) {
     emit(sink, a, EventKind::renew_failed, Errc::unknown_outcome);
   } else if (h.renewal && now >= h.renewal->deadline) {
     ++h.round_timeouts;
+    if (h.renewal->round.votes.yes() == 0) ask_others(*h.renewal->round.cfg, now, sink);
     return start_round(a, now, sink);  // the round's messages or answers were lost: a new round
   } else if (!h.renewal && (a.auto_renew || h.renew_called) && now >= h.renew_at) {
     return start_round(a, now, sink);
@@ -1109,7 +1174,10 @@ void Acquirer::due(Acq& a, Instant now, Sink& sink) {
       // resource is no longer known, and unavailable says so. (Not
       // `timeouts`: contested() counts the voters a hand-off attempt never
       // asked as answers.)
-      if (!at->verdict.heard) a.saw_holder = false;
+      if (!at->verdict.heard) {
+        a.saw_holder = false;
+        ask_others(*at->cfg, now, sink);
+      }
       return attempt_failed(a, now, sink);
     }
     if (!a.try_only && now >= a.wait_until) {

@@ -100,7 +100,7 @@ class Acquirer {
   // A1 (issue 21): the newest configuration record heard of. Requests and
   // renewals are tagged with its id; a voter known to be behind it gets the
   // record itself. `learn` adopts `r` if its id is newer (it must be valid).
-  const CfgRecord& cfg() const { return cfg_; }
+  const CfgRecord& cfg() const { return *cfg_; }
   bool learn(const CfgRecord& r, Sink& sink);
   Instant next_deadline() const { return timers_.empty() ? Instant::max() : timers_.begin()->first; }
   std::optional<LeaseInfo> lease(AcquireId id) const;
@@ -187,8 +187,15 @@ class Acquirer {
   LeaseId mint_lease(const Acq& a);
   // The token for `a`'s next request.
   Token next_token(const Acq& a) const;
-  // REQUEST for `lease` to every voter whose vote in `votes` is pending.
-  void request_pending(const Acq& a, const LeaseId& lease, Token token, const Tally& votes, Sink& sink);
+  // REQUEST for `lease` to every voter whose vote in `votes` is pending,
+  // tagged with `cfg` (the configuration `votes` counts a quorum of).
+  void request_pending(const Acq& a, const LeaseId& lease, Token token, const Tally& votes, const CfgRecord& cfg,
+                       Sink& sink);
+  // A tally of `a`'s voters for configuration `c` (A2, A3): groups of its
+  // voter sets; voters it does not list are never asked.
+  Tally tally_for(const Acq& a, const CfgRecord& c) const;
+  // RENEW for round `round` of `lease` to every voter the round's tally asks.
+  void renew_all(const Acq& a, const LeaseId& lease, Token token, const phase::Round& round, Sink& sink);
   // An answer to something sent at `sent`, due by `deadline`, arrived at
   // `now`: a round-trip sample, unless it came after its deadline.
   void sample_rtt(Instant now, Instant sent, Instant deadline);
@@ -212,9 +219,15 @@ class Acquirer {
   // A majority granted, some as hand-offs (held only handoff_confirm): a
   // RENEW round confirms them before anything is believed.
   void start_confirm(Acq& a, Instant now, Sink& sink);
-  // Tags an outgoing REQUEST or RENEW to voter `v` with cfg_ (V2).
+  // An attempt or round under `c` heard nothing from its voters: they may
+  // all be gone (removed and stopped) while this acquirer missed the change.
+  // Asks every other member which configuration it votes under (CONFIG_QUERY;
+  // V5: removed members answer too), at most once per re-send interval.
+  void ask_others(const CfgRecord& c, Instant now, Sink& sink);
+  // Tags an outgoing REQUEST or RENEW to voter `v` with `c`'s id (V2), and
+  // attaches `c` itself if `v` said it is behind it.
   template <typename M>
-  M tagged(M m, MemberId v) const;
+  M tagged(M m, MemberId v, const CfgRecord& c) const;
   // What an answer from voter `v` says about configurations: a newer record
   // (learned), or that `v` is behind ours (it gets the record next time).
   void hear_cfg(MemberId v, DenyReason reason, const std::optional<CfgRecord>& record, Sink& sink);
@@ -272,8 +285,10 @@ class Acquirer {
   std::size_t awaiting_ = 0;                          // acquires for which awaits()
   Token hint_;                                        // highest token seen anywhere
   RttEstimator rtt_;                                  // recent round trips (median)
-  CfgRecord cfg_;                                     // A1: the newest configuration heard of
+  phase::CfgPtr cfg_;                                 // A1: the newest configuration heard of
   std::vector<MemberId> members_;                     // config_.members, sorted (adoptable)
+  Instant next_ask_at_;                               // ask_others() not before then
+  std::uint64_t asks_ = 0;                            // CONFIG_QUERY nonces
   std::vector<MemberId> behind_;                      // voters that said they are behind cfg_
                                                       // (at most members_max: voters only)
   // A holder here released, another voter's FREE came back: the delay a

@@ -103,9 +103,9 @@ std::optional<ConfigFault> operating_fault(const NodeConfig& c) {
   return std::nullopt;
 }
 
-// The persisted configuration record (issue 21, step 2): valid, its promise
-// not below its ballot, and, until online reconfiguration exists, a simple
-// record of exactly `members`.
+// The persisted configuration record (issue 21): valid, its promise not
+// below its ballot, and one this member could adopt (adoptable: its voters
+// among `members`; in scale mode exactly them).
 std::optional<ConfigFault> cfg_fault(const NodeConfig& c) {
   using F = ConfigField;
   if (!c.recovered_cfg) return std::nullopt;
@@ -113,10 +113,15 @@ std::optional<ConfigFault> cfg_fault(const NodeConfig& c) {
   if (auto ok = validate_state(s); !ok) return fault(F::configuration, std::string(ok.error().what));
   std::vector<MemberId> sorted = c.members;
   std::sort(sorted.begin(), sorted.end());
-  if (!adoptable(s.record, sorted))
-    return fault(F::configuration, "config: the persisted configuration " + to_string(s.record) +
-                                       " does not list exactly the members (" + num(sorted.size()) +
-                                       " of them; changing the voters online is not built yet)");
+  if (!adoptable(s.record, sorted, c.replicas)) {
+    return fault(F::configuration,
+                 "config: the persisted configuration " + to_string(s.record) +
+                     (sorted.size() > c.replicas
+                          ? " does not list exactly the members (" + num(sorted.size()) +
+                                " of them, more than replicas " + num(c.replicas) +
+                                ": the voters cannot change in scale mode yet)"
+                          : " names a voter that is not among the members (" + num(sorted.size()) + " of them)"));
+  }
   return std::nullopt;
 }
 

@@ -3,6 +3,7 @@
 
 #include "core/acquirer.hpp"
 #include "core/node.hpp"
+#include "core/reconfigure.hpp"
 #include "core/recovery.hpp"
 #include "core/voter.hpp"
 
@@ -43,6 +44,7 @@ std::string check_invariants(const Node& node) {
   if (node.acquirer().in_flight() > c.limits.acquires_in_flight) fail("acquires over limit");
   if (node.acquirer().hint() < t.floor()) fail("token hint below own floor");
   if (std::string q = node.acquirer().check_invariants(); !q.empty()) fail(std::move(q));
+  if (std::string q = node.reconfigurer().check_invariants(); !q.empty()) fail(std::move(q));
   // Issue 21: the promise covers the record's ballot (V1), and a member's
   // acquirer knows at least its own voter's record (A1).
   if (!validate_state(v.cfg())) fail("configuration state inconsistent: " + std::string(validate_state(v.cfg()).what()));

@@ -132,9 +132,24 @@ Result<void> validate_state(const CfgState& s) {
   return {};
 }
 
-bool adoptable(const CfgRecord& r, std::span<const MemberId> sorted_members) {
-  return !r.joint() && std::equal(r.old_voters.begin(), r.old_voters.end(), sorted_members.begin(),
-                                  sorted_members.end());
+bool adoptable(const CfgRecord& r, std::span<const MemberId> sorted_members, std::size_t replicas) {
+  if (sorted_members.size() > replicas) {
+    return !r.joint() && std::equal(r.old_voters.begin(), r.old_voters.end(), sorted_members.begin(),
+                                    sorted_members.end());
+  }
+  const auto listed = [&](const std::vector<MemberId>& set) {
+    return std::includes(sorted_members.begin(), sorted_members.end(), set.begin(), set.end());
+  };
+  return listed(r.old_voters) && listed(r.new_voters);
+}
+
+const char* to_string(ReconfigOutcome o) {
+  switch (o) {
+    case ReconfigOutcome::committed: return "committed";
+    case ReconfigOutcome::superseded: return "superseded";
+    case ReconfigOutcome::timed_out: return "timed_out";
+  }
+  return "?";
 }
 
 }  // namespace baton::core

@@ -85,11 +85,15 @@ struct CfgState {
 // join_floor >= its F, <= token_max. Errors name the value at fault.
 Result<void> validate_state(const CfgState& s);
 
-// Until the reconfiguration driver exists (issue 21, step 3), the only
-// records a member adopts or learns are simple ones of exactly its members
-// (sorted): anything else, even relayed by a key holder, is refused, so that
-// no datagram can install a voter set the cluster does not run.
-bool adoptable(const CfgRecord& r, std::span<const MemberId> sorted_members);
+// The records a member adopts (V1) or learns (A1): every voter one of its
+// members (NodeConfig::members, the cluster's address book: a record cannot
+// name a process nobody can reach), and in scale mode (more members than
+// `replicas`), only the simple record of exactly the members: changing the
+// voters there is argued in shared/MEMBERSHIP.md but not yet simulated.
+// Anything else, even relayed by a key holder, is refused. Any key holder may
+// propose or relay a record, as it may send any other message: the cluster
+// key is the trust boundary (docs/protocol.md, "Configuration records").
+bool adoptable(const CfgRecord& r, std::span<const MemberId> sorted_members, std::size_t replicas);
 
 // V1: whether a member in state `s` accepts record `r` (a proposal, or the
 // record relayed with a request): iff r's ballot >= promised and r's id is
@@ -101,5 +105,19 @@ CfgAccept v1_check(const CfgState& s, const CfgRecord& r);
 // The state after accepting `r` (v1_check said accepted): its promise at
 // least r's ballot, its join floor at least r's F.
 CfgState v1_accept(const CfgState& s, const CfgRecord& r);
+
+// How a reconfiguration this member drove ended (core/reconfigure.hpp).
+enum class ReconfigOutcome : std::uint8_t {
+  committed,   // the new voter set's simple record is committed (a majority of it holds it)
+  superseded,  // a voter promised or holds a higher ballot: another driver is newer; retry later
+  timed_out,   // no quorum answered in time; the change may be half done (the next driver finishes it)
+};
+const char* to_string(ReconfigOutcome o);
+struct ReconfigResult {
+  ReconfigOutcome outcome = ReconfigOutcome::committed;
+  CfgRecord record;           // committed: the final record; otherwise the newest one heard of
+  std::uint64_t ballot = 0;   // the driver's ballot
+  std::string detail;         // for people: who refused, what was missing
+};
 
 }  // namespace baton::core

@@ -231,6 +231,10 @@ struct ConfigAck {
   CfgId cfg{};
   Token max_stored{};
   std::uint64_t promised = 0;
+  // The longest hold the voter grants, or granted in an earlier life: the
+  // driver's phase-2 wait covers it (a voter with a longer ttl_max than the
+  // driver's could otherwise hold a lease of the old voters past the wait).
+  Duration ttl_max{};
   bool operator==(const ConfigAck&) const = default;
 };
 

@@ -7,6 +7,7 @@
 #include "core/acquirer.hpp"
 #include "core/assert.hpp"
 #include "core/placement.hpp"
+#include "core/reconfigure.hpp"
 #include "core/recovery.hpp"
 #include "core/voter.hpp"
 
@@ -16,6 +17,16 @@ namespace {
 // Self-delivered messages per input: a request to self produces one answer,
 // which produces at most a release; far fewer than this in any real call.
 constexpr std::size_t local_deliveries_max = 1u << 20;
+
+// The driver's timing (core/reconfigure.hpp): phase 2 waits ttl_max plus the
+// margin (docs/protocol.md "Changing the voters"); unanswered messages go
+// again every ten shortest attempt timeouts; a run gives up after twice the
+// wait and a hundred re-sends.
+ReconfigTiming reconfig_timing(const NodeConfig& c) {
+  const Duration wait = max(c.ttl_max, c.prior_ttl_max) + c.margin;
+  const Duration resend = c.attempt_timeout_min * 10;
+  return ReconfigTiming{.wait = wait, .margin = c.margin, .resend = resend, .give_up = wait * 2 + resend * 100};
+}
 }  // namespace
 
 struct Node::Impl final : Sink {
@@ -27,7 +38,8 @@ struct Node::Impl final : Sink {
               c.recovery == RecoveryMode::reservation ? c.recovered_reservation : Token{}, false,
               seed ^ 0x6e616d6568617368ULL),
         acquirer(config, rng),
-        recovery(config, now, rng) {
+        recovery(config, now, rng),
+        driver(c.self, reconfig_timing(c)) {
     std::sort(config.members.begin(), config.members.end());
     // A1: a member's acquirer starts from its voter's record.
     acquirer.learn(voter.cfg().record, *this);
@@ -97,8 +109,51 @@ struct Node::Impl final : Sink {
   void handle(Instant now, MemberId from, const Deny& d) {
     observe_token(d.fence);
     acquirer.on_deny(now, from, d, *this);
+    if (d.reason == DenyReason::behind) heard_behind(now, d.promised);
   }
-  void handle(Instant now, MemberId from, const RenewAck& a) { acquirer.on_renew_ack(now, from, a, *this); }
+  void handle(Instant now, MemberId from, const RenewAck& a) {
+    acquirer.on_renew_ack(now, from, a, *this);
+    if (!a.ok && a.reason == DenyReason::behind) heard_behind(now, a.promised);
+  }
+  // A voter refuses the newest record we know because it promised a higher
+  // ballot (shared/MEMBERSHIP.md, the second repair): a driver read it with
+  // that ballot and then died, or lost to a lower-ballot driver that
+  // committed without hearing it. No driver with that ballot will ever
+  // propose, so the voter stays `behind`, a dead voter, until someone
+  // proposes with a higher ballot. A member that keeps hearing the same stray
+  // promise for `repair_delay` (a live driver gets past it in a few round
+  // trips) re-proposes the newest record it knows, with a ballot above that
+  // promise: a driver run to the same voters (or to finish a half-done
+  // change). Rate-limited by the delay; clients never drive.
+  void heard_behind(Instant now, std::uint64_t promised) {
+    if (client_mode(config) || config.members.size() > config.replicas) return;
+    const CfgRecord& known = newest_known();
+    if (promised <= known.id.ballot) return;  // it lacks the record: the retry carries it
+    if (promised != stray_promise) {
+      stray_promise = promised;
+      stray_since = now;
+      return;
+    }
+    if (now - stray_since < reconfig_timing(config).resend * 5 || driver.active()) return;
+    stray_since = now;  // the next repair waits as long again
+    repair(now, promised);
+  }
+  // A driver run that re-proposes the newest record known (to its own
+  // voters, or finishing its change) with a ballot above `promised`.
+  void repair(Instant now, std::uint64_t promised) {
+    const CfgRecord known = newest_known();
+    const std::optional<std::uint64_t> ballot =
+        next_ballot(std::max({promised, voter.cfg().promised, driver.highest_promise(), known.id.ballot}), config.self);
+    if (!ballot) return;
+    ++stats_.config_repairs;
+    driver.start(now, known, known.joint() ? known.new_voters : known.old_voters, *ballot, *this);
+  }
+  // The newest record this member knows: its voter's, or one its acquirer heard of (A1).
+  const CfgRecord& newest_known() const {
+    const CfgRecord& mine = voter.cfg().record;
+    const CfgRecord& heard = acquirer.cfg();
+    return mine.id < heard.id ? heard : mine;
+  }
   void handle(Instant now, MemberId from, const Free& f) { acquirer.on_free(now, from, f, *this); }
   void handle(Instant /*now*/, MemberId from, const FloorQuery& q) {
     // Only a member whose own floor is known may answer (DESIGN "Peer recovery").
@@ -120,8 +175,12 @@ struct Node::Impl final : Sink {
   void handle(Instant /*now*/, MemberId from, const ConfigRead& r) { voter.on_config_read(from, r, *this); }
   void handle(Instant /*now*/, MemberId from, const ConfigPropose& p) { voter.on_config_propose(from, p, *this); }
   void handle(Instant /*now*/, MemberId from, const ConfigQuery& q) { voter.on_config_query(from, q, *this); }
-  void handle(Instant /*now*/, MemberId /*from*/, const ConfigReadReply& r) { learn(r.record); }
-  void handle(Instant /*now*/, MemberId /*from*/, const ConfigAck& /*a*/) {}  // for a driver (step 3)
+  void handle(Instant now, MemberId from, const ConfigReadReply& r) {
+    const bool usable = validate_record(r.record) && adoptable(r.record, config.members, config.replicas);
+    if (usable) acquirer.learn(r.record, *this);
+    driver.on_read_reply(now, from, r, usable, *this);
+  }
+  void handle(Instant now, MemberId from, const ConfigAck& a) { driver.on_ack(now, from, a, *this); }
   void handle(Instant /*now*/, MemberId /*from*/, const ConfigReply& r) { learn(r.record); }
   void learn(const CfgRecord& r) {
     if (validate_record(r)) acquirer.learn(r, *this);
@@ -146,6 +205,16 @@ struct Node::Impl final : Sink {
       local.pop_front();
       dispatch(now, config.self, m);
       BATON_ASSERT(++n < local_deliveries_max);
+    }
+    if (auto r = driver.take_result()) {
+      // The run's newest record is one the acquirer may not know yet.
+      acquirer.learn(r->record, *this);
+      outbox.reconfigured = std::move(*r);
+    }
+    // A voter refused our committed record for a stray promise: re-propose
+    // it above that promise at once (heard_behind would, later).
+    if (!driver.active()) {
+      if (auto p = driver.take_stray_promise()) repair(now, *p);
     }
     // Every input ends here: copy the counters kept below the Node.
     stats_.evictions = voter.table().evictions();
@@ -223,6 +292,9 @@ struct Node::Impl final : Sink {
   Voter voter;
   Acquirer acquirer;
   Recovery recovery;
+  Reconfigurer driver;  // this member's reconfiguration runs (Node::reconfigure)
+  std::uint64_t stray_promise = 0;  // heard_behind: the promise voters refuse our newest record for ...
+  Instant stray_since;              // ... since then
   bool floor_applied = false;
   std::function<void(const Transition&)> tracer;  // set_tracer(); empty: none
 };
@@ -258,6 +330,7 @@ void Node::on_messages(Instant now, MemberId from, std::span<const Message> msgs
 void Node::on_deadline(Instant now) {
   impl_->advance(now);
   impl_->acquirer.on_deadline(now, *impl_);
+  impl_->driver.on_deadline(now, *impl_);
   impl_->drain_local(now);
 }
 
@@ -281,6 +354,40 @@ CfgAccept Node::propose_config(Instant now, const CfgRecord& r) {
 }
 
 const CfgState& Node::cfg() const { return impl_->voter.cfg(); }
+
+Result<void> Node::reconfigure(Instant now, std::vector<MemberId> voters) {
+  const NodeConfig& c = impl_->config;
+  const auto bad = [](std::string what) { return Error::with_text(Errc::invalid_argument, "reconfigure: " + std::move(what)); };
+  if (client_mode(c)) return bad("a client cannot drive a reconfiguration; ask a member");
+  if (voters.empty()) return bad("the new voter list is empty");
+  std::sort(voters.begin(), voters.end());
+  if (auto dup = std::adjacent_find(voters.begin(), voters.end()); dup != voters.end()) {
+    return bad("voter " + std::to_string(dup->value) + " is listed twice");
+  }
+  for (MemberId v : voters) {
+    if (!impl_->is_member(v)) {
+      return bad("voter " + std::to_string(v.value) + " is not among the " + std::to_string(c.members.size()) +
+                 " members (add its address to every member's list first)");
+    }
+  }
+  if (c.members.size() > c.replicas) {
+    return bad("this cluster has more members (" + std::to_string(c.members.size()) + ") than replicas (" +
+               std::to_string(c.replicas) + "): changing the voters in scale mode is not supported yet");
+  }
+  if (impl_->driver.active()) {
+    return Error::with_text(Errc::busy, "reconfigure: a reconfiguration driven by this member is under way: " +
+                                            impl_->driver.describe());
+  }
+  const CfgRecord& known = impl_->newest_known();
+  const std::uint64_t above =
+      std::max({impl_->voter.cfg().promised, known.id.ballot, impl_->driver.highest_promise()});
+  const std::optional<std::uint64_t> ballot = next_ballot(above, c.self);
+  if (!ballot) return bad("no ballot is left above " + std::to_string(above));
+  impl_->advance(now);
+  impl_->driver.start(now, known, std::move(voters), *ballot, *impl_);
+  impl_->drain_local(now);
+  return {};
+}
 
 void Node::count_drop(DropReason why) {
   const auto i = static_cast<std::size_t>(why);
@@ -319,7 +426,8 @@ Result<void> Node::set_auto_renew(Instant now, AcquireId id, bool on) {
 }
 
 Instant Node::next_deadline() const {
-  return min(min(impl_->voter.next_deadline(), impl_->acquirer.next_deadline()), impl_->recovery.next_deadline());
+  return min(min(min(impl_->voter.next_deadline(), impl_->acquirer.next_deadline()), impl_->recovery.next_deadline()),
+             impl_->driver.next_deadline());
 }
 
 void Node::take_outbox(Outbox& out) {
@@ -343,6 +451,7 @@ const Voter& Node::voter() const { return impl_->voter; }
 const Acquirer& Node::acquirer() const { return impl_->acquirer; }
 bool Node::awaiting_answers() const { return impl_->acquirer.awaiting_answers(); }
 const Recovery& Node::recovery() const { return impl_->recovery; }
+const Reconfigurer& Node::reconfigurer() const { return impl_->driver; }
 
 bool Node::client_pinned(MemberId m) const { return impl_->voter.client_pinned(m); }
 

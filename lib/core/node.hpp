@@ -35,6 +35,7 @@ namespace baton::core {
 class Voter;
 class Acquirer;
 class Recovery;
+class Reconfigurer;
 
 struct AcquireArgs {
   ResourceName resource{};
@@ -74,6 +75,14 @@ class Node {
   // only learns it, A1). Today only the simulator calls it, standing in for
   // the reconfiguration driver's CONFIG_PROPOSE (step 3). `r` must be valid.
   CfgAccept propose_config(Instant now, const CfgRecord& r);
+  // Starts moving the cluster's voters to `voters` (issue 21; core/
+  // reconfigure.hpp), driven by this member: its outcome comes back as
+  // Outbox::reconfigured. Errors (nothing changed): invalid_argument for a
+  // client, an empty list, a voter that is not a member (the address book),
+  // more voters than replicas or a cluster in scale mode (more members than
+  // replicas: not supported yet), ballots exhausted; busy while a run of
+  // this member is under way.
+  Result<void> reconfigure(Instant now, std::vector<MemberId> voters);
   // A datagram was dropped before it reached the core.
   void count_drop(DropReason why);
 
@@ -118,6 +127,7 @@ class Node {
   const Voter& voter() const;
   const Acquirer& acquirer() const;
   const Recovery& recovery() const;
+  const Reconfigurer& reconfigurer() const;
   // Whether client `m` holds a lease, waits, or has a request parked at this
   // member's voter (issue 21): the runtime keeps such a client's replay
   // window (codec::ClientWindows), so no replay can extend its hold.

@@ -63,6 +63,8 @@ struct Outbox {
   // life and starts a Node with `new_life->incarnation`; the rest of this
   // outbox is still handled first (events, then messages).
   std::optional<NewLife> new_life;
+  // A reconfiguration this member drove ended (Node::reconfigure).
+  std::optional<ReconfigResult> reconfigured;
 
   void clear() {
     messages.clear();
@@ -70,8 +72,11 @@ struct Outbox {
     persist.reset();
     persist_config.reset();
     new_life.reset();
+    reconfigured.reset();
   }
-  bool empty() const { return messages.empty() && events.empty() && !persist && !persist_config && !new_life; }
+  bool empty() const {
+    return messages.empty() && events.empty() && !persist && !persist_config && !new_life && !reconfigured;
+  }
 };
 
 }  // namespace baton::core

@@ -16,7 +16,7 @@ Stand decide(const Outcome& o) {
   // Only voters that said held will grant it when that hold ends: too few of
   // them for a majority, and the FREE race decides as before. (A free voter
   // would grant it at once and hold the resource for us through the wait.)
-  if (o.kept < o.need) return Stand::none;
+  if (!o.quorum_kept) return Stand::none;
   if (o.above_holder && !o.gave_back) return Stand::attempt_lease;
   if (o.raced) return Stand::none;
   return Stand::new_lease;

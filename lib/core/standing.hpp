@@ -35,8 +35,10 @@ enum class Stand : std::uint8_t {
 const char* to_string(Stand s);
 
 struct Outcome {
-  std::size_t kept = 0;         // voters that said held and kept our request (and still say no)
-  std::size_t need = 0;         // the majority
+  // The voters that said held and kept our request (and still say no) are a
+  // quorum of the attempt's configuration: a majority, of each voter set if
+  // joint (Tally::possible_without).
+  bool quorum_kept = false;
   bool above_holder = false;    // the attempt's token is above every fence reported
   bool gave_back = false;       // some grant of the attempt's lease was given back
   bool raced = false;           // a FREE came during the attempt, or some voter granted it

@@ -42,6 +42,7 @@ struct NodeStats {
   std::uint64_t handoff_confirms = 0;  // confirm rounds after a majority with hand-off grants
   std::uint64_t unqueued_polls = 0;  // retries scheduled because no held voter kept our request
   std::uint64_t configs_learned = 0; // newer configuration records the acquirer adopted (A1)
+  std::uint64_t config_repairs = 0;  // driver runs started to re-propose a record a stray promise blocked
   // Drops (counted by the codec/runtime via count_drop, and by the core)
   std::array<std::uint64_t, drop_reason_count> drops{};
   std::uint64_t outbox_overflow = 0;  // messages not queued: outbox limit

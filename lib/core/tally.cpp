@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/tally.hpp"
 
+#include <algorithm>
+
 #include "core/assert.hpp"
 #include "core/placement.hpp"
 
@@ -25,10 +27,34 @@ const char* to_string(TallyResult r) {
   return "?";
 }
 
+namespace {
+std::uint64_t all_bits(std::size_t voters) {
+  return voters == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << voters) - 1;
+}
+}  // namespace
+
 Tally::Tally(std::size_t voters)
-    : voters_(static_cast<std::uint8_t>(voters)), need_(static_cast<std::uint8_t>(majority(voters))) {
+    : group_a_(VoterSet::from_bits(all_bits(voters))),
+      voters_(static_cast<std::uint8_t>(voters)),
+      need_(static_cast<std::uint8_t>(majority(voters))) {
   BATON_ASSERT(voters > 0);
   BATON_ASSERT(voters <= limits::members_max);
+}
+
+Tally::Tally(std::size_t voters, VoterSet a, VoterSet b)
+    : group_a_(a), group_b_(b), voters_(static_cast<std::uint8_t>(voters)) {
+  BATON_ASSERT(voters > 0);
+  BATON_ASSERT(voters <= limits::members_max);
+  BATON_ASSERT(!a.empty());
+  BATON_ASSERT(((a.bits() | b.bits()) & ~all_bits(voters)) == 0);
+  need_ = static_cast<std::uint8_t>(std::max(majority(a.size()), b.empty() ? 0 : majority(b.size())));
+  no_ = all_bits(voters) & ~(a.bits() | b.bits());
+  recount();
+}
+
+bool Tally::possible_without(VoterSet out) const {
+  const auto ok = [&](VoterSet g) { return g.size() - (g & out).size() >= majority(g.size()); };
+  return ok(group_a_) && (group_b_.empty() || ok(group_b_));
 }
 
 VoterSet Tally::with(Vote v) const {
@@ -38,8 +64,7 @@ VoterSet Tally::with(Vote v) const {
     case Vote::given_back: return VoterSet::from_bits(given_back_);
     case Vote::pending: break;
   }
-  const std::uint64_t all = voters_ == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << voters_) - 1;
-  return VoterSet::from_bits(all & ~(yes_ | no_ | given_back_));
+  return VoterSet::from_bits(all_bits(voters_) & ~(yes_ | no_ | given_back_));
 }
 
 void Tally::set(std::size_t i, Vote v) {
@@ -82,13 +107,14 @@ void Tally::give_back(std::size_t i) { set(i, Vote::given_back); }
 
 void Tally::ask_again() {
   yes_ = 0;
-  no_ = 0;
+  no_ = all_bits(voters_) & ~(group_a_.bits() | group_b_.bits());  // those in no group stay no
   recount();
 }
 
 void Tally::only_asked(VoterSet asked) {
   const VoterSet pending = with(Vote::pending);
-  no_ = (no_ | yes_ | pending.bits()) & ~asked.bits();
+  const std::uint64_t outside = all_bits(voters_) & ~(group_a_.bits() | group_b_.bits());
+  no_ = (no_ | yes_ | pending.bits() | outside) & ~(asked.bits() & ~outside);
   yes_ = 0;
   recount();
 }
@@ -108,9 +134,13 @@ std::string Tally::letters() const {
 
 std::string Tally::check() const {
   if ((yes_ & no_) || (yes_ & given_back_) || (no_ & given_back_)) return "tally: a voter with two votes";
-  const std::uint64_t all = voters_ == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << voters_) - 1;
+  const std::uint64_t all = all_bits(voters_);
   if ((yes_ | no_ | given_back_) & ~all) return "tally: a vote beyond the voters";
-  if (voters_ > 0 && need_ != majority(voters_)) return "tally: need is not the majority";
+  if (((group_a_.bits() | group_b_.bits()) & ~all) != 0) return "tally: a group beyond the voters";
+  if (voters_ > 0 && group_a_.empty()) return "tally: no voters in group a";
+  const std::size_t need =
+      std::max(majority(group_a_.size()), group_b_.empty() ? std::size_t{0} : majority(group_b_.size()));
+  if (voters_ > 0 && need_ != need) return "tally: need is not the groups' majority";
   if (yes_count_ != VoterSet::from_bits(yes_).size()) return "tally: yes count does not match the yes votes";
   if (no_count_ != VoterSet::from_bits(no_ | given_back_).size()) return "tally: no count does not match the no votes";
   return {};

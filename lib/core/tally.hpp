@@ -12,6 +12,12 @@
 // voters are on the no side (no and given back) than can be spared, and
 // `pending` otherwise.
 //
+// A joint configuration (issue 21, shared/MEMBERSHIP.md A2) needs a majority
+// of each of its two voter sets: a tally may carry two groups, and wins only
+// with a majority of yes votes in each. Voters in neither group (members of
+// the address book that this configuration does not list) start as no: they
+// are never asked, and their votes never count.
+//
 // A voter that said no may grant later: a hold ended and it handed the lease
 // over, so its no becomes a yes. A voter whose grant was given back never
 // counts as yes again (Guarantee 1: our RELEASE may still be on its way, and
@@ -47,6 +53,7 @@ class VoterSet {
   std::size_t size() const { return static_cast<std::size_t>(__builtin_popcountll(bits_)); }
   bool empty() const { return bits_ == 0; }
   VoterSet operator&(VoterSet o) const { return VoterSet{bits_ & o.bits_}; }
+  VoterSet operator|(VoterSet o) const { return VoterSet{bits_ | o.bits_}; }
   bool operator==(const VoterSet&) const = default;
 
  private:
@@ -59,9 +66,20 @@ class Tally {
   Tally() = default;
   // `voters` voters, every vote pending; a majority of them wins.
   explicit Tally(std::size_t voters);
+  // `voters` voters of which those in `a` (non-empty), and when `b` is not
+  // empty also those in `b`, vote: a majority of `a` and one of `b` win.
+  // Voters in neither start as no.
+  Tally(std::size_t voters, VoterSet a, VoterSet b);
 
   std::size_t voters() const { return voters_; }
-  std::size_t need() const { return need_; }  // the majority
+  // The voters in a group (all of them for a plain tally).
+  std::size_t voting() const { return (group_a_ | group_b_).size(); }
+  // The larger of the groups' majorities: fewer yes votes can never win, and
+  // with fewer than need() voters left off the no side the tally is lost.
+  std::size_t need() const { return need_; }
+  VoterSet group_a() const { return group_a_; }
+  VoterSet group_b() const { return group_b_; }
+  bool joint() const { return !group_b_.empty(); }
   std::size_t yes() const { return yes_count_; }
   // The no side: no and given back.
   std::size_t no() const { return no_count_; }
@@ -73,11 +91,14 @@ class Tally {
     return Vote::pending;  // also for i >= voters(): check() keeps those empty
   }
   TallyResult result() const {
-    if (yes_count_ >= need_) return TallyResult::won;
-    // More voters on the no side than the voters - majority that can be spared.
-    if (no_count_ + need_ > voters_) return TallyResult::lost;
+    if (wins(group_a_) && (group_b_.empty() || wins(group_b_))) return TallyResult::won;
+    // In some group, more voters on the no side than can be spared.
+    if (loses(group_a_) || (!group_b_.empty() && loses(group_b_))) return TallyResult::lost;
     return TallyResult::pending;
   }
+  // Whether a quorum could still form if every voter in `out` said no
+  // (whatever the votes so far): some majority of each group avoids `out`.
+  bool possible_without(VoterSet out) const;
   // Voters whose vote is `v`.
   VoterSet with(Vote v) const;
   bool any_given_back() const { return given_back_ != 0; }
@@ -108,10 +129,16 @@ class Tally {
  private:
   void set(std::size_t i, Vote v);
   void recount();
+  bool wins(VoterSet g) const { return (VoterSet::from_bits(yes_) & g).size() >= g.size() / 2 + 1; }
+  bool loses(VoterSet g) const {
+    return g.size() - (VoterSet::from_bits(no_ | given_back_) & g).size() < g.size() / 2 + 1;
+  }
   // One bit per voter in at most one of the three sets (pending: in none).
   std::uint64_t yes_ = 0;
   std::uint64_t no_ = 0;
   std::uint64_t given_back_ = 0;
+  VoterSet group_a_;  // every voter, unless joint or some are left out
+  VoterSet group_b_;  // empty unless joint
   std::uint8_t voters_ = 0;
   std::uint8_t need_ = 0;
   std::uint8_t yes_count_ = 0;  // |yes_|, kept with the sets (check() recounts)

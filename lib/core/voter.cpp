@@ -26,6 +26,14 @@ constexpr bool kRegrantReleased = false;
 #endif
 }  // namespace
 
+#if defined(BATON_BREAK_ACCEPT_OLDER_CFG)
+// Negative control: a request tagged with an older configuration than the
+// voter's is judged as if it carried the voter's (no `config` denial): a
+// quorum of a replaced voter set can still form.
+constexpr bool kAcceptOlderCfg = true;
+#else
+constexpr bool kAcceptOlderCfg = false;
+#endif
 #if defined(BATON_BREAK_NO_CFG_CATCH_UP)
 // Negative control: a voter never adopts a newer configuration relayed with a
 // request (V2 without V1): it denies `behind` forever, and an acquirer that
@@ -51,7 +59,7 @@ Voter::Voter(const NodeConfig& config, CfgState cfg, Token floor, bool ready, st
 }
 
 CfgAccept Voter::adopt(const CfgRecord& r, Sink& sink) {
-  if (!adoptable(r, members_)) return CfgAccept::foreign;
+  if (!adoptable(r, members_, config_.replicas)) return CfgAccept::foreign;
   const CfgAccept verdict = v1_check(cfg_, r);
   if (verdict != CfgAccept::accepted) return verdict;
   cfg_ = v1_accept(cfg_, r);
@@ -86,7 +94,8 @@ void Voter::on_config_propose(MemberId from, const ConfigPropose& p, Sink& sink)
   // the record has one, is below max_stored.
   const bool ok = cfg_.record == p.record;
   sink.send(from, ConfigAck{.proposed = p.record.id, .ok = ok, .cfg = cfg_.record.id,
-                            .max_stored = std::max(table_.max_token(), table_.floor()), .promised = cfg_.promised});
+                            .max_stored = std::max(table_.max_token(), table_.floor()), .promised = cfg_.promised,
+                            .ttl_max = max(config_.ttl_max, config_.prior_ttl_max)});
 }
 
 void Voter::on_config_query(MemberId from, const ConfigQuery& q, Sink& sink) {
@@ -94,7 +103,10 @@ void Voter::on_config_query(MemberId from, const ConfigQuery& q, Sink& sink) {
 }
 
 std::optional<DenyReason> Voter::gate(CfgId id, const std::optional<CfgRecord>& attached, Sink& sink) {
-  if (id < cfg_.record.id) return DenyReason::config;
+  if (id < cfg_.record.id) {
+    if (!kAcceptOlderCfg) return DenyReason::config;
+    id = cfg_.record.id;
+  }
   if (cfg_.record.id < id) {
     // Only the record the message was tagged with, and only if valid (the
     // codec checked it; a scenario or the simulator may not have).

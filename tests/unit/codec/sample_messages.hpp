@@ -81,7 +81,7 @@ inline std::vector<core::Message> samples() {
       core::ConfigReadReply{.ballot = 7, .ok = true, .record = sample_record(), .promised = 7},
       core::ConfigPropose{.record = sample_record()},
       core::ConfigAck{.proposed = {2, 5}, .ok = false, .cfg = {3, 1}, .max_stored = core::Token(core::limits::token_max),
-                      .promised = 9},
+                      .promised = 9, .ttl_max = core::Duration::s(60)},
       core::ConfigQuery{.nonce = 42},
       core::ConfigReply{.nonce = UINT64_MAX, .record = sample_record()},
   };

@@ -320,10 +320,12 @@ TEST(Config, PersistedConfigurationIsChecked) {
        "config: id (9223372036854775808, 2) above"},
       {"promise below ballot", {{.id = {3, 2}, .old_voters = members, .new_voters = {}, .floor = {}}, 1},
        "config: promised ballot 1 below the record's ballot 2"},
-      {"other voters", {{.id = {3, 2}, .old_voters = {MemberId{1}, MemberId{2}}, .new_voters = {}, .floor = {}}, 2},
-       "does not list exactly the members"},
-      {"joint", {{.id = {3, 2}, .old_voters = members, .new_voters = {MemberId{4}}, .floor = {}}, 2},
-       "does not list exactly the members"},
+      // Voters among the members, joint or not: a change left half done.
+      {"fewer voters", {{.id = {3, 2}, .old_voters = {MemberId{1}, MemberId{2}}, .new_voters = {}, .floor = {}}, 2},
+       ""},
+      {"joint of members", {{.id = {3, 2}, .old_voters = members, .new_voters = {MemberId{1}}, .floor = {}}, 2}, ""},
+      {"a voter not a member", {{.id = {3, 2}, .old_voters = members, .new_voters = {MemberId{9}}, .floor = {}}, 2},
+       "names a voter that is not among the members"},
       {"invalid", {{.id = {0, 0}, .old_voters = members, .new_voters = {}, .floor = {}}, 0}, "config: epoch 0"},
   };
   for (const Case& c : cases) {
@@ -339,6 +341,18 @@ TEST(Config, PersistedConfigurationIsChecked) {
     EXPECT_EQ(f->field, ConfigField::configuration);
     EXPECT_NE(std::string(f->error.what).find(c.text), std::string::npos) << f->error.what;
   }
+}
+
+TEST(Config, InScaleModeThePersistedVotersMustBeExactlyTheMembers) {
+  NodeConfig n = valid();
+  n.replicas = 1;  // three members, one voter per resource: scale mode
+  n.recovered_cfg = CfgState{{.id = {3, 2}, .old_voters = {MemberId{1}, MemberId{2}}, .new_voters = {}, .floor = {}}, 2};
+  const auto f = find_fault(n);
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->field, ConfigField::configuration);
+  EXPECT_NE(std::string(f->error.what).find("more than replicas 1"), std::string::npos) << f->error.what;
+  n.recovered_cfg->record.old_voters = n.members;
+  EXPECT_FALSE(find_fault(n).has_value());
 }
 
 }  // namespace

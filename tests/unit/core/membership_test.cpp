@@ -131,9 +131,16 @@ TEST(Membership, StateKeepsTheHighestJoinFloorAndAdoptsOnlyTheMembersRecords) {
   s.record.floor = Token{7};
   EXPECT_FALSE(validate_state(s).ok());
   const std::vector<MemberId> members = ids({1, 2, 3});
-  EXPECT_TRUE(adoptable(rec({2, 0}, {1, 2, 3}), members));
-  EXPECT_FALSE(adoptable(rec({2, 0}, {1, 2}), members));
-  EXPECT_FALSE(adoptable(rec({2, 0}, {1, 2, 3}, {1, 2, 3, 4}), members));
+  // Voters among the members (the address book), in any sets, joint or not.
+  EXPECT_TRUE(adoptable(rec({2, 0}, {1, 2, 3}), members, 5));
+  EXPECT_TRUE(adoptable(rec({2, 0}, {1, 2}), members, 5));
+  EXPECT_TRUE(adoptable(rec({2, 0}, {1, 2}, {2, 3}), members, 5));
+  EXPECT_FALSE(adoptable(rec({2, 0}, {1, 2, 3}, {1, 2, 3, 4}), members, 5));  // 4 is no member
+  EXPECT_FALSE(adoptable(rec({2, 0}, {4}), members, 5));
+  // Scale mode (more members than replicas): only exactly the members.
+  EXPECT_TRUE(adoptable(rec({2, 0}, {1, 2, 3}), members, 1));
+  EXPECT_FALSE(adoptable(rec({2, 0}, {1, 2}), members, 1));
+  EXPECT_FALSE(adoptable(rec({2, 0}, {1, 2, 3}, {1, 2, 3}), members, 1));
   EXPECT_FALSE(validate_record(rec({std::uint64_t{1} << 63, 0}, {1})).ok());
   EXPECT_FALSE(validate_record(rec({1, std::uint64_t{1} << 63}, {1})).ok());
 }

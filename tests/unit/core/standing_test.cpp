@@ -15,20 +15,20 @@ TEST(Standing, Decide) {
     Stand want;
   };
   const Case cases[] = {
-      {.name = "too few kept it for a majority", .in = {.kept = 1, .need = 2, .above_holder = true}, .want = Stand::none},
+      {.name = "too few kept it for a majority", .in = {.quorum_kept = false, .above_holder = true}, .want = Stand::none},
       {.name = "own request above the holder stands",
-       .in = {.kept = 2, .need = 2, .above_holder = true},
+       .in = {.quorum_kept = true, .above_holder = true},
        .want = Stand::attempt_lease},
-      {.name = "below the holder: a new lease", .in = {.kept = 2, .need = 2}, .want = Stand::new_lease},
+      {.name = "below the holder: a new lease", .in = {.quorum_kept = true}, .want = Stand::new_lease},
       {.name = "given back never stands (Guarantee 1)",
-       .in = {.kept = 2, .need = 2, .above_holder = true, .gave_back = true, .raced = true},
+       .in = {.quorum_kept = true, .above_holder = true, .gave_back = true, .raced = true},
        .want = Stand::none},
       {.name = "given back, no race either: a new lease, never the old one",
-       .in = {.kept = 3, .need = 2, .above_holder = true, .gave_back = true},
+       .in = {.quorum_kept = true, .above_holder = true, .gave_back = true},
        .want = Stand::new_lease},
-      {.name = "a race (FREE or grants): no new lease", .in = {.kept = 2, .need = 2, .raced = true}, .want = Stand::none},
+      {.name = "a race (FREE or grants): no new lease", .in = {.quorum_kept = true, .raced = true}, .want = Stand::none},
       {.name = "a race, own request above: it stands",
-       .in = {.kept = 3, .need = 3, .above_holder = true, .raced = true},
+       .in = {.quorum_kept = true, .above_holder = true, .raced = true},
        .want = Stand::attempt_lease},
   };
   for (const Case& c : cases) EXPECT_EQ(to_string(decide(c.in)), std::string(to_string(c.want))) << c.name;

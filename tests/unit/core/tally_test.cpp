@@ -147,5 +147,66 @@ TEST(Tally, GivenBackIsNeverYesAgainWhateverHappens) {
   EXPECT_EQ(seqs, kOps * kOps * kOps * kOps * kOps);
 }
 
+// A joint configuration (issue 21, A2): a majority of each group, and voters
+// in neither group are no from the start and never count.
+TEST(Tally, JointNeedsAMajorityOfEachGroup) {
+  // Members 0..4; C_old = {0,1,2}, C_new = {2,3,4}.
+  VoterSet a, b;
+  for (std::size_t i : {0u, 1u, 2u}) a.insert(i);
+  for (std::size_t i : {2u, 3u, 4u}) b.insert(i);
+  Tally t(5, a, b);
+  EXPECT_EQ(t.check(), "");
+  EXPECT_TRUE(t.joint());
+  EXPECT_EQ(t.voting(), 5u);
+  EXPECT_EQ(t.need(), 2u);
+  t.grant(0);
+  t.grant(1);  // a majority of C_old only
+  EXPECT_EQ(t.result(), TallyResult::pending);
+  t.grant(3);
+  EXPECT_EQ(t.result(), TallyResult::pending);  // {3} alone is no majority of C_new
+  t.grant(4);
+  EXPECT_EQ(t.result(), TallyResult::won);
+  EXPECT_EQ(t.check(), "");
+}
+
+TEST(Tally, JointIsLostWhenEitherGroupCannotWin) {
+  VoterSet a, b;
+  for (std::size_t i : {0u, 1u, 2u}) a.insert(i);
+  for (std::size_t i : {2u, 3u, 4u}) b.insert(i);
+  Tally t(5, a, b);
+  t.grant(0);
+  t.grant(1);
+  t.deny(3);
+  EXPECT_EQ(t.result(), TallyResult::pending);
+  t.deny(4);  // C_new has only voter 2 left
+  EXPECT_EQ(t.result(), TallyResult::lost);
+  EXPECT_FALSE(t.possible_without(VoterSet::from_bits(0b11000)));
+  EXPECT_TRUE(t.possible_without(VoterSet::from_bits(0b01000)));
+}
+
+TEST(Tally, VotersOutsideTheGroupsAreNoAndNeverCount) {
+  // Members 0..3; a simple configuration of {1,2,3}: member 0 is not a voter.
+  VoterSet a;
+  for (std::size_t i : {1u, 2u, 3u}) a.insert(i);
+  Tally t(4, a, VoterSet{});
+  EXPECT_EQ(t.vote(0), Vote::no);
+  EXPECT_EQ(t.need(), 2u);
+  EXPECT_EQ(t.voting(), 3u);
+  t.grant(0);  // a stray grant from a non-voter
+  t.grant(1);
+  EXPECT_EQ(t.result(), TallyResult::pending);
+  t.grant(2);
+  EXPECT_EQ(t.result(), TallyResult::won);
+  // Asked again, the outsider stays no; only_asked keeps it no too.
+  t.ask_again();
+  EXPECT_EQ(t.vote(0), Vote::no);
+  EXPECT_EQ(t.vote(1), Vote::pending);
+  t.only_asked(VoterSet::from_bits(0b0011));
+  EXPECT_EQ(t.vote(0), Vote::no);
+  EXPECT_EQ(t.vote(1), Vote::pending);
+  EXPECT_EQ(t.vote(2), Vote::no);
+  EXPECT_EQ(t.check(), "");
+}
+
 }  // namespace
 }  // namespace baton::core

@@ -1019,9 +1019,9 @@ TEST(Voter, AdoptingARecordPersistsItAndAppliesItsJoinFloorToEveryFence) {
 }
 
 TEST(Voter, ARecordOfOtherVotersIsNeitherAdoptedNorRelayed) {
-  // Until the driver exists (issue 21 step 3), a voter adopts only simple
-  // records of exactly its members: a REQUEST from any key holder carrying
-  // one of voters {7, 8, 9} changes nothing.
+  // A voter adopts only records whose voters are all among its members (the
+  // address book): a REQUEST from any key holder carrying one of voters
+  // {7, 8, 9}, or a joint one that adds 7, changes nothing.
   NodeConfig cfg = config();
   Voter v(cfg, Token{}, true);
   FakeSink s;
@@ -1029,7 +1029,7 @@ TEST(Voter, ARecordOfOtherVotersIsNeitherAdoptedNorRelayed) {
                           .floor = {}};
   EXPECT_EQ(v.adopt(foreign, s), CfgAccept::foreign);
   CfgRecord joint = same_voters({2, 0});
-  joint.new_voters = {A, B};
+  joint.new_voters = {A, B, MemberId{7}};
   EXPECT_EQ(v.adopt(joint, s), CfgAccept::foreign);
   Request r = req("r", B, 1, 5);
   r.cfg = foreign.id;
@@ -1038,6 +1038,33 @@ TEST(Voter, ARecordOfOtherVotersIsNeitherAdoptedNorRelayed) {
   EXPECT_EQ(s.only<Deny>().reason, DenyReason::behind);
   EXPECT_EQ(v.cfg().record.id, initial_cfg_id);
   EXPECT_TRUE(s.configs.empty());
+}
+
+TEST(Voter, ARemovedVoterStopsVotingAndSaysSo) {
+  // V5: a record of its members that leaves this voter (A) out is adopted;
+  // from then on A denies not_voter, and still answers CONFIG_QUERY.
+  NodeConfig cfg = config();
+  Voter v(cfg, Token{}, true);
+  FakeSink s;
+  CfgRecord joint = same_voters({2, 5});
+  joint.new_voters = {B, C};
+  EXPECT_EQ(v.adopt(joint, s), CfgAccept::accepted);
+  Request r = req("r", B, 1, 5);
+  r.cfg = joint.id;
+  v.on_request(T0, B, r, s);
+  EXPECT_TRUE(std::holds_alternative<Grant>(s.sent.back().msg)) << "a joint record still lists A";
+  s.clear();
+  const CfgRecord final_rec{.id = {3, 5}, .old_voters = {B, C}, .new_voters = {}, .floor = Token{9}};
+  Request r2 = req("r2", C, 2, 10);
+  r2.cfg = final_rec.id;
+  r2.record = final_rec;
+  v.on_request(T0, C, r2, s);
+  EXPECT_EQ(s.only<Deny>().reason, DenyReason::not_voter);
+  EXPECT_EQ(v.cfg().record, final_rec);
+  EXPECT_EQ(v.table().floor(), Token{9});  // F applied, though it votes no more
+  s.clear();
+  v.on_config_query(B, ConfigQuery{.nonce = 4}, s);
+  EXPECT_EQ(s.only<ConfigReply>().record, final_rec);
 }
 
 TEST(Voter, AnswersTheDriversMessages) {
@@ -1065,13 +1092,13 @@ TEST(Voter, AnswersTheDriversMessages) {
   // CONFIG_PROPOSE below the promise: refused, with the voter's id.
   v.on_config_propose(C, ConfigPropose{.record = same_voters({3, 7})}, s);
   EXPECT_EQ(s.only<ConfigAck>(), (ConfigAck{.proposed = {3, 7}, .ok = false, .cfg = {2, 3}, .max_stored = Token{40},
-                                           .promised = 8}));
+                                           .promised = 8, .ttl_max = cfg.ttl_max}));
   s.clear();
   // At the promise: adopted; again: still ok (a driver re-sends to stragglers).
   for (int i = 0; i < 2; ++i) {
     v.on_config_propose(C, ConfigPropose{.record = same_voters({3, 8}, 30)}, s);
     EXPECT_EQ(s.only<ConfigAck>(), (ConfigAck{.proposed = {3, 8}, .ok = true, .cfg = {3, 8}, .max_stored = Token{40},
-                                             .promised = 8}));
+                                             .promised = 8, .ttl_max = cfg.ttl_max}));
     s.clear();
   }
   v.on_config_query(D, ConfigQuery{.nonce = 5}, s);
