@@ -129,6 +129,10 @@ const std::vector<Flag>& flags() {
       {"--cfg-bumps", Kind::count, &SimProfile::cfg_bumps, 0, 1000,
        "configuration records (same voters, newer id, maybe a join floor) installed at random members "
        "during the faulty phase (N or LO..HI, drawn per seed; default 0)"},
+      {"--reconfigs", Kind::count, &SimProfile::reconfigs, 0, 1000,
+       "reconfigurations of the voters (add, remove, replace, any subset) driven by random members during "
+       "the faulty phase, racing, crashing and paused like everything else, plus one when it ends that must "
+       "commit (N or LO..HI, drawn per seed; default 0; forces disks and replicas >= members)"},
       {"--replicas", Kind::count, &SimProfile::replicas, 1, 63, "voters per resource, odd (default profile: 5; varied: 3..7)"},
       {"--loss", Kind::rate, &SimProfile::loss_ppm, 0, 100 * pct_ppm, "share of datagrams lost"},
       {"--dup", Kind::rate, &SimProfile::dup_ppm, 0, 100 * pct_ppm, "share of datagrams delivered twice"},
@@ -361,6 +365,7 @@ std::string describe(const SimProfile& p) {
   std::string s = p.name + ": members " + format_param(Kind::count, p.members) +
                   (p.clients.max() > 0 ? ", clients " + format_param(Kind::count, p.clients) : std::string()) +
                   (p.cfg_bumps.max() > 0 ? ", cfg bumps " + format_param(Kind::count, p.cfg_bumps) : std::string()) +
+                  (p.reconfigs.max() > 0 ? ", reconfigs " + format_param(Kind::count, p.reconfigs) : std::string()) +
                   ", loss " + format_param(Kind::rate, p.loss_ppm) + ", dup " + format_param(Kind::rate, p.dup_ppm) +
                   ", delay " + format_param(Kind::duration, p.delay_min_ns) + " to " +
                   format_param(Kind::duration, p.delay_max_ns) + ", tail " + format_param(Kind::rate, p.tail_ppm) +
@@ -404,6 +409,10 @@ std::uint32_t clients_for_seed(const SimProfile& p, std::uint64_t seed) {
 
 std::uint32_t cfg_bumps_for_seed(const SimProfile& p, std::uint64_t seed) {
   return count_for_seed(p.cfg_bumps, seed, 0x6366675f62756d70ULL);  // "cfg_bump"
+}
+
+std::uint32_t reconfigs_for_seed(const SimProfile& p, std::uint64_t seed) {
+  return count_for_seed(p.reconfigs, seed, 0x7265636f6e666967ULL);  // "reconfig"
 }
 
 std::optional<std::int64_t> parse_rate_ppm(std::string_view s) {

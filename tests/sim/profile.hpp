@@ -61,6 +61,8 @@ struct SimProfile {
   // ---- configuration records (issue 21): drawn from their own Rng (cfg_bumps_for_seed) ----
   Param cfg_bumps;               // newer records of the same voters installed at random members during
                                  // the faulty phase (0: none), standing in for a driver's proposals
+  Param reconfigs;               // reconfigurations (Node::reconfigure) started by random members during
+                                 // the faulty phase (0: none); one more when it ends, which must commit
   // ---- the faulty phase's network (SimNetwork's NetworkProfile) ----
   Param loss_ppm;                // chance a datagram is lost
   Param dup_ppm;                 // chance a datagram is delivered twice
@@ -116,6 +118,9 @@ std::uint32_t clients_for_seed(const SimProfile& p, std::uint64_t seed);
 // The configuration bumps of a seed, the same way: 0 in every named profile;
 // --cfg-bumps sets it.
 std::uint32_t cfg_bumps_for_seed(const SimProfile& p, std::uint64_t seed);
+// The reconfigurations of a seed, the same way: 0 in every named profile;
+// --reconfigs sets it.
+std::uint32_t reconfigs_for_seed(const SimProfile& p, std::uint64_t seed);
 
 // Value parsers, exposed for tests. Each returns nullopt on anything malformed.
 // "5%", "0.3%", "2500ppm" -> ppm.

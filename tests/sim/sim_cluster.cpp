@@ -157,6 +157,29 @@ void SimCluster::draw_scenario() {
   cfg_bumps_left_ = cfg_bumps_for_seed(opt_.profile, opt_.seed);
   cfg_rng_ = core::Rng(opt_.seed ^ 0x6366675f62756d70ULL);
   if (cfg_bumps_left_ > 0) next_cfg_bump_ns_ = static_cast<std::int64_t>(cfg_rng_.uniform(static_cast<std::uint64_t>(4 * fault_gap_ns_)));
+  // Reconfigurations (issue 21, step 3), a stream of their own too. They
+  // need a state directory on every voter (a diskless one forgets its
+  // promise) and every member voting on every resource (scale mode is not
+  // supported yet): such a run has both.
+  reconfigs_left_ = reconfigs_for_seed(opt_.profile, opt_.seed);
+  recfg_rng_ = core::Rng(opt_.seed ^ 0x7265636f6e666967ULL);
+  if (reconfigs_left_ > 0) {
+    disks_ = true;
+    replicas_ = std::max(replicas_, opt_.members | 1U);
+    // The voters start as a random subset of at least half the members, as
+    // if a change had happened before (record (2, 0)): the others are spare
+    // hosts that never voted, floor 0, which a change may add (V3, F).
+    std::vector<core::MemberId> voters;
+    while (voters.empty()) {
+      for (std::uint32_t i = 1; i <= opt_.members; ++i) {
+        if (recfg_rng_.uniform(3) != 0) voters.push_back(core::MemberId(i));
+      }
+      if (voters.size() * 2 < opt_.members) voters.clear();
+    }
+    start_cfg_ = core::CfgState{.record = {.id = {2, 0}, .old_voters = voters, .new_voters = {}, .floor = {}},
+                                .promised = 0, .join_floor = {}};
+    next_reconfig_ns_ = static_cast<std::int64_t>(recfg_rng_.uniform(static_cast<std::uint64_t>(4 * fault_gap_ns_)));
+  }
   std::ostringstream d;
   d << "rho=" << rho_ppm_ << "ppm " << (disks_ ? "disks(reservation)" : "no-disks(peers)") << " loss="
     << faulty_net_.loss_ppm << "ppm dup=" << faulty_net_.dup_ppm << "ppm fault_gap=" << true_ms(fault_gap_ns_)
@@ -331,6 +354,129 @@ void SimCluster::cfg_bump(bool last) {
   trace_world("configuration " + core::to_string(r) + " proposed to" + (to.empty() ? std::string(" nobody") : to));
 }
 
+void SimCluster::reconfig(bool last) {
+  const auto gap = [&] { return static_cast<std::int64_t>(recfg_rng_.uniform(static_cast<std::uint64_t>(4 * fault_gap_ns_))); };
+  if (!last) {
+    --reconfigs_left_;
+    next_reconfig_ns_ = reconfigs_left_ == 0 ? INT64_MAX : now_ + gap();
+  }
+  std::vector<std::uint32_t> running;
+  for (std::uint32_t m = 0; m < opt_.members; ++m) {
+    if (member_runs(m)) running.push_back(m);
+  }
+  if (running.empty()) {
+    if (last) {
+      last_reconfig_ = LastReconfig::pending;
+      next_reconfig_ns_ = now_ + 100 * ms_ns;
+    }
+    return;
+  }
+  // The voters of the newest record any running member holds.
+  core::CfgRecord newest = members_[running.front()].node->cfg().record;
+  for (std::uint32_t m : running) {
+    const core::CfgRecord& r = members_[m].node->cfg().record;
+    if (newest.id < r.id) newest = r;
+  }
+  const std::vector<core::MemberId> voters = newest.joint() ? newest.new_voters : newest.old_voters;
+  std::vector<core::MemberId> others;
+  for (std::uint32_t i = 1; i <= opt_.members; ++i) {
+    if (!std::binary_search(voters.begin(), voters.end(), core::MemberId(i))) others.push_back(core::MemberId(i));
+  }
+  // Voters drawn from the newest record: one added, removed or replaced,
+  // the spares moved in (the new voters a majority, with the floor F gives
+  // them), or any non-empty subset.
+  const auto draw_target = [&](const char*& kind) {
+    std::vector<core::MemberId> target = voters;
+    switch (recfg_rng_.uniform(4)) {
+      case 0:
+        kind = "add";
+        if (!others.empty()) target.push_back(others[recfg_rng_.uniform(others.size() - 1)]);
+        break;
+      case 1:
+        kind = "remove";
+        if (target.size() > 1) target.erase(target.begin() + static_cast<std::ptrdiff_t>(recfg_rng_.uniform(target.size() - 1)));
+        break;
+      case 2:
+        kind = "replace";
+        if (!others.empty()) {
+          target[recfg_rng_.uniform(target.size() - 1)] = others[recfg_rng_.uniform(others.size() - 1)];
+        }
+        break;
+      case 3:
+        kind = "move to the spares";
+        if (!others.empty()) {
+          target = others;
+          if (target.size() == 1 || recfg_rng_.uniform(1) == 0) target.push_back(voters[recfg_rng_.uniform(voters.size() - 1)]);
+        }
+        break;
+      default:
+        kind = "any subset";
+        target.clear();
+        for (std::uint32_t i = 1; i <= opt_.members; ++i) {
+          if (recfg_rng_.uniform(1) == 1) target.push_back(core::MemberId(i));
+        }
+        if (target.empty()) target.push_back(core::MemberId(static_cast<std::uint32_t>(recfg_rng_.uniform(opt_.members - 1)) + 1));
+        break;
+    }
+    std::sort(target.begin(), target.end());
+    return target;
+  };
+  const auto call = [&](std::uint32_t m, const std::vector<core::MemberId>& target, const char* kind) {
+    std::string list;
+    for (core::MemberId v : target) list += (list.empty() ? "" : ",") + std::to_string(v.value);
+    auto r = members_[m].node->reconfigure(local_now(m), target);
+    trace(m, std::string("call reconfigure (") + kind + ") to [" + list + "] from " + core::to_string(newest) + " -> " +
+                 (r.ok() ? std::string("started") : std::string(errc_name(r.code())) + ": " + std::string(r.error().what)));
+    if (r.ok()) ++reconfigs_started_;
+    after_call(m);
+    return r.ok();
+  };
+  if (!last) {
+    const char* kind = "";
+    const std::uint32_t m = running[recfg_rng_.uniform(running.size() - 1)];
+    call(m, draw_target(kind), kind);
+    // One time in three a second driver starts at the same instant on
+    // another member: racing drivers, ordered only by their ballots.
+    if (running.size() > 1 && recfg_rng_.uniform(2) == 0) {
+      std::uint32_t other = running[recfg_rng_.uniform(running.size() - 1)];
+      if (other == m) other = running[(std::find(running.begin(), running.end(), m) - running.begin() + 1) % running.size()];
+      if (member_runs(other)) call(other, draw_target(kind), kind);
+    }
+    return;
+  }
+  std::vector<core::MemberId> every;
+  for (std::uint32_t i = 1; i <= opt_.members; ++i) every.push_back(core::MemberId(i));
+  const std::uint32_t m = running[recfg_rng_.uniform(running.size() - 1)];
+  last_reconfig_ = LastReconfig::pending;
+  last_reconfig_member_ = UINT32_MAX;  // none until one starts
+  if (call(m, every, "every member")) {
+    last_reconfig_member_ = m;
+    next_reconfig_ns_ = INT64_MAX;  // on_reconfigured retries if it does not commit
+  } else {
+    // Busy (a run of the faulty phase still going there): again, later.
+    next_reconfig_ns_ = now_ + 100 * ms_ns + uniform_ns(0, 400 * ms_ns);
+  }
+}
+
+void SimCluster::on_reconfigured(std::uint32_t m, const core::ReconfigResult& r) {
+  trace(m, std::string("reconfiguration ") + core::to_string(r.outcome) + ": " + core::to_string(r.record) +
+               (r.detail.empty() ? std::string() : " (" + r.detail + ")"));
+  if (last_reconfig_ != LastReconfig::pending || m != last_reconfig_member_) return;
+  if (r.outcome == core::ReconfigOutcome::committed) {
+    last_reconfig_ = LastReconfig::committed;
+    // Deferred by heal_everything; from the main loop (this runs inside a
+    // call on member m, which may be among those kept down).
+    if (keep_down_) keep_down_at_ns_ = now_;
+    return;
+  }
+  // Another driver was newer, or too few answered: again, a little later.
+  if (++last_reconfig_tries_ >= 50) {
+    checker_.report(now_, 0, "the last reconfiguration did not commit in 50 tries: " + r.detail);
+    return;
+  }
+  next_reconfig_ns_ = now_ + 100 * ms_ns + uniform_ns(0, 400 * ms_ns);
+}
+
 // What the default profile keeps fixed: ttl_max, margin, replicas, each
 // life's rho, and the healed-phase waiter fault. Drawn after everything the
 // default profile draws, so that without `vary` no draw moves.
@@ -415,8 +561,9 @@ core::NodeConfig SimCluster::node_config(std::uint32_t m, core::RecoveryMode mod
   // configuration of a member without a disk).
   c.prior_ttl_max = mem.voted_ttl_max;
   c.prior_rho_ppm = mem.voted_rho_ppm;
-  // The configuration record on the disk (issue 21); none: the initial one.
-  if (disks_) c.recovered_cfg = mem.cfg_disk;
+  // The configuration record on the disk (issue 21); none: the initial one,
+  // or the voters a --reconfigs run starts with.
+  if (disks_) c.recovered_cfg = mem.cfg_disk ? mem.cfg_disk : start_cfg_;
   // Small limits, so that the bounds of Guarantee 4 are actually reached.
   c.limits.leases_per_voter = 64;
   c.limits.waiters_per_resource = 8;
@@ -500,6 +647,7 @@ void SimCluster::after_call(std::uint32_t m) {
       net_.send(now_, std::move(d));
     }
   }
+  if (outbox_.reconfigured) on_reconfigured(m, *outbox_.reconfigured);
   if (outbox_.persist_config) {
     // Written before any of this outbox's datagrams leave (the runtime
     // writes it synchronously, first): a crash cannot fall between.
@@ -818,7 +966,12 @@ void SimCluster::on_healed_fault() {
   for (std::uint32_t m = 0; m < opt_.members; ++m) {
     if (members_[m].state == State::up && !impaired(members_[m]) && workload_.waiting(m)) waiting.push_back(m);
   }
-  if (waiting.empty() || down + 1 > unrecovered_max()) {
+  // With reconfigurations every member votes at the end, and a majority of
+  // them must stay up: at most (members - 1) / 2 impaired. (Without, the
+  // limit stays R/2, which for an even member count is half of them: left
+  // as it was, so that those runs replay unchanged; docs/testing.md.)
+  const std::uint32_t limit = reconfigs_started_ > 0 ? (opt_.members - 1) / 2 : unrecovered_max();
+  if (waiting.empty() || down + 1 > limit) {
     if (now_ + 5 * ms_ns < phase_end_ns_) healed_fault_ns_ = now_ + 5 * ms_ns;
     return;
   }
@@ -840,17 +993,27 @@ void SimCluster::heal_everything() {
   net_.heal_all();
   heals_.clear();
   net_.set_profile(healed_profile());
-  const std::vector<std::uint32_t> down = keep_down_ ? choose_down() : std::vector<std::uint32_t>{};
+  // With reconfigurations, the members to keep down are chosen once the last
+  // one committed (every member voting): before, a minority of the members
+  // could be a majority of some record's voters, and a change to those voters
+  // could then neither finish nor be undone (that is what stopping a
+  // majority of a voter set does; docs/operations.md).
+  const bool defer = reconfigs_started_ > 0 || reconfigs_left_ > 0;
+  const std::vector<std::uint32_t> down = keep_down_ && !defer ? choose_down() : std::vector<std::uint32_t>{};
+  keep_down(down);
+  for (std::uint32_t m = 0; m < processes(); ++m) {
+    if (std::find(down.begin(), down.end(), m) != down.end()) continue;
+    if (members_[m].state == State::paused) resume(m);
+    if (members_[m].state == State::crashed) restart(m);
+  }
+}
+
+void SimCluster::keep_down(const std::vector<std::uint32_t>& down) {
   for (std::uint32_t m : down) {
     crash(m);
     members_[m].until_true_ns = INT64_MAX;  // never restarts
     trace(m, "STAYS DOWN for the rest of the run");
     result_.scenario += " down=n" + std::to_string(m + 1);
-  }
-  for (std::uint32_t m = 0; m < processes(); ++m) {
-    if (std::find(down.begin(), down.end(), m) != down.end()) continue;
-    if (members_[m].state == State::paused) resume(m);
-    if (members_[m].state == State::crashed) restart(m);
   }
 }
 
@@ -887,6 +1050,12 @@ void SimCluster::enter_phase(Phase p) {
       // A last record every member can adopt, so that no lower-ballot record
       // a promise refuses is the newest when liveness is measured.
       if (cfg_bumps_done_ > 0) cfg_bump(/*last=*/true);
+      // A last reconfiguration, back to every member: it must commit.
+      if (reconfigs_started_ > 0 || reconfigs_left_ > 0) {
+        reconfigs_left_ = 0;
+        next_reconfig_ns_ = INT64_MAX;
+        reconfig(/*last=*/true);
+      }
       workload_.set_phase(WorkloadPhase::settle);
       // Until every hold, quarantine, old lease and delayed datagram of the
       // faulty phase has run out: restart quarantine, plus the longest hold a
@@ -929,6 +1098,9 @@ void SimCluster::enter_phase(Phase p) {
       phase_end_ns_ = now_ + drain_max_ns;
       break;
     case Phase::done:
+      if (last_reconfig_ == LastReconfig::pending) {
+        checker_.report(now_, 0, "the last reconfiguration had not committed when the run ended");
+      }
       checker_.finish(now_);
       phase_end_ns_ = INT64_MAX;
       break;
@@ -957,7 +1129,7 @@ SimResult SimCluster::run() {
     // The next thing to happen; ties resolve in this order (checker first:
     // a belief ending at t is over before anything else happens at t).
     enum class Next { checker, phase, heal, fault, member_until, write, network, wake, workload, healed_fault, client,
-                      cfg_bump };
+                      cfg_bump, reconfig, keep_down };
     Next what = Next::checker;
     std::uint32_t who = 0;
     std::int64_t t = checker_.next_due_ns();
@@ -983,6 +1155,8 @@ SimResult SimCluster::run() {
     if (phase_ == Phase::healed) consider(healed_fault_ns_, Next::healed_fault, 0);
     if (phase_ == Phase::faulty) consider(next_client_event_ns_, Next::client, 0);
     if (phase_ == Phase::faulty) consider(next_cfg_bump_ns_, Next::cfg_bump, 0);
+    if (phase_ == Phase::faulty || last_reconfig_ != LastReconfig::none) consider(next_reconfig_ns_, Next::reconfig, 0);
+    consider(keep_down_at_ns_, Next::keep_down, 0);
     if (t == INT64_MAX) {
       checker_.report(now_, 0, "nothing left to happen before the run finished");
       break;
@@ -1018,6 +1192,16 @@ SimResult SimCluster::run() {
       case Next::healed_fault: on_healed_fault(); break;
       case Next::client: client_event(); break;
       case Next::cfg_bump: cfg_bump(); break;
+      case Next::reconfig: reconfig(/*last=*/phase_ != Phase::faulty); break;
+      case Next::keep_down: {
+        keep_down_at_ns_ = INT64_MAX;
+        // A minority of the voters (every member, since the last change):
+        // with an even count, choose_down's R/2 would be half of them.
+        std::vector<std::uint32_t> down = choose_down();
+        down.resize(std::min<std::size_t>(down.size(), (opt_.members - 1) / 2));
+        keep_down(down);
+        break;
+      }
     }
   }
   result_.violation = checker_.failed() ? std::optional<Violation>(checker_.violation()) : std::nullopt;

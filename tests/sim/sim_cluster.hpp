@@ -157,6 +157,12 @@ class SimCluster final : public WorkloadHost {
   // raises promises. `last`: when the faulty phase ends, a record every
   // member can adopt.
   void cfg_bump(bool last = false);
+  // Issue 21, step 3: a random running member drives a reconfiguration
+  // (Node::reconfigure) to voters drawn from the newest record: one added,
+  // one removed, one replaced, or any subset. `last`, when the faulty phase
+  // ends and until it commits: back to every member.
+  void reconfig(bool last = false);
+  void on_reconfigured(std::uint32_t m, const core::ReconfigResult& r);
   void draw_configuration();
   std::uint32_t draw_config_rho();
   void change_configuration(std::uint32_t m);
@@ -175,6 +181,8 @@ class SimCluster final : public WorkloadHost {
   void resume(std::uint32_t m);
   void inject_fault();
   void heal_everything();
+  // Crashes `down` for the rest of the run.
+  void keep_down(const std::vector<std::uint32_t>& down);
   std::vector<std::uint32_t> choose_down();
   void enter_phase(Phase p);
   std::uint32_t unrecovered() const;
@@ -198,6 +206,16 @@ class SimCluster final : public WorkloadHost {
   std::uint32_t cfg_bumps_done_ = 0;    // cfg_bump() calls made
   std::int64_t next_cfg_bump_ns_ = INT64_MAX;  // faulty phase: the next cfg_bump()
   core::Rng cfg_rng_{0};                // cfg_bump()'s own draws (a stream of its own)
+  std::uint32_t reconfigs_left_ = 0;    // reconfig() calls still to make in the faulty phase
+  std::uint32_t reconfigs_started_ = 0; // Node::reconfigure calls that started a run
+  std::int64_t next_reconfig_ns_ = INT64_MAX;  // the next reconfig()
+  core::Rng recfg_rng_{0};              // reconfig()'s own draws
+  enum class LastReconfig : std::uint8_t { none, pending, committed };
+  LastReconfig last_reconfig_ = LastReconfig::none;  // the one that must commit after the faulty phase
+  std::uint32_t last_reconfig_member_ = 0;           // who drives it (slot index)
+  std::uint32_t last_reconfig_tries_ = 0;
+  std::int64_t keep_down_at_ns_ = INT64_MAX;         // the last one committed: keep members down then
+  std::optional<core::CfgState> start_cfg_;          // --reconfigs: the voters members start with
   core::Rng rng_;                       // the one source of randomness
   std::int64_t now_ = 0;                // true time (ns)
   std::uint64_t steps_ = 0;
