@@ -27,6 +27,7 @@
 // all members are up.
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
@@ -39,6 +40,7 @@
 #include <vector>
 
 #include "baton/baton.hpp"
+#include "cli.hpp"
 #include "latency.hpp"
 
 namespace {
@@ -63,17 +65,6 @@ struct Options {
   int busy_poll_us = 0;  // Config::busy_poll
   std::string events;
 };
-
-std::vector<int> parse_ports(const std::string& s) {
-  std::vector<int> v;
-  for (std::size_t pos = 0; pos < s.size();) {
-    std::size_t end = s.find(',', pos);
-    if (end == std::string::npos) end = s.size();
-    v.push_back(std::atoi(s.substr(pos, end - pos).c_str()));
-    pos = end + 1;
-  }
-  return v;
-}
 
 baton::Config config(const Options& o) {
   baton::Config c;
@@ -103,29 +94,37 @@ bool wait_ready(baton::Cluster& c, const Options& o) {
   return false;
 }
 
-void print(const Options& o, const char* extra, std::vector<std::int64_t>& samples, std::size_t errors) {
-  auto p = baton::bench::percentiles(samples);
-  std::printf("{\"bench\":\"baton\",\"mode\":\"%s\",\"members\":%zu,\"errors\":%zu%s%s,%s}\n", o.mode.c_str(),
-              o.ports.size(), errors, *extra ? "," : "", extra, baton::bench::json_fields(p).c_str());
+using Json = nlohmann::ordered_json;
+
+// One JSON line: bench, mode, members, errors, the fields of `extra`, then
+// the latency percentiles.
+void print(const Options& o, const Json& extra, std::vector<std::int64_t>& samples, std::size_t errors) {
+  Json out;
+  out["bench"] = "baton";
+  out["mode"] = o.mode;
+  out["members"] = o.ports.size();
+  out["errors"] = errors;
+  for (const auto& [k, v] : extra.items()) out[k] = v;
+  baton::bench::add_fields(out, baton::bench::percentiles(samples));
+  std::printf("%s\n", out.dump().c_str());
   std::fflush(stdout);
 }
 
 // This member's counters that explain a slow or failing run.
-std::string stats_json(const baton::Cluster& c) {
+Json stats_json(const baton::Cluster& c) {
   const baton::Stats s = c.stats();
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   const double cpu_s = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
                        static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-  char buf[340];
-  std::snprintf(buf, sizeof buf,
-                "\"stats\":{\"grants\":%llu,\"denials\":%llu,\"acquire_failures\":%llu,\"datagrams_sent\":%llu,"
-                "\"datagrams_received\":%llu,\"drops\":%llu,\"send_failures\":%llu,\"cpu_s\":%.3f}",
-                static_cast<unsigned long long>(s.grants), static_cast<unsigned long long>(s.denials),
-                static_cast<unsigned long long>(s.acquire_failures), static_cast<unsigned long long>(s.datagrams_sent),
-                static_cast<unsigned long long>(s.datagrams_received), static_cast<unsigned long long>(s.drops_total()),
-                static_cast<unsigned long long>(s.send_failures), cpu_s);
-  return buf;
+  return {{"grants", s.grants},
+          {"denials", s.denials},
+          {"acquire_failures", s.acquire_failures},
+          {"datagrams_sent", s.datagrams_sent},
+          {"datagrams_received", s.datagrams_received},
+          {"drops", s.drops_total()},
+          {"send_failures", s.send_failures},
+          {"cpu_s", std::round(cpu_s * 1000) / 1000}};
 }
 
 int run_acquire(baton::Cluster& c, const Options& o, bool cycle) {
@@ -148,7 +147,7 @@ int run_acquire(baton::Cluster& c, const Options& o, bool cycle) {
     const std::int64_t t2 = now_ns();
     if (i >= o.warmup) samples.push_back(cycle ? t2 - t0 : t1 - t0);
   }
-  print(o, "", samples, errors);
+  print(o, Json::object(), samples, errors);
   return 0;
 }
 
@@ -171,7 +170,7 @@ int run_renew(baton::Cluster& c, const Options& o) {
     }
     if (i >= o.warmup) samples.push_back(t1 - t0);
   }
-  print(o, "", samples, errors);
+  print(o, Json::object(), samples, errors);
   return 0;
 }
 
@@ -214,10 +213,9 @@ int run_contended(baton::Cluster& c, const Options& o) {
   for (auto& t : threads) t.join();
   if (ev) std::fclose(ev);
   std::vector<std::int64_t> none;
-  char extra[160];
-  std::snprintf(extra, sizeof extra, "\"contenders\":%zu,\"grants\":%zu,\"seconds\":%.3f", o.contenders, grants.load(),
-                static_cast<double>(now_ns() - t0) / 1e9);
-  print(o, extra, none, errors);
+  const double seconds = static_cast<double>(now_ns() - t0) / 1e9;
+  print(o, {{"contenders", o.contenders}, {"grants", grants.load()}, {"seconds", std::round(seconds * 1000) / 1000}},
+        none, errors);
   return 0;
 }
 
@@ -280,10 +278,13 @@ int run_throughput(baton::Cluster& c, const Options& o) {
     std::lock_guard<std::mutex> g(p.mu);
     lat = p.samples;
   }
-  char extra[400];
-  std::snprintf(extra, sizeof extra, "\"in_flight\":%zu,\"acq_rel\":%zu,\"seconds\":%.3f,\"acq_rel_per_s\":%.1f,%s",
-                o.in_flight, done, elapsed, static_cast<double>(done) / elapsed, stats_json(c).c_str());
-  print(o, extra, lat, p.errors.load());
+  print(o,
+        {{"in_flight", o.in_flight},
+         {"acq_rel", done},
+         {"seconds", std::round(elapsed * 1000) / 1000},
+         {"acq_rel_per_s", baton::bench::tenths(static_cast<double>(done) / elapsed)},
+         {"stats", stats_json(c)}},
+        lat, p.errors.load());
   return 0;
 }
 
@@ -291,25 +292,33 @@ int run_throughput(baton::Cluster& c, const Options& o) {
 
 int main(int argc, char** argv) {
   Options o;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string k = argv[i];
-    const char* v = argv[i + 1];
-    if (k == "--id") o.id = static_cast<std::uint32_t>(std::strtoul(v, nullptr, 10));
-    else if (k == "--ports") o.ports = parse_ports(v);
-    else if (k == "--mode") o.mode = v;
-    else if (k == "--seconds") o.seconds = std::atof(v);
-    else if (k == "--ops") o.ops = std::strtoul(v, nullptr, 10);
-    else if (k == "--warmup") o.warmup = std::strtoul(v, nullptr, 10);
-    else if (k == "--ttl-ms") o.ttl_ms = std::atoi(v);
-    else if (k == "--contenders") o.contenders = std::strtoul(v, nullptr, 10);
-    else if (k == "--in-flight") o.in_flight = std::strtoul(v, nullptr, 10);
-    else if (k == "--events") o.events = v;
-    else if (k == "--hold-us") o.hold_us = std::atoi(v);
-    else if (k == "--think-us") o.think_us = std::atoi(v);
-    else if (k == "--busy-poll-us") o.busy_poll_us = std::atoi(v);
+  CLI::App app("baton_member: a Baton member process for the benchmarks (see the top of bench/baton_member.cpp)",
+               "baton_member");
+  app.add_option("--id", o.id, "this member's id: its port is the I-th of --ports")->required();
+  app.add_option("--ports", o.ports, "the members' UDP ports on 127.0.0.1, ids 1.. in order")
+      ->required()
+      ->delimiter(',')
+      ->check(CLI::Range(1, 65535));
+  app.add_option("--mode", o.mode, "vote|acquire|cycle|renew|contended|throughput (default vote)")
+      ->check(CLI::IsMember({"vote", "acquire", "cycle", "renew", "contended", "throughput"}));
+  app.add_option("--seconds", o.seconds, "how long to run (default 60)")->check(CLI::PositiveNumber);
+  app.add_option("--ops", o.ops, "samples to take (default 5000)");
+  app.add_option("--warmup", o.warmup, "samples to drop first (default 200)");
+  app.add_option("--ttl-ms", o.ttl_ms, "lease ttl (default 10000)")->check(CLI::Range(1, 3600000));
+  app.add_option("--contenders", o.contenders, "contended: threads (default 1)");
+  app.add_option("--in-flight", o.in_flight, "throughput: acquires in flight (default 64)");
+  app.add_option("--events", o.events, "contended: write contender,event,t_ns lines here");
+  app.add_option("--hold-us", o.hold_us, "contended: work under the lease (default 1000)")->check(CLI::NonNegativeNumber);
+  app.add_option("--think-us", o.think_us, "contended: work between ownerships (default 1000)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--busy-poll-us", o.busy_poll_us, "Config::busy_poll (default 0)")->check(CLI::NonNegativeNumber);
+  if (const int rc = baton::bench::parse_flags(app, argc, argv); rc >= 0) return rc;
+  if (o.id < 1 || o.id > o.ports.size()) {
+    std::fprintf(stderr, "baton_member: --id %u is not in 1..%zu (one per --ports entry)\n", o.id, o.ports.size());
+    return 2;
   }
-  if (o.ports.empty() || o.id < 1 || o.id > o.ports.size() || (o.mode == "contended" && o.contenders == 0)) {
-    std::fprintf(stderr, "usage: baton_member --id I --ports P1,P2,P3 [--mode vote|acquire|cycle|renew|contended|throughput]\n");
+  if (o.mode == "contended" && o.contenders == 0) {
+    std::fprintf(stderr, "baton_member: --mode contended needs --contenders 1 or more\n");
     return 2;
   }
   std::signal(SIGTERM, [](int) { g_stop = true; });
@@ -324,7 +333,7 @@ int main(int argc, char** argv) {
   if (o.mode == "vote") {
     const std::int64_t until = now_ns() + static_cast<std::int64_t>(o.seconds * 1e9);
     while (!g_stop && now_ns() < until) std::this_thread::sleep_for(20ms);
-    std::fprintf(stderr, "{\"member\":%u,%s}\n", o.id, stats_json(cluster).c_str());
+    std::fprintf(stderr, "%s\n", Json{{"member", o.id}, {"stats", stats_json(cluster)}}.dump().c_str());
   } else if (!wait_ready(cluster, o)) {
     std::fprintf(stderr, "baton_member %u: cluster not ready within 10 s\n", o.id);
     rc = 1;

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "cli.hpp"
 #include "latency.hpp"
 
 namespace {
@@ -82,30 +83,31 @@ void on_recv(uv_udp_t* h, ssize_t n, const uv_buf_t* b, const sockaddr*, unsigne
 
 int main(int argc, char** argv) {
   Client c;
-  std::string ports, label = "floor";
+  std::string label = "floor";
   std::size_t bytes = 200;
   double seconds = 30;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string k = argv[i];
-    const char* v = argv[i + 1];
-    if (k == "--ports") ports = v;
-    else if (k == "--need") c.need = std::strtoul(v, nullptr, 10);
-    else if (k == "--rounds") c.rounds = std::strtoul(v, nullptr, 10);
-    else if (k == "--warmup") c.warmup = std::strtoul(v, nullptr, 10);
-    else if (k == "--bytes") bytes = std::strtoul(v, nullptr, 10);
-    else if (k == "--label") label = v;
-    else if (k == "--seconds") seconds = std::atof(v);
-  }
-  for (std::size_t pos = 0; pos < ports.size();) {
-    std::size_t end = ports.find(',', pos);
-    if (end == std::string::npos) end = ports.size();
+  std::vector<int> ports;
+  CLI::App app("baton_floor_client: raw libuv UDP rounds to baton_floor_responder processes (see bench/floor_client.cpp)",
+               "baton_floor_client");
+  app.add_option("--ports", ports, "the responders' UDP ports on 127.0.0.1")
+      ->required()
+      ->delimiter(',')
+      ->check(CLI::Range(1, 65535));
+  app.add_option("--need", c.need, "replies that end a round")->required();
+  app.add_option("--rounds", c.rounds, "rounds to sample (default 20000)");
+  app.add_option("--warmup", c.warmup, "rounds to drop first");
+  app.add_option("--bytes", bytes, "datagram size (default 200)")->check(CLI::Range(8, 1400));
+  app.add_option("--label", label, "the label in the JSON line (default floor)");
+  app.add_option("--seconds", seconds, "how long to run at most (default 30)")->check(CLI::PositiveNumber);
+  if (const int rc = baton::bench::parse_flags(app, argc, argv); rc >= 0) return rc;
+  for (const int port : ports) {
     sockaddr_in a{};
-    uv_ip4_addr("127.0.0.1", std::atoi(ports.substr(pos, end - pos).c_str()), &a);
+    uv_ip4_addr("127.0.0.1", port, &a);
     c.peers.push_back(a);
-    pos = end + 1;
   }
-  if (c.peers.empty() || c.need < 1 || c.need > c.peers.size() || bytes < 8 || bytes > 1400) {
-    std::fprintf(stderr, "usage: baton_floor_client --ports P1,P2 --need K [--rounds N] [--bytes B]\n");
+  if (c.need < 1 || c.need > c.peers.size()) {
+    std::fprintf(stderr, "baton_floor_client: --need %zu is not in 1..%zu (the --ports given)\n", c.need,
+                 c.peers.size());
     return 2;
   }
   c.payload.assign(bytes, 'x');
@@ -137,7 +139,13 @@ int main(int argc, char** argv) {
   uv_run(c.loop, UV_RUN_DEFAULT);
   uv_loop_close(c.loop);
   auto p = baton::bench::percentiles(c.samples);
-  std::printf("{\"bench\":\"floor\",\"label\":\"%s\",\"responders\":%zu,\"need\":%zu,\"bytes\":%zu,\"resends\":%zu,%s}\n",
-              label.c_str(), c.peers.size(), c.need, bytes, c.resends, baton::bench::json_fields(p).c_str());
+  nlohmann::ordered_json out = {{"bench", "floor"},
+                                {"label", label},
+                                {"responders", c.peers.size()},
+                                {"need", c.need},
+                                {"bytes", bytes},
+                                {"resends", c.resends}};
+  baton::bench::add_fields(out, p);
+  std::printf("%s\n", out.dump().c_str());
   return p.n == 0 ? 1 : 0;
 }

@@ -16,6 +16,10 @@
 #include <cstring>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
+#include "cli.hpp"
+
 namespace {
 
 struct Responder {
@@ -55,10 +59,12 @@ void stop_all(Responder* r) {
 int main(int argc, char** argv) {
   int port = 0;
   double seconds = 600;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--port")) port = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--seconds")) seconds = std::atof(argv[i + 1]);
-  }
+  CLI::App app("baton_floor_responder: answers every UDP datagram at once (see bench/floor_responder.cpp)",
+               "baton_floor_responder");
+  app.add_option("--port", port, "UDP port on 127.0.0.1 (default 0: the kernel picks; printed as JSON)")
+      ->check(CLI::Range(0, 65535));
+  app.add_option("--seconds", seconds, "stop after this long (default 600)")->check(CLI::PositiveNumber);
+  if (const int rc = baton::bench::parse_flags(app, argc, argv); rc >= 0) return rc;
   Responder r;
   r.loop = uv_default_loop();
   r.udp.data = &r;
@@ -72,7 +78,7 @@ int main(int argc, char** argv) {
   sockaddr_in bound{};
   int len = sizeof bound;
   uv_udp_getsockname(&r.udp, reinterpret_cast<sockaddr*>(&bound), &len);
-  std::printf("{\"port\":%d}\n", ntohs(bound.sin_port));
+  std::printf("%s\n", nlohmann::ordered_json{{"port", ntohs(bound.sin_port)}}.dump().c_str());
   std::fflush(stdout);
   uv_udp_recv_start(&r.udp, on_alloc, on_recv);
 

@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 // Latency samples and percentiles shared by the process-level benchmarks
 // (floor, Redlock, Baton member). Samples are nanoseconds; reports are
-// microseconds, printed as one JSON object per line so that scripts/bench.sh
-// can collect them without a JSON library.
+// microseconds, printed as one JSON object per line (nlohmann-json) so that
+// scripts/bench.sh can collect them.
 #pragma once
 
 #include <algorithm>
 #include <cinttypes>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <ctime>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace baton::bench {
 
@@ -52,13 +55,24 @@ inline Percentiles percentiles(std::vector<std::int64_t>& ns) {
   return p;
 }
 
-// `"n":..,"p50_us":..,...` (no braces), to splice into a JSON object.
-inline std::string json_fields(const Percentiles& p) {
-  char buf[256];
-  std::snprintf(buf, sizeof buf,
-                "\"n\":%zu,\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f,\"mean_us\":%.1f", p.n,
-                p.p50_us, p.p99_us, p.p999_us, p.max_us, p.mean_us);
-  return buf;
+// `x` rounded to one decimal: the reports give microseconds to 0.1.
+inline double tenths(double x) { return std::round(x * 10.0) / 10.0; }
+
+// Adds "n", "p50_us", "p99_us", "p999_us", "max_us", "mean_us" to `out`.
+inline void add_fields(nlohmann::ordered_json& out, const Percentiles& p) {
+  out["n"] = p.n;
+  out["p50_us"] = tenths(p.p50_us);
+  out["p99_us"] = tenths(p.p99_us);
+  out["p999_us"] = tenths(p.p999_us);
+  out["max_us"] = tenths(p.max_us);
+  out["mean_us"] = tenths(p.mean_us);
+}
+
+// {"n":..,"p50_us":..,...}
+inline nlohmann::ordered_json to_json(const Percentiles& p) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  add_fields(out, p);
+  return out;
 }
 
 }  // namespace baton::bench

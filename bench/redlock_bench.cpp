@@ -56,6 +56,7 @@
 #include <string>
 #include <vector>
 
+#include "cli.hpp"
 #include "latency.hpp"
 
 namespace {
@@ -383,17 +384,6 @@ void release_contended(Client& c) {
   work_after(c, b.o.think_us, begin_acquire);
 }
 
-std::vector<int> parse_ports(const std::string& s) {
-  std::vector<int> v;
-  for (std::size_t pos = 0; pos < s.size();) {
-    std::size_t end = s.find(',', pos);
-    if (end == std::string::npos) end = s.size();
-    v.push_back(std::atoi(s.substr(pos, end - pos).c_str()));
-    pos = end + 1;
-  }
-  return v;
-}
-
 // SCRIPT LOAD synchronously on every instance (setup, not measured).
 bool load_script(Bench& b) {
   for (int port : b.o.ports) {
@@ -418,38 +408,28 @@ bool load_script(Bench& b) {
 int main(int argc, char** argv) {
   Bench b;
   std::string adapter = "direct";
-  if (argc % 2 == 0) {
-    std::fprintf(stderr, "redlock_bench: %s needs a value\n", argv[argc - 1]);
-    return 2;
-  }
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string k = argv[i];
-    const char* v = argv[i + 1];
-    if (k == "--ports") b.o.ports = parse_ports(v);
-    else if (k == "--mode") b.o.mode = v;
-    else if (k == "--ops") b.o.ops = std::strtoul(v, nullptr, 10);
-    else if (k == "--warmup") b.o.warmup = std::strtoul(v, nullptr, 10);
-    else if (k == "--seconds") b.o.seconds = std::atof(v);
-    else if (k == "--contenders") b.o.contenders = std::strtoul(v, nullptr, 10);
-    else if (k == "--retry-delay-ms") b.o.retry_delay_ms = std::atoi(v);
-    else if (k == "--ttl-ms") b.o.ttl_ms = std::atoi(v);
-    else if (k == "--events") b.o.events = v;
-    else if (k == "--release-wait") b.o.release_wait = std::atoi(v) != 0;
-    else if (k == "--hold-us") b.o.hold_us = std::atoi(v);
-    else if (k == "--think-us") b.o.think_us = std::atoi(v);
-    else if (k == "--adapter") adapter = v;
-    else {
-      std::fprintf(stderr, "redlock_bench: unknown flag %s\n", k.c_str());
-      return 2;
-    }
-  }
-  if (b.o.ports.empty() || (b.o.mode != "acquire" && b.o.mode != "cycle" && b.o.mode != "contended") ||
-      (adapter != "direct" && adapter != "hiredis")) {
-    std::fprintf(stderr,
-                 "usage: baton_redlock_bench --ports P1,P2,P3 --mode acquire|cycle|contended "
-                 "[--adapter direct|hiredis] ...\n");
-    return 2;
-  }
+  CLI::App app("baton_redlock_bench: Redlock against local redis-server instances (see bench/redlock_bench.cpp)",
+               "baton_redlock_bench");
+  app.add_option("--ports", b.o.ports, "the redis-server instances' ports on 127.0.0.1")
+      ->required()
+      ->delimiter(',')
+      ->check(CLI::Range(1, 65535));
+  app.add_option("--mode", b.o.mode, "acquire|cycle|contended (default acquire)")
+      ->check(CLI::IsMember({"acquire", "cycle", "contended"}));
+  app.add_option("--ops", b.o.ops, "samples to take (default 10000)");
+  app.add_option("--warmup", b.o.warmup, "samples to drop first (default 500)");
+  app.add_option("--seconds", b.o.seconds, "how long to run at most (default 20)")->check(CLI::PositiveNumber);
+  app.add_option("--contenders", b.o.contenders, "contended: clients (default 1)");
+  app.add_option("--retry-delay-ms", b.o.retry_delay_ms, "wait before retrying a failed lock (default 200)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--ttl-ms", b.o.ttl_ms, "lock ttl (default 10000)")->check(CLI::Range(1, 3600000));
+  app.add_option("--events", b.o.events, "contended: write contender,event,t_ns lines here");
+  app.add_option("--release-wait", b.o.release_wait, "cycle: 1 to end a sample when every instance answered the unlock");
+  app.add_option("--hold-us", b.o.hold_us, "contended: work under the lock (default 1000)")->check(CLI::NonNegativeNumber);
+  app.add_option("--think-us", b.o.think_us, "contended: work between ownerships (default 1000)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--adapter", adapter, "direct|hiredis (default direct)")->check(CLI::IsMember({"direct", "hiredis"}));
+  if (const int rc = baton::bench::parse_flags(app, argc, argv); rc >= 0) return rc;
   b.o.direct = adapter == "direct";
   if (b.o.mode != "contended") b.o.contenders = 1;
   if (!load_script(b)) return 1;
@@ -503,11 +483,21 @@ int main(int argc, char** argv) {
   std::size_t grants = 0;
   for (auto& c : b.clients) grants += c->grants;
   auto p = baton::bench::percentiles(b.samples);
-  std::printf(
-      "{\"bench\":\"redlock\",\"adapter\":\"%s\",\"mode\":\"%s\",\"members\":%zu,\"contenders\":%zu,\"retry_delay_ms\":%d,\"release_wait\":%d,"
-      "\"ttl_ms\":%d,\"grants\":%zu,\"attempts\":%zu,\"failed_attempts\":%zu,\"seconds\":%.3f,"
-      "\"grants_per_s\":%.1f,%s}\n",
-      b.o.direct ? "direct" : "hiredis", b.o.mode.c_str(), b.o.ports.size(), b.o.contenders, b.o.retry_delay_ms, b.o.release_wait ? 1 : 0, b.o.ttl_ms, grants, b.attempts_total,
-      b.failures, elapsed_s, static_cast<double>(grants) / elapsed_s, baton::bench::json_fields(p).c_str());
+  nlohmann::ordered_json out;
+  out["bench"] = "redlock";
+  out["adapter"] = b.o.direct ? "direct" : "hiredis";
+  out["mode"] = b.o.mode;
+  out["members"] = b.o.ports.size();
+  out["contenders"] = b.o.contenders;
+  out["retry_delay_ms"] = b.o.retry_delay_ms;
+  out["release_wait"] = b.o.release_wait ? 1 : 0;
+  out["ttl_ms"] = b.o.ttl_ms;
+  out["grants"] = grants;
+  out["attempts"] = b.attempts_total;
+  out["failed_attempts"] = b.failures;
+  out["seconds"] = std::round(elapsed_s * 1000) / 1000;
+  out["grants_per_s"] = baton::bench::tenths(static_cast<double>(grants) / elapsed_s);
+  baton::bench::add_fields(out, p);
+  std::printf("%s\n", out.dump().c_str());
   return 0;
 }

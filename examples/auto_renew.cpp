@@ -6,10 +6,6 @@
 // (renew_failing, reported before the validity would have run out, or
 // expired); the lease ends there. Exit code 0 iff
 // the lease outlived its ttl and the loss was reported.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <baton/baton.hpp>
 #include <cstdio>
@@ -17,28 +13,12 @@
 #include <thread>
 #include <vector>
 
+#include "ports.hpp"  // examples/common: free local ports
+
 using namespace std::chrono_literals;
 
-static std::vector<std::uint16_t> free_udp_ports(std::size_t n) {
-  std::vector<int> fds;
-  std::vector<std::uint16_t> ports;
-  for (std::size_t i = 0; i < n; ++i) {
-    const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(a);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) return {};
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ports.push_back(ntohs(a.sin_port));
-    fds.push_back(fd);
-  }
-  for (int fd : fds) ::close(fd);
-  return ports;
-}
-
 int main() {
-  const auto ports = free_udp_ports(3);
+  const auto ports = baton::examples::free_local_ports(3);
   if (ports.size() != 3) return 1;
   std::vector<std::unique_ptr<baton::Cluster>> members;
   for (std::uint32_t id = 1; id <= 3; ++id) {

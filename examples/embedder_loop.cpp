@@ -4,35 +4,15 @@
 // three Baton members to it: no thread of Baton's, every callback on the
 // application's thread. Blocking calls are not allowed on the loop thread,
 // so the callback forms are used.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <uv.h>
 
 #include <baton/baton.hpp>
 #include <cstdio>
 #include <vector>
 
-using namespace std::chrono_literals;
+#include "ports.hpp"  // examples/common: free local ports
 
-static std::vector<std::uint16_t> free_udp_ports(std::size_t n) {
-  std::vector<int> fds;
-  std::vector<std::uint16_t> ports;
-  for (std::size_t i = 0; i < n; ++i) {
-    const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(a);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) return {};
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ports.push_back(ntohs(a.sin_port));
-    fds.push_back(fd);
-  }
-  for (int fd : fds) ::close(fd);
-  return ports;
-}
+using namespace std::chrono_literals;
 
 struct App {
   uv_loop_t loop{};
@@ -47,7 +27,7 @@ struct App {
 int main() {
   App app;
   if (uv_loop_init(&app.loop) != 0) return 1;
-  const auto ports = free_udp_ports(3);
+  const auto ports = baton::examples::free_local_ports(3);
   if (ports.size() != 3) return 1;
   for (std::uint32_t id = 1; id <= 3; ++id) {
     baton::Config c;

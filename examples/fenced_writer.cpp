@@ -4,10 +4,6 @@
 // validity (a GC pause, a swapped-out process). Writer B takes the lease over
 // with a higher token and writes. A wakes up and writes with its old token:
 // the storage rejects it. Exit code 0 iff that is what happened.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <baton/baton.hpp>
 #include <cstdio>
@@ -15,25 +11,9 @@
 #include <thread>
 #include <vector>
 
-using namespace std::chrono_literals;
+#include "ports.hpp"  // examples/common: free local ports
 
-static std::vector<std::uint16_t> free_udp_ports(std::size_t n) {
-  std::vector<int> fds;
-  std::vector<std::uint16_t> ports;
-  for (std::size_t i = 0; i < n; ++i) {
-    const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(a);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) return {};
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ports.push_back(ntohs(a.sin_port));
-    fds.push_back(fd);
-  }
-  for (int fd : fds) ::close(fd);
-  return ports;
-}
+using namespace std::chrono_literals;
 
 // The protected resource: a row and the guard in front of it. In a real
 // system this is a database (see the SQL form in docs/api.md) or a service.
@@ -51,7 +31,7 @@ class Storage {
 };
 
 int main() {
-  const auto ports = free_udp_ports(3);
+  const auto ports = baton::examples::free_local_ports(3);
   if (ports.size() != 3) return 1;
   std::vector<std::unique_ptr<baton::Cluster>> members;
   for (std::uint32_t id = 1; id <= 3; ++id) {

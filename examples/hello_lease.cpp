@@ -3,35 +3,14 @@
 // Cluster and loop thread, talking UDP over 127.0.0.1). Member 1 takes a
 // lease, works, releases; member 2 takes the same resource and gets a higher
 // fencing token.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <baton/baton.hpp>
 #include <cstdio>
 #include <vector>
 
-using namespace std::chrono_literals;
+#include "ports.hpp"  // examples/common: free local ports
 
-// Free UDP ports picked by the kernel (bind port 0, read back, close).
-static std::vector<std::uint16_t> free_udp_ports(std::size_t n) {
-  std::vector<int> fds;
-  std::vector<std::uint16_t> ports;
-  for (std::size_t i = 0; i < n; ++i) {
-    const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(a);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) return {};
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ports.push_back(ntohs(a.sin_port));
-    fds.push_back(fd);
-  }
-  for (int fd : fds) ::close(fd);
-  return ports;
-}
+using namespace std::chrono_literals;
 
 static baton::Config config_for(const std::vector<std::uint16_t>& ports, std::uint32_t self) {
   baton::Config c;
@@ -45,7 +24,7 @@ static baton::Config config_for(const std::vector<std::uint16_t>& ports, std::ui
 }
 
 int main() {
-  const auto ports = free_udp_ports(3);
+  const auto ports = baton::examples::free_local_ports(3);
   if (ports.size() != 3) return 1;
   std::vector<std::unique_ptr<baton::Cluster>> members;
   for (std::uint32_t id = 1; id <= 3; ++id) {

@@ -25,6 +25,9 @@ packages=(
   # benchmarks.
   libuv1-dev flatbuffers-compiler libflatbuffers-dev libxxhash-dev libsodium-dev libtoml11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # Flags (CLI11) and JSON (nlohmann-json) of batonctl, the examples and the
+  # benchmarks; the optional baton::prometheus integration (prometheus-cpp).
+  libcli11-dev nlohmann-json3-dev prometheus-cpp-dev
   # The booking example only.
   libcpp-httplib-dev libsqlite3-dev
   # The Redis comparison benchmark only (client library; no server).

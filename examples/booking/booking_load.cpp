@@ -7,6 +7,7 @@
 //                [--pause-ms MS] [--json | --both] [--wait-ready SEC]
 //                [--expect-no-double] [--expect-double] [--expect-stale]
 //   booking-load --free-ports N     prints N free TCP/UDP ports on 127.0.0.1
+//                                   (examples/common/ports.hpp)
 //   booking-load --nodes H:P --check-api   checks one node's HTTP answers
 //
 // double_booked counts the seats that more than one user was told 201 for, or
@@ -19,14 +20,14 @@
 // holder's has run out), keeps it stopped for at least --pause-ms, SIGCONTs
 // it, then runs the load. The paused node's late write must be rejected by
 // the fencing token.
-#include <arpa/inet.h>
+#include <CLI/CLI.hpp>
 #include <httplib.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -40,10 +41,12 @@
 #include <thread>
 #include <vector>
 
-#include "json.hpp"
+#include <nlohmann/json.hpp>
+
+#include "ports.hpp"  // examples/common: free local ports
 
 using namespace std::chrono_literals;
-namespace json = booking::json;
+using Json = nlohmann::ordered_json;  // fields in the order set
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -67,62 +70,30 @@ struct Options {
 };
 
 [[noreturn]] void usage(const std::string& why) {
-  std::fprintf(stderr,
-               "booking-load: %s\n"
-               "usage: booking-load --nodes HOST:PORT,... [--users N] [--seats 14A,14B] [--rounds N]\n"
-               "                    [--chaos] [--pause-ms MS] [--json | --both] [--wait-ready SEC]\n"
-               "                    [--expect-no-double] [--expect-double] [--expect-stale]\n"
-               "       booking-load --free-ports N\n"
-               "       booking-load --nodes HOST:PORT --check-api [--wait-ready SEC]\n",
-               why.c_str());
+  std::fprintf(stderr, "booking-load: %s (see booking-load --help)\n", why.c_str());
   std::exit(2);
 }
 
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t pos = 0;
-  while (pos <= s.size()) {
-    const std::size_t c = std::min(s.find(',', pos), s.size());
-    if (c > pos) out.push_back(s.substr(pos, c - pos));
-    pos = c + 1;
-  }
-  return out;
+// A node's answer, read leniently: a missing field or one of another type
+// reads as the fallback.
+std::string str(const Json& j, const char* key) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
-
-int to_int(const std::string& s, const std::string& what) {
-  char* end = nullptr;
-  const long v = std::strtol(s.c_str(), &end, 10);
-  if (s.empty() || *end || v < 0 || v > 1000000) usage("bad " + what);
-  return static_cast<int>(v);
+double num(const Json& j, const char* key, double fallback = 0) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_number() ? it->get<double>() : fallback;
 }
-
-// Ports free for both TCP and UDP on 127.0.0.1 right now (the sockets are
-// held until all are chosen, so they are distinct).
-int free_ports(int n) {
-  std::vector<int> fds;
-  for (int i = 0; i < n;) {
-    const int t = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (t < 0 || ::bind(t, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return 1;
-    ::getsockname(t, reinterpret_cast<sockaddr*>(&a), &len);
-    fds.push_back(t);
-    const int u = ::socket(AF_INET, SOCK_DGRAM, 0);
-    if (u < 0) return 1;
-    if (::bind(u, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
-      fds.push_back(u);
-      std::printf("%s%d", i ? " " : "", ntohs(a.sin_port));
-      ++i;
-    } else {
-      ::close(u);
-    }
-  }
-  std::printf("\n");
-  for (int fd : fds) ::close(fd);
-  return 0;
+// Parses `text`; false (and `out` untouched) when it is not JSON.
+bool parse(const std::string& text, Json& out) {
+  Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return false;
+  out = std::move(j);
+  return true;
 }
+std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+// `x` to 3 decimals (the report's milliseconds).
+double ms3(double x) { return std::round(x * 1000.0) / 1000.0; }
 
 std::unique_ptr<httplib::Client> client(const Node& n) {
   auto c = std::make_unique<httplib::Client>(n.host, n.port);
@@ -132,14 +103,13 @@ std::unique_ptr<httplib::Client> client(const Node& n) {
   return c;
 }
 
-bool get_json(const Node& n, const char* path, json::Value& out) {
+bool get_json(const Node& n, const char* path, Json& out) {
   auto c = client(n);
   c->set_connection_timeout(1, 0);
   c->set_read_timeout(5, 0);
   auto res = c->Get(path);
   if (!res || res->status != 200) return false;
-  std::string err;
-  return json::parse(res->body, out, err);
+  return parse(res->body, out);
 }
 
 struct Answer {
@@ -156,7 +126,7 @@ Answer book(httplib::Client& c, int node, const std::string& seat, const std::st
   a.user = user;
   a.seat = seat;
   a.node = node;
-  const std::string body = json::Object().str("seat", seat).str("user", user).done();
+  const std::string body = dump({{"seat", seat}, {"user", user}});
   const auto t0 = Clock::now();
   auto res = c.Post("/book", body, "application/json");
   a.ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
@@ -165,11 +135,10 @@ Answer book(httplib::Client& c, int node, const std::string& seat, const std::st
     return a;
   }
   a.status = res->status;
-  json::Value v;
-  std::string err;
-  if (json::parse(res->body, v, err)) {
-    a.error = v.str("error");
-    a.token = static_cast<std::uint64_t>(v.num("token"));
+  Json v;
+  if (parse(res->body, v)) {
+    a.error = str(v, "error");
+    a.token = static_cast<std::uint64_t>(num(v, "token"));
   }
   return a;
 }
@@ -193,24 +162,22 @@ struct Continuer {
 int check_api(const Node& n) {
   auto c = client(n);
   int failures = 0;
-  auto post = [&](const std::string& body, int want_status, const std::string& want_error, json::Value& got) {
+  auto post = [&](const std::string& body, int want_status, const std::string& want_error, Json& got) {
     auto res = c->Post("/book", body, "application/json");
-    std::string err;
-    const bool ok = res && res->status == want_status && json::parse(res->body, got, err) &&
-                    got.str("error") == want_error;
+    const bool ok = res && res->status == want_status && parse(res->body, got) && str(got, "error") == want_error;
     std::printf("%s POST /book %s -> %d %s (want %d %s)\n", ok ? "ok  " : "FAIL", body.c_str(), res ? res->status : 0,
                 res ? res->body.c_str() : "no answer", want_status, want_error.c_str());
     if (!ok) ++failures;
   };
-  json::Value v;
+  Json v;
   post(R"({"seat":"12A","user":"ana"})", 201, "", v);
-  const double token = v.num("token");
-  if (token < 1 || v.str("booked") != "12A" || v.str("user") != "ana") {
+  const double token = num(v, "token");
+  if (token < 1 || str(v, "booked") != "12A" || str(v, "user") != "ana") {
     std::printf("FAIL 201 body lacks booked/user/token\n");
     ++failures;
   }
   post(R"({"seat":"12A","user":"bob"})", 409, "taken", v);
-  if (v.str("holder") != "ana") {
+  if (str(v, "holder") != "ana") {
     std::printf("FAIL 409 body does not name the holder\n");
     ++failures;
   }
@@ -223,14 +190,13 @@ int check_api(const Node& n) {
   post(R"({"seat":"12B","user":"ana",})", 400, "bad_json", v);
   post(R"(["12B","ana"])", 400, "bad_json", v);
   // The database row: the booking, its node, and the fence at its token.
-  json::Value seats;
+  Json seats;
   bool row_ok = false;
-  if (get_json(n, "/seats", seats))
-    if (const json::Value* list = seats.get("seats"))
-      for (const auto& s : list->a)
-        if (s.str("id") == "12A")
-          row_ok = s.str("user") == "ana" && s.num("token") == token && s.num("fence") == token &&
-                   s.num("writes") == 1 && s.num("node") >= 1;
+  if (get_json(n, "/seats", seats) && seats.contains("seats") && seats["seats"].is_array())
+    for (const auto& s : seats["seats"])
+      if (str(s, "id") == "12A")
+        row_ok = str(s, "user") == "ana" && num(s, "token") == token && num(s, "fence") == token &&
+                 num(s, "writes") == 1 && num(s, "node") >= 1;
   std::printf("%s GET /seats: 12A held by ana with token = fence = %.0f, written once\n", row_ok ? "ok  " : "FAIL",
               token);
   if (!row_ok) ++failures;
@@ -245,43 +211,63 @@ int check_api(const Node& n) {
 
 int main(int argc, char** argv) {
   Options o;
-  bool check_api_only = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) usage("missing value for " + a);
-      return argv[++i];
-    };
-    if (a == "--free-ports") return free_ports(std::max(1, to_int(next(), "--free-ports")));
-    if (a == "--check-api") {
-      check_api_only = true;
-      continue;
-    }
-    if (a == "--nodes") {
-      for (const auto& item : split(next())) {
-        const std::size_t colon = item.rfind(':');
-        if (colon == std::string::npos) usage("bad --nodes item (want HOST:PORT)");
-        o.nodes.push_back({item.substr(0, colon), to_int(item.substr(colon + 1), "node port")});
-      }
-    } else if (a == "--users") o.users = std::max(1, to_int(next(), "--users"));
-    else if (a == "--seats") o.seats = split(next());
-    else if (a == "--rounds") o.rounds = std::max(1, to_int(next(), "--rounds"));
-    else if (a == "--chaos") o.chaos = true;
-    else if (a == "--pause-ms") o.pause_ms = to_int(next(), "--pause-ms");
-    else if (a == "--json") { o.json_out = true; o.text_out = false; }
-    else if (a == "--both") o.json_out = o.text_out = true;
-    else if (a == "--wait-ready") o.wait_ready_s = to_int(next(), "--wait-ready");
-    else if (a == "--expect-no-double") o.expect_no_double = true;
-    else if (a == "--expect-double") o.expect_double = true;
-    else if (a == "--expect-stale") o.expect_stale = true;
-    else if (a == "-h" || a == "--help") usage("help");
-    else usage("unknown argument " + a);
+  bool check_api_only = false, json_only = false, both = false;
+  std::size_t free_ports = 0;
+  std::vector<std::string> nodes;
+  CLI::App app("booking-load: many users booking the same few seats through every node at once, then a report\n"
+               "(docs/booking.md).",
+               "booking-load");
+  const auto count = CLI::Range(0, 1000000);
+  app.add_option("--nodes", nodes, "the booking nodes' HTTP addresses: HOST:PORT,...")->delimiter(',');
+  app.add_option("--users", o.users, "concurrent users (default 12)")->check(count);
+  app.add_option("--seats", o.seats, "the seats every user books (default 14A,14B,14C)")->delimiter(',');
+  app.add_option("--rounds", o.rounds, "rounds over the seats (default 1)")->check(count);
+  app.add_flag("--chaos", o.chaos, "SIGSTOP the --slow-seat node mid-booking, book its seat elsewhere");
+  app.add_option("--pause-ms", o.pause_ms, "--chaos: how long the node stays stopped (default: 2 ttl)")->check(count);
+  app.add_flag("--json", json_only, "the report as one JSON line only");
+  app.add_flag("--both", both, "the report for people, then as one JSON line");
+  app.add_option("--wait-ready", o.wait_ready_s, "wait this many seconds for every node's /health")->check(count);
+  app.add_flag("--expect-no-double", o.expect_no_double, "exit 1 unless every seat was booked exactly once");
+  app.add_flag("--expect-double", o.expect_double, "exit 1 unless some seat was double booked");
+  app.add_flag("--expect-stale", o.expect_stale, "exit 1 unless the paused node's write was rejected as stale");
+  app.add_option("--free-ports", free_ports, "print N ports free for TCP and UDP on 127.0.0.1, then exit")
+      ->check(CLI::Range(1, 1000));
+  app.add_flag("--check-api", check_api_only, "check one node's HTTP answers case by case");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::fputs(app.help().c_str(), stdout);
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    usage(e.what());
   }
+  if (free_ports > 0) {
+    const auto ports = baton::examples::free_local_ports(free_ports);
+    if (ports.empty()) return 1;
+    for (std::size_t i = 0; i < ports.size(); ++i) std::printf("%s%u", i ? " " : "", ports[i]);
+    std::printf("\n");
+    return 0;
+  }
+  for (const auto& item : nodes) {
+    const std::size_t colon = item.rfind(':');
+    int port = 0;
+    if (colon != std::string::npos) {
+      const std::string p = item.substr(colon + 1);
+      const auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
+      if (ec != std::errc{} || end != p.data() + p.size() || port < 1 || port > 65535) port = 0;
+    }
+    if (port == 0) usage("--nodes: '" + item + "' is not HOST:PORT");
+    o.nodes.push_back({item.substr(0, colon), port});
+  }
+  o.users = std::max(1, o.users);
+  o.rounds = std::max(1, o.rounds);
+  if (json_only) o.text_out = false;
+  if (json_only || both) o.json_out = true;
   if (o.nodes.empty()) usage("--nodes is required");
   if (o.seats.empty()) usage("--seats is empty");
 
   // Every node answers /health (waiting up to --wait-ready seconds).
-  std::vector<json::Value> health(o.nodes.size());
+  std::vector<Json> health(o.nodes.size());
   const auto ready_deadline = Clock::now() + std::chrono::seconds(o.wait_ready_s);
   for (std::size_t i = 0; i < o.nodes.size(); ++i) {
     while (!get_json(o.nodes[i], "/health", health[i])) {
@@ -294,7 +280,7 @@ int main(int argc, char** argv) {
     }
   }
   if (check_api_only) return check_api(o.nodes[0]);
-  const std::string mode = health[0].str("mode");
+  const std::string mode = str(health[0], "mode");
 
   // Chaos: the victim booking on the node with the slow hook.
   std::vector<Answer> answers;
@@ -307,14 +293,14 @@ int main(int argc, char** argv) {
   double paused_ms = 0;
   if (o.chaos) {
     for (std::size_t i = 0; i < o.nodes.size(); ++i)
-      if (!health[i].str("slow_seat").empty()) victim_index = static_cast<int>(i);
+      if (!str(health[i], "slow_seat").empty()) victim_index = static_cast<int>(i);
     if (victim_index < 0) {
       std::fprintf(stderr, "booking-load: --chaos needs a node started with --slow-seat SEAT\n");
       return 1;
     }
-    const json::Value& h = health[static_cast<std::size_t>(victim_index)];
-    chaos_seat = h.str("slow_seat");
-    if (pause_ms == 0) pause_ms = static_cast<int>(h.num("ttl_ms", 1000)) * 2;
+    const Json& h = health[static_cast<std::size_t>(victim_index)];
+    chaos_seat = str(h, "slow_seat");
+    if (pause_ms == 0) pause_ms = static_cast<int>(num(h, "ttl_ms", 1000)) * 2;
     victim = std::thread([&, vi = victim_index] {
       auto c = client(o.nodes[static_cast<std::size_t>(vi)]);
       Answer a = book(*c, vi + 1, chaos_seat, "paused-user");
@@ -325,8 +311,8 @@ int main(int argc, char** argv) {
     const auto deadline = Clock::now() + 10s;
     bool in_window = false;
     while (Clock::now() < deadline) {
-      json::Value v;
-      if (get_json(o.nodes[static_cast<std::size_t>(victim_index)], "/health", v) && v.num("slow_waiting") > 0) {
+      Json v;
+      if (get_json(o.nodes[static_cast<std::size_t>(victim_index)], "/health", v) && num(v, "slow_waiting") > 0) {
         in_window = true;
         break;
       }
@@ -337,7 +323,7 @@ int main(int argc, char** argv) {
       victim.join();
       return 1;
     }
-    continuer.pid = static_cast<pid_t>(h.num("pid"));
+    continuer.pid = static_cast<pid_t>(num(h, "pid"));
     if (::kill(continuer.pid, SIGSTOP) != 0) {
       std::perror("booking-load: SIGSTOP");
       continuer.pid = 0;
@@ -398,7 +384,7 @@ int main(int argc, char** argv) {
   const double wall_ms = std::chrono::duration<double, std::milli>(Clock::now() - load_start).count();
 
   // The database's view, through the first node that answers.
-  json::Value db;
+  Json db;
   bool have_db = false;
   for (const auto& n : o.nodes)
     if ((have_db = get_json(n, "/seats", db))) break;
@@ -433,17 +419,17 @@ int main(int argc, char** argv) {
   };
   std::vector<SeatRow> rows;
   int double_booked = 0;
-  if (const json::Value* seats = db.get("seats")) {
-    for (const auto& s : seats->a) {
-      const std::string id = s.str("id");
+  if (db.contains("seats") && db["seats"].is_array()) {
+    for (const auto& s : db["seats"]) {
+      const std::string id = str(s, "id");
       if (std::find(o.seats.begin(), o.seats.end(), id) == o.seats.end()) continue;
-      SeatRow r{id, s.str("user"), static_cast<std::int64_t>(s.num("node")), static_cast<std::int64_t>(s.num("token")),
-                static_cast<std::int64_t>(s.num("writes")), told_201[id].size()};
+      SeatRow r{id, str(s, "user"), static_cast<std::int64_t>(num(s, "node")), static_cast<std::int64_t>(num(s, "token")),
+                static_cast<std::int64_t>(num(s, "writes")), told_201[id].size()};
       if (r.told > 1 || r.writes > 1) ++double_booked;
       rows.push_back(r);
     }
   }
-  const auto stale_db = static_cast<std::int64_t>(db.num("stale_writes_rejected"));
+  const auto stale_db = static_cast<std::int64_t>(num(db, "stale_writes_rejected"));
   const double p50 = percentile(lat, 50), p90 = percentile(lat, 90), p99 = percentile(lat, 99),
                pmax = percentile(lat, 100);
 
@@ -480,44 +466,51 @@ int main(int argc, char** argv) {
   }
 
   if (o.json_out) {
-    std::string seats = "[";
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      const auto& r = rows[i];
-      json::Object so;
-      so.str("seat", r.id);
-      if (r.user.empty()) so.null("user");
-      else so.str("user", r.user);
-      so.num("node", r.node).num("token", r.token).num("writes", r.writes).num("told_201", static_cast<std::int64_t>(r.told));
-      seats += (i ? "," : "") + so.done();
+    Json seats = Json::array();
+    for (const auto& r : rows) {
+      seats.push_back({{"seat", r.id},
+                       {"user", r.user.empty() ? Json(nullptr) : Json(r.user)},
+                       {"node", r.node},
+                       {"token", r.token},
+                       {"writes", r.writes},
+                       {"told_201", r.told}});
     }
-    seats += "]";
-    json::Object out;
-    out.str("mode", mode)
-        .num("nodes", static_cast<std::int64_t>(o.nodes.size()))
-        .num("users", o.users)
-        .num("requests", static_cast<std::int64_t>(answers.size()))
-        .num("booked", booked)
-        .num("taken", taken)
-        .num("stale_answers", stale)
-        .num("no_lease", no_lease)
-        .num("bad_request", bad)
-        .num("failed", failed)
-        .num("double_booked", double_booked)
-        .num("stale_writes_rejected", stale_db)
-        .dbl("p50_ms", p50)
-        .dbl("p90_ms", p90)
-        .dbl("p99_ms", p99)
-        .dbl("max_ms", pmax)
-        .dbl("wall_ms", wall_ms)
-        .raw("seats", seats);
+    Json out;
+    out["mode"] = mode;
+    out["nodes"] = o.nodes.size();
+    out["users"] = o.users;
+    out["requests"] = answers.size();
+    out["booked"] = booked;
+    out["taken"] = taken;
+    out["stale_answers"] = stale;
+    out["no_lease"] = no_lease;
+    out["bad_request"] = bad;
+    out["failed"] = failed;
+    out["double_booked"] = double_booked;
+    out["stale_writes_rejected"] = stale_db;
+    out["p50_ms"] = ms3(p50);
+    out["p90_ms"] = ms3(p90);
+    out["p99_ms"] = ms3(p99);
+    out["max_ms"] = ms3(pmax);
+    out["wall_ms"] = ms3(wall_ms);
+    out["seats"] = std::move(seats);
     if (o.chaos) {
-      json::Object c;
-      c.num("node", victim_index + 1).str("seat", chaos_seat).dbl("paused_ms", paused_ms);
-      if (victim_answer) c.num("status", victim_answer->status).str("error", victim_answer->error).unum("token", victim_answer->token);
-      if (rival_answer) c.num("rival_node", rival_answer->node).unum("rival_token", rival_answer->token);
-      out.raw("chaos", c.done());
+      Json c;
+      c["node"] = victim_index + 1;
+      c["seat"] = chaos_seat;
+      c["paused_ms"] = ms3(paused_ms);
+      if (victim_answer) {
+        c["status"] = victim_answer->status;
+        c["error"] = victim_answer->error;
+        c["token"] = victim_answer->token;
+      }
+      if (rival_answer) {
+        c["rival_node"] = rival_answer->node;
+        c["rival_token"] = rival_answer->token;
+      }
+      out["chaos"] = std::move(c);
     }
-    std::printf("%s\n", out.done().c_str());
+    std::printf("%s\n", dump(out).c_str());
   }
 
   int rc = 0;

@@ -21,6 +21,7 @@
 //
 // --baseline runs the same service without Baton: check, then write, no lease
 // and no fence, the way the airline's servers did it.
+#include <CLI/CLI.hpp>
 #include <httplib.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -42,10 +43,10 @@
 #include <vector>
 
 #include "booking_page.hpp"
-#include "json.hpp"
+#include <nlohmann/json.hpp>
 
 using namespace std::chrono_literals;
-namespace json = booking::json;
+using Json = nlohmann::ordered_json;  // fields in the order set
 
 namespace {
 
@@ -65,72 +66,63 @@ struct Options {
   int wait_ms = 5000;          // how long a booking waits for the seat's lease
 };
 
-[[noreturn]] void usage(const char* why) {
-  std::fprintf(stderr,
-               "booking-node: %s\n"
-               "usage: booking-node (--id N | --client) --members HOST:PORT,HOST:PORT,... --http PORT --db FILE\n"
-               "                    [--baseline] [--race-ms MS] [--ttl-ms MS] [--wait-ms MS]\n"
-               "                    [--slow-seat SEAT --slow-ms MS] [--state-dir DIR [--bootstrap]]\n"
-               "  members get ids 1..n in the order given; --id picks this node.\n"
-               "  --client: not a member but a client of --members (e.g. three `batonctl node` voters with\n"
-               "  --cluster-id 45068 and the demo key, \"42\" 32 times, in --key-file: docs/booking.md);\n"
-               "  no --id, --state-dir or --bootstrap.\n",
-               why);
-  std::exit(2);
-}
+constexpr const char* description =
+    "booking-node: one application server of the seat-booking example (docs/booking.md): a Baton member\n"
+    "(--id N), or with --client a client of --members, serving HTTP over a shared SQLite database.\n"
+    "--members is the library's syntax, the same as batonctl's: ID=HOST:PORT,... (IPv6 as [::1]:PORT).\n"
+    "--client: not a member but a client of --members (e.g. three `batonctl node` voters with\n"
+    "--cluster-id 45068 and the demo key, \"42\" 32 times, in --key-file: docs/booking.md); no --id,\n"
+    "--state-dir or --bootstrap.";
 
-int to_int(const char* s, const char* what) {
-  char* end = nullptr;
-  const long v = std::strtol(s, &end, 10);
-  if (!*s || *end || v < 0 || v > 1000000) usage(what);
-  return static_cast<int>(v);
+// Bad flags: the message (naming the flag and the value), exit 2.
+[[noreturn]] void usage_error(const std::string& why) {
+  std::fprintf(stderr, "booking-node: %s (see booking-node --help)\n", why.c_str());
+  std::exit(2);
 }
 
 Options parse_args(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto next = [&]() -> const char* {
-      if (i + 1 >= argc) usage(("missing value for " + a).c_str());
-      return argv[++i];
-    };
-    if (a == "--id") o.id = static_cast<std::uint32_t>(to_int(next(), "bad --id"));
-    else if (a == "--http") o.http_port = static_cast<std::uint16_t>(to_int(next(), "bad --http"));
-    else if (a == "--db") o.db = next();
-    else if (a == "--state-dir") o.state_dir = next();
-    else if (a == "--bootstrap") o.bootstrap = true;
-    else if (a == "--client") o.client = true;
-    else if (a == "--baseline") o.baseline = true;
-    else if (a == "--slow-seat") o.slow_seat = next();
-    else if (a == "--slow-ms") o.slow_ms = to_int(next(), "bad --slow-ms");
-    else if (a == "--race-ms") o.race_ms = to_int(next(), "bad --race-ms");
-    else if (a == "--ttl-ms") o.ttl_ms = to_int(next(), "bad --ttl-ms");
-    else if (a == "--wait-ms") o.wait_ms = to_int(next(), "bad --wait-ms");
-    else if (a == "--members") {
-      std::string list = next();
-      std::uint32_t id = 1;
-      std::size_t pos = 0;
-      while (pos <= list.size()) {
-        const std::size_t comma = std::min(list.find(',', pos), list.size());
-        const std::string item = list.substr(pos, comma - pos);
-        const std::size_t colon = item.rfind(':');
-        if (colon == std::string::npos) usage("bad --members item (want HOST:PORT)");
-        o.members.push_back({id++, item.substr(0, colon),
-                             static_cast<std::uint16_t>(to_int(item.substr(colon + 1).c_str(), "bad member port"))});
-        pos = comma + 1;
-      }
-    } else if (a == "-h" || a == "--help") usage("help");
-    else usage(("unknown argument " + a).c_str());
+  std::string members;
+  CLI::App app(description, "booking-node");
+  const auto ms = CLI::Range(0, 1000000);
+  app.add_option("--id", o.id, "this node's member id, one of --members")
+      ->check(CLI::Range(std::uint32_t{1}, baton::member_id_max));
+  app.add_flag("--client", o.client, "take leases through --members, vote on nothing");
+  app.add_option("--members", members, "the Baton members: ID=HOST:PORT,... (required unless --baseline)");
+  app.add_option("--http", o.http_port, "HTTP port on 127.0.0.1 (required)")->check(CLI::Range(1, 65535));
+  app.add_option("--db", o.db, "the SQLite database file, shared by every node (required)");
+  app.add_option("--state-dir", o.state_dir, "persist this member's floor reservation here (restarts)");
+  app.add_flag("--bootstrap", o.bootstrap, "with --state-dir: the cluster's first start");
+  app.add_flag("--baseline", o.baseline, "no lease and no fence: check, then write");
+  app.add_option("--race-ms", o.race_ms, "baseline: time between the check and the write (default 30)")->check(ms);
+  app.add_option("--ttl-ms", o.ttl_ms, "lease ttl (default 1000)")->check(ms);
+  app.add_option("--wait-ms", o.wait_ms, "how long a booking waits for the seat's lease (default 5000)")->check(ms);
+  app.add_option("--slow-seat", o.slow_seat, "debug hook: pause before the write for this seat");
+  app.add_option("--slow-ms", o.slow_ms, "the --slow-seat pause")->check(ms);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::fputs(app.help().c_str(), stdout);
+    std::exit(0);
+  } catch (const CLI::ParseError& e) {
+    usage_error(e.what());
   }
-  if (o.db.empty()) usage("--db is required");
-  if (o.http_port == 0) usage("--http is required");
+  if (!members.empty()) {
+    auto parsed = baton::parse_members(members);
+    if (!parsed) usage_error("--members: " + std::string(parsed.error().what));
+    o.members = std::move(*parsed);
+  }
+  if (o.db.empty()) usage_error("--db is required");
+  if (o.http_port == 0) usage_error("--http is required");
   if (o.client) {
-    if (o.id != 0) usage("--client and --id exclude each other: a client has no member id");
-    if (!o.state_dir.empty() || o.bootstrap) usage("--client keeps no state: no --state-dir or --bootstrap");
-    if (o.baseline) usage("--client and --baseline exclude each other");
-    if (o.members.empty()) usage("--client needs --members (the voters)");
-  } else if (!o.baseline && (o.members.empty() || o.id == 0 || o.id > o.members.size())) {
-    usage("--members and --id (1..n) are required unless --baseline or --client");
+    if (o.id != 0) usage_error("--client and --id exclude each other: a client has no member id");
+    if (!o.state_dir.empty() || o.bootstrap) usage_error("--client keeps no state: no --state-dir or --bootstrap");
+    if (o.baseline) usage_error("--client and --baseline exclude each other");
+    if (o.members.empty()) usage_error("--client needs --members (the voters)");
+  } else if (!o.baseline) {
+    if (o.members.empty() || o.id == 0) usage_error("--members and --id are required unless --baseline or --client");
+    const bool listed = std::any_of(o.members.begin(), o.members.end(), [&](const baton::Member& m) { return m.id == o.id; });
+    if (!listed) usage_error("--id " + std::to_string(o.id) + " is not one of --members '" + members + "'");
   }
   if (o.baseline && o.id == 0) o.id = 1;
   return o;
@@ -262,8 +254,12 @@ struct Reply {
   std::string body;
 };
 
+// One line of JSON; text that is not UTF-8 (from the database) comes out as
+// U+FFFD instead of throwing.
+std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
 Reply error_reply(int status, std::string_view error, std::string_view why) {
-  return {status, json::Object().str("error", error).str("why", why).done()};
+  return {status, dump({{"error", std::string(error)}, {"why", std::string(why)}})};
 }
 
 class Service {
@@ -277,17 +273,21 @@ class Service {
   }
 
   Reply book(const std::string& body) {
-    json::Value req;
-    std::string err;
-    if (!json::parse(body, req, err)) return error_reply(400, "bad_json", err);
-    if (req.type != json::Value::Type::object) return error_reply(400, "bad_json", "the body must be a JSON object");
-    const json::Value* seat_v = req.get("seat");
-    const json::Value* user_v = req.get("user");
-    if (!seat_v || seat_v->type != json::Value::Type::string) return error_reply(400, "bad_seat", "missing \"seat\" (a string such as \"14A\")");
-    if (!user_v || user_v->type != json::Value::Type::string || user_v->s.empty())
+    nlohmann::json req;
+    try {
+      req = nlohmann::json::parse(body);
+    } catch (const nlohmann::json::parse_error& e) {
+      return error_reply(400, "bad_json", e.what());
+    }
+    if (!req.is_object()) return error_reply(400, "bad_json", "the body must be a JSON object");
+    const auto seat_v = req.find("seat");
+    const auto user_v = req.find("user");
+    if (seat_v == req.end() || !seat_v->is_string())
+      return error_reply(400, "bad_seat", "missing \"seat\" (a string such as \"14A\")");
+    if (user_v == req.end() || !user_v->is_string() || user_v->get_ref<const std::string&>().empty())
       return error_reply(400, "bad_user", "missing \"user\" (a non-empty string)");
-    const std::string& seat = seat_v->s;
-    const std::string& user = user_v->s;
+    const std::string& seat = seat_v->get_ref<const std::string&>();
+    const std::string& user = user_v->get_ref<const std::string&>();
     if (user.size() > 64) return error_reply(400, "bad_user", "\"user\" is longer than 64 bytes");
     if (std::find(seats_.begin(), seats_.end(), seat) == seats_.end())
       return error_reply(400, "unknown_seat", "no such seat: rows 12-16, seats A-F, e.g. \"14A\"");
@@ -350,17 +350,15 @@ class Service {
     std::fprintf(stderr, "node %u: stale write rejected: seat %s user %s token %lld < fence %lld\n", o_.id,
                  seat.c_str(), user.c_str(), static_cast<long long>(t), static_cast<long long>(fence));
     std::string holder = read_holder(d, seat).value_or("");
-    return {409, json::Object()
-                     .str("error", "stale_token")
-                     .str("why", "this node's lease ended while it was paused; a newer lease (fence " +
-                                     std::to_string(fence) + ") booked the seat, so the write with token " +
-                                     std::to_string(t) + " was rejected")
-                     .str("seat", seat)
-                     .str("holder", holder)
-                     .num("token", t)
-                     .num("fence", fence)
-                     .num("node", o_.id)
-                     .done()};
+    return {409, dump({{"error", "stale_token"},
+                       {"why", "this node's lease ended while it was paused; a newer lease (fence " +
+                                   std::to_string(fence) + ") booked the seat, so the write with token " +
+                                   std::to_string(t) + " was rejected"},
+                       {"seat", seat},
+                       {"holder", holder},
+                       {"token", t},
+                       {"fence", fence},
+                       {"node", o_.id}})};
   }
 
   std::optional<std::string> read_holder(Db& d, const std::string& seat) {
@@ -391,84 +389,66 @@ class Service {
   }
 
   Reply taken(const std::string& seat, const std::string& holder) {
-    return {409, json::Object()
-                     .str("error", "taken")
-                     .str("why", "seat " + seat + " is already booked")
-                     .str("seat", seat)
-                     .str("holder", holder)
-                     .done()};
+    return {409, dump({{"error", "taken"},
+                       {"why", "seat " + seat + " is already booked"},
+                       {"seat", seat},
+                       {"holder", holder}})};
   }
 
   Reply booked(const std::string& seat, const std::string& user, std::uint64_t token) {
-    return {201, json::Object()
-                     .str("booked", seat)
-                     .str("user", user)
-                     .num("node", o_.id)
-                     .unum("token", token)
-                     .done()};
+    return {201, dump({{"booked", seat}, {"user", user}, {"node", o_.id}, {"token", token}})};
   }
 
   std::string seats_json() {
     Db& d = db();
-    std::string seats = "[";
+    Json seats = Json::array();
     {
       auto r = d.prepare("SELECT id, user, node, token, fence, writes, booked_at_ms FROM seats ORDER BY rowid");
-      bool first = true;
       while (r.step()) {
-        json::Object o;
-        o.str("id", r.text(0));
-        if (r.is_null(1)) o.null("user").null("node");
-        else o.str("user", r.text(1)).num("node", r.i64(2));
-        o.num("token", r.i64(3)).num("fence", r.i64(4)).num("writes", r.i64(5));
-        if (r.is_null(6)) o.null("booked_at_ms");
-        else o.num("booked_at_ms", r.i64(6));
-        seats += (first ? "" : ",") + o.done();
-        first = false;
+        Json o;
+        o["id"] = r.text(0);
+        o["user"] = r.is_null(1) ? Json(nullptr) : Json(r.text(1));
+        o["node"] = r.is_null(1) ? Json(nullptr) : Json(r.i64(2));
+        o["token"] = r.i64(3);
+        o["fence"] = r.i64(4);
+        o["writes"] = r.i64(5);
+        o["booked_at_ms"] = r.is_null(6) ? Json(nullptr) : Json(r.i64(6));
+        seats.push_back(std::move(o));
       }
     }
-    seats += "]";
-    std::string rejected = "[";
+    Json rejected = Json::array();
     {
       auto r = d.prepare("SELECT seat, user, node, token, fence, at_ms FROM rejected ORDER BY n DESC");
-      bool first = true;
       while (r.step()) {
-        rejected += (first ? "" : ",") + json::Object()
-                                             .str("seat", r.text(0))
-                                             .str("user", r.text(1))
-                                             .num("node", r.i64(2))
-                                             .num("token", r.i64(3))
-                                             .num("fence", r.i64(4))
-                                             .num("at_ms", r.i64(5))
-                                             .done();
-        first = false;
+        rejected.push_back({{"seat", r.text(0)},
+                            {"user", r.text(1)},
+                            {"node", r.i64(2)},
+                            {"token", r.i64(3)},
+                            {"fence", r.i64(4)},
+                            {"at_ms", r.i64(5)}});
       }
     }
-    rejected += "]";
     std::int64_t stale = 0;
     {
       auto r = d.prepare("SELECT value FROM counters WHERE name='stale_rejected'");
       if (r.step()) stale = r.i64(0);
     }
-    return json::Object()
-        .num("node", o_.id)
-        .str("mode", mode())
-        .raw("seats", seats)
-        .num("stale_writes_rejected", stale)
-        .raw("rejected", rejected)
-        .done();
+    return dump({{"node", o_.id},
+                 {"mode", mode()},
+                 {"seats", std::move(seats)},
+                 {"stale_writes_rejected", stale},
+                 {"rejected", std::move(rejected)}});
   }
 
   std::string health_json() const {
-    return json::Object()
-        .num("node", o_.id)
-        .boolean("client", o_.client)
-        .num("pid", ::getpid())
-        .str("mode", mode())
-        .str("slow_seat", o_.slow_seat)
-        .num("slow_ms", o_.slow_ms)
-        .num("slow_waiting", slow_waiting_.load())
-        .num("ttl_ms", o_.ttl_ms)
-        .done();
+    return dump({{"node", o_.id},
+                 {"client", o_.client},
+                 {"pid", ::getpid()},
+                 {"mode", mode()},
+                 {"slow_seat", o_.slow_seat},
+                 {"slow_ms", o_.slow_ms},
+                 {"slow_waiting", slow_waiting_.load()},
+                 {"ttl_ms", o_.ttl_ms}});
   }
 
   std::string mode() const { return o_.baseline ? "baseline" : "baton"; }

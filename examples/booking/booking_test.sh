@@ -12,8 +12,9 @@
 #             their clients (--client), with chaos: every seat booked once,
 #             node 1's late write rejected, each node a client (drawn id above
 #             2^31-1) and the rows name those ids
-#   flags     run-demo.sh, one-member-stopped.sh and booking-node refuse bad
-#             flags: exit 2 and a message naming the flag, nothing started
+#   flags     run-demo.sh, one-member-stopped.sh, booking-node and booking-load
+#             refuse bad flags: exit 2 and a message naming the flag (and the
+#             value), nothing started; booking-load --free-ports
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 : "${BOOKING_NODE:?}" "${BOOKING_LOAD:?}"
@@ -81,9 +82,24 @@ case "$case" in
     refuses "--users needs a positive number" bash "$here/one-member-stopped.sh" --users 0
     refuses "unknown argument '--frob'" bash "$here/one-member-stopped.sh" --frob
     refuses "--baseline and --clients exclude each other" bash "$here/run-demo.sh" --baseline --clients
-    nodeargs=(--members 127.0.0.1:1 --http 1 --db "$dir/never.db")
+    nodeargs=(--members 1=127.0.0.1:1 --http 1 --db "$dir/never.db")
     refuses "--client and --id exclude each other" "$BOOKING_NODE" --client --id 1 "${nodeargs[@]}"
     refuses "--client keeps no state" "$BOOKING_NODE" --client --state-dir "$dir/s" "${nodeargs[@]}"
+    # CLI11 (issue 22): one --members syntax (the library's), and every bad
+    # flag named with its value.
+    refuses "--members: " "$BOOKING_NODE" --id 1 --members 127.0.0.1:1 --http 1 --db "$dir/never.db"
+    refuses "--id 4 is not one of --members" "$BOOKING_NODE" --id 4 "${nodeargs[@]}"
+    refuses "--http: Value 70000 not in range" "$BOOKING_NODE" --id 1 --members 1=127.0.0.1:1 --http 70000 \
+      --db "$dir/never.db"
+    refuses "--frob" "$BOOKING_NODE" --frob "${nodeargs[@]}"
+    refuses "--ttl-ms: 1 required" "$BOOKING_NODE" --id 1 "${nodeargs[@]}" --ttl-ms
+    refuses "--nodes: '127.0.0.1' is not HOST:PORT" "$BOOKING_LOAD" --nodes 127.0.0.1
+    refuses "--users: Value many not in range" "$BOOKING_LOAD" --nodes 127.0.0.1:1 --users many
+    out=$("$BOOKING_NODE" --help) && [[ $out == *--members* && $out == *ID=HOST:PORT* ]] \
+      || { echo "booking-node --help does not describe --members: $out" >&2; exit 1; }
+    read -r -a ports <<<"$("$BOOKING_LOAD" --free-ports 4)"
+    [[ ${#ports[@]} -eq 4 && $(printf '%s\n' "${ports[@]}" | sort -u | wc -l) -eq 4 ]] \
+      || { echo "booking-load --free-ports 4 did not print 4 distinct ports: ${ports[*]}" >&2; exit 1; }
     [[ ! -e "$dir/never.db" ]] || { echo "booking-node created its database before refusing its flags" >&2; exit 1; }
     ;;
   *) echo "unknown case $case" >&2; exit 2 ;;

@@ -27,8 +27,11 @@ booking_bins() {
 PIDS=()
 HTTP_PORTS=()
 NODES=""
+MEMBERS=""
 
-# booking_ports: UDP (the members) and HTTP ports; sets UDP_PORTS, HTTP_PORTS, NODES.
+# booking_ports: UDP (the members) and HTTP ports; sets UDP_PORTS, HTTP_PORTS,
+# NODES and MEMBERS (the Baton members in the library's syntax, ID=HOST:PORT,...,
+# which booking-node and batonctl both take).
 booking_ports() {
   local ports
   read -r -a ports <<<"$("$BOOKING_LOAD" --free-ports 6)"
@@ -36,20 +39,20 @@ booking_ports() {
   UDP_PORTS=("${ports[@]:0:3}")
   HTTP_PORTS=("${ports[@]:3:3}")
   NODES="127.0.0.1:${HTTP_PORTS[0]},127.0.0.1:${HTTP_PORTS[1]},127.0.0.1:${HTTP_PORTS[2]}"
+  MEMBERS="1=127.0.0.1:${UDP_PORTS[0]},2=127.0.0.1:${UDP_PORTS[1]},3=127.0.0.1:${UDP_PORTS[2]}"
 }
 
 # booking_nodes DIR ID_ARGS... -- [node options...]: the three booking nodes;
 # ID_ARGS is "--id" (each gets --id 1..3) or "--client".
 booking_nodes() {
-  local dir=$1 how=$2 i members
+  local dir=$1 how=$2 i
   shift 2
-  members="127.0.0.1:${UDP_PORTS[0]},127.0.0.1:${UDP_PORTS[1]},127.0.0.1:${UDP_PORTS[2]}"
   for i in 1 2 3; do
     local extra=() who=(--client)
     [[ $how == --id ]] && who=(--id "$i")
     # shellcheck disable=SC2206  # word splitting of the extra options is wanted
     [[ $i -eq 1 && -n "${BOOKING_NODE1_OPTS:-}" ]] && extra=(${BOOKING_NODE1_OPTS})
-    "$BOOKING_NODE" "${who[@]}" --members "$members" --http "${HTTP_PORTS[$((i - 1))]}" \
+    "$BOOKING_NODE" "${who[@]}" --members "$MEMBERS" --http "${HTTP_PORTS[$((i - 1))]}" \
       --db "$dir/booking.db" "$@" "${extra[@]}" >"$dir/node$i.log" 2>&1 &
     PIDS+=($!)
   done
@@ -63,7 +66,7 @@ booking_start() {
 }
 
 booking_start_clients() {
-  local dir=$1 i members
+  local dir=$1 i
   shift
   [[ -x "${BATONCTL:-}" ]] || { echo "booking: batonctl '${BATONCTL:-}' is not built (cmake --build build --target batonctl)" >&2; return 1; }
   booking_ports || return 1
@@ -71,9 +74,8 @@ booking_start_clients() {
   # default rho and ttl bounds as booking-node uses; the cluster's first
   # start, diskless (--no-state --bootstrap).
   printf '42%.0s' $(seq 32) >"$dir/cluster.key"
-  members="1=127.0.0.1:${UDP_PORTS[0]},2=127.0.0.1:${UDP_PORTS[1]},3=127.0.0.1:${UDP_PORTS[2]}"
   for i in 1 2 3; do
-    "$BATONCTL" node --members "$members" --id "$i" --key-file "$dir/cluster.key" --cluster-id 45068 \
+    "$BATONCTL" node --members "$MEMBERS" --id "$i" --key-file "$dir/cluster.key" --cluster-id 45068 \
       --no-state --bootstrap >"$dir/voter$i.log" 2>&1 &
     PIDS+=($!)
   done

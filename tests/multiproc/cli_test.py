@@ -35,6 +35,43 @@ def check(cond, what, detail=""):
             print("     " + detail.replace("\n", "\n     "))
 
 
+def check_prometheus(r, members, up):
+    """`r` is status --prometheus over `members` of which `up` answer: every family has # HELP and # TYPE
+    before its samples, names and labels are valid, each sample parses, baton_member_up has one sample per
+    member (1 for those up), and every other family has one sample per reachable member (per reason for
+    drops). Exit 1 when some member is down."""
+    name_re = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*$")
+    sample_re = re.compile(r'([a-zA-Z_:][a-zA-Z0-9_:]*)\{((?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*)\} (\S+)$')
+    types, samples, problems = {}, {}, []
+    for line in r.stdout.splitlines():
+        if line.startswith("# HELP "):
+            continue
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ", 3)
+            if not name_re.match(name) or kind not in ("gauge", "counter") or name in types:
+                problems.append(line)
+            types[name] = kind
+            continue
+        m = sample_re.match(line)
+        if not m or m.group(1) not in types:
+            problems.append(line)
+            continue
+        float(m.group(3))
+        labels = dict(re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"', m.group(2)))
+        samples.setdefault(m.group(1), []).append((labels, float(m.group(3))))
+    ups = {int(l["member"]): v for l, v in samples.get("baton_member_up", [])}
+    per_member_ok = all(
+        sorted(int(l["member"]) for l, _ in rows) == sorted(up) for n, rows in samples.items()
+        if n not in ("baton_member_up", "baton_member_drops_total"))
+    drops = samples.get("baton_member_drops_total", [])
+    check(not problems and len(types) >= 9 and ups == {i: (1.0 if i in up else 0.0) for i in members}
+          and len(samples["baton_member_up"]) == len(members) and per_member_ok
+          and types.get("baton_member_drops_total") == "counter"
+          and {l["reason"] for l, _ in drops} >= {"bad_auth", "replayed"}
+          and len(drops) % len(up) == 0 and r.returncode == (0 if set(members) == up else 1),
+          "status --prometheus: valid exposition format, one sample per member", "\n".join(problems) + r.stdout)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--batonctl", required=True)
@@ -90,6 +127,48 @@ def main():
         check(r.returncode == 2 and "RESOURCE" in r.stderr, "acquire without RESOURCE", r.stderr)
         r = run("shell", "--members", "1=127.0.0.1:7101", "--id", "1", "seat")
         check(r.returncode == 2 and "no positional arguments" in r.stderr, "shell with a positional exits 2", r.stderr)
+
+        # The parser is CLI11 (issue 22): --version and --help at the top level (help2man reads both), and
+        # every bad flag named with the value at fault, exit 2.
+        r = run("--version")
+        check(r.returncode == 0 and re.fullmatch(r"batonctl \d+\.\d+\.\d+\n", r.stdout) is not None,
+              "batonctl --version prints 'batonctl MAJOR.MINOR.PATCH'", r.stdout + r.stderr)
+        r = run("--help")
+        check(all(c in r.stdout for c in ["usage: batonctl <command>", "keygen", "status", "--version",
+                                           "exit codes:"]), "batonctl --help lists the commands, --version, exit codes",
+              r.stdout)
+        r = run("--frob")
+        check(r.returncode == 2 and "unknown flag '--frob'" in r.stderr, "an unknown top-level flag exits 2", r.stderr)
+        r = run("help")
+        check(r.returncode == 0 and "commands:" in r.stdout, "batonctl help")
+        r = run("node", "--help")
+        check(r.returncode == 0 and all(f in r.stdout for f in ["--members", "--id", "--rho", "--config", "--help"]),
+              "node --help lists its flags", r.stdout)
+        m1 = ["--members", "1=127.0.0.1:7101"]
+        for argv, want, what in [
+                (["node", *m1, "--id", "-1"], "--id: '-1' is not a non-negative integer", "a negative --id"),
+                (["node", *m1, "--id", "0"], "--id: 0 is outside [1, 2147483647]", "--id 0"),
+                (["node", *m1, "--id", "1", "--rho", "nan"], "--rho: 'nan' is not a number", "--rho nan"),
+                (["node", *m1, "--id", "1", "--rho", "0.5"], "--rho: 0.5 is outside [1e-06, 0.1]", "--rho 0.5"),
+                (["node", *m1, "--id", "1", "--id", "1"], "--id", "--id given twice"),
+                (["node", *m1, "--id", "1", "--bootstrap", "--bootstrap"], "--bootstrap", "--bootstrap given twice"),
+                (["node", *m1, "--id"], "--id", "--id without its value"),
+                (["node", "--members", "127.0.0.1:7101", "--id", "1"], "--members: ", "--members without ids"),
+                (["node", *m1, "--id=1", "--frob=3"], "unknown flag '--frob'", "--frob=3"),
+                (["acquire", *m1, "--id", "1", "--ttl-ms", "90000", "seat"],
+                 "--ttl-ms 90000 is above --ttl-max-ms 60000", "--ttl-ms above --ttl-max-ms, both values named"),
+                (["status", *m1, "--json", "--prometheus"], "--json and --prometheus exclude each other",
+                 "status --json --prometheus"),
+        ]:
+            r = run(*argv)
+            check(r.returncode == 2 and want in r.stderr, f"{what}: exit 2 naming it", r.stderr)
+        r = run("acquire", *m1, "--id", "1", "--ttl-ms", "010", "--ttl-min-ms", "20", "seat")
+        check(r.returncode == 2 and "--ttl-ms 10 is below --ttl-min-ms 20" in r.stderr,
+              "--ttl-ms 010 reads as decimal 10, not octal", r.stderr)
+        # "--" ends the flags: what follows is positional, even when it looks like a flag.
+        r = run("acquire", *m1, "--id", "1", "--", "--seat", "--other")
+        check(r.returncode == 2 and "exactly one RESOURCE" in r.stderr, "acquire -- --seat --other: two RESOURCEs",
+              r.stderr)
 
         # --client instead of --id: both together are refused, naming both flags, before anything starts.
         one = ["--members", "1=127.0.0.1:7101"]
@@ -190,6 +269,10 @@ def main():
                 break
             time.sleep(0.2)
         check(r.returncode == 0 and r.stdout.count(" yes ") == 3, "status: three members reachable", r.stdout)
+        # status --prometheus: the text exposition format, from the PONGs (no prometheus-cpp in batonctl).
+        r = run("status", "--members", members, "--key-file", key, "--prometheus", "--timeout-ms", "300",
+                "--attempts", "1")
+        check_prometheus(r, members=[1, 2, 3, 4], up={1, 2, 3})
         with open(os.path.join(work, "baton-state-1", "floor")) as f:
             check(f.read() == "0\n", "--bootstrap wrote the initial floor")
 

@@ -3,11 +3,7 @@
 // its own Cluster (its own loop thread), on ports the kernel picked.
 #pragma once
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <functional>
@@ -16,30 +12,18 @@
 #include <vector>
 
 #include "baton/baton.hpp"
+#include "ports.hpp"  // examples/common
 
 namespace baton::test {
 
 using namespace std::chrono_literals;
 
-// Distinct free UDP ports: bind port 0 for all of them at once (so they
-// differ), read them back, close. Another process could take one in the
-// tiny window before the members bind; start_members() retries then.
+// Distinct free ports on 127.0.0.1 (examples/common/ports.hpp, shared with
+// the examples). Another process could take one in the tiny window before
+// the members bind; start_members() retries then.
 inline std::vector<std::uint16_t> free_ports(std::size_t n) {
-  std::vector<int> fds;
-  std::vector<std::uint16_t> ports;
-  for (std::size_t i = 0; i < n; ++i) {
-    int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = 0;
-    EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
-    socklen_t len = sizeof(a);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ports.push_back(ntohs(a.sin_port));
-    fds.push_back(fd);
-  }
-  for (int fd : fds) ::close(fd);
+  auto ports = baton::examples::free_local_ports(n);
+  EXPECT_EQ(ports.size(), n) << "no " << n << " free local ports";
   return ports;
 }
 

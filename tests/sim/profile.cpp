@@ -324,6 +324,12 @@ std::string apply_profile_flag(SimProfile& p, std::string_view flag, std::string
   return "";
 }
 
+std::vector<std::string_view> profile_flag_names() {
+  std::vector<std::string_view> names;
+  for (const Flag& f : flags()) names.push_back(f.name);
+  return names;
+}
+
 std::string check_profile(const SimProfile& p) {
   const auto name = [](std::string_view n) { return std::string(n); };
   if (p.delay_min_ns.max() > p.delay_max_ns.min()) {

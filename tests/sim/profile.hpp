@@ -100,6 +100,9 @@ std::string profile_names();
 // else a message naming the flag and the value. `known` is false when `flag`
 // is not a profile flag (the caller handles it).
 std::string apply_profile_flag(SimProfile& p, std::string_view flag, std::string_view value, bool& known);
+// The profile flags that take a value ("--members", "--dup", ...), in --help
+// order; --vary and --no-vary take none.
+std::vector<std::string_view> profile_flag_names();
 // Relations between parameters (delay_min <= delay_max, shares <= 100 %, ...);
 // "" or a message naming the flags.
 std::string check_profile(const SimProfile& p);

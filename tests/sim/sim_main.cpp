@@ -7,7 +7,10 @@
 //   baton-sim --help
 //
 // The last line of a multi-seed run is always "N passed, F failed".
+#include <CLI/CLI.hpp>
+
 #include <algorithm>
+#include <charconv>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -76,124 +79,102 @@ void print_help() {
       usage_text, baton::sim::profile_names().c_str(), baton::sim::profile_help().c_str());
 }
 
-bool parse_u64(const char* s, std::uint64_t& out) {
-  if (!s || !*s) return false;
-  char* end = nullptr;
-  errno = 0;
-  const unsigned long long v = std::strtoull(s, &end, 10);
-  if (errno != 0 || *end != '\0' || s[0] == '-') return false;
-  out = v;
-  return true;
+// CLI11 validators (transform: they hand CLI11 a canonical decimal): an
+// unsigned number in [lo, hi], the message naming the value ("--seeds: 'x'
+// is not a positive number").
+CLI::Validator number_in(std::uint64_t lo, std::uint64_t hi, const char* need) {
+  return CLI::Validator(
+      [lo, hi, need](std::string& v) -> std::string {
+        std::uint64_t out = 0;
+        const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+        if (v.empty() || ec != std::errc{} || end != v.data() + v.size() || out < lo || out > hi)
+          return "'" + v + "' is not " + need;
+        v = std::to_string(out);
+        return {};
+      },
+      "");
 }
 
-// --profile first: the fault flags then override what it draws, in any order.
-int parse_profile(int argc, char** argv, Args& a) {
-  for (int i = 1; i < argc; ++i) {
-    if (std::string_view(argv[i]) != "--profile") continue;
-    if (i + 1 >= argc) return usage_error("--profile needs a name: " + baton::sim::profile_names());
-    const auto p = baton::sim::profile_by_name(argv[i + 1]);
-    if (!p) {
-      return usage_error("--profile: unknown profile '" + std::string(argv[i + 1]) + "' (" +
-                         baton::sim::profile_names() + ")");
+// --expect-guarantee: comma-separated guarantees 0..4 (0 = core invariant).
+std::string guarantee_mask(const std::string& list, unsigned& mask) {
+  mask = 0;
+  for (char c : list) {
+    if (c >= '0' && c <= '4') {
+      mask |= 1u << (c - '0');
+    } else if (c != ',') {
+      mask = 0;
+      break;
     }
+  }
+  return mask == 0 ? "--expect-guarantee: '" + list + "' is not a list of guarantees 0..4 such as 1,2" : "";
+}
+
+// Parses argv (CLI11); returns 0 on success, else the exit code (2). --help: -1.
+// --profile is applied first, then the fault flags override what it draws.
+int parse(int argc, char** argv, Args& a) {
+  CLI::App app("baton-sim", "baton-sim");
+  std::uint64_t seed = 0;
+  std::string profile, expect_guarantee;
+  bool no_invariants = false, vary = false, no_vary = false;
+  const auto positive = number_in(1, UINT64_MAX, "a positive number");
+  app.add_option("--seeds", a.seeds)->transform(positive);
+  auto* first = app.add_option("--first-seed", a.first_seed)->transform(number_in(0, UINT64_MAX, "a number"));
+  app.add_option("--seed", seed)->transform(number_in(0, UINT64_MAX, "a number"))->excludes(first);
+  app.add_option("--steps", a.steps)->transform(positive);
+  app.add_option("--jobs", a.jobs)->transform(number_in(1, 64, "a number in 1..64"));
+  app.add_flag("--trace", a.trace);
+  app.add_flag("--verbose", a.verbose);
+  app.add_flag("--no-invariants", no_invariants);
+  app.add_flag("--expect-failure", a.expect_failure);
+  app.add_option("--expect-guarantee", expect_guarantee);
+  app.add_option("--profile", profile);
+  const auto names = baton::sim::profile_flag_names();
+  std::vector<std::string> values(names.size());
+  std::vector<CLI::Option*> world(names.size());
+  for (std::size_t i = 0; i < names.size(); ++i) world[i] = app.add_option(std::string(names[i]), values[i]);
+  app.add_flag("--vary", vary)->excludes(app.add_flag("--no-vary", no_vary));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    return -1;
+  } catch (const CLI::ParseError& e) {
+    return usage_error(e.what());
+  }
+  if (!profile.empty()) {
+    const auto p = baton::sim::profile_by_name(profile);
+    if (!p) return usage_error("--profile: unknown profile '" + profile + "' (" + baton::sim::profile_names() + ")");
     a.profile = *p;
-    a.world_flags += std::string(" --profile ") + argv[i + 1];
+    a.world_flags += " --profile " + profile;
     const auto& m = p->members.profile;
     a.members_spec = m.single() ? std::to_string(m.lo) : std::to_string(m.lo) + ".." + std::to_string(m.hi);
   }
-  return 0;
-}
-
-// One run flag (not a profile flag); returns 0, or the exit code (2).
-int parse_run_flag(int argc, char** argv, int& i, Args& a, bool& seeds_given) {
-  const std::string_view f = argv[i];
-  // The value of flag `f`, as an unsigned number; the error names both.
-  std::uint64_t v = 0;
-  std::string raw;
-  const auto value = [&]() {
-    if (i + 1 >= argc) return false;
-    raw = argv[++i];
-    return parse_u64(raw.c_str(), v);
-  };
-  const auto bad = [&](const char* need) {
-    return usage_error(std::string(f) + ": " + (raw.empty() && i + 1 >= argc ? std::string("missing value")
-                                                                              : "'" + raw + "' is not " + need));
-  };
-  if (f == "--seeds") {
-    if (!value() || v == 0) return bad("a positive number");
-    a.seeds = v;
-    seeds_given = true;
-  } else if (f == "--first-seed" || f == "--seed") {
-    if (!value()) return bad("a number");
-    a.first_seed = v;
-    a.single = a.single || f == "--seed";
-  } else if (f == "--steps") {
-    if (!value() || v == 0) return bad("a positive number");
-    a.steps = v;
-  } else if (f == "--jobs") {
-    if (!value() || v < 1 || v > 64) return bad("a number in 1..64");
-    a.jobs = v;
-  } else if (f == "--trace") {
-    a.trace = true;
-  } else if (f == "--verbose") {
-    a.verbose = true;
-  } else if (f == "--no-invariants") {
-    a.invariants = false;
-  } else if (f == "--expect-failure") {
-    a.expect_failure = true;
-  } else if (f == "--expect-guarantee") {
-    // Comma-separated guarantees (0 = core invariant); implies --expect-failure.
-    if (i + 1 >= argc) return usage_error("--expect-guarantee needs a list such as 1,2");
-    raw = argv[++i];
-    for (char c : raw) {
-      if (c >= '0' && c <= '4') {
-        a.expected_mask |= 1u << (c - '0');
-      } else if (c != ',') {
-        return bad("a list of guarantees 0..4 such as 1,2");
-      }
-    }
-    if (a.expected_mask == 0) return bad("a list of guarantees 0..4 such as 1,2");
-    a.expect_failure = true;
-  } else {
-    return usage_error("unknown flag '" + std::string(f) + "'");
-  }
-  return 0;
-}
-
-// Parses argv; returns 0 on success, else the exit code (2). --help: -1.
-int parse(int argc, char** argv, Args& a) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view f = argv[i];
-    if (f == "--help" || f == "-h") return -1;
-  }
-  if (int rc = parse_profile(argc, argv, a); rc != 0) return rc;
-  bool seeds_given = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view f = argv[i];
-    if (f == "--profile") {
-      ++i;
-      continue;
-    }
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (world[i]->count() == 0) continue;
     bool known = false;
-    const std::string_view next = i + 1 < argc ? std::string_view(argv[i + 1]) : std::string_view();
-    if (std::string err = baton::sim::apply_profile_flag(a.profile, f, next, known); known) {
-      const bool takes_value = f != "--vary" && f != "--no-vary";
-      if (takes_value && (i + 1 >= argc || next.starts_with("--"))) {
-        return usage_error(std::string(f) + ": missing value");
-      }
-      if (!err.empty()) return usage_error(err);
-      if (f == "--members") {
-        a.members_spec = std::string(next);  // replay commands name the seed's count instead
-      } else {
-        a.world_flags += " " + std::string(f) + (takes_value ? " " + std::string(next) : "");
-      }
-      if (takes_value) ++i;
-      continue;
+    if (std::string err = baton::sim::apply_profile_flag(a.profile, names[i], values[i], known); !err.empty())
+      return usage_error(err);
+    if (names[i] == "--members") {
+      a.members_spec = values[i];  // replay commands name the seed's count instead
+    } else {
+      a.world_flags += " " + std::string(names[i]) + " " + values[i];
     }
-    if (int rc = parse_run_flag(argc, argv, i, a, seeds_given); rc != 0) return rc;
+  }
+  if (vary || no_vary) {
+    bool known = false;
+    (void)baton::sim::apply_profile_flag(a.profile, vary ? "--vary" : "--no-vary", "", known);
+    a.world_flags += vary ? " --vary" : " --no-vary";
+  }
+  if (!expect_guarantee.empty() || app.count("--expect-guarantee") > 0) {
+    if (std::string err = guarantee_mask(expect_guarantee, a.expected_mask); !err.empty()) return usage_error(err);
+    a.expect_failure = true;  // --expect-guarantee implies --expect-failure
+  }
+  a.invariants = !no_invariants;
+  if (app.count("--seed") > 0) {
+    a.single = true;
+    a.first_seed = seed;
   }
   if (std::string err = baton::sim::check_profile(a.profile); !err.empty()) return usage_error(err);
-  if (a.single && seeds_given) return usage_error("--seed and --seeds exclude each other");
+  if (a.single && app.count("--seeds") > 0) return usage_error("--seed and --seeds exclude each other");
   if (a.trace && !a.single) return usage_error("--trace needs --seed S (one seed)");
   if (a.single) a.seeds = 1;
   if (a.trace) a.jobs = 1;

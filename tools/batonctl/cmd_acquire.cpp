@@ -27,8 +27,10 @@ int cmd_acquire(const Args& args) {
   if (flags.positional().size() != 1) throw UsageError{"exactly one RESOURCE is required"};
   const std::string resource = flags.positional()[0];
   if (resource.empty() || resource.size() > 128) throw UsageError{"RESOURCE must be 1..128 bytes"};
-  if (ttl_ms > member.ttl_max_ms) throw UsageError{"--ttl-ms is above --ttl-max-ms"};
-  if (ttl_ms < member.ttl_min_ms) throw UsageError{"--ttl-ms is below --ttl-min-ms"};
+  if (ttl_ms > member.ttl_max_ms)
+    throw UsageError{"--ttl-ms " + std::to_string(ttl_ms) + " is above --ttl-max-ms " + std::to_string(member.ttl_max_ms)};
+  if (ttl_ms < member.ttl_min_ms)
+    throw UsageError{"--ttl-ms " + std::to_string(ttl_ms) + " is below --ttl-min-ms " + std::to_string(member.ttl_min_ms)};
   baton::Config config = member.config(flags);
   auto m = Member::start(std::move(config), member.verbose);
   if (!m) return exit_failure;

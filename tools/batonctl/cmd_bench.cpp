@@ -12,6 +12,7 @@
 // for no acknowledgement) and acquire+release (call -> release returned).
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <memory>
@@ -22,6 +23,7 @@
 
 #include "commands.hpp"
 #include "common.hpp"
+#include "history.hpp"
 #include "latency.hpp"
 
 namespace batonctl {
@@ -40,8 +42,8 @@ struct Outcome {
 };
 
 // `{"n":..,"p50_us":..,"p99_us":..,"p999_us":..,...}` (sorts `v`).
-std::string latency_json(std::vector<std::int64_t>& v) {
-  return "{" + baton::bench::json_fields(baton::bench::percentiles(v)) + "}";
+nlohmann::ordered_json latency_json(std::vector<std::int64_t>& v) {
+  return baton::bench::to_json(baton::bench::percentiles(v));
 }
 
 struct Workload {
@@ -213,8 +215,10 @@ int cmd_bench(const Args& args) {
   flags.add_bool("json", &json, "print one JSON object");
   if (!flags.parse(args)) return exit_ok;
   if (!flags.positional().empty()) throw UsageError{"bench takes no positional arguments"};
-  if (w.ttl_ms > member.ttl_max_ms) throw UsageError{"--ttl-ms is above --ttl-max-ms"};
-  if (w.ttl_ms < member.ttl_min_ms) throw UsageError{"--ttl-ms is below --ttl-min-ms"};
+  if (w.ttl_ms > member.ttl_max_ms)
+    throw UsageError{"--ttl-ms " + std::to_string(w.ttl_ms) + " is above --ttl-max-ms " + std::to_string(member.ttl_max_ms)};
+  if (w.ttl_ms < member.ttl_min_ms)
+    throw UsageError{"--ttl-ms " + std::to_string(w.ttl_ms) + " is below --ttl-min-ms " + std::to_string(member.ttl_min_ms)};
   if (flags.given("concurrency") && w.contenders > 0)
     throw UsageError{"--concurrency and --contenders exclude each other"};
   baton::Config config = member.config(flags);
@@ -226,18 +230,18 @@ int cmd_bench(const Args& args) {
   const double ok_ops = static_cast<double>(o.ops - o.errors);
   const double per_s = o.seconds > 0 ? ok_ops / o.seconds : 0;
   if (json) {
-    std::string doc = "{\"id\":" + std::to_string(m->id()) +
-                      ",\"client\":" + (m->cluster().is_client() ? "true" : "false") +
-                      ",\"ops\":" + std::to_string(o.ops) + ",\"errors\":" + std::to_string(o.errors);
-    char buf[96];
-    std::snprintf(buf, sizeof buf, ",\"seconds\":%.3f,\"ops_per_s\":%.1f", o.seconds, per_s);
-    doc += buf;
-    doc += ",\"acquire\":" + latency_json(o.s.acquire);
-    doc += ",\"release\":" + latency_json(o.s.release);
-    doc += ",\"acquire_release\":" + latency_json(o.s.acquire_release);
-    if (w.contenders > 0) doc += ",\"handoff\":" + latency_json(o.s.handoff);
-    doc += "}";
-    std::printf("%s\n", doc.c_str());
+    nlohmann::ordered_json doc;
+    doc["id"] = m->id();
+    doc["client"] = m->cluster().is_client();
+    doc["ops"] = o.ops;
+    doc["errors"] = o.errors;
+    doc["seconds"] = std::round(o.seconds * 1000) / 1000;
+    doc["ops_per_s"] = baton::bench::tenths(per_s);
+    doc["acquire"] = latency_json(o.s.acquire);
+    doc["release"] = latency_json(o.s.release);
+    doc["acquire_release"] = latency_json(o.s.acquire_release);
+    if (w.contenders > 0) doc["handoff"] = latency_json(o.s.handoff);
+    std::printf("%s\n", Json::dump(doc).c_str());
   } else {
     std::printf("ops %llu, errors %llu, %.3f s, %.1f acquire+release/s\n", static_cast<unsigned long long>(o.ops),
                 static_cast<unsigned long long>(o.errors), o.seconds, per_s);

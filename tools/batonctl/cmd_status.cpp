@@ -191,72 +191,145 @@ void print_table(const std::vector<Row>& rows) {
   }
 }
 
-std::string mismatches_json(const baton::core::Pong& p) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < p.mismatches.size(); ++i) {
-    const auto& m = p.mismatches[i];
-    Json j;
-    j.unum("sender", m.sender.value).str("fingerprint", baton::core::fingerprint_hex(m.fingerprint))
-        .unum("datagrams", m.datagrams);
-    out += (i ? "," : "") + j.done();
+nlohmann::ordered_json mismatches_json(const baton::core::Pong& p) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const auto& m : p.mismatches) {
+    out.push_back({{"sender", m.sender.value},
+                   {"fingerprint", baton::core::fingerprint_hex(m.fingerprint)},
+                   {"datagrams", m.datagrams}});
   }
-  return out + "]";
+  return out;
 }
 
 void print_json(const std::vector<Row>& rows, const ConfigView& v) {
-  std::string out = "{\"members\":[";
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    const Row& r = rows[i];
-    Json j;
-    j.unum("id", r.member.id).str("address", r.member.host + ":" + std::to_string(r.member.port));
+  nlohmann::ordered_json members = nlohmann::ordered_json::array();
+  for (const Row& r : rows) {
+    nlohmann::ordered_json j;
+    j["id"] = r.member.id;
+    j["address"] = r.member.host + ":" + std::to_string(r.member.port);
     const auto* p = pong_of(r);
-    j.boolean("reachable", p != nullptr);
-    std::string body;
+    j["reachable"] = p != nullptr;
     if (p != nullptr) {
-      j.num("rtt_us", r.rtt_ns / 1000)
-          .unum("incarnation", r.incarnation)
-          .boolean("quarantined", p->quarantined)
-          .unum("live_leases", p->live_leases)
-          .unum("waiters", p->waiters)
-          .unum("floor", p->floor.value)
-          .str("start", start_name(p->start))
-          .num("quarantine_left_ms", p->quarantine_left.count_ms())
-          .unum("floor_answers", p->floor_answers)
-          .unum("floor_answers_needed", p->floor_answers_needed)
-          .unum("cfg_epoch", p->cfg.epoch)
-          .unum("cfg_ballot", p->cfg.ballot);
-      std::string drops = "{";
-      for (std::size_t d = 0; d < p->drops.size(); ++d) {
-        if (d > 0) drops += ",";
-        drops += json_quote(baton::drop_reason_name(static_cast<baton::DropReason>(d))) + ":" +
-                 std::to_string(p->drops[d]);
-      }
-      drops += "}";
-      body = j.done();
-      body.pop_back();
-      body += ",\"drops\":" + drops;
+      j["rtt_us"] = r.rtt_ns / 1000;
+      j["incarnation"] = r.incarnation;
+      j["quarantined"] = p->quarantined;
+      j["live_leases"] = p->live_leases;
+      j["waiters"] = p->waiters;
+      j["floor"] = p->floor.value;
+      j["start"] = start_name(p->start);
+      j["quarantine_left_ms"] = p->quarantine_left.count_ms();
+      j["floor_answers"] = p->floor_answers;
+      j["floor_answers_needed"] = p->floor_answers_needed;
+      j["cfg_epoch"] = p->cfg.epoch;
+      j["cfg_ballot"] = p->cfg.ballot;
+      nlohmann::ordered_json drops = nlohmann::ordered_json::object();
+      for (std::size_t d = 0; d < p->drops.size(); ++d)
+        drops[std::string(baton::drop_reason_name(static_cast<baton::DropReason>(d)))] = p->drops[d];
+      j["drops"] = std::move(drops);
       // Voting configuration: "" when the member is too old to send one.
-      body += ",\"config_fingerprint\":" +
-              json_quote(r.fingerprint == baton::codec::no_fingerprint ? "" : baton::core::fingerprint_hex(r.fingerprint)) +
-              ",\"config\":" + json_quote(config_state(r, v)) + ",\"config_mismatches\":" + mismatches_json(*p) + "}";
-    } else {
-      body = j.done();
+      j["config_fingerprint"] =
+          r.fingerprint == baton::codec::no_fingerprint ? "" : baton::core::fingerprint_hex(r.fingerprint);
+      j["config"] = config_state(r, v);
+      j["config_mismatches"] = mismatches_json(*p);
     }
-    out += (i ? "," : "") + body;
+    members.push_back(std::move(j));
   }
-  Json c;
-  c.str("fingerprint_of_members", baton::core::fingerprint_hex(v.own))
-      .str("reference", v.reference == 0 ? "" : baton::core::fingerprint_hex(v.reference))
-      .boolean("agree", !v.disagree)
-      .boolean("refusals", v.refusals);
-  out += "],\"config\":" + c.done() + "}";
-  std::printf("%s\n", out.c_str());
+  nlohmann::ordered_json out;
+  out["members"] = std::move(members);
+  out["config"] = {{"fingerprint_of_members", baton::core::fingerprint_hex(v.own)},
+                   {"reference", v.reference == 0 ? "" : baton::core::fingerprint_hex(v.reference)},
+                   {"agree", !v.disagree},
+                   {"refusals", v.refusals}};
+  std::printf("%s\n", Json::dump(out).c_str());
+}
+
+// ---- --prometheus: the text exposition format (version 0.0.4) ----------------
+// Written from the PONGs directly, so batonctl needs no prometheus-cpp. One
+// family per line group: # HELP, # TYPE, then one sample per member (per
+// member and reason for drops); an unreachable member has only
+// baton_member_up 0.
+
+// A label value: backslash, double quote and newline escaped.
+std::string label_value(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+struct Family {
+  const char* name;
+  const char* type;  // gauge or counter
+  const char* help;
+};
+
+void print_prometheus(const std::vector<Row>& rows, const ConfigView& v) {
+  std::string out;
+  auto head = [&](const Family& f) {
+    out += std::string("# HELP ") + f.name + " " + f.help + "\n# TYPE " + f.name + " " + f.type + "\n";
+  };
+  auto sample = [&](const char* name, const Row& r, std::string_view extra_labels, double value) {
+    char num[64];
+    std::snprintf(num, sizeof num, "%.17g", value);
+    out += std::string(name) + "{member=\"" + std::to_string(r.member.id) + "\"" + std::string(extra_labels) + "} " +
+           num + "\n";
+  };
+  head({"baton_member_up", "gauge", "1 if the member answered the status PING, else 0."});
+  for (const Row& r : rows) {
+    const std::string addr = ",address=\"" + label_value(r.member.host + ":" + std::to_string(r.member.port)) + "\"";
+    sample("baton_member_up", r, addr, pong_of(r) != nullptr ? 1 : 0);
+  }
+  using Get = double (*)(const Row&, const baton::core::Pong&);
+  struct Gauge {
+    Family family;
+    Get get;
+  };
+  const Gauge gauges[] = {
+      {{"baton_member_rtt_seconds", "gauge", "Round-trip time of the status PING."},
+       [](const Row& r, const baton::core::Pong&) { return static_cast<double>(r.rtt_ns) / 1e9; }},
+      {{"baton_member_incarnation", "gauge", "The member's incarnation (its lives since the state began)."},
+       [](const Row& r, const baton::core::Pong&) { return static_cast<double>(r.incarnation); }},
+      {{"baton_member_quarantined", "gauge", "1 while the member does not vote (restart quarantine, floor recovery)."},
+       [](const Row&, const baton::core::Pong& p) { return p.quarantined ? 1.0 : 0.0; }},
+      {{"baton_member_quarantine_left_seconds", "gauge", "Restart quarantine time left."},
+       [](const Row&, const baton::core::Pong& p) { return static_cast<double>(p.quarantine_left.count_ms()) / 1e3; }},
+      {{"baton_member_live_leases", "gauge", "Leases live at the member as a voter."},
+       [](const Row&, const baton::core::Pong& p) { return static_cast<double>(p.live_leases); }},
+      {{"baton_member_waiters", "gauge", "Waiters the member remembers as a voter."},
+       [](const Row&, const baton::core::Pong& p) { return static_cast<double>(p.waiters); }},
+      {{"baton_member_floor", "gauge", "The member's token floor."},
+       [](const Row&, const baton::core::Pong& p) { return static_cast<double>(p.floor.value); }},
+  };
+  for (const Gauge& g : gauges) {
+    head(g.family);
+    for (const Row& r : rows)
+      if (const auto* p = pong_of(r)) sample(g.family.name, r, "", g.get(r, *p));
+  }
+  head({"baton_member_config_ok", "gauge",
+        "1 if the member runs the reference voting configuration (member ids and replicas), else 0."});
+  for (const Row& r : rows)
+    if (pong_of(r) != nullptr) sample("baton_member_config_ok", r, "", std::string_view(config_state(r, v)) == "ok");
+  head({"baton_member_drops_total", "counter", "Datagrams the member received and dropped, by reason."});
+  for (const Row& r : rows) {
+    const auto* p = pong_of(r);
+    if (p == nullptr) continue;
+    for (std::size_t d = 0; d < p->drops.size(); ++d) {
+      const std::string reason =
+          ",reason=\"" + std::string(baton::drop_reason_name(static_cast<baton::DropReason>(d))) + "\"";
+      sample("baton_member_drops_total", r, reason, static_cast<double>(p->drops[d]));
+    }
+  }
+  std::fputs(out.c_str(), stdout);
 }
 
 }  // namespace
 
 int cmd_status(const Args& args) {
-  FlagSet flags("status", "--members ... [--key-file F] [--json]",
+  FlagSet flags("status", "--members ... [--key-file F] [--json | --prometheus]",
                 "Sends every member a status PING (as observer, sender id 0, authenticated with the cluster\n"
                 "key) and prints one row per member: reachable, round-trip time, incarnation, the configuration\n"
                 "record it votes under (epoch.ballot; issue 21), quarantined,\n"
@@ -267,13 +340,17 @@ int cmd_status(const Args& args) {
                 "Exit 0 when every member answered and all report the same configuration, 1 otherwise.");
   MemberFlags member;
   member.declare(flags, Role::observer);
-  bool json = false;
+  bool json = false, prometheus = false;
   std::uint64_t timeout_ms = 1000, attempts = 3;
   flags.add_bool("json", &json, "print JSON instead of a table");
+  flags.add_bool("prometheus", &prometheus,
+                 "print the Prometheus text exposition format instead of a table (one sample per member; an "
+                 "unreachable member has only baton_member_up 0)");
   flags.add_u64("timeout-ms", &timeout_ms, "how long to wait for answers per attempt (default 1000)", 1, 600000);
   flags.add_u64("attempts", &attempts, "PINGs sent to a silent member (default 3)", 1, 100);
   if (!flags.parse(args)) return exit_ok;
   if (!flags.positional().empty()) throw UsageError{"unexpected argument '" + flags.positional()[0] + "'"};
+  if (json && prometheus) throw UsageError{"--json and --prometheus exclude each other"};
   std::vector<Row> rows;
   const std::vector<baton::Member> listed = parse_members(member.members);
   for (const auto& m : listed) {
@@ -347,6 +424,8 @@ int cmd_status(const Args& args) {
   const ConfigView view = config_view(rows, fingerprint_of(listed));
   if (json) {
     print_json(rows, view);
+  } else if (prometheus) {
+    print_prometheus(rows, view);
   } else {
     print_table(rows);
     print_config(rows, view);

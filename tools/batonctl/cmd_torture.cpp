@@ -329,8 +329,10 @@ int cmd_torture(const Args& args) {
   if (s.history.empty()) throw UsageError{"--history is required"};
   if (!s.register_addr.empty()) (void)parse_host_port(s.register_addr, "--register");
   if (!flags.given("ttl-max-ms")) member.ttl_max_ms = s.ttl_ms;
-  if (s.ttl_ms > member.ttl_max_ms) throw UsageError{"--ttl-ms is above --ttl-max-ms"};
-  if (s.ttl_ms < member.ttl_min_ms) throw UsageError{"--ttl-ms is below --ttl-min-ms"};
+  if (s.ttl_ms > member.ttl_max_ms)
+    throw UsageError{"--ttl-ms " + std::to_string(s.ttl_ms) + " is above --ttl-max-ms " + std::to_string(member.ttl_max_ms)};
+  if (s.ttl_ms < member.ttl_min_ms)
+    throw UsageError{"--ttl-ms " + std::to_string(s.ttl_ms) + " is below --ttl-min-ms " + std::to_string(member.ttl_min_ms)};
   if (!flags.given("seed")) (void)!getrandom(&s.seed, sizeof(s.seed), 0);
   baton::Config config = member.config(flags);
   // A client's id is drawn as it starts, and its records carry that id: it

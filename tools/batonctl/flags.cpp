@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <CLI/CLI.hpp>
+
 #include "runtime/udp_transport.hpp"
 
 namespace batonctl {
@@ -27,108 +29,124 @@ std::uint64_t to_u64(const std::string& flag, const std::string& v, std::uint64_
   return out;
 }
 
+// CLI11 converts the values; these validators refuse what it would accept
+// or misread, naming the value (CLI11 puts the flag in front: "--id: ..."),
+// and hand it a canonical decimal (its integer conversion reads a leading 0
+// as octal).
+CLI::Validator u64_in(std::uint64_t min, std::uint64_t max) {
+  std::string bounds = max == UINT64_MAX ? "" : "[" + std::to_string(min) + ", " + std::to_string(max) + "]";
+  return CLI::Validator(
+      [min, max](std::string& v) -> std::string {
+        std::uint64_t out = 0;
+        const auto* end = v.data() + v.size();
+        auto [p, ec] = std::from_chars(v.data(), end, out);
+        if (v.empty() || ec != std::errc{} || p != end) return "'" + v + "' is not a non-negative integer";
+        if (out < min || out > max)
+          return v + " is outside [" + std::to_string(min) + ", " + std::to_string(max) + "]";
+        v = std::to_string(out);
+        return {};
+      },
+      bounds);
+}
+
+CLI::Validator double_in(double min, double max) {
+  std::ostringstream bounds;
+  bounds << "[" << min << ", " << max << "]";
+  return CLI::Validator(
+      [min, max](std::string& v) -> std::string {
+        double d = 0;
+        std::size_t used = 0;
+        try {
+          d = std::stod(v, &used);
+        } catch (...) {
+          used = 0;
+        }
+        if (v.empty() || used != v.size() || !std::isfinite(d)) return "'" + v + "' is not a number";
+        if (d < min || d > max) {
+          std::ostringstream o;
+          o << v << " is outside [" << min << ", " << max << "]";
+          return o.str();
+        }
+        return {};
+      },
+      bounds.str());
+}
+
+// batonctl's help: "usage: batonctl CMD SYNOPSIS", the description, then the
+// flags (CLI11 lists them).
+class Formatter : public CLI::Formatter {
+ public:
+  Formatter(std::string command, std::string synopsis) : command_(std::move(command)), synopsis_(std::move(synopsis)) {
+    label("REQUIRED", "required");
+  }
+  std::string make_description(const CLI::App* app) const override {
+    return "usage: batonctl " + command_ + (synopsis_.empty() ? "" : " " + synopsis_) + "\n\n" +
+           app->get_description() + "\n";
+  }
+  std::string make_usage(const CLI::App*, std::string) const override { return {}; }
+
+ private:
+  std::string command_;
+  std::string synopsis_;
+};
+
 }  // namespace
 
 FlagSet::FlagSet(std::string command, std::string synopsis, std::string description)
-    : command_(std::move(command)), synopsis_(std::move(synopsis)), description_(std::move(description)) {}
+    : command_(std::move(command)), app_(std::make_unique<CLI::App>(std::move(description), "batonctl " + command_)) {
+  app_->formatter(std::make_shared<Formatter>(command_, std::move(synopsis)));
+  app_->option_defaults()->group("flags");
+  app_->set_help_flag("-h,--help", "show this help");
+  // Unknown flags are collected and refused by parse(), naming them.
+  app_->allow_extras();
+  app_->add_option("args", positional_)->group("");  // positional arguments: hidden from the flag list
+}
+
+FlagSet::~FlagSet() = default;
 
 void FlagSet::add_string(std::string name, std::string* out, std::string help) {
-  flags_.push_back({std::move(name), std::move(help), false, [out](const std::string& v) { *out = v; }});
+  app_->add_option("--" + name, *out, std::move(help));
 }
 
 void FlagSet::add_u64(std::string name, std::uint64_t* out, std::string help, std::uint64_t min, std::uint64_t max) {
-  const std::string n = name;
-  flags_.push_back(
-      {std::move(name), std::move(help), false, [=](const std::string& v) { *out = to_u64(n, v, min, max); }});
+  // transform, not check: check() would not pass the canonical value on.
+  app_->add_option("--" + name, *out, std::move(help))->transform(u64_in(min, max));
 }
 
 void FlagSet::add_double(std::string name, double* out, std::string help, double min, double max) {
-  const std::string n = name;
-  flags_.push_back({std::move(name), std::move(help), false, [=](const std::string& v) {
-                      double d = 0;
-                      std::size_t used = 0;
-                      try {
-                        d = std::stod(v, &used);
-                      } catch (...) {
-                        used = 0;
-                      }
-                      if (v.empty() || used != v.size() || !std::isfinite(d))
-                        throw UsageError{"--" + n + ": '" + v + "' is not a number"};
-                      if (d < min || d > max) {
-                        std::ostringstream o;
-                        o << "--" << n << ": " << v << " is outside [" << min << ", " << max << "]";
-                        throw UsageError{o.str()};
-                      }
-                      *out = d;
-                    }});
+  app_->add_option("--" + name, *out, std::move(help))->check(double_in(min, max));
 }
 
 void FlagSet::add_bool(std::string name, bool* out, std::string help) {
-  flags_.push_back({std::move(name), std::move(help), true, [out](const std::string&) { *out = true; }});
-}
-
-FlagSet::Flag* FlagSet::find(std::string_view name) {
-  for (Flag& f : flags_)
-    if (f.name == name) return &f;
-  return nullptr;
+  // A bool flag given twice is refused like any other flag.
+  app_->add_flag("--" + name, *out, std::move(help))->multi_option_policy(CLI::MultiOptionPolicy::Throw);
 }
 
 bool FlagSet::given(std::string_view name) const {
-  for (const Flag& f : flags_)
-    if (f.name == name) return f.given;
-  return false;
+  const CLI::Option* o = app_->get_option_no_throw("--" + std::string(name));  // null: not declared here
+  return o != nullptr && o->count() > 0;
 }
 
 bool FlagSet::parse(const std::vector<std::string>& args) {
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--help" || a == "-h") {
-      std::fputs(usage().c_str(), stdout);
-      return false;
-    }
-    if (a == "--") {
-      positional_.insert(positional_.end(), args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
-      break;
-    }
-    if (!a.starts_with("--")) {
-      if (a.starts_with("-") && a.size() > 1) throw UsageError{"unknown flag '" + a + "' (see --help)"};
-      positional_.push_back(a);
-      continue;
-    }
-    std::string name = a.substr(2);
-    std::optional<std::string> value;
-    if (auto eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-    }
-    Flag* f = find(name);
-    if (f == nullptr) throw UsageError{"unknown flag '--" + name + "' (see " + command_ + " --help)"};
-    if (f->given) throw UsageError{"--" + name + " given twice"};
-    if (f->is_bool) {
-      if (value) throw UsageError{"--" + name + " takes no value"};
-    } else if (!value) {
-      if (i + 1 >= args.size()) throw UsageError{"--" + name + " needs a value"};
-      value = args[++i];
-    }
-    f->set(value.value_or(""));
-    f->given = true;
+  // CLI11 takes the arguments last to first.
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  try {
+    app_->parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    std::fputs(usage().c_str(), stdout);
+    return false;
+  } catch (const CLI::ParseError& e) {
+    throw UsageError{std::string(e.what()) + " (see batonctl " + command_ + " --help)"};
+  }
+  for (const std::string& extra : app_->remaining()) {
+    if (extra == "--") continue;  // the end of the flags: CLI11 keeps it here
+    const std::string name = extra.substr(0, extra.find('='));
+    throw UsageError{"unknown flag '" + name + "' (see batonctl " + command_ + " --help)"};
   }
   return true;
 }
 
-std::string FlagSet::usage() const {
-  std::ostringstream o;
-  o << "usage: batonctl " << command_ << " " << synopsis_ << "\n\n" << description_ << "\n";
-  if (!flags_.empty()) o << "\nflags:\n";
-  for (const Flag& f : flags_) {
-    std::string head = "  --" + f.name + (f.is_bool ? "" : " V");
-    o << head;
-    if (head.size() < 24) o << std::string(24 - head.size(), ' '); else o << "\n" << std::string(24, ' ');
-    o << f.help << "\n";
-  }
-  o << "  --help                show this help\n";
-  return o.str();
-}
+std::string FlagSet::usage() const { return app_->help(); }
 
 // ---- values -----------------------------------------------------------------
 

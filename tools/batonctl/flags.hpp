@@ -1,20 +1,25 @@
 // SPDX-License-Identifier: Apache-2.0
-// Command-line flags of batonctl: a tiny declarative parser (every
-// subcommand declares its flags, gets --help for free, and turns any bad flag
-// into a clear message and exit code 2), and the member flags shared by
-// node, acquire, bench, torture, shell and status.
+// Command-line flags of batonctl: every subcommand declares its flags on a
+// FlagSet, which parses them with CLI11 (the kept library, docs/dependencies.md),
+// gives --help for free, and turns any bad flag into a message naming the flag
+// and the value at fault and exit code 2; and the member flags shared by node,
+// acquire, bench, torture, shell and status.
 #pragma once
 
 #include <sys/socket.h>
 
 #include <cstdint>
-#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "baton/config.hpp"
+
+namespace CLI {
+class App;
+}
 
 namespace batonctl {
 
@@ -32,8 +37,12 @@ struct UsageError {
 class FlagSet {
  public:
   FlagSet(std::string command, std::string synopsis, std::string description);
+  ~FlagSet();
+  FlagSet(const FlagSet&) = delete;
+  FlagSet& operator=(const FlagSet&) = delete;
 
-  // Each flag is `--name VALUE` or `--name=VALUE` (bools: `--name`).
+  // Each flag is `--name VALUE` or `--name=VALUE` (bools: `--name`). A value
+  // outside its bounds, or not a number, is refused naming the flag and the value.
   void add_string(std::string name, std::string* out, std::string help);
   void add_u64(std::string name, std::uint64_t* out, std::string help, std::uint64_t min = 0,
                std::uint64_t max = UINT64_MAX);
@@ -50,19 +59,8 @@ class FlagSet {
   std::string usage() const;
 
  private:
-  struct Flag {
-    std::string name;  // without the leading --
-    std::string help;
-    bool is_bool = false;
-    std::function<void(const std::string&)> set;  // throws UsageError
-    bool given = false;
-  };
-  Flag* find(std::string_view name);
-
   std::string command_;
-  std::string synopsis_;
-  std::string description_;
-  std::vector<Flag> flags_;
+  std::unique_ptr<CLI::App> app_;
   std::vector<std::string> positional_;
 };
 

@@ -19,53 +19,6 @@ namespace {
 constexpr std::int64_t clock_sample_spread_max_ns = 50'000;
 }  // namespace
 
-std::string json_quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
-
-void Json::key(std::string_view k) {
-  if (body_.size() > 1) body_ += ",";
-  body_ += json_quote(k);
-  body_ += ":";
-}
-Json& Json::str(std::string_view k, std::string_view v) {
-  key(k);
-  body_ += json_quote(v);
-  return *this;
-}
-Json& Json::num(std::string_view k, std::int64_t v) {
-  key(k);
-  body_ += std::to_string(v);
-  return *this;
-}
-Json& Json::unum(std::string_view k, std::uint64_t v) {
-  key(k);
-  body_ += std::to_string(v);
-  return *this;
-}
-Json& Json::boolean(std::string_view k, bool v) {
-  key(k);
-  body_ += v ? "true" : "false";
-  return *this;
-}
-
 std::optional<History*> History::open(const std::string& path, std::uint32_t node, std::uint64_t incarnation,
                                       std::string& error) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);

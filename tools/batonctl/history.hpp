@@ -12,24 +12,32 @@
 #include <string_view>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 namespace batonctl {
 
-// A JSON object under construction: fields in the order added.
+// A JSON object under construction, fields in the order added: a typed
+// builder over nlohmann::ordered_json (the kept library, docs/dependencies.md).
 class Json {
  public:
-  Json& str(std::string_view key, std::string_view value);
-  Json& num(std::string_view key, std::int64_t value);
-  Json& unum(std::string_view key, std::uint64_t value);
-  Json& boolean(std::string_view key, bool value);
-  std::string done() const { return body_ + "}"; }
+  Json& str(std::string_view key, std::string_view value) { return set(key, std::string(value)); }
+  Json& num(std::string_view key, std::int64_t value) { return set(key, value); }
+  Json& unum(std::string_view key, std::uint64_t value) { return set(key, value); }
+  Json& boolean(std::string_view key, bool value) { return set(key, value); }
+  Json& set(std::string_view key, nlohmann::ordered_json value) {
+    j_[std::string(key)] = std::move(value);
+    return *this;
+  }
+  // One line of JSON. Bytes that are not UTF-8 (a resource name from stdin)
+  // come out as U+FFFD instead of throwing.
+  std::string done() const { return dump(j_); }
+  static std::string dump(const nlohmann::ordered_json& j) {
+    return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  }
 
  private:
-  void key(std::string_view k);
-  std::string body_ = "{";
+  nlohmann::ordered_json j_ = nlohmann::ordered_json::object();
 };
-
-// Escapes a string for JSON (quotes included).
-std::string json_quote(std::string_view s);
 
 class History {
  public:

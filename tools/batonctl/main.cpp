@@ -2,67 +2,107 @@
 // batonctl: run Baton members, take leases, ask members for their status,
 // torture a cluster and serve the fenced register, without writing C++.
 // docs/operations.md is the manual.
+#include <CLI/CLI.hpp>
+
 #include <cstdio>
-#include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "baton/version.hpp"
 #include "commands.hpp"
 #include "common.hpp"
 #include "flags.hpp"
 
 namespace {
 
-constexpr const char* usage_text =
-    "usage: batonctl <command> [flags]\n"
-    "\n"
-    "commands:\n"
-    "  keygen     print a fresh cluster key (64 hex characters)\n"
-    "  node       run a member that votes, until SIGTERM or SIGINT\n"
-    "  acquire    join as a member (or a client), take a lease, hold it, release it\n"
-    "  bench      join as a member (or a client) and measure the cluster (latency, throughput, hand-off)\n"
-    "  status     ask every member for its status (table or --json)\n"
-    "  torture    run a member (or a client) that takes leases at random and records a history\n"
-    "  register   run the fenced register that torture members write to\n"
-    "  shell      run a member (or a client) that takes lease commands on stdin (JSON answers)\n"
-    "\n"
+constexpr const char* description =
+    "batonctl: run Baton members, take leases, ask members for their status, torture a cluster and\n"
+    "serve the fenced register (docs/operations.md is the manual).";
+
+constexpr const char* footer =
     "`batonctl <command> --help` describes each command's flags. acquire, bench, torture and shell\n"
     "take --client instead of --id N to run as a client: no member slot, it votes on nothing.\n"
-    "exit codes: 0 ok, 1 runtime error, 2 bad flags, 3 lease not acquired (acquire)\n";
+    "exit codes: 0 ok, 1 runtime error, 2 bad flags, 3 lease not acquired (acquire)";
 
 struct Command {
-  std::string_view name;
+  const char* name;
+  const char* help;
   int (*run)(const batonctl::Args&);
 };
 
 constexpr Command commands[] = {
-    {"keygen", batonctl::cmd_keygen},   {"node", batonctl::cmd_node},         {"acquire", batonctl::cmd_acquire},
-    {"status", batonctl::cmd_status},   {"torture", batonctl::cmd_torture},   {"register", batonctl::cmd_register},
-    {"bench", batonctl::cmd_bench},     {"shell", batonctl::cmd_shell},
+    {"keygen", "print a fresh cluster key (64 hex characters)", batonctl::cmd_keygen},
+    {"node", "run a member that votes, until SIGTERM or SIGINT", batonctl::cmd_node},
+    {"acquire", "join as a member (or a client), take a lease, hold it, release it", batonctl::cmd_acquire},
+    {"bench", "join as a member (or a client) and measure the cluster (latency, throughput, hand-off)",
+     batonctl::cmd_bench},
+    {"status", "ask every member for its status (table, --json or --prometheus)", batonctl::cmd_status},
+    {"torture", "run a member (or a client) that takes leases at random and records a history",
+     batonctl::cmd_torture},
+    {"register", "run the fenced register that torture members write to", batonctl::cmd_register},
+    {"shell", "run a member (or a client) that takes lease commands on stdin (JSON answers)", batonctl::cmd_shell},
+};
+
+// The top level: "usage: batonctl <command> [flags]", the description, the
+// commands, the footer.
+class Formatter : public CLI::Formatter {
+ public:
+  std::string make_description(const CLI::App* app) const override {
+    return "usage: batonctl <command> [flags]\n\n" + app->get_description() + "\n";
+  }
+  std::string make_usage(const CLI::App*, std::string) const override { return {}; }
 };
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  CLI::App app(description, "batonctl");
+  app.formatter(std::make_shared<Formatter>());
+  app.footer(footer);
+  app.option_defaults()->group("flags");
+  app.set_help_flag("-h,--help", "show this help");
+  app.set_version_flag("--version", std::string("batonctl ") + baton::version(), "print the version");
+  app.add_subcommand("help", "show this help")->group("");  // the same as --help; not listed
+  // Each command parses its own flags (FlagSet): its subcommand takes every
+  // argument after its name as they are, --help included.
+  for (const Command& c : commands)
+    app.add_subcommand(c.name, c.help)->group("commands")->prefix_command()->set_help_flag();
   if (argc < 2) {
-    std::fputs(usage_text, stderr);
+    std::fputs(app.help().c_str(), stderr);
     return batonctl::exit_usage;
   }
-  const std::string_view name = argv[1];
-  if (name == "--help" || name == "-h" || name == "help") {
-    std::fputs(usage_text, stdout);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::fputs(app.help().c_str(), stdout);
+    return batonctl::exit_ok;
+  } catch (const CLI::CallForVersion&) {
+    std::printf("batonctl %s\n", baton::version());
+    return batonctl::exit_ok;
+  } catch (const CLI::ParseError& e) {
+    // Anything else at the top level: an unknown command or flag.
+    const std::string first = argv[1];
+    std::fprintf(stderr, "batonctl: unknown %s '%s'\n\n%s", first.starts_with("-") ? "flag" : "command",
+                 first.c_str(), app.help().c_str());
+    return batonctl::exit_usage;
+  }
+  if (app.got_subcommand("help")) {
+    // app.help() would describe the selected subcommand, "help" itself.
+    std::fputs(app.get_formatter()->make_help(&app, "batonctl", CLI::AppFormatMode::Normal).c_str(), stdout);
     return batonctl::exit_ok;
   }
   for (const Command& c : commands) {
-    if (c.name != name) continue;
+    CLI::App* sub = app.get_subcommand(c.name);
+    if (!sub->parsed()) continue;
     batonctl::install_stop_signals();
     try {
-      return c.run(batonctl::Args(argv + 2, argv + argc));
+      return c.run(sub->remaining());
     } catch (const batonctl::UsageError& e) {
-      std::fprintf(stderr, "batonctl %s: %s\n", argv[1], e.message.c_str());
+      std::fprintf(stderr, "batonctl %s: %s\n", c.name, e.message.c_str());
       return batonctl::exit_usage;
     }
   }
-  std::fprintf(stderr, "batonctl: unknown command '%s'\n\n%s", argv[1], usage_text);
+  std::fputs(app.help().c_str(), stderr);
   return batonctl::exit_usage;
 }
