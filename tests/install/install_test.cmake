@@ -64,6 +64,9 @@ foreach(h IN LISTS headers)
   endforeach()
 endforeach()
 
+# A shared libbaton (BUILD_SHARED_LIBS=ON) is found at run time in the prefix.
+set(ENV{LD_LIBRARY_PATH} "${prefix}/${LIBDIR}")
+
 # 3. find_package(baton) consumer. Only the scratch prefix may provide baton.
 set(consumer_build "${WORK_DIR}/consumer-cmake")
 run("configure consumer (find_package)"
