@@ -7,14 +7,23 @@
 #include <string>
 #include <string_view>
 
+#include "baton/version.hpp"
 #include "commands.hpp"
 #include "common.hpp"
 #include "flags.hpp"
 
 namespace {
 
+// `batonctl --help` is also the source of the man page (help2man, tools/CMakeLists.txt):
+// "Usage:" and "or:" become the SYNOPSIS, the next paragraph the DESCRIPTION,
+// "commands:" a section; `--version` prints the one line help2man expects.
 constexpr const char* usage_text =
-    "usage: batonctl <command> [flags]\n"
+    "Usage: batonctl <command> [flags]\n"
+    "  or:  batonctl --help | --version\n"
+    "\n"
+    "Run the members of a Baton cluster, take leases with fencing tokens, ask members for their\n"
+    "status, measure and torture a cluster. docs/operations.md is the manual; with the packages,\n"
+    "/etc/baton/node.toml and the systemd unit baton-node@.service run a member.\n"
     "\n"
     "commands:\n"
     "  keygen     print a fresh cluster key (64 hex characters)\n"
@@ -51,6 +60,11 @@ int main(int argc, char** argv) {
   const std::string_view name = argv[1];
   if (name == "--help" || name == "-h" || name == "help") {
     std::fputs(usage_text, stdout);
+    return batonctl::exit_ok;
+  }
+  if (name == "--version" || name == "-V") {
+    // The library's version, which batonctl is built with (help2man reads this line).
+    std::printf("batonctl (Baton) %s\n", baton::version());
     return batonctl::exit_ok;
   }
   for (const Command& c : commands) {
