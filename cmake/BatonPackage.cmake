@@ -77,10 +77,13 @@ set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${BATON_PACKAGE_MAINTAINER}")
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # Depends of the packages with ELF files come from dpkg-shlibdeps (libc6,
 # libstdc++6, libuv1, libsodium23); libbaton0 gets a shlibs file and the
-# ldconfig trigger.
+# ldconfig trigger. The shlibs policy is "=": while Baton is 0.x the SONAME
+# stays libbaton.so.0 but a minor release may change the ABI, so a program
+# packaged against libbaton0 depends on exactly its version
+# (docs/operations.md, "Versions and compatibility").
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
-set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS_POLICY ">=")
+set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS_POLICY "=")
 
 set(_v "${PROJECT_VERSION}-${BATON_PACKAGE_RELEASE}")
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_SECTION libs)
