@@ -1,149 +1,59 @@
 # SPDX-License-Identifier: Apache-2.0
-# Install and export rules: headers, the static libraries, a CMake package
-# (find_package(baton) -> baton::baton, baton::fence, ...) and baton.pc.
+# Install and export rules: the public headers, the one library libbaton
+# (lib/CMakeLists.txt), a CMake package (find_package(baton) -> baton::baton,
+# baton::fence) and pkg-config files. The internal layers (baton_core,
+# baton_codec, baton_runtime, baton_api) are inside libbaton and are neither
+# installed nor exported.
 #
-# Included once, at the end of the top-level CMakeLists.txt, after every
-# target exists. It installs whichever of the library targets exist, so it
-# keeps working while layers are being added:
-#   baton_core -> baton::core      baton_runtime -> baton::runtime
-#   baton_codec -> baton::codec    baton         -> baton::baton (the public API)
-#   baton_fence -> baton::fence (header-only, std only)
-# Targets of this project that those link (e.g. baton_warnings, as
-# $<LINK_ONLY:...>) are exported with them, because CMake requires every
-# target of a link interface to be in an export set. Imported dependencies
-# (PkgConfig::LIBUV, Threads::Threads, ...) are re-found by batonConfig.cmake
-# and listed in baton.pc.
+# What is installed depends on BUILD_SHARED_LIBS:
+#   OFF (default)  libbaton.a;                     baton.pc and baton-static.pc
+#                  describe it
+#   ON             libbaton.so.0 (+ libbaton.a with BATON_STATIC_ARCHIVE);
+#                  baton.pc describes the shared library, baton-static.pc
+#                  the archive
+# batonConfig.cmake defines baton::baton as the shared library when one is
+# installed, else as the archive; BATON_USE_STATIC_LIBS=ON before
+# find_package(baton) asks for the archive (docs/operations.md, "Packages").
+#
+# Install components (the Debian packages of cmake/BatonPackage.cmake):
+#   runtime      libbaton.so.0 and its versioned file      -> libbaton0
+#   development  headers, libbaton.so, libbaton.a, CMake package,
+#                pkg-config files                           -> libbaton-dev
+#   tools        batonctl, its man page, the systemd unit   -> baton-tools
 include_guard(GLOBAL)
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(BATON_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/baton" CACHE STRING
-    "Where batonConfig.cmake is installed, relative to the prefix")
+# Where batonConfig.cmake is installed, relative to the prefix (beside the
+# library, which may be in a multiarch directory: lib/x86_64-linux-gnu).
+set(BATON_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/baton")
 
-# pkg-config module of each pkg_check_modules() prefix the libraries may use.
+if(NOT TARGET baton)
+  message(STATUS "Baton install: no library target yet; installing nothing")
+  return()
+endif()
+
+# The installed library targets: at most one shared and one static.
+get_target_property(_baton_type baton TYPE)
+set(_baton_shared_target "")
+set(_baton_static_target "")
+if(_baton_type STREQUAL "SHARED_LIBRARY")
+  set(_baton_shared_target baton)
+  if(TARGET baton_static)
+    set(_baton_static_target baton_static)
+  endif()
+else()
+  set(_baton_static_target baton)
+endif()
+
+# What a static libbaton's users must link too: batonConfig.cmake finds each
+# again, and baton.pc/baton-static.pc require it.
 set(_baton_pc_module_LIBUV libuv)
 set(_baton_pc_module_SODIUM libsodium)
-set(_baton_pc_module_XXHASH libxxhash)
-
-# Public library targets, in link order (dependents before dependencies).
-set(_baton_public_targets baton baton_runtime baton_codec baton_core baton_fence)
-
-# Collects, transitively, the project targets linked by $target into
-# _baton_export (project targets) and _baton_imported (imported ones).
-function(_baton_collect target)
-  get_target_property(_links ${target} INTERFACE_LINK_LIBRARIES)
-  if(NOT _links)
-    return()
-  endif()
-  foreach(_item IN LISTS _links)
-    # $<LINK_ONLY:x> is how a static library's private dependencies appear.
-    set(_link_only FALSE)
-    if(_item MATCHES "^\\$<LINK_ONLY:(.*)>$")
-      set(_item "${CMAKE_MATCH_1}")
-      set(_link_only TRUE)
-    endif()
-    if(_item MATCHES "^\\$<")
-      continue()  # a generator expression (e.g. $<BUILD_INTERFACE:...>)
-    endif()
-    if(NOT TARGET "${_item}")
-      # Imported targets are visible only below the directory that created
-      # them (find_package(Threads) in lib/runtime), but a `::` name is one.
-      if(_item MATCHES "::")
-        list(APPEND _baton_imported ${_item})
-      endif()
-      continue()  # otherwise a plain library name or a flag
-    endif()
-    get_target_property(_alias ${_item} ALIASED_TARGET)
-    if(_alias)
-      set(_item ${_alias})
-    endif()
-    get_target_property(_imported ${_item} IMPORTED)
-    if(_imported)
-      list(APPEND _baton_imported ${_item})
-      continue()
-    endif()
-    if(NOT _link_only)
-      list(APPEND _baton_compile_used ${_item})
-    endif()
-    if(NOT _item IN_LIST _baton_export)
-      list(APPEND _baton_export ${_item})
-      _baton_collect(${_item})
-    endif()
-  endforeach()
-  set(_baton_export ${_baton_export} PARENT_SCOPE)
-  set(_baton_imported ${_baton_imported} PARENT_SCOPE)
-  set(_baton_compile_used ${_baton_compile_used} PARENT_SCOPE)
-endfunction()
-
-set(_baton_export "")
-set(_baton_imported "")
-set(_baton_compile_used "")  # project targets whose usage requirements reach consumers
-set(_baton_libs "")  # -l flags for baton.pc, in link order
-foreach(_t IN LISTS _baton_public_targets)
-  if(TARGET ${_t})
-    list(APPEND _baton_export ${_t})
-    get_target_property(_type ${_t} TYPE)
-    if(NOT _type STREQUAL "INTERFACE_LIBRARY")
-      list(APPEND _baton_libs "-l${_t}")
-    endif()
-  endif()
-endforeach()
-foreach(_t IN LISTS _baton_export)
-  _baton_collect(${_t})
-endforeach()
-list(REMOVE_DUPLICATES _baton_export)
-list(REMOVE_DUPLICATES _baton_imported)
-
-# Helper targets reached only as $<LINK_ONLY:...> of a static library (e.g.
-# baton_warnings, or baton_wire with flatc's output directory) pass nothing
-# but link items to a consumer, so their include directories are build-tree
-# only. Mark them so: install(EXPORT) rejects build-tree paths otherwise.
-# (Linking them as $<BUILD_INTERFACE:...> at the source keeps them out of the
-# export altogether; this keeps the install working until every layer does.)
-foreach(_t IN LISTS _baton_export)
-  if(_t IN_LIST _baton_public_targets OR _t IN_LIST _baton_compile_used)
-    continue()
-  endif()
-  foreach(_prop INTERFACE_INCLUDE_DIRECTORIES INTERFACE_SYSTEM_INCLUDE_DIRECTORIES)
-    get_target_property(_dirs ${_t} ${_prop})
-    if(NOT _dirs)
-      continue()
-    endif()
-    set(_wrapped "")
-    foreach(_d IN LISTS _dirs)
-      if(_d MATCHES "^\\$<")
-        list(APPEND _wrapped "${_d}")
-      else()
-        list(APPEND _wrapped "$<BUILD_INTERFACE:${_d}>")
-      endif()
-    endforeach()
-    set_property(TARGET ${_t} PROPERTY ${_prop} "${_wrapped}")
-  endforeach()
-endforeach()
-
-foreach(_t IN LISTS _baton_export)
-  get_target_property(_name ${_t} EXPORT_NAME)
-  if(NOT _name)
-    string(REGEX REPLACE "^baton_" "" _name "${_t}")
-    set_target_properties(${_t} PROPERTIES EXPORT_NAME ${_name})
-  endif()
-endforeach()
-
-# The public headers use C++20; consumers inherit that requirement.
-foreach(_t baton baton_fence)
-  if(TARGET ${_t})
-    get_target_property(_features ${_t} INTERFACE_COMPILE_FEATURES)
-    if(NOT _features OR NOT "cxx_std_20" IN_LIST _features)
-      set_property(TARGET ${_t} APPEND PROPERTY INTERFACE_COMPILE_FEATURES cxx_std_20)
-    endif()
-  endif()
-endforeach()
-
-# What batonConfig.cmake must find again, and what baton.pc requires.
 set(BATON_CONFIG_DEPENDENCIES "")
 set(_baton_pc_requires "")
 set(_baton_pc_extra_libs "")
-foreach(_dep IN LISTS _baton_imported)
+foreach(_dep IN LISTS BATON_LIBRARY_DEPENDENCIES)
   if(_dep MATCHES "^PkgConfig::(.+)$")
     set(_prefix ${CMAKE_MATCH_1})
     set(_module ${_baton_pc_module_${_prefix}})
@@ -151,38 +61,58 @@ foreach(_dep IN LISTS _baton_imported)
       message(FATAL_ERROR "BatonInstall: ${_dep} is linked but its pkg-config module is unknown: "
                           "add set(_baton_pc_module_${_prefix} <module>) to cmake/BatonInstall.cmake")
     endif()
-    string(APPEND BATON_CONFIG_DEPENDENCIES
-      "_baton_find_pkg(${_prefix} ${_module})\n")
+    string(APPEND BATON_CONFIG_DEPENDENCIES "  _baton_find_pkg(${_prefix} ${_module})\n")
     list(APPEND _baton_pc_requires ${_module})
   elseif(_dep STREQUAL "Threads::Threads")
-    string(APPEND BATON_CONFIG_DEPENDENCIES "find_dependency(Threads)\n")
+    string(APPEND BATON_CONFIG_DEPENDENCIES "  find_dependency(Threads)\n")
     list(APPEND _baton_pc_extra_libs -pthread)
-  elseif(_dep MATCHES "^flatbuffers::")
-    string(APPEND BATON_CONFIG_DEPENDENCIES "find_dependency(FlatBuffers)\n")
-    list(APPEND _baton_pc_extra_libs -lflatbuffers)
   else()
     message(FATAL_ERROR "BatonInstall: ${_dep} is linked but batonConfig.cmake does not know how to "
                         "find it: teach cmake/BatonInstall.cmake")
   endif()
 endforeach()
 
+set_target_properties(baton_fence PROPERTIES EXPORT_NAME fence)
+set_property(TARGET baton_fence APPEND PROPERTY INTERFACE_COMPILE_FEATURES cxx_std_20)
+
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/lib/include/baton
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
+        COMPONENT development
         FILES_MATCHING PATTERN "*.hpp")
 install(FILES ${PROJECT_BINARY_DIR}/include/baton/version.hpp
-        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/baton)
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/baton
+        COMPONENT development)
 install(FILES ${PROJECT_SOURCE_DIR}/LICENSE ${PROJECT_SOURCE_DIR}/CHANGELOG.md
-        DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/baton)
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/baton
+        COMPONENT development)
 
-install(TARGETS ${_baton_export}
-        EXPORT batonTargets
-        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
-        RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
-        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(EXPORT batonTargets
-        NAMESPACE baton::
-        DESTINATION ${BATON_INSTALL_CMAKEDIR})
+# One export set per installed library, each defining baton::baton (and
+# baton::fence): batonConfig.cmake includes one of them.
+set(_baton_variants "")
+if(_baton_shared_target)
+  set_target_properties(baton PROPERTIES EXPORT_NAME baton)
+  install(TARGETS baton baton_fence
+          EXPORT batonSharedTargets
+          LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+            COMPONENT runtime
+            NAMELINK_COMPONENT development
+          INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  install(EXPORT batonSharedTargets NAMESPACE baton:: DESTINATION ${BATON_INSTALL_CMAKEDIR}
+          FILE batonTargets-shared.cmake COMPONENT development)
+  list(APPEND _baton_variants shared)
+endif()
+if(_baton_static_target)
+  set_target_properties(${_baton_static_target} PROPERTIES EXPORT_NAME baton)
+  install(TARGETS ${_baton_static_target} baton_fence
+          EXPORT batonStaticTargets
+          ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT development
+          INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  install(EXPORT batonStaticTargets NAMESPACE baton:: DESTINATION ${BATON_INSTALL_CMAKEDIR}
+          FILE batonTargets-static.cmake COMPONENT development)
+  list(APPEND _baton_variants static)
+endif()
+list(GET _baton_variants 0 BATON_DEFAULT_VARIANT)
+set(BATON_VARIANTS "${_baton_variants}")
 
 configure_package_config_file(
   ${CMAKE_CURRENT_LIST_DIR}/batonConfig.cmake.in
@@ -194,23 +124,47 @@ write_basic_package_version_file(
   COMPATIBILITY SameMinorVersion)  # 0.x: every minor version may break the API
 install(FILES ${PROJECT_BINARY_DIR}/cmake/batonConfig.cmake
               ${PROJECT_BINARY_DIR}/cmake/batonConfigVersion.cmake
-        DESTINATION ${BATON_INSTALL_CMAKEDIR})
+        DESTINATION ${BATON_INSTALL_CMAKEDIR}
+        COMPONENT development)
 
-# baton.pc is relocatable: its prefix is found from the .pc file's own place,
-# so `cmake --install <build> --prefix <anywhere>` works. The libraries are
-# static, so their dependencies go in Requires (not Requires.private), which
-# `pkg-config --libs baton` follows without --static.
+# The .pc files are relocatable: their prefix is found from the file's own
+# place, so `cmake --install <build> --prefix <anywhere>` (or dpkg -x into a
+# scratch root) works.
 if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
   message(FATAL_ERROR "BatonInstall: CMAKE_INSTALL_LIBDIR must be relative to the prefix")
 endif()
 file(RELATIVE_PATH BATON_PC_PREFIX_FROM_PCFILEDIR
      "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
 string(REGEX REPLACE "/$" "" BATON_PC_PREFIX_FROM_PCFILEDIR "${BATON_PC_PREFIX_FROM_PCFILEDIR}")
-list(JOIN _baton_pc_requires " " BATON_PC_REQUIRES)
-list(JOIN _baton_libs " " BATON_PC_LIBS)
-list(JOIN _baton_pc_extra_libs " " BATON_PC_LIBS_EXTRA)
-configure_file(${CMAKE_CURRENT_LIST_DIR}/baton.pc.in ${PROJECT_BINARY_DIR}/cmake/baton.pc @ONLY)
-install(FILES ${PROJECT_BINARY_DIR}/cmake/baton.pc
-        DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+list(JOIN _baton_pc_requires " " _requires)
+list(JOIN _baton_pc_extra_libs " " _extra_libs)
 
-message(STATUS "Baton install: exports ${_baton_export}; re-finds: ${_baton_imported}")
+# Writes ${file} from baton.pc.in; the arguments are the fields that differ.
+function(_baton_pc file name description requires requires_private libs libs_private)
+  set(BATON_PC_NAME "${name}")
+  set(BATON_PC_DESCRIPTION "${description}")
+  set(BATON_PC_REQUIRES "${requires}")
+  set(BATON_PC_REQUIRES_PRIVATE "${requires_private}")
+  set(BATON_PC_LIBS "${libs}")
+  set(BATON_PC_LIBS_PRIVATE "${libs_private}")
+  configure_file(${CMAKE_CURRENT_FUNCTION_LIST_DIR}/baton.pc.in ${PROJECT_BINARY_DIR}/cmake/${file} @ONLY)
+  install(FILES ${PROJECT_BINARY_DIR}/cmake/${file} DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig
+          COMPONENT development)
+endfunction()
+set(_what "Leases with fencing tokens, voted over UDP by the members of a static cluster")
+if(_baton_shared_target)
+  # libbaton.so links its dependencies itself: they matter only to --static.
+  _baton_pc(baton.pc baton "${_what}" "" "${_requires}" "-L\${libdir} -lbaton" "${_extra_libs}")
+endif()
+if(_baton_static_target)
+  # The archive by its path, so that the linker cannot pick libbaton.so;
+  # its dependencies in Requires and Libs, which `pkg-config --libs` follows
+  # without --static.
+  _baton_pc(baton-static.pc baton-static "${_what} (static library)" "${_requires}" ""
+    "\${libdir}/libbaton.a ${_extra_libs}" "")
+  if(NOT _baton_shared_target)
+    _baton_pc(baton.pc baton "${_what}" "${_requires}" "" "\${libdir}/libbaton.a ${_extra_libs}" "")
+  endif()
+endif()
+
+message(STATUS "Baton install: libbaton ${_baton_variants} (find_package default: ${BATON_DEFAULT_VARIANT})")

@@ -17,13 +17,18 @@ fi
 baton_log() { printf '[baton] %s\n' "$*"; }
 baton_die() { printf '[baton] error: %s\n' "$*" >&2; exit 1; }
 
-# The main build (build/): g++ 12, RelWithDebInfo, warnings as errors.
-# scripts/demo.sh and stage 1 of scripts/test.sh configure it identically so
-# that one does not invalidate the other's build. Extra arguments go to cmake.
+# The main build (build/): g++ 12, RelWithDebInfo, warnings as errors, a
+# shared libbaton (the examples run against libbaton.so) for the prefix /usr:
+# the shape of the Debian packages, so that the package.debs test packs this
+# build as scripts/package.sh packs build-pkg/. scripts/demo.sh and stage 1
+# of scripts/test.sh configure it identically so that one does not
+# invalidate the other's build. Extra arguments go to cmake.
 baton_configure_main() {
   cmake -S "$BATON_ROOT" -B "$BATON_ROOT/build" \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_CXX_COMPILER=g++-12 \
+    -DBUILD_SHARED_LIBS=ON \
+    -DCMAKE_INSTALL_PREFIX=/usr \
     -DBATON_WERROR=ON "$@"
 }
 

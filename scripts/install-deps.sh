@@ -20,6 +20,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 packages=(
   # Build tools.
   cmake make g++ clang-14 libclang-rt-14-dev pkg-config
+  # The Debian packages (scripts/package.sh, the package.debs test):
+  # batonctl's man page (help2man), dpkg-shlibdeps for their Depends
+  # (dpkg-dev), and file, which CPack uses to find the ELF files.
+  help2man dpkg-dev file
   # Libraries: runtime (libuv), wire (FlatBuffers), placement (xxHash),
   # authentication (libsodium), configuration files (toml11), tests and
   # benchmarks.

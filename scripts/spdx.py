@@ -23,7 +23,7 @@ HTML = "<!-- "
 
 def comment_style(path):
     base = os.path.basename(path)
-    if base == "CMakeLists.txt" or path.endswith((".cmake", ".cmake.in", ".pc.in", ".py", ".sh", ".gp", ".supp", ".toml")):
+    if base == "CMakeLists.txt" or path.endswith((".cmake", ".cmake.in", ".pc.in", ".py", ".sh", ".gp", ".supp", ".toml", ".service")):
         return HASH
     if path.endswith((".cpp", ".hpp", ".h", ".hpp.in", ".fbs")):
         return SLASH

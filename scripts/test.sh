@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Quick start, command 2 (and CI, through .ci/run): install what is needed,
 # build and run the whole test suite. Stages:
-#   gcc    g++ 12, RelWithDebInfo, -Werror, into build/        ctest (all)
+#   gcc    g++ 12, RelWithDebInfo, -Werror, shared libbaton, into build/
+#                                                               ctest (all, with the .debs)
 #   asan   clang 14, ASan+UBSan, -Werror, into build-asan/     ctest (all)
 #   tsan   clang 14, TSan, -Werror, into build-tsan/           ctest -L threaded
 #   fuzz   clang 14, libFuzzer (+ASan/UBSan), into build-fuzz/ the fuzz targets only, ctest -L fuzz
@@ -73,7 +74,14 @@ stage_gcc() {
   # The simulator's long soak test exists only when configured in.
   local sim_soak=OFF
   [[ "$BATON_SOAK" == 1 ]] && sim_soak=ON
+  # Shared (scripts/common.sh): the examples run against libbaton.so, and
+  # package.debs packs this very build (libbaton.so and libbaton.a are made
+  # of the same objects) instead of compiling the library a second time.
+  # The asan and tsan stages build the default, static library.
   baton_configure_main -DBATON_SIM_SOAK="$sim_soak"
+  # package.debs exists only in a shared build: it must not vanish silently.
+  [[ "$(ctest --test-dir "$BATON_ROOT/build" -N -R '^package\.debs$' | sed -n 's/^Total Tests: //p')" == 1 ]] \
+    || baton_die "gcc stage: no package.debs test in build/ (is it a shared build? scripts/common.sh)"
   cmake --build "$BATON_ROOT/build" -j "$BATON_JOBS"
   run_ctest "$BATON_ROOT/build" "${soak_filter[@]}"
 }

@@ -2,7 +2,7 @@
 // A program outside Baton's tree, built against an installed Baton (through
 // find_package(baton) or pkg-config). It uses whatever the installation
 // provides: always baton/result.hpp; baton/fence.hpp and the public API
-// (baton/baton.hpp, libbaton.a) when they are installed. It exits non-zero when anything
+// (baton/baton.hpp, libbaton.so or libbaton.a) when they are installed. It exits non-zero when anything
 // it checks does not hold, so tests/install can run it.
 #include <baton/result.hpp>
 
@@ -14,7 +14,7 @@
 #include <baton/fence.hpp>
 #define BATON_CONSUMER_HAS_FENCE 1
 #endif
-// The API needs both its headers and its library (libbaton.a): the build
+// The API needs both its headers and its library (libbaton): the build
 // defines BATON_CONSUMER_LINKS_API when the installation has baton::baton.
 #if __has_include(<baton/baton.hpp>) && defined(BATON_CONSUMER_LINKS_API)
 #include <baton/baton.hpp>
@@ -69,14 +69,18 @@ void use_fence() {
 #endif
 
 #ifdef BATON_CONSUMER_HAS_API
-// The public API, from the installed static libraries: an empty member list
-// is rejected by Config::validate() before anything starts.
+// The public API, from the installed library: an empty member list is
+// rejected by Config::validate() before anything starts, and the library's
+// version is the headers' (a libbaton.so from another install would differ).
 void use_api() {
+  expect(std::string_view(baton::version()) == BATON_VERSION_STRING, "baton::version() is the headers' version");
+  auto members = baton::parse_members("1=10.0.0.1:7100,2=[::1]:7100");
+  expect(members.ok() && members->size() == 2 && members->at(1).host == "::1", "parse_members");
   baton::Config config;
   auto checked = config.validate();
   expect(checked.code() == baton::Errc::invalid_config, "empty Config is invalid_config");
-  std::printf("consumer: baton.hpp ok (empty config: %.*s)\n", static_cast<int>(checked.what().size()),
-              checked.what().data());
+  std::printf("consumer: baton.hpp ok (library %s, empty config: %.*s)\n", baton::version(),
+              static_cast<int>(checked.what().size()), checked.what().data());
 }
 #endif
 

@@ -44,7 +44,7 @@ T await_outcome(std::future<T>& outcome, std::chrono::nanoseconds busy_poll) {
 }
 }  // namespace detail
 
-struct Cluster::Impl final : runtime::DriverHooks, std::enable_shared_from_this<Cluster::Impl> {
+struct BATON_NO_EXPORT Cluster::Impl final : runtime::DriverHooks, std::enable_shared_from_this<Cluster::Impl> {
   // ---- immutable after start --------------------------------------------
   std::uint32_t self = 0;                 // this member's id
   core::NodeConfig node_config;           // the core's configuration: core::check_acquire on the caller's thread

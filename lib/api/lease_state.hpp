@@ -20,7 +20,7 @@
 
 namespace baton {
 
-struct Lease::State {
+struct BATON_NO_EXPORT Lease::State {
   enum class Phase : std::uint8_t {
     held,      // granted; valid until validity_end
     released,  // the holder released it (release() or the destructor)

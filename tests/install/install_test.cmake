@@ -47,13 +47,22 @@ endif()
 run("cmake --install" ${CMAKE_COMMAND} --install "${BUILD_DIR}" --prefix "${prefix}" ${config_args})
 
 # 2. What must be there, and what the public headers must not pull in.
-foreach(f include/baton/result.hpp ${LIBDIR}/cmake/baton/batonConfig.cmake
-          ${LIBDIR}/cmake/baton/batonConfigVersion.cmake ${LIBDIR}/cmake/baton/batonTargets.cmake
-          ${LIBDIR}/pkgconfig/baton.pc)
+foreach(f include/baton/result.hpp include/baton/export.hpp ${LIBDIR}/cmake/baton/batonConfig.cmake
+          ${LIBDIR}/cmake/baton/batonConfigVersion.cmake ${LIBDIR}/pkgconfig/baton.pc
+          ${LIBDIR}/pkgconfig/baton-static.pc ${LIBDIR}/libbaton.a)
   if(NOT EXISTS "${prefix}/${f}")
     message(FATAL_ERROR "not installed: ${f}")
   endif()
 endforeach()
+file(GLOB exports "${prefix}/${LIBDIR}/cmake/baton/batonTargets-*.cmake")
+if(NOT exports)
+  message(FATAL_ERROR "not installed: ${LIBDIR}/cmake/baton/batonTargets-{shared,static}.cmake")
+endif()
+# One library: the internal layers are inside libbaton, never installed.
+file(GLOB internal "${prefix}/${LIBDIR}/libbaton_*")
+if(internal)
+  message(FATAL_ERROR "internal libraries installed: ${internal}")
+endif()
 file(GLOB headers "${prefix}/include/baton/*.hpp")
 foreach(h IN LISTS headers)
   file(STRINGS "${h}" includes REGEX "^[ \t]*#[ \t]*include")
@@ -63,6 +72,9 @@ foreach(h IN LISTS headers)
     endif()
   endforeach()
 endforeach()
+
+# A shared libbaton (BUILD_SHARED_LIBS=ON) is found at run time in the prefix.
+set(ENV{LD_LIBRARY_PATH} "${prefix}/${LIBDIR}")
 
 # 3. find_package(baton) consumer. Only the scratch prefix may provide baton.
 set(consumer_build "${WORK_DIR}/consumer-cmake")

@@ -106,7 +106,12 @@ def main():
             check(r.returncode == 2 and "unknown flag '--no-such-flag'" in r.stderr, f"{cmd}: unknown flag exits 2",
                   r.stderr)
         r = run("--help")
-        check(r.returncode == 0 and "commands:" in r.stdout, "batonctl --help")
+        check(r.returncode == 0 and "commands:" in r.stdout and r.stdout.startswith("Usage: batonctl "),
+              "batonctl --help (help2man reads it: Usage: first)")
+        # help2man reads the version from the first line: name, package, version.
+        r = run("--version")
+        check(r.returncode == 0 and re.fullmatch(r"batonctl \(Baton\) \d+\.\d+\.\d+\n", r.stdout) is not None,
+              "batonctl --version prints one line: batonctl (Baton) X.Y.Z", r.stdout)
         r = run("frobnicate")
         check(r.returncode == 2 and "unknown command" in r.stderr, "unknown command exits 2")
         r = run()

@@ -16,14 +16,31 @@
 
 namespace {
 
-constexpr const char* description =
-    "batonctl: run Baton members, take leases, ask members for their status, torture a cluster and\n"
-    "serve the fenced register (docs/operations.md is the manual).";
-
-constexpr const char* footer =
+// `batonctl --help` is also the source of the man page (help2man,
+// tools/batonctl/man.cmake): "Usage:" and "or:" become the SYNOPSIS, the
+// next paragraph the DESCRIPTION, "commands:" a section; `--version` prints
+// the one line help2man expects.
+constexpr const char* usage_text =
+    "Usage: batonctl <command> [flags]\n"
+    "  or:  batonctl --help | --version\n"
+    "\n"
+    "Run the members of a Baton cluster, take leases with fencing tokens, ask members for their\n"
+    "status, measure and torture a cluster. docs/operations.md is the manual; with the packages,\n"
+    "/etc/baton/node.toml and the systemd unit baton-node@.service run a member.\n"
+    "\n"
+    "commands:\n"
+    "  keygen     print a fresh cluster key (64 hex characters)\n"
+    "  node       run a member that votes, until SIGTERM or SIGINT\n"
+    "  acquire    join as a member (or a client), take a lease, hold it, release it\n"
+    "  bench      join as a member (or a client) and measure the cluster (latency, throughput, hand-off)\n"
+    "  status     ask every member for its status (table, --json or --prometheus)\n"
+    "  torture    run a member (or a client) that takes leases at random and records a history\n"
+    "  register   run the fenced register that torture members write to\n"
+    "  shell      run a member (or a client) that takes lease commands on stdin (JSON answers)\n"
+    "\n"
     "`batonctl <command> --help` describes each command's flags. acquire, bench, torture and shell\n"
     "take --client instead of --id N to run as a client: no member slot, it votes on nothing.\n"
-    "exit codes: 0 ok, 1 runtime error, 2 bad flags, 3 lease not acquired (acquire)";
+    "exit codes: 0 ok, 1 runtime error, 2 bad flags, 3 lease not acquired (acquire)\n";
 
 struct Command {
   const char* name;
@@ -44,25 +61,20 @@ constexpr Command commands[] = {
     {"shell", "run a member (or a client) that takes lease commands on stdin (JSON answers)", batonctl::cmd_shell},
 };
 
-// The top level: "usage: batonctl <command> [flags]", the description, the
-// commands, the footer.
+// The top level's help is usage_text, whole (the man page is made from it).
 class Formatter : public CLI::Formatter {
  public:
-  std::string make_description(const CLI::App* app) const override {
-    return "usage: batonctl <command> [flags]\n\n" + app->get_description() + "\n";
-  }
-  std::string make_usage(const CLI::App*, std::string) const override { return {}; }
+  std::string make_help(const CLI::App*, std::string, CLI::AppFormatMode) const override { return usage_text; }
 };
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app(description, "batonctl");
+  CLI::App app("batonctl", "batonctl");
   app.formatter(std::make_shared<Formatter>());
-  app.footer(footer);
   app.option_defaults()->group("flags");
   app.set_help_flag("-h,--help", "show this help");
-  app.set_version_flag("--version", std::string("batonctl ") + baton::version(), "print the version");
+  app.set_version_flag("--version", std::string("batonctl (Baton) ") + baton::version(), "print the version");
   app.add_subcommand("help", "show this help")->group("");  // the same as --help; not listed
   // Each command parses its own flags (FlagSet): its subcommand takes every
   // argument after its name as they are, --help included.
@@ -78,7 +90,8 @@ int main(int argc, char** argv) {
     std::fputs(app.help().c_str(), stdout);
     return batonctl::exit_ok;
   } catch (const CLI::CallForVersion&) {
-    std::printf("batonctl %s\n", baton::version());
+    // The library's version, which batonctl is built with (help2man reads this line).
+    std::printf("batonctl (Baton) %s\n", baton::version());
     return batonctl::exit_ok;
   } catch (const CLI::ParseError& e) {
     // Anything else at the top level: an unknown command or flag.

@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "baton/config.hpp"
+#include "baton/export.hpp"
 #include "baton/lease.hpp"
 #include "baton/result.hpp"
 #include "baton/stats.hpp"
@@ -38,7 +39,7 @@ struct AcquireOptions {
 
 using AcquireCallback = std::function<void(Result<Lease>)>;
 
-class Cluster {
+class BATON_EXPORT Cluster {
  public:
   // Starts this member on a loop thread Baton owns. Errors: invalid_config
   // (Config::validate failed: fix the config), io_error (socket bind, state

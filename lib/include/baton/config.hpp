@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "baton/export.hpp"
 #include "baton/log.hpp"
 #include "baton/result.hpp"
 
@@ -50,7 +51,7 @@ struct Limits {
 // The longest Config::busy_poll accepted.
 inline constexpr std::chrono::nanoseconds busy_poll_max = std::chrono::milliseconds{10};
 
-struct Config {
+struct BATON_EXPORT Config {
   std::vector<Member> members;       // the whole static cluster, this member included (a client: the voters)
   std::uint32_t self = 0;            // this member's id; one of members (a client: 0, drawn at start)
   // A client (issue 21): this process takes leases through `members` but is
@@ -107,17 +108,17 @@ struct Config {
 // DNS. Errors: invalid_argument, naming the item at fault (not ID=HOST:PORT,
 // an id out of 1..member_id_max or given twice, a host that is not numeric, a port
 // out of 1..65535); an empty list too.
-Result<std::vector<Member>> parse_members(std::string_view text);
+BATON_EXPORT Result<std::vector<Member>> parse_members(std::string_view text);
 
 // A cluster key as text: 64 hex characters (32 bytes), whitespace around them
 // ignored. Errors: invalid_argument, naming the length found or the first
 // character that is not hex and its position.
-Result<ClusterKey> parse_cluster_key(std::string_view text);
+BATON_EXPORT Result<ClusterKey> parse_cluster_key(std::string_view text);
 
 // The same, read from a key file (at most 4096 bytes; `batonctl keygen`
 // writes one). Errors: io_error (the file cannot be read: path and reason),
 // invalid_argument (its content, as parse_cluster_key, with the path).
-Result<ClusterKey> load_cluster_key(const std::string& path);
+BATON_EXPORT Result<ClusterKey> load_cluster_key(const std::string& path);
 
 // ---- configuration file (issue 22) -----------------------------------------
 
@@ -135,7 +136,7 @@ Result<ClusterKey> load_cluster_key(const std::string& path);
 // unreadable key file); invalid_config otherwise, naming the file, the line,
 // the key, the value found and what is expected (not TOML, an unknown key, a
 // wrong type, an out-of-range value, a bad key file, validate()'s fault).
-Result<Config> load_config(const std::string& path);
+BATON_EXPORT Result<Config> load_config(const std::string& path);
 
 // The environment overrides for the values that differ per host, applied to
 // `config` (load_config calls it; call it yourself for a Config built in
@@ -146,11 +147,11 @@ Result<Config> load_config(const std::string& path);
 // Does not validate. Errors: invalid_config naming the variable and its value
 // (or the key file's content), io_error (the key file cannot be read); then
 // `config` is unchanged.
-Result<void> apply_env(Config& config);
+BATON_EXPORT Result<void> apply_env(Config& config);
 
 // A fresh key from libsodium's random source, and a key as 64 lower-case hex
 // characters (what load_cluster_key reads).
-ClusterKey generate_cluster_key();
-std::string cluster_key_hex(const ClusterKey& key);
+BATON_EXPORT ClusterKey generate_cluster_key();
+BATON_EXPORT std::string cluster_key_hex(const ClusterKey& key);
 
 }  // namespace baton

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "baton/export.hpp"
 #include "baton/lost_reason.hpp"  // IWYU pragma: export
 #include "baton/result.hpp"
 
@@ -20,7 +21,7 @@ namespace baton {
 // std::chrono::steady_clock (CLOCK_MONOTONIC), it keeps counting while the
 // machine is suspended. Lease validity is measured on it, so a machine that
 // slept sees its lease expired (DESIGN "Details that matter").
-struct BootClock {
+struct BATON_EXPORT BootClock {
   using rep = std::int64_t;
   using period = std::nano;
   using duration = std::chrono::nanoseconds;
@@ -41,7 +42,7 @@ struct LeaseAccess;
 // Thread safety: const members may be called from any thread concurrently;
 // release/renew/set_auto_renew/on_lost may be called from any thread but not
 // concurrently on one Lease object.
-class Lease {
+class BATON_EXPORT Lease {
  public:
   Lease() noexcept;
   Lease(Lease&&) noexcept;
