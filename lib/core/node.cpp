@@ -124,19 +124,25 @@ struct Node::Impl final : Sink {
   // promise for `repair_delay` (a live driver gets past it in a few round
   // trips) re-proposes the newest record it knows, with a ballot above that
   // promise: a driver run to the same voters (or to finish a half-done
-  // change). Rate-limited by the delay; clients never drive.
+  // change). Rate-limited by the delay (two shortest attempt timeouts: a
+  // live driver's phase R follows its phase 0 within a round trip or two),
+  // from the first such denial for the record we know, whichever voter and
+  // promise it came from (several voters may hold different stray
+  // promises); the repair goes above the highest. Clients never drive.
   void heard_behind(Instant now, std::uint64_t promised) {
-    if (client_mode(config) || config.members.size() > config.replicas) return;
+    if (client_mode(config) || config.members.size() > config.replicas || !config.persist) return;
     const CfgRecord& known = newest_known();
     if (promised <= known.id.ballot) return;  // it lacks the record: the retry carries it
-    if (promised != stray_promise) {
+    if (stray_for != known.id) {
+      stray_for = known.id;
       stray_promise = promised;
       stray_since = now;
       return;
     }
-    if (now - stray_since < reconfig_timing(config).resend * 5 || driver.active()) return;
+    stray_promise = std::max(stray_promise, promised);
+    if (now - stray_since < config.attempt_timeout_min * 2 || driver.active()) return;
     stray_since = now;  // the next repair waits as long again
-    repair(now, promised);
+    repair(now, stray_promise);
   }
   // A driver run that re-proposes the newest record known (to its own
   // voters, or finishing its change) with a ballot above `promised`.
@@ -293,7 +299,8 @@ struct Node::Impl final : Sink {
   Acquirer acquirer;
   Recovery recovery;
   Reconfigurer driver;  // this member's reconfiguration runs (Node::reconfigure)
-  std::uint64_t stray_promise = 0;  // heard_behind: the promise voters refuse our newest record for ...
+  CfgId stray_for{0, 0};            // heard_behind: voters refuse this record (our newest) ...
+  std::uint64_t stray_promise = 0;  // ... for promises up to this ...
   Instant stray_since;              // ... since then
   bool floor_applied = false;
   std::function<void(const Transition&)> tracer;  // set_tracer(); empty: none
@@ -359,6 +366,10 @@ Result<void> Node::reconfigure(Instant now, std::vector<MemberId> voters) {
   const NodeConfig& c = impl_->config;
   const auto bad = [](std::string what) { return Error::with_text(Errc::invalid_argument, "reconfigure: " + std::move(what)); };
   if (client_mode(c)) return bad("a client cannot drive a reconfiguration; ask a member");
+  if (!c.persist) {
+    return bad("this member has no state directory: changing the voters needs one on every member (a diskless "
+               "member forgets the ballots it promised)");
+  }
   if (voters.empty()) return bad("the new voter list is empty");
   std::sort(voters.begin(), voters.end());
   if (auto dup = std::adjacent_find(voters.begin(), voters.end()); dup != voters.end()) {

@@ -105,11 +105,12 @@ std::vector<MemberId> Reconfigurer::recipients() const {
   if (phase_ == Phase::read) return known_.voters();
   std::vector<MemberId> to = proposal_.voters();
   // Phase 3 also tells the members leaving: they stop voting (V5).
-  if (phase_ == Phase::final || phase_ == Phase::stragglers) {
+  if (phase_ == Phase::final) {
     for (MemberId m : known_.voters()) {
       if (!contains(proposal_.old_voters, m)) to.push_back(m);
     }
   }
+  if (phase_ == Phase::stragglers) to.insert(to.end(), leaving_.begin(), leaving_.end());
   return to;
 }
 
@@ -130,6 +131,7 @@ void Reconfigurer::propose(Instant now, CfgRecord r, Phase p, Sink& sink) {
   phase_ = p;
   proposal_ = std::move(r);
   answered_.clear();
+  leaving_.clear();  // set when a final record commits
   f_ = Token{};
   ttl_max_ = Duration::zero();
   send_pending(sink);
@@ -224,9 +226,18 @@ void Reconfigurer::committed(Instant now, Sink& sink) {
       // Every lease of C alone ended within the longest ttl of a voter in
       // the ack majority from t_q (docs/protocol.md "Changing the voters").
       wait_until_ = kNoPhase2Wait ? now : now + max(timing_.wait, ttl_max_ + timing_.margin);
+      // The run's deadline never ends the wait it started: a voter may report
+      // a far longer ttl_max than this member's (docs/protocol.md).
+      give_up_at_ = max(give_up_at_, wait_until_ + (timing_.give_up - timing_.wait));
       if (kNoPhase2Wait) return on_deadline(now, sink);
       return;
     case Phase::final:
+      // The voters leaving (in the joint record, not in the final one) keep
+      // getting the final record with the stragglers: they stop voting (V5).
+      leaving_.clear();
+      for (MemberId m : known_.voters()) {
+        if (!contains(proposal_.old_voters, m)) leaving_.push_back(m);
+      }
       known_ = proposal_;
       if (known_.old_voters != target_ && changes_left_ > 0) {
         // We finished a change someone else began: now ours, from phase 0.

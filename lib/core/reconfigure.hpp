@@ -120,6 +120,7 @@ class Reconfigurer {
   CfgRecord known_;                    // K: the newest record the run knows
   CfgRecord proposal_;                 // repropose, joint, final, stragglers: the record out
   std::vector<MemberId> answered_;     // sorted: voters that answered ok (read) or acked exactly proposal_
+  std::vector<MemberId> leaving_;      // stragglers after a change: the voters it removed
   Token f_{};                          // joint: the highest max_stored acked so far
   Duration ttl_max_{};                 // joint: the longest ttl_max acked so far
   Instant t_q_;                        // joint committed then (receipt of the last needed ack)

@@ -447,5 +447,67 @@ TEST(Node, ANewerRecordSpreadsThroughRequestsAndDenials) {
   EXPECT_EQ(c.node(1).stats().stale_retries, 2u);
 }
 
+// Issue 21, step 3, end to end through the Nodes: member 1 removes member 3.
+// The change commits; every member holds the final record (member 3, the
+// one removed, too: the driver tells it), member 3 says not_voter, and
+// member 1 acquires with voters 1 and 2 alone.
+TEST(Node, AReconfigurationRemovesAVoter) {
+  NodeConfig base;
+  base.persist = true;
+  base.ttl_max = Duration::s(1);
+  TestCluster c(3, base);
+  ASSERT_TRUE(c.node(1).reconfigure(c.now(), {MemberId{2}, MemberId{1}}).ok());
+  c.collect(MemberId{1});
+  c.deliver_all();
+  c.advance(Duration::s(3));
+  ASSERT_EQ(c.reconfigured(1).size(), 1u);
+  const ReconfigResult& r = c.reconfigured(1).front();
+  EXPECT_EQ(r.outcome, ReconfigOutcome::committed) << r.detail;
+  EXPECT_EQ(r.record.old_voters, (std::vector<MemberId>{MemberId{1}, MemberId{2}}));
+  EXPECT_EQ(r.record.id.epoch, 3u);
+  for (std::uint32_t m = 1; m <= 3; ++m) EXPECT_EQ(c.node(m).cfg().record, r.record) << "member " << m;
+  c.crash(MemberId{3});
+  auto a = c.acquire(1, "r", Duration::ms(500), Duration::s(1));
+  ASSERT_TRUE(a.ok());
+  c.deliver_all();
+  // The voters persist a floor reservation before their first grant: the
+  // writes complete.
+  for (std::uint32_t m : {1u, 2u}) {
+    if (auto it = c.persists().find(m); it != c.persists().end()) {
+      c.node(m).on_persisted(c.now(), it->second);
+      c.collect(MemberId{m});
+    }
+  }
+  c.deliver_all();
+  ASSERT_TRUE(c.last_event(1, *a).has_value());
+  EXPECT_EQ(c.last_event(1, *a)->kind, EventKind::acquired) << "voters 1 and 2 are a majority of [1,2]";
+}
+
+TEST(Node, ReconfigureRefusesBadVotersAndAMemberWithoutAStateDirectory) {
+  TestCluster diskless(3);
+  const auto r = diskless.node(1).reconfigure(diskless.now(), {MemberId{1}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.code(), Errc::invalid_argument);
+  EXPECT_NE(std::string(r.error().what).find("no state directory"), std::string::npos) << r.error().what;
+  NodeConfig base;
+  base.persist = true;
+  TestCluster c(3, base);
+  const auto none = c.node(1).reconfigure(c.now(), {});
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(std::string(none.error().what).find("empty"), std::string::npos);
+  const auto stranger = c.node(1).reconfigure(c.now(), {MemberId{1}, MemberId{9}});
+  ASSERT_FALSE(stranger.ok());
+  EXPECT_NE(std::string(stranger.error().what).find("voter 9 is not among the 3 members"), std::string::npos)
+      << stranger.error().what;
+  const auto twice = c.node(1).reconfigure(c.now(), {MemberId{1}, MemberId{1}});
+  ASSERT_FALSE(twice.ok());
+  EXPECT_NE(std::string(twice.error().what).find("voter 1 is listed twice"), std::string::npos);
+  ASSERT_TRUE(c.node(1).reconfigure(c.now(), {MemberId{1}, MemberId{2}}).ok());
+  const auto busy = c.node(1).reconfigure(c.now(), {MemberId{1}});
+  ASSERT_FALSE(busy.ok());
+  EXPECT_EQ(busy.code(), Errc::busy);
+  EXPECT_EQ(c.node(1).cfg().record.id, initial_cfg_id) << "nothing adopted by a refused call";
+}
+
 }  // namespace
 }  // namespace baton::core

@@ -71,6 +71,7 @@ class TestCluster {
     for (auto& o : out.messages) net_.push_back(InFlight{id, o.to, std::move(o.msg)});
     for (auto& e : out.events) events_[id.value].push_back(e);
     if (out.persist) persists_[id.value] = *out.persist;
+    if (out.reconfigured) reconfigured_[id.value].push_back(*out.reconfigured);
     check(id);
   }
 
@@ -131,6 +132,8 @@ class TestCluster {
   }
   std::deque<InFlight>& network() { return net_; }
   std::map<std::uint32_t, Token>& persists() { return persists_; }
+  // Outbox::reconfigured of member `id`, in order.
+  std::vector<ReconfigResult>& reconfigured(std::uint32_t id) { return reconfigured_[id]; }
 
  private:
   NodeConfig base_;
@@ -140,6 +143,7 @@ class TestCluster {
   std::deque<InFlight> net_;
   std::map<std::uint32_t, std::vector<Event>> events_;
   std::map<std::uint32_t, Token> persists_;
+  std::map<std::uint32_t, std::vector<ReconfigResult>> reconfigured_;
 };
 
 }  // namespace baton::core::testing
