@@ -120,15 +120,13 @@ struct Node::Impl final : Sink {
   // that ballot and then died, or lost to a lower-ballot driver that
   // committed without hearing it. No driver with that ballot will ever
   // propose, so the voter stays `behind`, a dead voter, until someone
-  // proposes with a higher ballot. A member that keeps hearing the same stray
-  // promise for `repair_delay` (a live driver gets past it in a few round
-  // trips) re-proposes the newest record it knows, with a ballot above that
-  // promise: a driver run to the same voters (or to finish a half-done
-  // change). Rate-limited by the delay (two shortest attempt timeouts: a
-  // live driver's phase R follows its phase 0 within a round trip or two),
-  // from the first such denial for the record we know, whichever voter and
-  // promise it came from (several voters may hold different stray
-  // promises); the repair goes above the highest. Clients never drive.
+  // proposes with a higher ballot. A member that keeps hearing such refusals
+  // of the record for two shortest attempt timeouts (a live driver's phase R
+  // follows its phase 0 within a round trip or two), from whichever voters
+  // and promises (several voters may hold different stray promises),
+  // re-proposes the newest record it knows above the highest of them: a
+  // driver run to the same voters (or to finish a half-done change).
+  // Clients never drive.
   void heard_behind(Instant now, std::uint64_t promised) {
     if (client_mode(config) || config.members.size() > config.replicas || !config.persist) return;
     const CfgRecord& known = newest_known();
@@ -148,11 +146,18 @@ struct Node::Impl final : Sink {
   // voters, or finishing its change) with a ballot above `promised`.
   void repair(Instant now, std::uint64_t promised) {
     const CfgRecord known = newest_known();
+    if (start_run(now, known.joint() ? known.new_voters : known.old_voters, promised)) ++stats_.config_repairs;
+  }
+  // Starts a driver run from the newest record known to `target`, with this
+  // member's smallest ballot above `above`, its voter's promise, every
+  // promise heard and the record's ballot; false if none is left.
+  bool start_run(Instant now, std::vector<MemberId> target, std::uint64_t above) {
+    const CfgRecord known = newest_known();
     const std::optional<std::uint64_t> ballot =
-        next_ballot(std::max({promised, voter.cfg().promised, driver.highest_promise(), known.id.ballot}), config.self);
-    if (!ballot) return;
-    ++stats_.config_repairs;
-    driver.start(now, known, known.joint() ? known.new_voters : known.old_voters, *ballot, *this);
+        next_ballot(std::max({above, voter.cfg().promised, driver.highest_promise(), known.id.ballot}), config.self);
+    if (!ballot) return false;
+    driver.start(now, known, std::move(target), *ballot, *this);
+    return true;
   }
   // The newest record this member knows: its voter's, or one its acquirer heard of (A1).
   const CfgRecord& newest_known() const {
@@ -389,13 +394,10 @@ Result<void> Node::reconfigure(Instant now, std::vector<MemberId> voters) {
     return Error::with_text(Errc::busy, "reconfigure: a reconfiguration driven by this member is under way: " +
                                             impl_->driver.describe());
   }
-  const CfgRecord& known = impl_->newest_known();
-  const std::uint64_t above =
-      std::max({impl_->voter.cfg().promised, known.id.ballot, impl_->driver.highest_promise()});
-  const std::optional<std::uint64_t> ballot = next_ballot(above, c.self);
-  if (!ballot) return bad("no ballot is left above " + std::to_string(above));
   impl_->advance(now);
-  impl_->driver.start(now, known, std::move(voters), *ballot, *impl_);
+  if (!impl_->start_run(now, std::move(voters), 0)) {
+    return bad("no ballot is left above " + std::to_string(impl_->voter.cfg().promised));
+  }
   impl_->drain_local(now);
   return {};
 }
