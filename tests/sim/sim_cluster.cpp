@@ -462,7 +462,10 @@ void SimCluster::on_reconfigured(std::uint32_t m, const core::ReconfigResult& r)
   trace(m, std::string("reconfiguration ") + core::to_string(r.outcome) + ": " + core::to_string(r.record) +
                (r.detail.empty() ? std::string() : " (" + r.detail + ")"));
   if (last_reconfig_ != LastReconfig::pending || m != last_reconfig_member_) return;
-  if (r.outcome == core::ReconfigOutcome::committed) {
+  // Only a commit of every member counts: the member may also have run a
+  // repair of a stray promise (Node), which commits the voters it knew.
+  const bool every = !r.record.joint() && r.record.old_voters.size() == opt_.members;
+  if (r.outcome == core::ReconfigOutcome::committed && every) {
     last_reconfig_ = LastReconfig::committed;
     // Deferred by heal_everything; from the main loop (this runs inside a
     // call on member m, which may be among those kept down).
