@@ -63,6 +63,17 @@ ConfigAck ack(const CfgRecord& r, Token max_stored = {}, bool ok = true) {
   return ConfigAck{.proposed = r.id, .ok = ok, .cfg = r.id, .max_stored = max_stored, .promised = r.id.ballot};
 }
 
+// Member 1's run from the initial record to `target`, through phase 0 and
+// phase R (members 1 and 2 answering), to its joint record, which it returns.
+CfgRecord to_joint(Reconfigurer& d, FakeSink& s, std::vector<MemberId> target) {
+  const std::uint64_t b = *next_ballot(0, M1);
+  d.start(T0, initial(), std::move(target), b, s);
+  for (MemberId m : {M1, M2}) d.on_read_reply(T0, m, read_ok(b, initial(), b), true, s);
+  const CfgRecord k = s.proposed();
+  for (MemberId m : {M1, M2}) d.on_ack(T0, m, ack(k), s);
+  return s.proposed();
+}
+
 TEST(Reconfigure, BallotsAreUniquePerMemberAndAboveWhatWasHeard) {
   const std::uint64_t stride = std::uint64_t{1} << 31;
   EXPECT_EQ(next_ballot(0, M1), 1u);
@@ -177,12 +188,7 @@ TEST(Reconfigure, AVoterWithALongerTtlMaxLengthensTheWait) {
   // long past t_q, so phase 3 waits for it.
   Reconfigurer d(M1, kTiming);
   FakeSink s;
-  const std::uint64_t b = *next_ballot(0, M1);
-  d.start(T0, initial(), ids({1, 2, 4}), b, s);
-  for (MemberId m : {M1, M2}) d.on_read_reply(T0, m, read_ok(b, initial(), b), true, s);
-  const CfgRecord k = s.proposed();
-  for (MemberId m : {M1, M2}) d.on_ack(T0, m, ack(k), s);
-  const CfgRecord j = s.proposed();
+  const CfgRecord j = to_joint(d, s, ids({1, 2, 4}));
   ASSERT_TRUE(j.joint());
   ConfigAck slow = ack(j);
   slow.ttl_max = Duration::s(5);
@@ -201,12 +207,7 @@ TEST(Reconfigure, TheRunsDeadlineNeverCutsItsWaitShort) {
   // the run waits the 60 s and goes on, instead of timing out in the wait.
   Reconfigurer d(M1, kTiming);
   FakeSink s;
-  const std::uint64_t b = *next_ballot(0, M1);
-  d.start(T0, initial(), ids({1, 2, 4}), b, s);
-  for (MemberId m : {M1, M2}) d.on_read_reply(T0, m, read_ok(b, initial(), b), true, s);
-  const CfgRecord k = s.proposed();
-  for (MemberId m : {M1, M2}) d.on_ack(T0, m, ack(k), s);
-  const CfgRecord j = s.proposed();
+  const CfgRecord j = to_joint(d, s, ids({1, 2, 4}));
   ConfigAck slow = ack(j);
   slow.ttl_max = Duration::s(60);
   d.on_ack(T0, M1, ack(j), s);
