@@ -106,6 +106,8 @@ void Acquirer::ask_others(const CfgRecord& c, Instant now, Sink& sink) {
 }
 
 Tally Acquirer::tally_for(const Acq& a, const CfgRecord& c) const {
+  // The usual case, every voter of the resource in one set: no lookups.
+  if (!c.joint() && c.old_voters == a.voters) return Tally(a.voters.size());
   VoterSet old_set;
   VoterSet new_set;
   for (std::size_t i = 0; i < a.voters.size(); ++i) {
@@ -637,8 +639,8 @@ void Acquirer::on_deny(Instant now, MemberId from, const Deny& d, Sink& sink) {
 
 bool Acquirer::contested(const Attempting& at, const Acq& a) const {
   // Only the voters the attempt asked (its configuration's): the others start as no.
-  const VoterSet asked = at.votes.group_a() | at.votes.group_b();
-  if ((at.votes.with(Vote::no) & asked).empty() && (at.votes.with(Vote::given_back) & asked).empty()) return false;
+  const VoterSet asked = at.votes.asked();
+  if (((at.votes.with(Vote::no) | at.votes.with(Vote::given_back)) & asked).empty()) return false;
   for (std::size_t i = 0; i < a.voters.size(); ++i) {
     if (!asked.contains(i)) continue;
     if (a.voters[i] != config_.self && at.votes.vote(i) != Vote::pending) return true;  // another member answered
@@ -807,8 +809,7 @@ void Acquirer::attempt_failed(Acq& a, Instant now, Sink& sink) {
   const VoterSet kept = failed.kept_now();
   standing::Stand stand = standing::Stand::none;
   if (failed.verdict.saw(DenyReason::held)) {
-    const VoterSet asked = failed.votes.group_a() | failed.votes.group_b();
-    const VoterSet not_kept = VoterSet::from_bits(asked.bits() & ~kept.bits());
+    const VoterSet not_kept = VoterSet::from_bits(failed.votes.asked().bits() & ~kept.bits());
     stand = standing::decide({.quorum_kept = failed.votes.possible_without(not_kept),
                               .above_holder = failed.token > a.max_fence,
                               .gave_back = failed.votes.any_given_back() && !kReuseGivenBack,

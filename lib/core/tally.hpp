@@ -73,7 +73,9 @@ class Tally {
 
   std::size_t voters() const { return voters_; }
   // The voters in a group (all of them for a plain tally).
-  std::size_t voting() const { return (group_a_ | group_b_).size(); }
+  std::size_t voting() const { return asked().size(); }
+  // The voters in a group: those asked (the others start as no).
+  VoterSet asked() const { return group_a_ | group_b_; }
   // The larger of the groups' majorities: fewer yes votes can never win, and
   // with fewer than need() voters left off the no side the tally is lost.
   std::size_t need() const { return need_; }
