@@ -118,6 +118,9 @@ struct ReconfigResult {
   CfgRecord record;           // committed: the final record; otherwise the newest one heard of
   std::uint64_t ballot = 0;   // the driver's ballot
   std::string detail;         // for people: who refused, what was missing
+  // true: the run Node::reconfigure started (its caller waits for this);
+  // false: a repair the member started itself (a stray promise).
+  bool requested = false;
 };
 
 }  // namespace baton::core

@@ -146,7 +146,10 @@ struct Node::Impl final : Sink {
   // voters, or finishing its change) with a ballot above `promised`.
   void repair(Instant now, std::uint64_t promised) {
     const CfgRecord known = newest_known();
-    if (start_run(now, known.joint() ? known.new_voters : known.old_voters, promised)) ++stats_.config_repairs;
+    if (start_run(now, known.joint() ? known.new_voters : known.old_voters, promised)) {
+      ++stats_.config_repairs;
+      run_requested = false;
+    }
   }
   // Starts a driver run from the newest record known to `target`, with this
   // member's smallest ballot above `above`, its voter's promise, every
@@ -220,6 +223,8 @@ struct Node::Impl final : Sink {
     if (auto r = driver.take_result()) {
       // The run's newest record is one the acquirer may not know yet.
       acquirer.learn(r->record, *this);
+      r->requested = run_requested;
+      run_requested = false;
       outbox.reconfigured = std::move(*r);
     }
     // A voter refused our committed record for a stray promise: re-propose
@@ -308,6 +313,7 @@ struct Node::Impl final : Sink {
   std::uint64_t stray_promise = 0;  // ... for promises up to this ...
   Instant stray_since;              // ... since then
   bool floor_applied = false;
+  bool run_requested = false;  // the driver's run is the one Node::reconfigure started
   std::function<void(const Transition&)> tracer;  // set_tracer(); empty: none
 };
 
@@ -398,6 +404,7 @@ Result<void> Node::reconfigure(Instant now, std::vector<MemberId> voters) {
   if (!impl_->start_run(now, std::move(voters), 0)) {
     return bad("no ballot is left above " + std::to_string(impl_->voter.cfg().promised));
   }
+  impl_->run_requested = true;
   impl_->drain_local(now);
   return {};
 }

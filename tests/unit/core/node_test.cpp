@@ -463,6 +463,7 @@ TEST(Node, AReconfigurationRemovesAVoter) {
   ASSERT_EQ(c.reconfigured(1).size(), 1u);
   const ReconfigResult& r = c.reconfigured(1).front();
   EXPECT_EQ(r.outcome, ReconfigOutcome::committed) << r.detail;
+  EXPECT_TRUE(r.requested) << "the run Node::reconfigure started, not a repair";
   EXPECT_EQ(r.record.old_voters, (std::vector<MemberId>{MemberId{1}, MemberId{2}}));
   EXPECT_EQ(r.record.id.epoch, 3u);
   for (std::uint32_t m = 1; m <= 3; ++m) EXPECT_EQ(c.node(m).cfg().record, r.record) << "member " << m;
