@@ -86,7 +86,11 @@ bool valid(const core::RenewAck& m) {
 bool valid(const core::Release& m) { return valid_name(m.resource) && valid_token(m.token); }
 bool valid(const core::Free& m) { return valid_name(m.resource) && valid_token(m.fence); }
 bool valid(const core::FloorQuery&) { return true; }
-bool valid(const core::FloorReply& m) { return valid_token(m.floor); }
+// A record only with a ready answer, and a promise at least its ballot.
+bool valid(const core::FloorReply& m) {
+  return valid_token(m.floor) && valid_record(m.record) && (!m.record || (m.ready && m.promised >= m.record->id.ballot)) &&
+         (m.record || m.promised == 0);
+}
 bool valid(const core::Ping&) { return true; }
 // Incarnations are never 0 (decide_start), so a hint of 0 says nothing true.
 bool valid(const core::IncarnationBehind& m) { return m.seen.value != 0; }
@@ -233,7 +237,10 @@ std::optional<core::Message> read(const wire::Free& t) {
 std::optional<core::Message> read(const wire::FloorQuery& t) { return core::FloorQuery{.nonce = t.nonce()}; }
 
 std::optional<core::Message> read(const wire::FloorReply& t) {
-  return core::FloorReply{.nonce = t.nonce(), .ready = t.ready(), .floor = core::Token(t.floor())};
+  core::FloorReply m{.nonce = t.nonce(), .ready = t.ready(), .floor = core::Token(t.floor()), .record = {},
+                     .promised = t.promised()};
+  if (!read_record(t.record(), m.record)) return std::nullopt;
+  return m;
 }
 
 std::optional<core::Message> read(const wire::Ping& t) { return core::Ping{.nonce = t.nonce()}; }

@@ -123,7 +123,8 @@ Body body(FlatBufferBuilder& b, const core::FloorQuery& m) {
 }
 
 Body body(FlatBufferBuilder& b, const core::FloorReply& m) {
-  return {wire::Body::FloorReply, wire::CreateFloorReply(b, m.nonce, m.ready, m.floor.value).Union()};
+  const auto rec = record(b, m.record);
+  return {wire::Body::FloorReply, wire::CreateFloorReply(b, m.nonce, m.ready, m.floor.value, rec, m.promised).Union()};
 }
 
 Body body(FlatBufferBuilder& b, const core::Ping& m) {

@@ -136,10 +136,16 @@ struct FloorQuery {
 
 // FLOOR_REPLY: "the highest token I ever stored is at most `floor`".
 // ready == false: the answering voter is itself still recovering; floor unset.
+// Since issue 21 it also carries the answering member's configuration record
+// and promise (ready only; absent from an older member): a member that lost
+// its state learns from them which record to vote under, and which ballots
+// it must refuse (docs/protocol.md, "Recovering a member's state").
 struct FloorReply {
   std::uint64_t nonce = 0;
   bool ready = false;
   Token floor{};
+  std::optional<CfgRecord> record{};
+  std::uint64_t promised = 0;
   bool operator==(const FloorReply&) const = default;
 };
 

@@ -38,7 +38,7 @@ struct Node::Impl final : Sink {
               c.recovery == RecoveryMode::reservation ? c.recovered_reservation : Token{}, false,
               seed ^ 0x6e616d6568617368ULL),
         acquirer(config, rng),
-        recovery(config, now, rng),
+        recovery(config, now, rng, voter.cfg().record),
         driver(c.self, reconfig_timing(c)) {
     std::sort(config.members.begin(), config.members.end());
     // A1: a member's acquirer starts from its voter's record.
@@ -86,6 +86,9 @@ struct Node::Impl final : Sink {
 
   void sync_recovery() {
     if (recovery.floor_known() && !floor_applied) {
+      // A member that lost its state votes under the newest record its
+      // peers hold and refuses the ballots they promised (recovery.hpp (c)).
+      if (config.recovery == RecoveryMode::peers) voter.recover_cfg(recovery.record(), recovery.promised(), *this);
       voter.raise_floor(recovery.floor());
       acquirer.observe(recovery.floor());
       floor_applied = true;
@@ -128,7 +131,7 @@ struct Node::Impl final : Sink {
   // driver run to the same voters (or to finish a half-done change).
   // Clients never drive.
   void heard_behind(Instant now, std::uint64_t promised) {
-    if (client_mode(config) || config.members.size() > config.replicas || !config.persist) return;
+    if (client_mode(config) || config.members.size() > config.replicas || !config.persist || amnesiac()) return;
     const CfgRecord& known = newest_known();
     if (promised <= known.id.ballot) return;  // it lacks the record: the retry carries it
     if (stray_for != known.id) {
@@ -172,22 +175,35 @@ struct Node::Impl final : Sink {
   void handle(Instant /*now*/, MemberId from, const FloorQuery& q) {
     // Only a member whose own floor is known may answer (DESIGN "Peer recovery").
     if (recovery.floor_known()) {
-      send(from, FloorReply{.nonce = q.nonce, .ready = true, .floor = std::max(voter.max_token(), voter.reservation())});
+      const CfgState& cfg = voter.cfg();
+      send(from, FloorReply{.nonce = q.nonce, .ready = true,
+                            .floor = std::max({voter.max_token(), voter.reservation(), cfg.join_floor}),
+                            .record = cfg.record, .promised = cfg.promised});
     } else {
       send(from, FloorReply{.nonce = q.nonce, .ready = false, .floor = {}});
     }
   }
   void handle(Instant now, MemberId from, const FloorReply& r) {
     if (r.ready) observe_token(r.floor);
-    recovery.on_floor_reply(now, from, r);
+    const bool usable = r.record && validate_record(*r.record) && adoptable(*r.record, config.members, config.replicas);
+    if (usable) acquirer.learn(*r.record, *this);
+    recovery.on_floor_reply(now, from, r, usable ? &*r.record : nullptr);
     sync_recovery();
   }
+  // A member learning its state from its peers has forgotten its record and
+  // promise: it takes no part in a change until it has them back (a driver
+  // would count its answers in a quorum that must meet every earlier one).
+  bool amnesiac() const { return config.recovery == RecoveryMode::peers && !recovery.floor_known(); }
   void handle(Instant now, MemberId from, const Ping& p) { send(from, make_pong(now, p.nonce)); }
   void handle(Instant /*now*/, MemberId /*from*/, const Pong& /*p*/) {}
   // Configuration messages (issue 21). A client votes on nothing: it only
   // learns records (A1) from the answers.
-  void handle(Instant /*now*/, MemberId from, const ConfigRead& r) { voter.on_config_read(from, r, *this); }
-  void handle(Instant /*now*/, MemberId from, const ConfigPropose& p) { voter.on_config_propose(from, p, *this); }
+  void handle(Instant /*now*/, MemberId from, const ConfigRead& r) {
+    if (!amnesiac()) voter.on_config_read(from, r, *this);
+  }
+  void handle(Instant /*now*/, MemberId from, const ConfigPropose& p) {
+    if (!amnesiac()) voter.on_config_propose(from, p, *this);
+  }
   void handle(Instant /*now*/, MemberId from, const ConfigQuery& q) { voter.on_config_query(from, q, *this); }
   void handle(Instant now, MemberId from, const ConfigReadReply& r) {
     const bool usable = validate_record(r.record) && adoptable(r.record, config.members, config.replicas);
@@ -399,6 +415,14 @@ Result<void> Node::reconfigure(Instant now, std::vector<MemberId> voters) {
   if (impl_->driver.active()) {
     return Error::with_text(Errc::busy, "reconfigure: a reconfiguration driven by this member is under way: " +
                                             impl_->driver.describe());
+  }
+  if (impl_->amnesiac()) {
+    // Its own voter's answers would count in the run's quorums.
+    return Error::with_text(Errc::unavailable,
+                            "reconfigure: this member lost its state and is still learning it from its peers (" +
+                                std::to_string(impl_->recovery.answers()) + " of " +
+                                std::to_string(impl_->recovery.answers_needed()) +
+                                " answers): ask another member, or again once it votes");
   }
   impl_->advance(now);
   if (!impl_->start_run(now, std::move(voters), 0)) {

@@ -81,7 +81,8 @@ class Node {
   // client, an empty list, a voter that is not a member (the address book),
   // more voters than replicas or a cluster in scale mode (more members than
   // replicas: not supported yet), ballots exhausted; busy while a run of
-  // this member is under way.
+  // this member is under way; unavailable while this member, having lost its
+  // state, learns it from its peers (recovery.hpp (c)).
   Result<void> reconfigure(Instant now, std::vector<MemberId> voters);
   // A datagram was dropped before it reached the core.
   void count_drop(DropReason why);

@@ -7,7 +7,8 @@
 
 namespace baton::core {
 
-Recovery::Recovery(const NodeConfig& config, Instant start, Rng& rng) : config_(config), rng_(rng) {
+Recovery::Recovery(const NodeConfig& config, Instant start, Rng& rng, const CfgRecord& record)
+    : config_(config), rng_(rng), record_(record) {
   // Guarantee 1 across a configuration change: a previous life may have voted
   // under a longer ttl_max or a larger rho than this one.
   const Duration ttl_max = max(config.ttl_max, config.prior_ttl_max);
@@ -28,6 +29,10 @@ Recovery::Recovery(const NodeConfig& config, Instant start, Rng& rng) : config_(
       const std::size_t n = config.members.size();
       const std::size_t r = std::min<std::size_t>(config.replicas, n);
       needed_ = n - r / 2;
+      by_record_ = n <= config.replicas;
+#if defined(BATON_BREAK_RECOVERY_IGNORES_CFG)
+      by_record_ = false;  // negative control: rule (b) only, the record is not learned
+#endif
       break;
     }
   }
@@ -60,14 +65,44 @@ void Recovery::on_deadline(Instant now, Sink& sink) {
   if (!floor_known_ && quarantine_over_ && now >= next_query_) query(now, sink);
 }
 
-void Recovery::on_floor_reply(Instant /*now*/, MemberId from, const FloorReply& r) {
+void Recovery::on_floor_reply(Instant /*now*/, MemberId from, const FloorReply& r, const CfgRecord* record) {
   if (floor_known_ || r.nonce != nonce_ || !r.ready || from == config_.self) return;
   answered_.insert(from);
   floor_ = std::max(floor_, r.floor);
-  if (answered_.size() >= needed_) {
+  if (by_record_ && record != nullptr) {
+    if (record_.id < record->id) record_ = *record;
+    promised_ = std::max(promised_, r.promised);
+  }
+  if (missing() == 0) {
     floor_known_ = true;
     next_query_ = Instant::max();
   }
+}
+
+std::size_t Recovery::missing() const {
+  if (!by_record_) return answered_.size() >= needed_ ? 0 : needed_ - answered_.size();
+  std::size_t out = 0;
+  const auto group = [&](const std::vector<MemberId>& g) {
+    const bool mine = std::binary_search(g.begin(), g.end(), config_.self);
+    const std::size_t others = g.size() - (mine ? 1 : 0);
+    const std::size_t heard = static_cast<std::size_t>(
+        std::count_if(g.begin(), g.end(), [&](MemberId m) { return answered_.contains(m); }));
+    // Every majority of G (floor(|G|/2) + 1 members) has floor(|G|/2) of
+    // them besides this member, or one more when it is not in G: fewer than
+    // that may stay unheard. This member alone: nobody else can say.
+    const std::size_t besides = g.size() / 2 + (mine ? 0 : 1);
+    if (besides == 0) return std::size_t{1};
+    const std::size_t need = others - (besides - 1);
+    return heard >= need ? std::size_t{0} : need - heard;
+  };
+  out += group(record_.old_voters);
+  if (record_.joint()) out += group(record_.new_voters);
+  return out;
+}
+
+std::size_t Recovery::answers_needed() const {
+  if (config_.recovery != RecoveryMode::peers) return 0;
+  return answered_.size() + missing();
 }
 
 Instant Recovery::next_deadline() const {

@@ -20,7 +20,22 @@
 //     quarantine include every token any lease was ever committed with.
 //     (Found by tests/scenarios/testdata/peer_recovery_late_commit.txt.)
 //     Answers accumulate across resends (one nonce per life).
-// A first start (never ran before) needs neither.
+// (c) Configuration (issue 21): a member that lost its state also lost its
+//     configuration record and its promise, and the initial record may list
+//     voters that a change removed long ago. Each answer carries the
+//     answerer's record and promise; the member adopts the newest record
+//     heard and the highest promise before it votes. With records, which
+//     answers suffice depends on the record: for each voter set G of the
+//     newest record heard, enough members of G answered that every majority
+//     of G has one answerer besides this member (all of G but
+//     floor(|G|/2) − 1 others when this member is in G, all but floor(|G|/2)
+//     when not); a newer record heard moves the target. A record whose one
+//     voter set is this member alone cannot be recovered from anyone: the
+//     member stays unready (its tokens are lost; docs/operations.md). When
+//     the initial record lists every member this is the rule of (b); in
+//     scale mode (more members than replicas) records never change and (b)
+//     is kept. docs/protocol.md, "A member that lost its state".
+// A first start (never ran before) needs none of them.
 #pragma once
 
 #include <cstdint>
@@ -36,12 +51,18 @@ namespace baton::core {
 
 class Recovery {
  public:
-  Recovery(const NodeConfig& config, Instant start, Rng& rng);
+  // `record`: the configuration this life starts under (the member's own,
+  // from its state directory, or the initial one).
+  Recovery(const NodeConfig& config, Instant start, Rng& rng, const CfgRecord& record);
+  Recovery(const NodeConfig& config, Instant start, Rng& rng)
+      : Recovery(config, start, rng, initial_record(config.members)) {}
 
   // Sends the first FLOOR_QUERY (peers mode).
   void start(Instant now, Sink& sink);
   void on_deadline(Instant now, Sink& sink);
-  void on_floor_reply(Instant now, MemberId from, const FloorReply& r);
+  // `record`: the answer's record when the member can adopt it (valid, its
+  // voters members; the Node checks), else null.
+  void on_floor_reply(Instant now, MemberId from, const FloorReply& r, const CfgRecord* record = nullptr);
 
   bool ready() const { return quarantine_over_ && floor_known_; }
   bool quarantine_over() const { return quarantine_over_; }
@@ -49,12 +70,20 @@ class Recovery {
   // The floor learned (reservation or max of peer answers); valid once floor_known().
   Token floor() const { return floor_; }
   Instant quarantine_end() const { return quarantine_end_; }
+  // Peers mode: the newest record heard (or the starting one) and the
+  // highest promise heard; what the member adopts once floor_known().
+  const CfgRecord& record() const { return record_; }
+  std::uint64_t promised() const { return promised_; }
   std::size_t answers() const { return answered_.size(); }
-  std::size_t answers_needed() const { return needed_; }
+  // Answers needed in all: those counted so far plus those still missing
+  // (a voter set that cannot be covered counts one more than it has).
+  std::size_t answers_needed() const;
   Instant next_deadline() const;
 
  private:
   void query(Instant now, Sink& sink);
+  // Answers still missing for the current target (0: enough).
+  std::size_t missing() const;
 
   const NodeConfig& config_;
   Rng& rng_;
@@ -62,7 +91,10 @@ class Recovery {
   bool quarantine_over_ = false;
   bool floor_known_ = false;
   Token floor_;
-  std::size_t needed_ = 0;      // recovered answers needed (peers mode)
+  std::size_t needed_ = 0;      // scale mode: recovered answers needed (rule (b))
+  bool by_record_ = false;      // peers mode outside scale mode: rule (c)
+  CfgRecord record_;            // the newest record heard
+  std::uint64_t promised_ = 0;  // the highest promise heard
   std::set<MemberId> answered_; // recovered members that answered (bounded by the member count)
   std::uint64_t nonce_ = 0;     // of this life's queries
   Instant next_query_ = Instant::max();

@@ -75,6 +75,24 @@ CfgAccept Voter::adopt(const CfgRecord& r, Sink& sink) {
   return verdict;
 }
 
+void Voter::recover_cfg(const CfgRecord& r, std::uint64_t promised, Sink& sink) {
+  bool changed = false;
+  if (cfg_.record.id < r.id && r.id.ballot >= cfg_.promised) {
+    cfg_.record = r;
+    cfg_.join_floor = std::max(cfg_.join_floor, r.floor);
+    table_.raise_floor(cfg_.join_floor);
+    sink.observe_token(cfg_.join_floor);
+    ++sink.stats().configs_adopted;
+    changed = true;
+  }
+  const std::uint64_t p = std::max(promised, cfg_.record.id.ballot);
+  if (p > cfg_.promised) {
+    cfg_.promised = p;
+    changed = true;
+  }
+  if (changed) sink.persist_config(cfg_);
+}
+
 void Voter::on_config_read(MemberId from, const ConfigRead& r, Sink& sink) {
   const bool ok = r.ballot >= cfg_.promised;
   if (ok && r.ballot > cfg_.promised) {

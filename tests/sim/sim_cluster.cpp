@@ -12,6 +12,7 @@
 #include "core/drift.hpp"
 #include "core/limits.hpp"
 #include "core/placement.hpp"
+#include "core/recovery.hpp"
 #include "core/voter.hpp"
 #include "trace.hpp"
 
@@ -163,8 +164,10 @@ void SimCluster::draw_scenario() {
   // supported yet): such a run has both.
   reconfigs_left_ = reconfigs_for_seed(opt_.profile, opt_.seed);
   recfg_rng_ = core::Rng(opt_.seed ^ 0x7265636f6e666967ULL);
+  std::string lagging_note;
   if (reconfigs_left_ > 0) {
     disks_ = true;
+    wipes_ = true;
     replicas_ = std::max(replicas_, opt_.members | 1U);
     // The voters start as a random subset of at least half the members, as
     // if a change had happened before (record (2, 0)): the others are spare
@@ -178,6 +181,26 @@ void SimCluster::draw_scenario() {
     }
     start_cfg_ = core::CfgState{.record = {.id = {2, 0}, .old_voters = voters, .new_voters = {}, .floor = {}},
                                 .promised = 0, .join_floor = {}};
+    committed_max_ = start_cfg_->record.id;
+    // Members that missed that change start without a record, under the
+    // initial one (every member votes), as a member does whose `config`
+    // file was never written: up to a minority of the members, and of the
+    // voters (the change committed at a majority of each). They and a
+    // member that lost its state (wipe()) must never make a quorum of the
+    // initial record that way.
+    const std::uint32_t cap = std::min((opt_.members - 1) / 2, static_cast<std::uint32_t>((voters.size() - 1) / 2));
+    std::uint32_t lagging = static_cast<std::uint32_t>(recfg_rng_.uniform(cap));
+    std::uint32_t lagging_voters = 0;
+    for (std::uint32_t i = opt_.members; i > 0 && lagging > 0; --i) {
+      const std::uint32_t m = static_cast<std::uint32_t>(recfg_rng_.uniform(opt_.members - 1));
+      if (members_[m].initial_record) continue;
+      const bool voter = std::binary_search(voters.begin(), voters.end(), members_[m].id);
+      if (voter && lagging_voters + 1 > (voters.size() - 1) / 2) continue;
+      lagging_voters += voter ? 1 : 0;
+      members_[m].initial_record = true;
+      --lagging;
+      lagging_note += " initial=n" + std::to_string(m + 1);
+    }
     next_reconfig_ns_ = static_cast<std::int64_t>(recfg_rng_.uniform(static_cast<std::uint64_t>(4 * fault_gap_ns_)));
   }
   std::ostringstream d;
@@ -186,7 +209,7 @@ void SimCluster::draw_scenario() {
     << " clocks=" << clocks;
   // The default profile's scenario line is unchanged (it is in its traces).
   if (!is_plain_default(p)) d << " " << describe_scenario();
-  result_.scenario = d.str();
+  result_.scenario = d.str() + lagging_note;
 }
 
 // Client slots after the members, drawn after everything else: a run
@@ -418,6 +441,12 @@ void SimCluster::reconfig(bool last) {
         if (target.empty()) target.push_back(core::MemberId(static_cast<std::uint32_t>(recfg_rng_.uniform(opt_.members - 1)) + 1));
         break;
     }
+    // Never a member that lost its state as the only voter: nobody else
+    // could vouch for that set, so its recovery and the change would wait
+    // for each other for good (docs/operations.md, "Changing the members").
+    if (target.size() == 1 && members_[target.front().value - 1].wiped) {
+      target.push_back(core::MemberId(target.front().value % opt_.members + 1));
+    }
     std::sort(target.begin(), target.end());
     return target;
   };
@@ -461,9 +490,10 @@ void SimCluster::reconfig(bool last) {
 void SimCluster::on_reconfigured(std::uint32_t m, const core::ReconfigResult& r) {
   trace(m, std::string("reconfiguration ") + core::to_string(r.outcome) + ": " + core::to_string(r.record) +
                (r.detail.empty() ? std::string() : " (" + r.detail + ")"));
-  if (last_reconfig_ != LastReconfig::pending || m != last_reconfig_member_) return;
-  // Only a commit of every member counts: the member may also have run a
-  // repair of a stray promise (Node), which commits the voters it knew.
+  if (r.outcome == core::ReconfigOutcome::committed) committed_max_ = std::max(committed_max_, r.record.id);
+  // Only the run reconfig() started counts, not a repair of a stray promise
+  // (which commits the voters the member knew).
+  if (last_reconfig_ != LastReconfig::pending || m != last_reconfig_member_ || !r.requested) return;
   const bool every = !r.record.joint() && r.record.old_voters.size() == opt_.members;
   if (r.outcome == core::ReconfigOutcome::committed && every) {
     last_reconfig_ = LastReconfig::committed;
@@ -566,7 +596,8 @@ core::NodeConfig SimCluster::node_config(std::uint32_t m, core::RecoveryMode mod
   c.prior_rho_ppm = mem.voted_rho_ppm;
   // The configuration record on the disk (issue 21); none: the initial one,
   // or the voters a --reconfigs run starts with.
-  if (disks_) c.recovered_cfg = mem.cfg_disk ? mem.cfg_disk : start_cfg_;
+  // A wiped directory holds only what this life's recovery wrote there.
+  if (disks_) c.recovered_cfg = mem.cfg_disk ? mem.cfg_disk : mem.wiped || mem.initial_record ? std::nullopt : start_cfg_;
   // Small limits, so that the bounds of Guarantee 4 are actually reached.
   c.limits.leases_per_voter = 64;
   c.limits.waiters_per_resource = 8;
@@ -609,6 +640,12 @@ void SimCluster::start_node(std::uint32_t m, core::RecoveryMode mode) {
     return;
   }
   mem.node = std::move(created.value());
+  mem.floor_due.reset();
+  mem.cfg_due.reset();
+  if (mode == core::RecoveryMode::peers && !mem.client) {
+    mem.floor_due = acquired_max_;
+    mem.cfg_due = committed_max_;
+  }
   if (disks_) {
     // The state directory records the configuration a life votes under
     // before it votes (synchronously, at start), so the next life's
@@ -626,6 +663,7 @@ void SimCluster::after_call(std::uint32_t m) {
   core::Node& node = *mem.node;
   node.take_outbox(outbox_);
   for (const core::Event& e : outbox_.events) {
+    if (e.kind == core::EventKind::acquired) acquired_max_ = std::max(acquired_max_, e.token);
     trace(m, describe(e));
     checker_.on_event(now_, key(m, e.id), e, *mem.clock);
     workload_.on_event(now_, m, e);
@@ -657,6 +695,28 @@ void SimCluster::after_call(std::uint32_t m) {
     trace(m, "persist configuration " + core::to_string(outbox_.persist_config->record) + " promised " +
                  std::to_string(outbox_.persist_config->promised));
     if (disks_ && !mem.client) mem.cfg_disk = *outbox_.persist_config;
+  }
+  // Peer recovery (core/recovery.hpp): the answers include a member of
+  // every majority that ever committed a token, so the floor learned is at
+  // least every token a lease was acquired with before this life started.
+  if (mem.floor_due && node.recovery().floor_known()) {
+    if (node.voter().table().floor() < *mem.floor_due) {
+      checker_.report(now_, 0, "n" + std::to_string(m + 1) + " learned floor " +
+                                   std::to_string(node.voter().table().floor().value) + " from its peers, below token " +
+                                   std::to_string(mem.floor_due->value) + " of a lease acquired before it restarted");
+    }
+    mem.floor_due.reset();
+  }
+  // And the record it votes under is at least the newest one committed
+  // before it restarted (the answers include a member of the quorum that
+  // committed the next record after any it learns of).
+  if (mem.cfg_due && node.recovery().floor_known()) {
+    if (node.cfg().record.id < *mem.cfg_due) {
+      checker_.report(now_, 0, "n" + std::to_string(m + 1) + " recovered from its peers under " +
+                                   core::to_string(node.cfg().record.id) + ", older than " +
+                                   core::to_string(*mem.cfg_due) + " committed before it restarted");
+    }
+    mem.cfg_due.reset();
   }
   // A member never votes under a record older than the one on its disk.
   if (!mem.client && mem.cfg_disk && node.cfg().record.id < mem.cfg_disk->record.id) {
@@ -740,6 +800,7 @@ void SimCluster::on_write_done(std::uint32_t m) {
   const core::Token value = mem.writing->value;
   mem.writing.reset();
   mem.disk = value;
+  mem.wiped = false;  // the floor file is there: the next start reads it
   if (mem.state == State::paused) {
     mem.persisted_unseen = true;
     return;
@@ -766,7 +827,10 @@ void SimCluster::crash(std::uint32_t m) {
   workload_.on_crash(m);
   mem.node.reset();
   // A sync in progress may or may not have reached the disk.
-  if (mem.writing && rng_.uniform(1) == 0) mem.disk = mem.writing->value;
+  if (mem.writing && rng_.uniform(1) == 0) {
+    mem.disk = mem.writing->value;
+    mem.wiped = false;
+  }
   mem.writing.reset();
   mem.persisted_unseen = false;
   mem.inbox.clear();
@@ -790,15 +854,58 @@ void SimCluster::restart(std::uint32_t m) {
   }
   ++mem.life;
   ++mem.incarnation;
-  if (opt_.profile.vary) change_configuration(m);
+  if (opt_.profile.vary && !mem.wiped) change_configuration(m);
   trace(m, "RESTART incarnation " + std::to_string(mem.incarnation) +
-               (disks_ ? " reservation " + std::to_string(mem.disk.value_or(core::Token{}).value) : " peers") +
+               (disks_ && !mem.wiped ? " reservation " + std::to_string(mem.disk.value_or(core::Token{}).value) : " peers") +
                (opt_.profile.vary ? " ttl_max=" + true_ms(mem.ttl_max.count_ns()) + " rho=" +
                                         std::to_string(mem.rho_ppm) + "ppm prior_ttl_max=" +
                                         true_ms(mem.voted_ttl_max.count_ns()) + " prior_rho=" +
                                         std::to_string(mem.voted_rho_ppm) + "ppm"
                                   : std::string()));
-  start_node(m, disks_ ? core::RecoveryMode::reservation : core::RecoveryMode::peers);
+  start_node(m, disks_ && !mem.wiped ? core::RecoveryMode::reservation : core::RecoveryMode::peers);
+}
+
+// --reconfigs runs: a crash that also wipes the state directory (a disk
+// replaced, a host re-provisioned): the member comes back learning its
+// floor, record and promise from its peers (core/recovery.hpp (c)). One
+// such member recovering at a time, within the peer-recovery budget
+// (unrecovered_max), and never the only voter of a voter set of any record
+// a member holds: nobody else could vouch for its tokens (the member would
+// stay unready for good, which is what losing that voter's disk means).
+bool SimCluster::may_wipe(std::uint32_t m) {
+  if (!wipes_ || phase_ != Phase::faulty || members_[m].client) return false;
+  if (unrecovered() + (unrecovered(members_[m]) ? 0 : 1) > unrecovered_max()) return false;
+  const core::MemberId id = members_[m].id;
+  const auto alone = [&](const std::vector<core::MemberId>& g) { return g.size() == 1 && g.front() == id; };
+  for (std::uint32_t o = 0; o < opt_.members; ++o) {
+    const Member& mem = members_[o];
+    if (mem.wiped) return false;
+    std::vector<const core::CfgRecord*> held;
+    if (mem.cfg_disk) held.push_back(&mem.cfg_disk->record);
+    if (mem.node) held.push_back(&mem.node->cfg().record);
+    for (const core::CfgRecord* r : held) {
+      if (alone(r->old_voters) || alone(r->new_voters)) return false;
+    }
+  }
+  return true;
+}
+
+void SimCluster::wipe(std::uint32_t m) {
+  crash(m);
+  Member& mem = members_[m];
+  trace(m, "WIPE: its state directory is lost");
+  mem.disk.reset();
+  mem.cfg_disk.reset();
+  // The operator restarts it with the configuration it had: nothing on disk
+  // says what earlier lives voted under any more, so this life's own ttl_max
+  // and rho must cover them (else the quarantine breaks by construction).
+  mem.ttl_max = std::max(mem.ttl_max, mem.voted_ttl_max);
+  mem.rho_ppm = std::max(mem.rho_ppm, mem.voted_rho_ppm);
+  mem.voted_ttl_max = core::Duration::zero();
+  mem.voted_rho_ppm = 0;
+  mem.wiped = true;
+  ++result_.wipes;
+  result_.scenario += " wipe=n" + std::to_string(m + 1);
 }
 
 // An operator may restart a member with a longer or shorter ttl_max and a
@@ -948,7 +1055,11 @@ void SimCluster::inject_fault() {
     const std::uint32_t count = static_cast<std::uint32_t>(core::majority(n) + rng_.uniform(n - core::majority(n)));
     for (std::uint32_t i = 0; i < count; ++i) crash(order[i]);
   } else if (roll < t[7]) {
-    if (disks_ || (members_[a].state != State::crashed && unrecovered() < unrecovered_max())) crash(a);
+    if (wipes_ && members_[a].state != State::crashed && may_wipe(a)) {
+      wipe(a);
+    } else if (disks_ || (members_[a].state != State::crashed && unrecovered() < unrecovered_max())) {
+      crash(a);
+    }
   } else {
     trace_world("heal all links");
     net_.heal_all();
@@ -1029,6 +1140,25 @@ std::vector<std::uint32_t> SimCluster::choose_down() {
   const std::uint32_t allowed = unrecovered_max();
   const std::uint32_t want = 1 + static_cast<std::uint32_t>(rng_.uniform(allowed - 1));
   std::vector<std::uint32_t> order = shuffled_members();
+  if (wipes_) {
+    // A wiped member still learning its state needs answers from all but
+    // floor(R/2) - 1 of the others, like a diskless one: it and every member
+    // kept down count against that, and it goes down first (that costs
+    // nothing more); a member merely quarantined recovers by itself.
+    const auto learning = [&](std::uint32_t m) { return members_[m].wiped && unrecovered(members_[m]); };
+    std::stable_partition(order.begin(), order.end(), learning);
+    std::uint32_t cost = static_cast<std::uint32_t>(std::count_if(order.begin(), order.end(), learning));
+    std::vector<std::uint32_t> down;
+    for (std::uint32_t m : order) {
+      if (down.size() == want) break;
+      if (!learning(m)) {
+        if (cost >= allowed) break;
+        ++cost;
+      }
+      down.push_back(m);
+    }
+    return down;
+  }
   // Crashed members first: keeping them down costs peer recovery nothing.
   std::stable_partition(order.begin(), order.end(), [&](std::uint32_t m) { return members_[m].state == State::crashed; });
   std::uint32_t unrecovered_now = unrecovered();

@@ -73,6 +73,7 @@ struct SimResult {
   std::uint64_t steps = 0;             // steps of the whole run
   std::int64_t end_true_ns = 0;        // true time at the end
   std::uint64_t crashes = 0;           // member crashes
+  std::uint64_t wipes = 0;             // of them, crashes that lost the state directory (--reconfigs)
   std::uint64_t pauses = 0;            // member pauses
   std::uint64_t partitions = 0;        // partitions and isolations
   std::uint64_t clogs = 0;             // clogged links
@@ -130,6 +131,18 @@ class SimCluster final : public WorkloadHost {
     bool persisted_unseen = false;          // a sync completed while paused: tell the node on resume
     bool client = false;                    // a client process (issue 21): id drawn per life, votes on nothing
     std::optional<core::CfgState> cfg_disk; // the durable configuration record and promise (issue 21)
+    // Its state directory was wiped (--reconfigs runs): it restarts learning
+    // its floor and record from its peers until a reservation reaches the disk.
+    bool wiped = false;
+    // --reconfigs runs: it missed the change that made the starting record,
+    // and starts under the initial one (no `config` file) until it adopts one.
+    bool initial_record = false;
+    // This life learns its floor from its peers: the highest token of any
+    // lease acquired before it started, which that floor must reach.
+    std::optional<core::Token> floor_due;
+    // ... and the newest record committed before it started, which the
+    // record it learns must reach.
+    std::optional<core::CfgId> cfg_due;
   };
   enum class Phase : std::uint8_t { faulty, settle, healed, drain, done };
   // A partition or clog to lift at a true time.
@@ -166,6 +179,9 @@ class SimCluster final : public WorkloadHost {
   void draw_configuration();
   std::uint32_t draw_config_rho();
   void change_configuration(std::uint32_t m);
+  // Whether member `m` may lose its state directory now (wipes_): see the definition.
+  bool may_wipe(std::uint32_t m);
+  void wipe(std::uint32_t m);
   void on_healed_fault();
   bool impaired(const Member& mem) const;
   std::string describe_scenario() const;
@@ -208,6 +224,9 @@ class SimCluster final : public WorkloadHost {
   core::Rng cfg_rng_{0};                // cfg_bump()'s own draws (a stream of its own)
   std::uint32_t reconfigs_left_ = 0;    // reconfig() calls still to make in the faulty phase
   std::uint32_t reconfigs_started_ = 0; // Node::reconfigure calls that started a run
+  bool wipes_ = false;                  // --reconfigs runs: some crashes wipe the state directory
+  core::Token acquired_max_{};          // the highest token of any lease acquired so far
+  core::CfgId committed_max_ = core::initial_cfg_id;  // the newest record a reconfiguration committed
   std::int64_t next_reconfig_ns_ = INT64_MAX;  // the next reconfig()
   core::Rng recfg_rng_{0};              // reconfig()'s own draws
   enum class LastReconfig : std::uint8_t { none, pending, committed };

@@ -193,6 +193,29 @@ TEST(Codec, PongWhyFieldsRoundTripAndAreAbsentFromOlderPongs) {
   EXPECT_EQ(p.cfg, (core::CfgId{0, 0}));  // issue 21: not said
 }
 
+TEST(Codec, FloorReplyCarriesTheAnswerersRecordAndAnOlderOneDecodesWithout) {
+  const core::FloorReply with{.nonce = 43, .ready = true, .floor = core::Token(9), .record = testing::sample_record(),
+                              .promised = 6};
+  const auto bytes = encode_ok(header(), {with}, nullptr);
+  Decoded d;
+  ASSERT_EQ(decode_bytes(bytes, nullptr, d), std::nullopt);
+  EXPECT_EQ(d.messages.at(0), core::Message{with});
+
+  flatbuffers::FlatBufferBuilder b;
+  const auto old_reply = wire::CreateFloorReply(b, 43, true, 9);  // the fields before issue 21
+  const auto msg = wire::CreateMessage(b, wire::Body::FloorReply, old_reply.Union());
+  const std::vector<flatbuffers::Offset<wire::Message>> msgs = {msg};
+  const Header h = header();
+  b.Finish(wire::CreateDatagramDirect(b, h.version, h.cluster_id, h.sender.value, h.incarnation.value, h.seq, &msgs),
+           wire::DatagramIdentifier());
+  const std::vector<std::uint8_t> old_bytes(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
+  ASSERT_EQ(decode_bytes(old_bytes, nullptr, d), std::nullopt);
+  const auto& r = std::get<core::FloorReply>(d.messages.at(0));
+  EXPECT_EQ(r.floor, core::Token(9));
+  EXPECT_EQ(r.record, std::nullopt);
+  EXPECT_EQ(r.promised, 0u);
+}
+
 TEST(Codec, TagAddsExactlyTagBytes) {
   const ClusterKey key = make_key(1);
   const auto plain = encode_ok(header(), testing::one_datagram_samples(), nullptr);
@@ -344,6 +367,15 @@ TEST(Codec, EncodeRefusesOutOfRangeInput) {
        .expected = Errc::invalid_argument},
       {.name = "floor above token_max",
        .msgs = {core::FloorReply{.nonce = 1, .ready = true, .floor = core::Token(core::limits::token_max + 1)}},
+       .expected = Errc::invalid_argument},
+      {.name = "floor reply record from a recovering member",
+       .msgs = {core::FloorReply{.nonce = 1, .ready = false, .floor = {}, .record = testing::sample_record(), .promised = 5}},
+       .expected = Errc::invalid_argument},
+      {.name = "floor reply promise below its record's ballot",
+       .msgs = {core::FloorReply{.nonce = 1, .ready = true, .floor = {}, .record = testing::sample_record(), .promised = 4}},
+       .expected = Errc::invalid_argument},
+      {.name = "floor reply promise without a record",
+       .msgs = {core::FloorReply{.nonce = 1, .ready = true, .floor = {}, .record = std::nullopt, .promised = 4}},
        .expected = Errc::invalid_argument},
       {.name = "pong start kind out of range",
        .msgs = {make<core::Pong>([](auto& m) { m.start = static_cast<core::StartKind>(4); })},

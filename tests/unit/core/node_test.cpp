@@ -2,6 +2,7 @@
 #include "core/node.hpp"
 #include "core/acquirer.hpp"
 #include "core/drift.hpp"
+#include "core/recovery.hpp"
 #include "core/voter.hpp"
 
 #include <gtest/gtest.h>
@@ -508,6 +509,66 @@ TEST(Node, ReconfigureRefusesBadVotersAndAMemberWithoutAStateDirectory) {
   ASSERT_FALSE(busy.ok());
   EXPECT_EQ(busy.code(), Errc::busy);
   EXPECT_EQ(c.node(1).cfg().record.id, initial_cfg_id) << "nothing adopted by a refused call";
+}
+
+// Issue 21: a member that lost its state learns its floor, its record and
+// its promise from its peers, and the answers it needs depend on the record
+// (core/recovery.hpp (c)). Five members, voters [1,2,3] after a change;
+// member 2 acquires with voters 2 and 3 alone, so only they store the token.
+// Member 3 loses its state and restarts knowing only the initial record
+// (every member votes). Answers from 1, 4 and 5, which would do for the
+// initial record, are not enough: 2 must answer too, since [2,3] is a
+// majority of [1,2,3]. Then it votes under [1,2,3] with a floor above the
+// token, and took no part in the change traffic before.
+TEST(Node, AMemberThatLostItsStateLearnsTheRecordAndNeedsEveryMajorityOfItsVoters) {
+  NodeConfig base;
+  base.persist = true;
+  base.ttl_max = Duration::s(1);
+  TestCluster c(5, base);
+  ASSERT_TRUE(c.node(1).reconfigure(c.now(), {MemberId{1}, MemberId{2}, MemberId{3}}).ok());
+  c.collect(MemberId{1});
+  c.advance(Duration::s(3));
+  ASSERT_EQ(c.reconfigured(1).size(), 1u);
+  const CfgRecord record = c.reconfigured(1).front().record;
+  ASSERT_EQ(c.reconfigured(1).front().outcome, ReconfigOutcome::committed) << c.reconfigured(1).front().detail;
+  ASSERT_EQ(record.old_voters, (std::vector<MemberId>{MemberId{1}, MemberId{2}, MemberId{3}}));
+
+  auto a = c.acquire(2, "r", Duration::ms(500), Duration::s(1));
+  ASSERT_TRUE(a.ok());
+  for (int round = 0; round < 3; ++round) {
+    c.deliver_all({1});
+    for (std::uint32_t m : {2u, 3u}) {
+      if (auto it = c.persists().find(m); it != c.persists().end()) {
+        c.node(m).on_persisted(c.now(), it->second);
+        c.collect(MemberId{m});
+      }
+    }
+  }
+  c.deliver_all({1});
+  ASSERT_TRUE(c.last_event(2, *a).has_value());
+  ASSERT_EQ(c.last_event(2, *a)->kind, EventKind::acquired);
+  const Token granted = c.last_event(2, *a)->token;
+  ASSERT_LT(c.node(1).voter().max_token(), granted) << "member 1 must not have stored the token";
+
+  c.crash(MemberId{3});
+  c.start(MemberId{3}, RecoveryMode::peers, {}, /*persist=*/true);
+  EXPECT_EQ(c.node(3).cfg().record.id, initial_cfg_id);
+  // A driver's read reaches it while it learns: it does not answer.
+  c.advance(Duration::s(5), {2});
+  EXPECT_TRUE(c.node(3).recovery().quarantine_over());
+  EXPECT_FALSE(c.node(3).recovery().floor_known()) << "answers of 1, 4 and 5 miss the majority [2,3]";
+  EXPECT_GE(c.node(3).recovery().answers(), 3u);
+  EXPECT_EQ(c.node(3).recovery().record().id, record.id) << "learned from member 1's answer";
+  const auto refused = c.node(3).reconfigure(c.now(), {MemberId{3}, MemberId{4}});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.code(), Errc::unavailable) << refused.error().what;
+
+  c.advance(Duration::s(5));
+  ASSERT_TRUE(c.node(3).recovery().ready());
+  EXPECT_GE(c.node(3).recovery().floor(), granted);
+  EXPECT_GE(c.node(3).voter().table().floor(), granted);
+  EXPECT_EQ(c.node(3).cfg().record, record);
+  EXPECT_GE(c.node(3).cfg().promised, record.id.ballot);
 }
 
 }  // namespace

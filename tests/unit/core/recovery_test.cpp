@@ -61,6 +61,70 @@ FloorReply reply(std::uint64_t nonce, std::uint64_t floor, bool ready = true) {
   return FloorReply{.nonce = nonce, .ready = ready, .floor = Token{floor}};
 }
 
+// Past the quarantine, the first query's nonce (peers mode).
+std::uint64_t past_quarantine(Recovery& r, FakeSink& s) {
+  r.start(T0, s);
+  r.on_deadline(r.quarantine_end(), s);
+  EXPECT_FALSE(s.queries().empty());
+  return s.queries().front().second.nonce;
+}
+
+// Issue 21 (recovery.hpp (c)): the answers needed follow the newest record
+// heard, a majority of each of its voter sets covered; the record and the
+// highest promise heard are what the member adopts.
+TEST(Recovery, TheAnswersNeededFollowTheNewestRecordHeard) {
+  NodeConfig cfg = config(5, RecoveryMode::peers);
+  cfg.self = MemberId{3};
+  Rng rng(1);
+  Recovery r(cfg, T0, rng);  // the initial record: every member votes
+  FakeSink s;
+  const std::uint64_t nonce = past_quarantine(r, s);
+  EXPECT_EQ(r.answers_needed(), 3u) << "N - floor(N/2) of the initial record, as before";
+  const CfgRecord joint{.id = {4, 7}, .old_voters = {MemberId{1}, MemberId{2}, MemberId{3}},
+                        .new_voters = {MemberId{3}, MemberId{4}, MemberId{5}}, .floor = {}};
+  FloorReply with = reply(nonce, 10);
+  with.record = joint;
+  with.promised = 9;
+  r.on_floor_reply(T0, MemberId{1}, with, &*with.record);
+  r.on_floor_reply(T0, MemberId{2}, reply(nonce, 20));
+  r.on_floor_reply(T0, MemberId{4}, reply(nonce, 5));
+  // Three answers would do for the initial record; [3,4,5] still lacks 5
+  // (this member and 5 are a majority of it).
+  EXPECT_FALSE(r.floor_known());
+  EXPECT_EQ(r.answers_needed(), 4u);
+  EXPECT_EQ(r.record(), joint);
+  EXPECT_EQ(r.promised(), 9u);
+  r.on_floor_reply(T0, MemberId{5}, reply(nonce, 7));
+  EXPECT_TRUE(r.floor_known());
+  EXPECT_EQ(r.floor(), Token{20});
+}
+
+TEST(Recovery, AVoterSetOfThisMemberAloneCannotBeRecovered) {
+  NodeConfig cfg = config(3, RecoveryMode::peers);
+  Rng rng(1);
+  const CfgRecord alone{.id = {3, 1}, .old_voters = {MemberId{1}}, .new_voters = {}, .floor = {}};
+  Recovery r(cfg, T0, rng, alone);
+  FakeSink s;
+  const std::uint64_t nonce = past_quarantine(r, s);
+  r.on_floor_reply(T0, MemberId{2}, reply(nonce, 1));
+  r.on_floor_reply(T0, MemberId{3}, reply(nonce, 1));
+  EXPECT_FALSE(r.floor_known()) << "only this member stored the tokens of [1]";
+  EXPECT_GT(r.answers_needed(), r.answers());
+}
+
+TEST(Recovery, ScaleModeKeepsTheRuleOfTheReplicas) {
+  NodeConfig cfg = config(7, RecoveryMode::peers, /*replicas=*/3);
+  Rng rng(1);
+  Recovery r(cfg, T0, rng);
+  FakeSink s;
+  const std::uint64_t nonce = past_quarantine(r, s);
+  EXPECT_EQ(r.answers_needed(), 6u) << "N - floor(R/2)";
+  for (std::uint32_t m = 2; m <= 6; ++m) r.on_floor_reply(T0, MemberId{m}, reply(nonce, m));
+  EXPECT_FALSE(r.floor_known());
+  r.on_floor_reply(T0, MemberId{7}, reply(nonce, 1));
+  EXPECT_TRUE(r.floor_known());
+}
+
 TEST(Recovery, FirstStartIsReadyAtOnce) {
   const NodeConfig cfg = config(3, RecoveryMode::first_start);
   Rng rng(1);
