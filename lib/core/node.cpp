@@ -38,7 +38,7 @@ struct Node::Impl final : Sink {
               c.recovery == RecoveryMode::reservation ? c.recovered_reservation : Token{}, false,
               seed ^ 0x6e616d6568617368ULL),
         acquirer(config, rng),
-        recovery(config, now, rng, voter.cfg().record),
+        recovery(config, now, rng, voter.cfg().record, voter.cfg().promised),
         driver(c.self, reconfig_timing(c)) {
     std::sort(config.members.begin(), config.members.end());
     // A1: a member's acquirer starts from its voter's record.
@@ -85,10 +85,18 @@ struct Node::Impl final : Sink {
   }
 
   void sync_recovery() {
+    // The fence's promise is written before its CONFIG_READ leaves (the
+    // outbox persists first), with the record learned so far (recovery.hpp (d)).
+    if (recovery.fence_ballot() > voter.cfg().promised) {
+      voter.recover_cfg(recovery.record(), recovery.fence_ballot(), recovery.start_promise(), *this);
+    }
     if (recovery.floor_known() && !floor_applied) {
       // A member that lost its state votes under the newest record its
       // peers hold and refuses the ballots they promised (recovery.hpp (c)).
-      if (config.recovery == RecoveryMode::peers) voter.recover_cfg(recovery.record(), recovery.promised(), *this);
+      if (config.recovery == RecoveryMode::peers) {
+        voter.recover_cfg(recovery.record(), std::max(recovery.promised(), recovery.fence_ballot()),
+                          recovery.start_promise(), *this);
+      }
       voter.raise_floor(recovery.floor());
       acquirer.observe(recovery.floor());
       floor_applied = true;
@@ -188,6 +196,7 @@ struct Node::Impl final : Sink {
     const bool usable = r.record && validate_record(*r.record) && adoptable(*r.record, config.members, config.replicas);
     if (usable) acquirer.learn(*r.record, *this);
     recovery.on_floor_reply(now, from, r, usable ? &*r.record : nullptr);
+    recovery.send_due(now, *this);
     sync_recovery();
   }
   // A member learning its state from its peers has forgotten its record and
@@ -209,6 +218,11 @@ struct Node::Impl final : Sink {
     const bool usable = validate_record(r.record) && adoptable(r.record, config.members, config.replicas);
     if (usable) acquirer.learn(r.record, *this);
     driver.on_read_reply(now, from, r, usable, *this);
+    if (recovery.fence_ballot() != 0 && !recovery.floor_known()) {
+      recovery.on_read_reply(now, from, r, usable ? &r.record : nullptr);
+      recovery.send_due(now, *this);
+      sync_recovery();
+    }
   }
   void handle(Instant now, MemberId from, const ConfigAck& a) { driver.on_ack(now, from, a, *this); }
   void handle(Instant /*now*/, MemberId /*from*/, const ConfigReply& r) { learn(r.record); }

@@ -17,6 +17,13 @@ constexpr bool kNoJoint = true;
 #else
 constexpr bool kNoJoint = false;
 #endif
+#if defined(BATON_BREAK_NO_JOIN_FLOOR)
+// Negative control: the final record carries no join floor F (new voters
+// keep whatever floor they have).
+constexpr bool kNoJoinFloor = true;
+#else
+constexpr bool kNoJoinFloor = false;
+#endif
 #if defined(BATON_BREAK_NO_PHASE2_WAIT)
 // Negative control: the final record goes out as soon as the joint one
 // commits, while leases valid under C alone may still run.
@@ -197,7 +204,7 @@ void Reconfigurer::on_ack(Instant now, MemberId from, const ConfigAck& a, Sink& 
   if (contains(answered_, from)) return;
   insert_sorted(answered_, from);
   if (phase_ == Phase::joint) {
-    f_ = std::max(f_, a.max_stored);
+    if (!kNoJoinFloor) f_ = std::max(f_, a.max_stored);
     ttl_max_ = max(ttl_max_, a.ttl_max);
   }
   if (phase_ == Phase::wait || phase_ == Phase::stragglers) return;

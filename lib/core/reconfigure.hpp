@@ -76,6 +76,9 @@ class Reconfigurer {
   // Whether a run is under way (stragglers do not count: a new run may start).
   bool active() const { return phase_ != Phase::idle && phase_ != Phase::stragglers; }
   Phase phase() const { return phase_; }
+  // The voters this run moves to (valid while active()).
+  const std::vector<MemberId>& target() const { return target_; }
+  std::uint64_t ballot() const { return ballot_; }
   // Starts a run from `known` (the newest record this member knows) to
   // `target` (sorted, unique, valid voters) with `ballot` (next_ballot).
   // The caller checked the arguments; asserts !active().

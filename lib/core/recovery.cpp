@@ -4,11 +4,13 @@
 #include <algorithm>
 
 #include "core/drift.hpp"
+#include "core/reconfigure.hpp"
 
 namespace baton::core {
 
-Recovery::Recovery(const NodeConfig& config, Instant start, Rng& rng, const CfgRecord& record)
-    : config_(config), rng_(rng), record_(record) {
+Recovery::Recovery(const NodeConfig& config, Instant start, Rng& rng, const CfgRecord& record,
+                   std::uint64_t promised)
+    : config_(config), rng_(rng), record_(record), promised_(promised), own_promise_(promised) {
   // Guarantee 1 across a configuration change: a previous life may have voted
   // under a longer ttl_max or a larger rho than this one.
   const Duration ttl_max = max(config.ttl_max, config.prior_ttl_max);
@@ -32,6 +34,12 @@ Recovery::Recovery(const NodeConfig& config, Instant start, Rng& rng, const CfgR
       by_record_ = n <= config.replicas;
 #if defined(BATON_BREAK_RECOVERY_IGNORES_CFG)
       by_record_ = false;  // negative control: rule (b) only, the record is not learned
+#endif
+      // Only a member that can keep a promise runs the fence; a diskless
+      // one cannot, and no member of a cluster with one may drive a change.
+      fence_on_ = by_record_ && config.persist;
+#if defined(BATON_BREAK_NO_RECOVERY_FENCE)
+      fence_on_ = false;  // negative control: vote once the floor answers are in
 #endif
       break;
     }
@@ -63,6 +71,7 @@ void Recovery::on_deadline(Instant now, Sink& sink) {
     if (!floor_known_) return query(now, sink);
   }
   if (!floor_known_ && quarantine_over_ && now >= next_query_) query(now, sink);
+  send_due(now, sink);
 }
 
 void Recovery::on_floor_reply(Instant /*now*/, MemberId from, const FloorReply& r, const CfgRecord* record) {
@@ -73,20 +82,57 @@ void Recovery::on_floor_reply(Instant /*now*/, MemberId from, const FloorReply& 
     if (record_.id < record->id) record_ = *record;
     promised_ = std::max(promised_, r.promised);
   }
-  if (missing() == 0) {
+  if (floors_done_ || missing(answered_) != 0) return;
+  floors_done_ = true;
+  next_query_ = Instant::max();
+  if (fence_on_) {
+    fence_send_ = true;  // send_due starts the read
+  } else {
     floor_known_ = true;
-    next_query_ = Instant::max();
   }
 }
 
-std::size_t Recovery::missing() const {
-  if (!by_record_) return answered_.size() >= needed_ ? 0 : needed_ - answered_.size();
+void Recovery::on_read_reply(Instant /*now*/, MemberId from, const ConfigReadReply& r, const CfgRecord* record) {
+  if (floor_known_ || fence_ballot_ == 0 || r.ballot != fence_ballot_ || from == config_.self) return;
+  promised_ = std::max(promised_, r.promised);
+  if (record != nullptr && record_.id < record->id) record_ = *record;  // the target moves
+  if (!r.ok) {
+    fence_send_ = true;  // a higher promise: again, above it
+    return;
+  }
+  fenced_.insert(from);
+  if (missing(fenced_) == 0) {
+    floor_known_ = true;
+    next_read_ = Instant::max();
+  }
+}
+
+void Recovery::send_due(Instant now, Sink& sink) {
+  if (floor_known_ || !floors_done_ || !fence_on_) return;
+  if (fence_send_) {
+    fence_send_ = false;
+    const std::optional<std::uint64_t> b =
+        next_ballot(std::max({promised_, own_promise_, fence_ballot_, record_.id.ballot}), config_.self);
+    if (!b) return;  // ballots exhausted: it stays unready (status says so)
+    fence_ballot_ = *b;
+    fenced_.clear();
+    next_read_ = now;
+  }
+  if (now < next_read_) return;
+  for (MemberId v : record_.voters()) {
+    if (v != config_.self && !fenced_.contains(v)) sink.send(v, ConfigRead{.ballot = fence_ballot_});
+  }
+  next_read_ = now + std::max(config_.rtt_initial * 8, config_.attempt_timeout_min * 4);
+}
+
+std::size_t Recovery::missing(const std::set<MemberId>& heard_set) const {
+  if (!by_record_) return heard_set.size() >= needed_ ? 0 : needed_ - heard_set.size();
   std::size_t out = 0;
   const auto group = [&](const std::vector<MemberId>& g) {
     const bool mine = std::binary_search(g.begin(), g.end(), config_.self);
     const std::size_t others = g.size() - (mine ? 1 : 0);
     const std::size_t heard = static_cast<std::size_t>(
-        std::count_if(g.begin(), g.end(), [&](MemberId m) { return answered_.contains(m); }));
+        std::count_if(g.begin(), g.end(), [&](MemberId m) { return heard_set.contains(m); }));
     // Every majority of G (floor(|G|/2) + 1 members) has floor(|G|/2) of
     // them besides this member, or one more when it is not in G: fewer than
     // that may stay unheard. This member alone: nobody else can say.
@@ -102,13 +148,13 @@ std::size_t Recovery::missing() const {
 
 std::size_t Recovery::answers_needed() const {
   if (config_.recovery != RecoveryMode::peers) return 0;
-  return answered_.size() + missing();
+  return answered_.size() + missing(answered_);
 }
 
 Instant Recovery::next_deadline() const {
   Instant d = Instant::max();
   if (!quarantine_over_) d = min(d, quarantine_end_);
-  if (!floor_known_) d = min(d, next_query_);
+  if (!floor_known_) d = min(min(d, next_query_), next_read_);
   return d;
 }
 

@@ -35,6 +35,16 @@
 //     the initial record lists every member this is the rule of (b); in
 //     scale mode (more members than replicas) records never change and (b)
 //     is kept. docs/protocol.md, "A member that lost its state".
+// (d) Fence (issue 21, with a state directory): its previous life may have
+//     acked a record proposal that a driver still counts after these
+//     answers. So, once (c) is met, it takes a ballot above every promise it
+//     heard and its own, persists that promise, and sends CONFIG_READ with
+//     it to the voters of the record learned; it votes only once the same
+//     coverage of every voter set has promised that ballot (replies naming a
+//     newer record move the target; a refusal for a higher promise takes a
+//     ballot above it and starts again). Every majority that could still
+//     commit with the old ack has a member that has either reported the
+//     record, or promised above the ballot it was proposed with.
 // A first start (never ran before) needs none of them.
 #pragma once
 
@@ -53,7 +63,9 @@ class Recovery {
  public:
   // `record`: the configuration this life starts under (the member's own,
   // from its state directory, or the initial one).
-  Recovery(const NodeConfig& config, Instant start, Rng& rng, const CfgRecord& record);
+  // `record`, `promised`: the configuration and promise this life starts
+  // with (the member's own, from its state directory, or the initial one).
+  Recovery(const NodeConfig& config, Instant start, Rng& rng, const CfgRecord& record, std::uint64_t promised = 0);
   Recovery(const NodeConfig& config, Instant start, Rng& rng)
       : Recovery(config, start, rng, initial_record(config.members)) {}
 
@@ -63,6 +75,18 @@ class Recovery {
   // `record`: the answer's record when the member can adopt it (valid, its
   // voters members; the Node checks), else null.
   void on_floor_reply(Instant now, MemberId from, const FloorReply& r, const CfgRecord* record = nullptr);
+  // (d): a CONFIG_READ_REPLY to the fence's read (`record`: its record when
+  // adoptable, else null), and sending what is due (the fence's first read
+  // once (c) is met). The Node calls send_due after every reply.
+  void on_read_reply(Instant now, MemberId from, const ConfigReadReply& r, const CfgRecord* record);
+  void send_due(Instant now, Sink& sink);
+  // The ballot of the fence's read (0: none yet); the Node persists it as its
+  // voter's promise before the read leaves.
+  std::uint64_t fence_ballot() const { return fence_ballot_; }
+  // The promise this life started with: a record learned at or above its
+  // ballot may be adopted (V1 as of the restart; the fence's own promise
+  // does not count against what the fence learns).
+  std::uint64_t start_promise() const { return own_promise_; }
 
   bool ready() const { return quarantine_over_ && floor_known_; }
   bool quarantine_over() const { return quarantine_over_; }
@@ -82,8 +106,9 @@ class Recovery {
 
  private:
   void query(Instant now, Sink& sink);
-  // Answers still missing for the current target (0: enough).
-  std::size_t missing() const;
+  void fence(Instant now, Sink& sink);
+  // Answers of `heard` still missing for the current target (0: enough).
+  std::size_t missing(const std::set<MemberId>& heard) const;
 
   const NodeConfig& config_;
   Rng& rng_;
@@ -96,6 +121,14 @@ class Recovery {
   CfgRecord record_;            // the newest record heard
   std::uint64_t promised_ = 0;  // the highest promise heard
   std::set<MemberId> answered_; // recovered members that answered (bounded by the member count)
+  // (d), with a state directory: after the floor answers, the fence's read.
+  bool fence_on_ = false;          // configured: peers mode, records, a state directory
+  bool floors_done_ = false;       // (b)/(c) met
+  std::uint64_t own_promise_ = 0;  // this life's starting promise
+  std::uint64_t fence_ballot_ = 0; // the read's ballot (0: not started)
+  bool fence_send_ = false;        // a (re)start of the read is due
+  std::set<MemberId> fenced_;      // members that promised fence_ballot_ (bounded by the member count)
+  Instant next_read_ = Instant::max();
   std::uint64_t nonce_ = 0;     // of this life's queries
   Instant next_query_ = Instant::max();
 };

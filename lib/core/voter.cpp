@@ -75,9 +75,9 @@ CfgAccept Voter::adopt(const CfgRecord& r, Sink& sink) {
   return verdict;
 }
 
-void Voter::recover_cfg(const CfgRecord& r, std::uint64_t promised, Sink& sink) {
+void Voter::recover_cfg(const CfgRecord& r, std::uint64_t promised, std::uint64_t min_ballot, Sink& sink) {
   bool changed = false;
-  if (cfg_.record.id < r.id && r.id.ballot >= cfg_.promised) {
+  if (cfg_.record.id < r.id && r.id.ballot >= min_ballot) {
     cfg_.record = r;
     cfg_.join_floor = std::max(cfg_.join_floor, r.floor);
     table_.raise_floor(cfg_.join_floor);

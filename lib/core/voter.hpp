@@ -67,11 +67,12 @@ class Voter {
   // (validate_record).
   CfgAccept adopt(const CfgRecord& r, Sink& sink);
   const CfgState& cfg() const { return cfg_; }
-  // Peer recovery (recovery.hpp (c)): the newest record the peers hold,
-  // adopted if newer than this voter's and not below its promise (V1), and
-  // the highest promise they hold; persisted like an adopted record. `r`
-  // must be valid and adoptable.
-  void recover_cfg(const CfgRecord& r, std::uint64_t promised, Sink& sink);
+  // Peer recovery (recovery.hpp (c), (d)): the newest record the peers
+  // hold, adopted if newer than this voter's and its ballot at least
+  // `min_ballot` (the promise the life started with: V1 as of the restart),
+  // and a promise of at least `promised`; persisted like an adopted record.
+  // `r` must be valid and adoptable.
+  void recover_cfg(const CfgRecord& r, std::uint64_t promised, std::uint64_t min_ballot, Sink& sink);
   // The driver's messages (issue 21): CONFIG_READ promises a ballot at least
   // the voter's promise (persisted first, like an adopted record) and answers
   // with the record; CONFIG_PROPOSE adopts by V1 and acks with max_stored;

@@ -12,6 +12,7 @@
 #include "core/drift.hpp"
 #include "core/limits.hpp"
 #include "core/placement.hpp"
+#include "core/reconfigure.hpp"
 #include "core/recovery.hpp"
 #include "core/voter.hpp"
 #include "trace.hpp"
@@ -710,8 +711,11 @@ void SimCluster::after_call(std::uint32_t m) {
   // And the record it votes under is at least the newest one committed
   // before it restarted (the answers include a member of the quorum that
   // committed the next record after any it learns of).
+  // (Unless its own promise is above that record's ballot: V1 refuses the
+  // record then, as at any voter holding a stray promise, and the repair
+  // re-proposes it higher.)
   if (mem.cfg_due && node.recovery().floor_known()) {
-    if (node.cfg().record.id < *mem.cfg_due) {
+    if (node.cfg().record.id < *mem.cfg_due && node.cfg().promised <= mem.cfg_due->ballot) {
       checker_.report(now_, 0, "n" + std::to_string(m + 1) + " recovered from its peers under " +
                                    core::to_string(node.cfg().record.id) + ", older than " +
                                    core::to_string(*mem.cfg_due) + " committed before it restarted");
@@ -886,6 +890,8 @@ bool SimCluster::may_wipe(std::uint32_t m) {
     for (const core::CfgRecord* r : held) {
       if (alone(r->old_voters) || alone(r->new_voters)) return false;
     }
+    // Nor the target of a run under way: its joint record would be such a set.
+    if (mem.node && mem.node->reconfigurer().active() && alone(mem.node->reconfigurer().target())) return false;
   }
   return true;
 }

@@ -2,10 +2,13 @@
 #include "core/node.hpp"
 #include "core/acquirer.hpp"
 #include "core/drift.hpp"
+#include "core/reconfigure.hpp"
 #include "core/recovery.hpp"
 #include "core/voter.hpp"
 
 #include <gtest/gtest.h>
+
+#include <functional>
 
 #include "test_cluster.hpp"
 
@@ -569,6 +572,89 @@ TEST(Node, AMemberThatLostItsStateLearnsTheRecordAndNeedsEveryMajorityOfItsVoter
   EXPECT_GE(c.node(3).voter().table().floor(), granted);
   EXPECT_EQ(c.node(3).cfg().record, record);
   EXPECT_GE(c.node(3).cfg().promised, record.id.ballot);
+}
+
+
+// Pumps the network, dropping what `drop` says.
+void pump(TestCluster& c, const std::function<bool(const InFlight&)>& drop) {
+  for (std::size_t n = 0; !c.network().empty() && n < 100000; ++n) {
+    InFlight f = std::move(c.network().front());
+    c.network().pop_front();
+    if (drop(f)) continue;
+    c.node(f.to.value).on_message(c.now(), f.from, f.msg);
+    c.collect(f.to);
+  }
+}
+void sync_persists(TestCluster& c, std::initializer_list<std::uint32_t> ms) {
+  for (std::uint32_t m : ms) {
+    if (auto it = c.persists().find(m); it != c.persists().end()) {
+      c.node(m).on_persisted(c.now(), it->second);
+      c.collect(MemberId{m});
+    }
+  }
+}
+
+// Issue 21 (recovery.hpp (d), found by a review): a previous life's
+// CONFIG_ACK counted by a driver after the new life recovered. Member 1
+// moves five voters to [1,2]; the joint proposal reaches only member 3,
+// which acks it, then loses its state and recovers from 2, 4 and 5 (still at
+// K) while member 1 is cut off. Without the fence, member 1's re-send then
+// commits the joint record with 1, 3's old ack and 2, the final [1,2]
+// follows, and members 3, 4, 5 still at K grant r to member 4 while 1 and 2
+// grant it to member 1: two leases at once. With it, 2, 4 and 5 promised the
+// recovering member's ballot, above the driver's, and the joint record
+// cannot commit without it hearing of it.
+TEST(Node, APreviousLifesConfigAckCannotCommitPastTheRecoveryFence) {
+  NodeConfig base;
+  base.persist = true;
+  base.ttl_max = Duration::s(1);
+  TestCluster c(5, base);
+  const MemberId m1{1}, m2{2}, m3{3};
+  ASSERT_TRUE(c.node(1).reconfigure(c.now(), {m1, m2}).ok());
+  c.collect(m1);
+  pump(c, [](const InFlight& f) {
+    const auto* p = std::get_if<ConfigPropose>(&f.msg);
+    return p && p->record.joint() && f.to.value != 3;
+  });
+  ASSERT_EQ(c.node(3).cfg().record.id.epoch, 2u) << "member 3 holds the joint record";
+  const CfgId k = c.node(2).cfg().record.id;
+  const std::uint64_t driver_ballot = c.node(1).reconfigurer().ballot();
+  c.crash(m3);
+  c.start(m3, RecoveryMode::peers, {}, /*persist=*/true);
+  c.advance(Duration::s(3), {1});
+  ASSERT_TRUE(c.node(3).recovery().ready());
+  EXPECT_GT(c.node(3).recovery().fence_ballot(), driver_ballot);
+  for (std::uint32_t m : {2u, 4u, 5u}) {
+    EXPECT_GE(c.node(m).cfg().promised, c.node(3).recovery().fence_ballot()) << "member " << m << " promised the fence";
+  }
+  // The driver comes back; 3, 4 and 5 are cut off from 1 and 2 from now on.
+  c.advance(Duration::s(4), {3, 4, 5});
+  bool committed = false;
+  for (const ReconfigResult& r : c.reconfigured(1)) committed |= r.outcome == ReconfigOutcome::committed;
+  EXPECT_FALSE(committed) << "the joint record needed member 3's old ack";
+  EXPECT_EQ(c.node(2).cfg().record.id, k);
+  auto a4 = c.acquire(4, "r", Duration::s(1), Duration::s(1));
+  ASSERT_TRUE(a4.ok());
+  for (int i = 0; i < 3; ++i) {
+    c.deliver_all({1, 2});
+    sync_persists(c, {3, 4, 5});
+  }
+  c.deliver_all({1, 2});
+  auto a1 = c.acquire(1, "r", Duration::s(1), Duration::s(1));
+  ASSERT_TRUE(a1.ok());
+  for (int i = 0; i < 3; ++i) {
+    c.deliver_all({3, 4, 5});
+    sync_persists(c, {1, 2});
+  }
+  c.deliver_all({3, 4, 5});
+  const auto acquired = [&](std::uint32_t m, AcquireId a) {
+    const auto e = c.last_event(m, a);
+    return e.has_value() && e->kind == EventKind::acquired;
+  };
+  const bool held4 = acquired(4, *a4);
+  const bool held1 = acquired(1, *a1);
+  EXPECT_FALSE(held4 && held1) << "two leases on r at once";
+  EXPECT_TRUE(held4) << "3, 4 and 5 are a majority of K";
 }
 
 }  // namespace
