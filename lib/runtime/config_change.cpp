@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "runtime/config_change.hpp"
+
+#include <utility>
+
+#include "core/limits.hpp"
+
+namespace baton::runtime {
+
+std::string bounded_detail(std::string text) {
+  constexpr std::size_t max = core::limits::config_change_detail_max;
+  if (text.size() <= max) return text;
+  std::size_t cut = max;
+  // Back off continuation bytes (10xxxxxx) so no character is cut in half.
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80) --cut;
+  text.resize(cut);
+  return text;
+}
+
+core::ConfigChangeReply ChangeDesk::reply(const core::ConfigChange& req, core::ChangeState state,
+                                          const core::CfgRecord& record, std::string detail) {
+  return core::ConfigChangeReply{.nonce = req.nonce,
+                                 .state = state,
+                                 .outcome = core::ReconfigOutcome{},
+                                 .record = record,
+                                 .ballot = 0,
+                                 .detail = bounded_detail(std::move(detail))};
+}
+
+core::ConfigChangeReply ChangeDesk::answer(const core::ConfigChange& req, const core::CfgRecord& current,
+                                           const std::string& progress, const Start& start) {
+  // A poll of the run this nonce started: its state, never a second run.
+  if (req.nonce == nonce_) {
+    if (owner_ == Owner::remote) return reply(req, core::ChangeState::running, current, progress);
+    if (done_) {
+      auto r = reply(req, core::ChangeState::done, done_->record, done_->detail);
+      r.outcome = done_->outcome;
+      r.ballot = done_->ballot;
+      return r;
+    }
+  }
+  if (owner_ != Owner::none) {
+    return reply(req, core::ChangeState::refused, current,
+                 std::string("busy: a reconfiguration ") +
+                     (owner_ == Owner::api ? "the application started" : "another batonctl started") +
+                     " is under way here: " + progress);
+  }
+  if (req.expect != current.id) {
+    return reply(req, core::ChangeState::refused, current,
+                 "the configuration moved on: this member votes under " + core::to_string(current) +
+                     ", the request expected " + core::to_string(req.expect) + "; ask again");
+  }
+  // Bad voters, a client, no state directory, scale mode, a repair under way:
+  // the core's text names the value at fault.
+  if (auto r = start(req.voters); !r) return reply(req, core::ChangeState::refused, current, std::string(r.what()));
+  owner_ = Owner::remote;
+  nonce_ = req.nonce;
+  done_.reset();
+  return reply(req, core::ChangeState::started, current, "started");
+}
+
+bool ChangeDesk::finish(const core::ReconfigResult& r) {
+  const Owner was = std::exchange(owner_, Owner::none);
+  if (was == Owner::remote) done_ = r;
+  return was == Owner::api;
+}
+
+std::optional<core::ReconfigResult> ChangeDesk::abandon(const core::CfgRecord& current) {
+  if (owner_ == Owner::none) return std::nullopt;
+  core::ReconfigResult r{.outcome = core::ReconfigOutcome::timed_out,
+                         .record = current,
+                         .ballot = 0,
+                         .detail = "this member started a new life mid-change (a peer had seen a newer incarnation); "
+                                   "the change may be half done: the next reconfigure finishes it",
+                         .requested = true};
+  if (finish(r)) return r;
+  return std::nullopt;
+}
+
+}  // namespace baton::runtime
