@@ -71,11 +71,11 @@ struct ConfigView {
   bool refusals = false;        // some member refused another's datagrams (now or earlier)
 };
 
-std::uint64_t fingerprint_of(const std::vector<baton::Member>& members) {
+std::uint64_t fingerprint_of(const std::vector<baton::Member>& members, std::uint64_t replicas) {
   std::vector<baton::core::MemberId> ids;
   for (const auto& m : members) ids.push_back(baton::core::MemberId{m.id});
-  // batonctl members run the library's default replica count.
-  return baton::core::voting_fingerprint(ids, baton::Config{}.replicas);
+  // The members' --replicas (default: the library's).
+  return baton::core::voting_fingerprint(ids, static_cast<std::uint32_t>(replicas));
 }
 
 ConfigView config_view(const std::vector<Row>& rows, std::uint64_t own) {
@@ -421,7 +421,7 @@ int cmd_status(const Args& args) {
   }
   if (fd4 >= 0) ::close(fd4);
   if (fd6 >= 0) ::close(fd6);
-  const ConfigView view = config_view(rows, fingerprint_of(listed));
+  const ConfigView view = config_view(rows, fingerprint_of(listed, member.replicas));
   if (json) {
     print_json(rows, view);
   } else if (prometheus) {
