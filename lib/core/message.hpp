@@ -268,7 +268,7 @@ inline constexpr std::uint8_t change_state_max = 4;
 // with the same nonce is a poll: it starts nothing, it answers the state.
 struct ConfigChange {
   std::uint64_t nonce = 0;           // != 0: the request's id
-  CfgId expect{};                    // refused unless the member's voter holds this record id (replays
+  CfgId expect{};                    // refused unless the member's voter holds a record of this epoch (replays
                                      // of an old request after the configuration moved on change nothing)
   std::vector<MemberId> voters;      // the new voter set: sorted, unique member ids, 1..members_max
   bool operator==(const ConfigChange&) const = default;

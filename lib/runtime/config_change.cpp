@@ -45,7 +45,11 @@ core::ConfigChangeReply ChangeDesk::answer(const core::ConfigChange& req, const 
                      (owner_ == Owner::api ? "the application started" : "another batonctl started") +
                      " is under way here: " + progress);
   }
-  if (req.expect != current.id) {
+  // The epoch only: every change that did anything moved it (a joint record
+  // is epoch + 1), while a re-proposal of the same record under a newer
+  // ballot (phase R of another run, a repair) does not, and must not make a
+  // request that raced it fail for nothing.
+  if (req.expect.epoch != current.id.epoch) {
     return reply(req, core::ChangeState::refused, current,
                  "the configuration moved on: this member votes under " + core::to_string(current) +
                      ", the request expected " + core::to_string(req.expect) + "; ask again");

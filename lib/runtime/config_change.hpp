@@ -10,10 +10,10 @@
 // Remote requests are idempotent by nonce: a CONFIG_CHANGE whose nonce is the
 // current run's answers `running`, the last finished remote run's answers
 // `done` with its outcome (one finished result is kept, no more); a new nonce
-// starts a run only if nothing runs here and the member's voter holds exactly
-// the record id the request expects. That last check makes a replayed old
-// request harmless once the configuration moved on (observer datagrams have
-// no replay window: codec::Receiver).
+// starts a run only if nothing runs here and the member's voter holds a
+// record of the epoch the request expects. That last check makes a replayed
+// old request harmless once the configuration moved on (observer datagrams
+// have no replay window: codec::Receiver): every change bumps the epoch.
 //
 // Pure bookkeeping: no I/O, no clock; the Driver feeds it (loop thread).
 #pragma once

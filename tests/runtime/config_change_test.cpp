@@ -78,6 +78,11 @@ TEST(ChangeDesk, ANonceStartsOneRunAndItsResendsPollIt) {
   EXPECT_NE(replay.detail.find("the configuration moved on"), std::string::npos) << replay.detail;
   EXPECT_NE(replay.detail.find("expected (1, 0)"), std::string::npos) << replay.detail;
   EXPECT_EQ(s.started, 1);
+  // A record of the expected epoch under another ballot (a racing run's phase
+  // R, a repair re-proposed it) still starts a run: only the epoch is checked.
+  ChangeDesk fresh;
+  EXPECT_EQ(fresh.answer(change(10, {3, 1}, {2, 3}), done.record, "", s.fn()).state, ChangeState::started);
+  s.started = 1;
   // Only one finished result is kept: the next run's replaces it.
   EXPECT_EQ(desk.answer(change(9, {3, 9}, {1, 2}), done.record, "", s.fn()).state, ChangeState::started);
   EXPECT_FALSE(desk.finish(done));
