@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "runtime/config_change.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "core/limits.hpp"
@@ -39,7 +40,12 @@ core::ConfigChangeReply ChangeDesk::answer(const core::ConfigChange& req, const 
       return r;
     }
   }
+  if (was_refused(req.nonce)) {
+    return reply(req, core::ChangeState::refused, current,
+                 "this request was refused before; a refused request is never started (ask again)");
+  }
   if (owner_ != Owner::none) {
+    note_refused(req.nonce);
     return reply(req, core::ChangeState::refused, current,
                  std::string("busy: a reconfiguration ") +
                      (owner_ == Owner::api ? "the application started" : "another batonctl started") +
@@ -50,17 +56,30 @@ core::ConfigChangeReply ChangeDesk::answer(const core::ConfigChange& req, const 
   // ballot (phase R of another run, a repair) does not, and must not make a
   // request that raced it fail for nothing.
   if (req.expect.epoch != current.id.epoch) {
+    note_refused(req.nonce);
     return reply(req, core::ChangeState::refused, current,
                  "the configuration moved on: this member votes under " + core::to_string(current) +
                      ", the request expected " + core::to_string(req.expect) + "; ask again");
   }
   // Bad voters, a client, no state directory, scale mode, a repair under way:
   // the core's text names the value at fault.
-  if (auto r = start(req.voters); !r) return reply(req, core::ChangeState::refused, current, std::string(r.what()));
+  if (auto r = start(req.voters); !r) {
+    note_refused(req.nonce);
+    return reply(req, core::ChangeState::refused, current, std::string(r.what()));
+  }
   owner_ = Owner::remote;
   nonce_ = req.nonce;
   done_.reset();
   return reply(req, core::ChangeState::started, current, "started");
+}
+
+bool ChangeDesk::was_refused(std::uint64_t nonce) const {
+  return nonce != 0 && std::find(refused_.begin(), refused_.end(), nonce) != refused_.end();
+}
+
+void ChangeDesk::note_refused(std::uint64_t nonce) {
+  refused_[refused_next_] = nonce;
+  refused_next_ = (refused_next_ + 1) % refused_max;
 }
 
 bool ChangeDesk::finish(const core::ReconfigResult& r) {

@@ -10,7 +10,10 @@
 // Remote requests are idempotent by nonce: a CONFIG_CHANGE whose nonce is the
 // current run's answers `running`, the last finished remote run's answers
 // `done` with its outcome (one finished result is kept, no more); a new nonce
-// starts a run only if nothing runs here and the member's voter holds a
+// starts a run only if it was not refused before (a duplicate the network
+// delayed past its refusal must not start what the asker was told was
+// refused; the last eight refused nonces are kept), nothing runs here, and
+// the member's voter holds a
 // record of the epoch the request expects. That last check makes a replayed
 // old request harmless once the configuration moved on (observer datagrams
 // have no replay window: codec::Receiver): every change bumps the epoch.
@@ -18,6 +21,8 @@
 // Pure bookkeeping: no I/O, no clock; the Driver feeds it (loop thread).
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -61,9 +66,19 @@ class ChangeDesk {
   static core::ConfigChangeReply reply(const core::ConfigChange& req, core::ChangeState state,
                                        const core::CfgRecord& record, std::string detail);
 
+  // Whether `nonce` is among the last refused_max refused; remember one.
+  bool was_refused(std::uint64_t nonce) const;
+  void note_refused(std::uint64_t nonce);
+
   Owner owner_ = Owner::none;
   std::uint64_t nonce_ = 0;                   // the remote run's nonce (running or finished); 0: none yet
   std::optional<core::ReconfigResult> done_;  // the last finished remote run's outcome
+  // The nonces of the last refused requests: a duplicate of one (the network
+  // delayed it past the refusal) never starts a run the asker was told was
+  // refused. Oldest overwritten first.
+  static constexpr std::size_t refused_max = 8;
+  std::array<std::uint64_t, refused_max> refused_{};
+  std::size_t refused_next_ = 0;
 };
 
 // `text` cut to at most limits::config_change_detail_max bytes (whole UTF-8

@@ -101,7 +101,13 @@ TEST(ChangeDesk, BusyWhileAnyRunOfThisMemberIsUnderWay) {
   const core::ReconfigResult done{.outcome = core::ReconfigOutcome::superseded, .record = initial, .ballot = 5,
                                   .detail = "", .requested = true};
   EXPECT_TRUE(desk.finish(done));
-  EXPECT_EQ(desk.answer(change(1, {1, 0}, {1, 2}), initial, "", s.fn()).state, ChangeState::started);
+  // A duplicate of the refused request, delayed past the end of the run that
+  // made it busy, is refused again: it never starts what was refused.
+  const auto dup = desk.answer(change(1, {1, 0}, {1, 2}), initial, "", s.fn());
+  EXPECT_EQ(dup.state, ChangeState::refused);
+  EXPECT_NE(dup.detail.find("refused before"), std::string::npos) << dup.detail;
+  EXPECT_EQ(s.started, 0);
+  EXPECT_EQ(desk.answer(change(11, {1, 0}, {1, 2}), initial, "", s.fn()).state, ChangeState::started);
   // The core's refusal (a repair under way, a non-member) is passed on, naming the value.
   ChangeDesk other;
   s.refusal = Error{Errc::invalid_argument, "reconfigure: voter 9 is not among the 3 members"};
