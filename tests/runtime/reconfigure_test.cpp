@@ -25,8 +25,8 @@ class Reconfigure : public ::testing::Test {
   void TearDown() override {
     for (auto& d : dirs_) std::filesystem::remove_all(d);
   }
-  // Members 1..n, each with its own state directory; ttl_max 400 ms, so a
-  // change (which waits out the old voters' longest lease) takes about half a second.
+  // Members 1..n, each with its own state directory; ttl_max 600 ms, so a
+  // change (which waits out the old voters' longest lease) takes about 0.7 s.
   test::Members start(std::size_t n, const std::function<void(Config&)>& edit = {}) {
     while (dirs_.size() < n) {
       char tmpl[] = "/tmp/baton-reconfig-XXXXXX";
@@ -35,7 +35,7 @@ class Reconfigure : public ::testing::Test {
     }
     return test::start_members(n, {}, [&](Config& c) {
       c.state_dir = dirs_[c.self - 1];
-      c.ttl_max = 400ms;
+      c.ttl_max = 600ms;
       if (edit) edit(c);
     });
   }
@@ -66,7 +66,7 @@ TEST_F(Reconfigure, ThreeToFiveToThreeVotersWhileALeaseIsHeldAndRenewed) {
 
   // A lease held by member 1 through the next two changes, renewed by itself.
   std::atomic<int> lost{0};
-  AcquireOptions o = test::opts(200ms, 5s);
+  AcquireOptions o = test::opts(300ms, 5s);  // several renewals per change, with slack for loaded hosts
   o.auto_renew = true;
   o.on_lost = [&](LostReason) { ++lost; };
   auto lease = m[1].acquire("seat:14A", o);
@@ -92,7 +92,7 @@ TEST_F(Reconfigure, ThreeToFiveToThreeVotersWhileALeaseIsHeldAndRenewed) {
       << "removed members hear the final record too (the driver re-sends it to them)";
 
   // The lease lived through both changes and kept renewing (each change
-  // waits out ttl_max = 400 ms, two of its 200 ms lives).
+  // waits out ttl_max = 600 ms, two of its 300 ms lives).
   EXPECT_TRUE(lease->valid());
   EXPECT_EQ(lost.load(), 0);
   EXPECT_GE(m[1].stats().renewed, renewed_before + 4);
