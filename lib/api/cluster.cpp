@@ -11,6 +11,7 @@
 #include "api/cluster_impl.hpp"
 #include "api/config_internal.hpp"
 #include "api/stats_internal.hpp"
+#include "core/acquirer.hpp"
 #include "core/assert.hpp"
 #include "core/drift.hpp"
 #include "core/limits.hpp"
@@ -35,6 +36,25 @@ Error acquire_error(Errc code) {
     case Errc::stopped: return stopped_error;
     default: return {code, "acquire: failed"};
   }
+}
+
+// Issue 21: a configuration record as the public API shows it.
+VoterConfig to_public(const core::CfgRecord& r) {
+  VoterConfig v;
+  v.epoch = r.id.epoch;
+  v.ballot = r.id.ballot;
+  for (core::MemberId m : r.old_voters) v.voters.push_back(m.value);
+  for (core::MemberId m : r.new_voters) v.new_voters.push_back(m.value);
+  return v;
+}
+
+ReconfigureResult to_public(const core::ReconfigResult& r) {
+  static_assert(static_cast<int>(core::ReconfigOutcome::timed_out) == static_cast<int>(ReconfigureOutcome::timed_out));
+  static_assert(static_cast<int>(core::ReconfigOutcome::superseded) == static_cast<int>(ReconfigureOutcome::superseded));
+  return ReconfigureResult{.outcome = static_cast<ReconfigureOutcome>(r.outcome),
+                           .config = to_public(r.record),
+                           .ballot = r.ballot,
+                           .detail = r.detail};
 }
 
 std::uint64_t os_seed() {
@@ -275,6 +295,20 @@ Result<Lease> Cluster::try_acquire(std::string_view resource, std::chrono::nanos
   return acquire(resource, opts);
 }
 
+Result<void> Cluster::reconfigure(std::vector<std::uint32_t> new_voters, ReconfigureCallback done) {
+  return impl_->reconfigure(std::move(new_voters), std::move(done));
+}
+
+Result<ReconfigureResult> Cluster::reconfigure(std::vector<std::uint32_t> new_voters) {
+  if (impl_->on_loop_thread()) return on_loop_error;
+  auto promise = std::make_shared<std::promise<Result<ReconfigureResult>>>();
+  std::future<Result<ReconfigureResult>> outcome = promise->get_future();
+  auto r = impl_->reconfigure(std::move(new_voters),
+                              [promise](Result<ReconfigureResult> res) { promise->set_value(std::move(res)); });
+  if (!r) return r.error();
+  return outcome.get();  // a change lasts about ttl_max: no busy polling (Config::busy_poll)
+}
+
 Stats Cluster::stats() const {
   std::lock_guard<std::mutex> lock(impl_->stats_mutex);
   return impl_->stats;
@@ -327,6 +361,38 @@ Result<void> Cluster::Impl::acquire(std::string_view resource, const AcquireOpti
     pending.emplace(*id, Pending{std::move(done), called_at, std::move(on_lost)});
   });
 }
+
+Result<void> Cluster::Impl::reconfigure(std::vector<std::uint32_t> voters, ReconfigureCallback done) {
+  // Synchronous checks: a failure here means `done` never runs, and nothing changed.
+  if (!done) return Error{Errc::invalid_argument, "reconfigure: no callback"};
+  std::vector<core::MemberId> ids;
+  ids.reserve(voters.size());
+  for (std::uint32_t v : voters) ids.push_back(core::MemberId(v));
+  if (auto ok = core::check_reconfigure(node_config, ids); !ok) return ok.error();
+  bool idle = false;
+  if (!reconfigure_pending.compare_exchange_strong(idle, true)) {
+    return Error{Errc::busy,
+                 "reconfigure: this Cluster's previous reconfigure has not called back yet; call again after it did"};
+  }
+  auto posted = post([this, ids = std::move(ids), done = std::move(done)]() mutable {
+    reconfigure_done = std::move(done);
+    if (stopping) return finish_reconfigure(stopped_error);
+    // busy here: a run this member drives for batonctl, or a repair.
+    if (auto started = loop_driver->reconfigure(std::move(ids)); !started) finish_reconfigure(started.error());
+  });
+  if (!posted) reconfigure_pending.store(false);
+  return posted;
+}
+
+void Cluster::Impl::finish_reconfigure(Result<ReconfigureResult> r) {
+  if (!reconfigure_done) return;
+  ReconfigureCallback done = std::move(reconfigure_done);
+  reconfigure_done = nullptr;
+  reconfigure_pending.store(false);  // before the callback: it may call reconfigure again
+  done(std::move(r));
+}
+
+void Cluster::Impl::on_reconfigured(const core::ReconfigResult& result) { finish_reconfigure(to_public(result)); }
 
 void Cluster::Impl::stop() {
   runtime::Driver* d = nullptr;
@@ -433,15 +499,25 @@ void Cluster::Impl::finish_renews(Lease::State& s, Result<void> r) {
 }
 
 void Cluster::Impl::on_batch_end(const core::Node& node, const runtime::DriverCounters& counters) {
-  const Stats s = detail::make_stats(node.stats(), node.status(), node.config().incarnation.value, counters,
-                                     {.held_leases = leases.size(), .pending_acquires = pending.size(),
-                                      .acquire_latency = latency});
+  Stats s = detail::make_stats(node.stats(), node.status(), node.config().incarnation.value, counters,
+                               {.held_leases = leases.size(), .pending_acquires = pending.size(),
+                                .acquire_latency = latency});
+  // Issue 21: the record this member votes under (a client's: the newest it
+  // heard of), rebuilt only when it changed.
+  const core::CfgRecord& record = core::client_mode(node.config()) ? node.acquirer().cfg() : node.cfg().record;
   std::lock_guard<std::mutex> lock(stats_mutex);
-  stats = s;
+  VoterConfig voting = std::move(stats.voting);
+  stats = std::move(s);
+  if (record.id != voting_id) {
+    voting = to_public(record);
+    voting_id = record.id;
+  }
+  stats.voting = std::move(voting);
 }
 
 void Cluster::Impl::on_shutdown() {
   stopping = true;
+  finish_reconfigure(stopped_error);  // the run, if any, dies with the member; the next one finishes it
   for (auto& [id, p] : pending) {
     (void)loop_driver->release(id);  // cancels the attempt; partial grants are released
     p.done(stopped_error);

@@ -9,6 +9,7 @@
 // touch loop-thread state only when they run there.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -61,6 +62,9 @@ struct BATON_NO_EXPORT Cluster::Impl final : runtime::DriverHooks, std::enable_s
   runtime::Driver* driver = nullptr;      // null once stop() began: posts fail with stopped
   mutable std::mutex stats_mutex;         // guards stats
   Stats stats;                            // snapshot after the latest batch
+  // A reconfigure call is posted or waits for its outcome: a second one
+  // fails at once with busy (set by the caller's thread, cleared on the loop).
+  std::atomic<bool> reconfigure_pending{false};
 
   // ---- loop thread only --------------------------------------------------
   struct Pending {
@@ -73,6 +77,8 @@ struct BATON_NO_EXPORT Cluster::Impl final : runtime::DriverHooks, std::enable_s
   std::map<core::AcquireId, Pending> pending;   // acquires waiting for an outcome
   std::map<core::AcquireId, std::shared_ptr<Lease::State>> leases;  // held here
   LatencyHistogram latency;                     // acquire call -> grant
+  ReconfigureCallback reconfigure_done;         // the pending reconfigure's callback; empty: none
+  core::CfgId voting_id{0, 0};                  // the record Stats::voting shows
 
   bool on_loop_thread() const { return std::this_thread::get_id() == loop_thread; }
   // Any thread. Errors: overloaded, stopped.
@@ -80,6 +86,7 @@ struct BATON_NO_EXPORT Cluster::Impl final : runtime::DriverHooks, std::enable_s
   Result<void> post_reserved(std::function<void()> task);
 
   Result<void> acquire(std::string_view resource, const AcquireOptions& opts, AcquireCallback done);
+  Result<void> reconfigure(std::vector<std::uint32_t> voters, ReconfigureCallback done);
   void stop();
 
   // Lease operations (any thread), used by lib/api/lease.cpp.
@@ -94,12 +101,15 @@ struct BATON_NO_EXPORT Cluster::Impl final : runtime::DriverHooks, std::enable_s
   void on_shutdown() override;
   void on_new_life(const core::NewLife& life) override;
   void log(LogLevel level, std::string_view text) override;
+  void on_reconfigured(const core::ReconfigResult& result) override;
 
  private:
   void on_acquired(const core::Event& e);
   void on_acquire_failed(const core::Event& e);
   void on_lost(const core::Event& e);
   static void finish_renews(Lease::State& s, Result<void> r);
+  // Runs the pending reconfigure's callback with `r` (loop thread).
+  void finish_reconfigure(Result<ReconfigureResult> r);
 };
 
 }  // namespace baton

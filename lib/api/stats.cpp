@@ -66,8 +66,9 @@ constexpr Copy<ApiGauges> from_api[] = {
     {&Stats::pending_acquires, &ApiGauges::pending_acquires},
 };
 // Set by make_stats itself (not plain counters): quarantined, drops,
-// acquire_latency, incarnation.
-constexpr std::size_t set_by_hand = 4;
+// acquire_latency, incarnation; and voting, by Cluster::Impl::on_batch_end
+// (only when the record changed: no allocation per batch).
+constexpr std::size_t set_by_hand = 5;
 
 constexpr std::size_t mapped = std::size(from_node) + std::size(from_status) + std::size(from_runtime) + std::size(from_api);
 static_assert(field_count<Stats>() == mapped + set_by_hand,

@@ -106,6 +106,34 @@ bool valid(const core::ConfigAck& m) {
 }
 bool valid(const core::ConfigQuery&) { return true; }
 bool valid(const core::ConfigReply& m) { return core::validate_record(m.record).ok(); }
+// ---- Remote reconfiguration (issue 21 step 4): CONFIG_CHANGE and its reply.
+static_assert(static_cast<std::uint8_t>(wire::ConfigChangeState::MAX) == core::change_state_max);
+static_assert(static_cast<std::uint8_t>(wire::ConfigChangeState::refused) ==
+              static_cast<std::uint8_t>(core::ChangeState::refused));
+static_assert(static_cast<std::uint8_t>(wire::ConfigChangeOutcome::timed_out) ==
+              static_cast<std::uint8_t>(core::ReconfigOutcome::timed_out) + 1);
+// A voter set asked for: 1..members_max member ids (not 0, not client ids),
+// strictly ascending (so unique).
+bool valid_voter_set(const std::vector<core::MemberId>& v) {
+  if (v.empty() || v.size() > core::limits::members_max) return false;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (v[i].value == 0 || v[i].value > core::member_id_max) return false;
+    if (i > 0 && !(v[i - 1] < v[i])) return false;
+  }
+  return true;
+}
+bool valid(const core::ConfigChange& m) {
+  return m.nonce != 0 && m.expect.epoch >= 1 && valid_voter_set(m.voters);
+}
+bool valid(const core::ConfigChangeReply& m) {
+  const auto st = static_cast<std::uint8_t>(m.state);
+  const auto oc = static_cast<std::uint8_t>(m.outcome);
+  return st >= 1 && st <= core::change_state_max && oc <= static_cast<std::uint8_t>(core::ReconfigOutcome::timed_out) &&
+         (m.state == core::ChangeState::done || m.outcome == core::ReconfigOutcome{}) &&
+         core::validate_record(m.record).ok() && m.detail.size() <= core::limits::config_change_detail_max;
+}
+// ---- end of remote reconfiguration
+
 bool valid(const core::Pong& m) {
   return m.drops.size() <= drops_max && m.mismatches.size() <= core::limits::pong_mismatches_max && valid_token(m.floor) &&
          static_cast<std::uint8_t>(m.start) <= core::start_kind_max && m.quarantine_left >= core::Duration::zero() &&
@@ -324,6 +352,34 @@ std::optional<core::Message> read(const wire::ConfigReply& t) {
   return core::ConfigReply{.nonce = t.nonce(), .record = std::move(*r)};
 }
 
+// ---- Remote reconfiguration (issue 21 step 4)
+std::optional<core::Message> read(const wire::ConfigChange& t) {
+  if (t.expect() == nullptr) return std::nullopt;
+  core::ConfigChange m{.nonce = t.nonce(), .expect = core::CfgId{t.expect()->epoch(), t.expect()->ballot()}, .voters = {}};
+  if (t.voters() == nullptr || !read_ids(t.voters(), m.voters)) return std::nullopt;
+  return m;  // sorted, unique, in range: valid()
+}
+
+std::optional<core::Message> read(const wire::ConfigChangeReply& t) {
+  const auto state = static_cast<std::uint8_t>(t.state());
+  const auto outcome = static_cast<std::uint8_t>(t.outcome());
+  if (state < 1 || state > core::change_state_max) return std::nullopt;
+  // done carries an outcome (1..3), every other state none (0).
+  const bool done = state == static_cast<std::uint8_t>(core::ChangeState::done);
+  if (done != (outcome != 0) || outcome > static_cast<std::uint8_t>(wire::ConfigChangeOutcome::MAX)) return std::nullopt;
+  std::optional<core::CfgRecord> r;
+  if (t.record() == nullptr || !read_record(t.record(), r)) return std::nullopt;
+  const flatbuffers::String* detail = t.detail();
+  if (detail != nullptr && detail->size() > core::limits::config_change_detail_max) return std::nullopt;
+  return core::ConfigChangeReply{.nonce = t.nonce(),
+                                 .state = static_cast<core::ChangeState>(state),
+                                 .outcome = done ? static_cast<core::ReconfigOutcome>(outcome - 1) : core::ReconfigOutcome{},
+                                 .record = std::move(*r),
+                                 .ballot = t.ballot(),
+                                 .detail = detail == nullptr ? std::string() : detail->str()};
+}
+// ---- end of remote reconfiguration
+
 template <typename Table>
 std::optional<core::Message> read_body(const wire::Message& msg) {
   const auto* t = static_cast<const Table*>(msg.body());
@@ -352,6 +408,8 @@ std::optional<core::Message> read_message(const wire::Message* msg) {
     case wire::Body::ConfigAck: return read_body<wire::ConfigAck>(*msg);
     case wire::Body::ConfigQuery: return read_body<wire::ConfigQuery>(*msg);
     case wire::Body::ConfigReply: return read_body<wire::ConfigReply>(*msg);
+    case wire::Body::ConfigChange: return read_body<wire::ConfigChange>(*msg);
+    case wire::Body::ConfigChangeReply: return read_body<wire::ConfigChangeReply>(*msg);
     case wire::Body::NONE: break;
   }
   // NONE, or a type from a newer schema (the verifier lets unknown union

@@ -153,7 +153,7 @@ inline constexpr core::MemberId observer_id{0};
 // Whether Receiver::receive lets observer datagrams through.
 enum class Observers : std::uint8_t {
   reject,  // sender observer_id is a stranger, like any non-member
-  accept,  // sender observer_id is accepted iff every message is a PING
+  accept,  // sender observer_id is accepted iff every message is a PING, or it is one CONFIG_CHANGE
 };
 
 // The whole receive pipeline for one member: decode(), then reject senders
@@ -176,8 +176,11 @@ enum class Observers : std::uint8_t {
 // without a replay check and without touching the replay window: a PING
 // changes no state, so a replayed one is harmless, and an observer has no
 // sequence space of its own. The caller must answer it itself and never hand
-// it to the core (the core addresses only members). Any other message from
-// observer_id is a stranger's.
+// it to the core (the core addresses only members). Likewise a datagram of
+// exactly one CONFIG_CHANGE (batonctl reconfigure, issue 21 step 4): no
+// replay window either; its `expect` id and nonce make a replay harmless
+// (runtime/config_change.hpp). Any other message from observer_id is a
+// stranger's.
 //
 // Clients (issue 21; docs/protocol.md "Clients"). With clients_max > 0, a
 // datagram from a client id (core::is_client) whose messages are all

@@ -161,6 +161,29 @@ Body body(FlatBufferBuilder& b, const core::ConfigReply& m) {
   return {wire::Body::ConfigReply, wire::CreateConfigReply(b, m.nonce, rec).Union()};
 }
 
+// ---- Remote reconfiguration (issue 21 step 4)
+Body body(FlatBufferBuilder& b, const core::ConfigChange& m) {
+  std::array<std::uint32_t, core::limits::members_max> raw{};
+  BATON_ASSERT(m.voters.size() <= raw.size());  // encodable() checked it
+  for (std::size_t i = 0; i < m.voters.size(); ++i) raw[i] = m.voters[i].value;
+  const auto voters = b.CreateVector(raw.data(), m.voters.size());
+  const wire::CfgId expect(m.expect.epoch, m.expect.ballot);
+  return {wire::Body::ConfigChange, wire::CreateConfigChange(b, m.nonce, &expect, voters).Union()};
+}
+
+Body body(FlatBufferBuilder& b, const core::ConfigChangeReply& m) {
+  const auto rec = record(b, m.record);
+  const auto detail = m.detail.empty() ? Offset<flatbuffers::String>() : b.CreateString(m.detail);
+  const auto outcome = m.state == core::ChangeState::done
+                           ? static_cast<wire::ConfigChangeOutcome>(static_cast<std::uint8_t>(m.outcome) + 1)
+                           : wire::ConfigChangeOutcome::none;
+  return {wire::Body::ConfigChangeReply,
+          wire::CreateConfigChangeReply(b, m.nonce, static_cast<wire::ConfigChangeState>(m.state), outcome, rec,
+                                        m.ballot, detail)
+              .Union()};
+}
+// ---- end of remote reconfiguration
+
 Body body(FlatBufferBuilder& b, const core::IncarnationBehind& m) {
   return {wire::Body::IncarnationBehind, wire::CreateIncarnationBehind(b, m.seen.value).Union()};
 }

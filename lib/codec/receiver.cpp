@@ -79,6 +79,10 @@ std::optional<core::DropReason> Receiver::receive(std::span<const std::uint8_t> 
       return std::holds_alternative<core::Ping>(m);
     });
     if (observers == Observers::accept && pings_only) return std::nullopt;
+    // Remote reconfiguration (issue 21 step 4): one CONFIG_CHANGE alone.
+    const bool one_change =
+        out.messages.size() == 1 && std::holds_alternative<core::ConfigChange>(out.messages.front());
+    if (observers == Observers::accept && one_change) return std::nullopt;
     return core::DropReason::stranger;
   }
   // Our own id from the network is a reflection or a forgery: the core

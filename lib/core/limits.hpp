@@ -49,4 +49,11 @@ static_assert(replicas_default % 2 == 1, "an odd replica count wastes no voter")
 static_assert(pong_mismatches_max * 24 + 400 <= datagram_bytes_max);
 static_assert(ttl_floor < ttl_ceiling);
 
+// ---- Remote reconfiguration (issue 21 step 4: CONFIG_CHANGE_REPLY) ----
+// The human-readable detail of a CONFIG_CHANGE_REPLY, in bytes (longer text
+// is cut by the member, refused by the decoder). With the largest record
+// (two sets of 64 ids, about 540 bytes) the reply still fits one datagram.
+inline constexpr std::size_t config_change_detail_max = 256;
+static_assert(config_change_detail_max + 2 * members_max * 4 + 400 <= datagram_bytes_max);
+
 }  // namespace baton::core::limits

@@ -23,7 +23,8 @@ std::string_view message_name(const Message& m) {
                                                "RENEW_ACK", "RELEASE",   "FREE",        "FLOOR_QUERY",
                                                "FLOOR_REPLY", "PING",    "PONG",
                                                "INCARNATION_BEHIND", "CONFIG_READ", "CONFIG_READ_REPLY",
-                                               "CONFIG_PROPOSE", "CONFIG_ACK", "CONFIG_QUERY", "CONFIG_REPLY"};
+                                               "CONFIG_PROPOSE", "CONFIG_ACK", "CONFIG_QUERY", "CONFIG_REPLY",
+                                               "CONFIG_CHANGE", "CONFIG_CHANGE_REPLY"};
   static_assert(std::size(names) == std::variant_size_v<Message>);
   return names[m.index()];
 }

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
@@ -255,9 +256,45 @@ struct ConfigReply {
   bool operator==(const ConfigReply&) const = default;
 };
 
+// ---- Remote reconfiguration (issue 21 step 4; docs/operations.md "Changing
+// the members"). An observer (`batonctl reconfigure`, sender 0, with the
+// cluster key) asks one member to drive a change; the member's runtime
+// answers, the core never sees either message (Node drops them).
+
+// How far a CONFIG_CHANGE got. Stable numbers: they travel on the wire.
+enum class ChangeState : std::uint8_t {
+  started = 1,  // this request started a run now
+  running = 2,  // its run (same nonce) is under way
+  done = 3,     // its run ended: outcome, record and ballot say how
+  refused = 4,  // not started: detail says why (bad voters, busy, the configuration moved on)
+};
+inline constexpr std::uint8_t change_state_max = 4;
+
+// CONFIG_CHANGE: observer -> member. "Move the voters to `voters`." A re-send
+// with the same nonce is a poll: it starts nothing, it answers the state.
+struct ConfigChange {
+  std::uint64_t nonce = 0;           // != 0: the request's id
+  CfgId expect{};                    // refused unless the member's voter holds a record of this epoch (replays
+                                     // of an old request after the configuration moved on change nothing)
+  std::vector<MemberId> voters;      // the new voter set: sorted, unique member ids, 1..members_max
+  bool operator==(const ConfigChange&) const = default;
+};
+
+// CONFIG_CHANGE_REPLY: member -> observer.
+struct ConfigChangeReply {
+  std::uint64_t nonce = 0;           // the request's nonce
+  ChangeState state = ChangeState::refused;
+  ReconfigOutcome outcome = ReconfigOutcome::committed;  // state done only
+  CfgRecord record{};                // done: the run's final (or newest) record; else the member's current one
+  std::uint64_t ballot = 0;          // the run's ballot (0: refused)
+  std::string detail;                // for people, at most limits::config_change_detail_max bytes
+  bool operator==(const ConfigChangeReply&) const = default;
+};
+
 using Message = std::variant<Request, Grant, Deny, Renew, RenewAck, Release, Free, FloorQuery,
                              FloorReply, Ping, Pong, IncarnationBehind, ConfigRead, ConfigReadReply,
-                             ConfigPropose, ConfigAck, ConfigQuery, ConfigReply>;
+                             ConfigPropose, ConfigAck, ConfigQuery, ConfigReply,
+                             ConfigChange, ConfigChangeReply>;
 
 std::string_view message_name(const Message& m);
 

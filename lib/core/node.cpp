@@ -229,6 +229,17 @@ struct Node::Impl final : Sink {
   void learn(const CfgRecord& r) {
     if (validate_record(r)) acquirer.learn(r, *this);
   }
+  // ---- Remote reconfiguration (issue 21 step 4): an observer's request and
+  // a member's answer to it, both handled by the runtime (runtime/
+  // config_change.hpp), never by the core: accepts() refuses them from
+  // anyone, so these are never reached.
+  static bool remote_control(const Message& m) {
+    return std::holds_alternative<ConfigChange>(m) || std::holds_alternative<ConfigChangeReply>(m);
+  }
+  void handle(Instant /*now*/, MemberId /*from*/, const ConfigChange& /*c*/) { BATON_ASSERT(false); }
+  void handle(Instant /*now*/, MemberId /*from*/, const ConfigChangeReply& /*r*/) { BATON_ASSERT(false); }
+  // ---- end of remote reconfiguration
+
   void handle(Instant /*now*/, MemberId from, const IncarnationBehind& b) {
     // Decided here, acted on by the runtime (it owns the Node's life). Of
     // several hints before the runtime acts, the highest wins: one new life
@@ -306,6 +317,7 @@ struct Node::Impl final : Sink {
   // a reflection or a forgery: messages to self are delivered in-process.
   bool accepts(MemberId from, const Message& m) const {
     if (from == config.self) return false;
+    if (remote_control(m)) return false;
     if (client_mode(config)) {
       return is_member(from) && (std::holds_alternative<Grant>(m) || std::holds_alternative<Deny>(m) ||
                                  std::holds_alternative<RenewAck>(m) || std::holds_alternative<Free>(m) ||
@@ -403,8 +415,7 @@ CfgAccept Node::propose_config(Instant now, const CfgRecord& r) {
 
 const CfgState& Node::cfg() const { return impl_->voter.cfg(); }
 
-Result<void> Node::reconfigure(Instant now, std::vector<MemberId> voters) {
-  const NodeConfig& c = impl_->config;
+Result<void> check_reconfigure(const NodeConfig& c, std::vector<MemberId>& voters) {
   const auto bad = [](std::string what) { return Error::with_text(Errc::invalid_argument, "reconfigure: " + std::move(what)); };
   if (client_mode(c)) return bad("a client cannot drive a reconfiguration; ask a member");
   if (!c.persist) {
@@ -417,7 +428,7 @@ Result<void> Node::reconfigure(Instant now, std::vector<MemberId> voters) {
     return bad("voter " + std::to_string(dup->value) + " is listed twice");
   }
   for (MemberId v : voters) {
-    if (!impl_->is_member(v)) {
+    if (std::find(c.members.begin(), c.members.end(), v) == c.members.end()) {
       return bad("voter " + std::to_string(v.value) + " is not among the " + std::to_string(c.members.size()) +
                  " members (add its address to every member's list first)");
     }
@@ -426,6 +437,12 @@ Result<void> Node::reconfigure(Instant now, std::vector<MemberId> voters) {
     return bad("this cluster has more members (" + std::to_string(c.members.size()) + ") than replicas (" +
                std::to_string(c.replicas) + "): changing the voters in scale mode is not supported yet");
   }
+  return {};
+}
+
+Result<void> Node::reconfigure(Instant now, std::vector<MemberId> voters) {
+  const auto bad = [](std::string what) { return Error::with_text(Errc::invalid_argument, "reconfigure: " + std::move(what)); };
+  if (auto ok = check_reconfigure(impl_->config, voters); !ok) return ok;
   if (impl_->driver.active()) {
     return Error::with_text(Errc::busy, "reconfigure: a reconfiguration driven by this member is under way: " +
                                             impl_->driver.describe());

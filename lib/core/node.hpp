@@ -55,6 +55,11 @@ struct LeaseInfo {
   bool auto_renew = false;
 };
 
+// Node::reconfigure's argument checks, alone (the API runs them on the
+// caller's thread, so a bad call fails at once): sorts `voters`. Errors:
+// invalid_argument naming the value at fault, as Node::reconfigure.
+Result<void> check_reconfigure(const NodeConfig& c, std::vector<MemberId>& voters);
+
 class Node {
  public:
   // Validates `config`; `seed` drives lease-id salts and retry jitter.

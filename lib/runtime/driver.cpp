@@ -7,6 +7,7 @@
 
 #include "core/assert.hpp"
 #include "core/fingerprint.hpp"
+#include "core/reconfigure.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/state_dir.hpp"
 
@@ -256,6 +257,43 @@ Result<void> Driver::set_auto_renew(core::AcquireId id, bool on) {
   return r;
 }
 
+// ---- Remote and API reconfiguration (issue 21 step 4) ---------------------------
+
+Result<void> Driver::reconfigure(std::vector<core::MemberId> voters) {
+  if (closing_) return stopped_error;
+  // The driver's clock: phase 2's wait is measured from receipts read
+  // later, on the core's own timeline; this reading only starts the run.
+  auto r = node_->reconfigure(boot_now(), std::move(voters));
+  if (r) changes_.begin_api();
+  after_call();
+  return r;
+}
+
+void Driver::answer_config_change(const sockaddr_storage& to, const core::ConfigChange& req) {
+  const core::Instant now = boot_now();  // only starts the run, as in reconfigure()
+  const core::Message reply[] = {changes_.answer(
+      req, node_->cfg().record, node_->reconfigurer().describe(),
+      [&](std::vector<core::MemberId> voters) { return node_->reconfigure(now, std::move(voters)); })};
+  // Polls (running, done) are not logged: batonctl re-sends every ~150 ms.
+  const auto& answer = std::get<core::ConfigChangeReply>(reply[0]);
+  if (answer.state == core::ChangeState::started || answer.state == core::ChangeState::refused) {
+    hooks_->log(LogLevel::info, std::string("baton: reconfiguration asked by an observer (batonctl): ") +
+                                    (answer.state == core::ChangeState::started ? "started" : "refused: ") +
+                                    (answer.state == core::ChangeState::started ? "" : answer.detail));
+  }
+  if (packer_.pack_direct(reply, direct_)) transport_.send(to, direct_);
+}
+
+void Driver::route_reconfigured(const core::ReconfigResult& r) {
+  if (!r.requested) return;  // a repair the member started itself: nobody waits
+  hooks_->log(r.outcome == core::ReconfigOutcome::committed ? LogLevel::info : LogLevel::warn,
+              std::string("baton: reconfiguration ") + core::to_string(r.outcome) + ": " +
+                  core::to_string(r.record) + (r.detail.empty() ? "" : " (" + r.detail + ")"));
+  if (changes_.finish(r)) hooks_->on_reconfigured(r);
+}
+
+// ---- end of reconfiguration ------------------------------------------------------
+
 void Driver::receive_all() {
   received_ = false;
   transport_.take_received(inbox_);
@@ -286,7 +324,11 @@ void Driver::receive_all() {
       // An observer's PING (only PINGs get this far, see Receiver): answered
       // here from a snapshot, never handed to the core, so it cannot change
       // any protocol state.
-      answer_observer(from, decoded_);
+      if (const auto* change = std::get_if<core::ConfigChange>(&decoded_.messages.front())) {
+        answer_config_change(from, *change);  // its run's output goes out with this batch
+      } else {
+        answer_observer(from, decoded_);
+      }
       continue;
     }
     ++counters_.datagrams_received;
@@ -333,6 +375,7 @@ void Driver::flush_outputs() {
     // on_lost runs) before the RELEASE that lets a voter hand it on leaves
     // (issue 19, loss ordering). Calls the callbacks make run next round.
     for (const core::Event& e : outbox_.events) hooks_->on_event(e);
+    if (outbox_.reconfigured) route_reconfigured(*outbox_.reconfigured);
     datagrams_.clear();
     packer_.pack(outbox_.messages, datagrams_);
     if (packer_.dropped() != packer_dropped_) {
@@ -470,7 +513,11 @@ bool Driver::start_new_life(const core::NewLife& life) {
                                        std::string(floor.what()) + "); staying in this one");
       return false;
     }
-    next.recovery = *floor ? core::RecoveryMode::reservation : core::RecoveryMode::first_start;
+    // No floor file: this life learned its floor from its peers and stored
+    // no token yet (a reservation is written before the first); the next
+    // one must learn it again. A first start (floor 0) would grant tokens
+    // the peers already granted (Guarantee 2; found by a review).
+    next.recovery = *floor ? core::RecoveryMode::reservation : core::RecoveryMode::peers;
     next.recovered_reservation = core::Token{floor->value_or(0)};
     // And the configuration that is on disk (issue 21).
     auto cfg = read_config(*config_.state_dir);
@@ -480,7 +527,7 @@ bool Driver::start_new_life(const core::NewLife& life) {
       return false;
     }
     next.recovered_cfg = *cfg;
-    recovery = *floor ? "the persisted floor" : "a first start (no token was ever stored)";
+    recovery = *floor ? "the persisted floor" : "floor recovery from peers (no reservation was written yet)";
   } else {
     // The old life's voter may have granted: a new life without persistence
     // recovers as any restart without state does (quarantine, then peers).
@@ -499,6 +546,9 @@ bool Driver::start_new_life(const core::NewLife& life) {
   hooks_->on_new_life(life);  // its Driver::release calls still reach the old life's node_
   node_->take_outbox(outbox_);
   for (const core::Event& e : outbox_.events) hooks_->on_event(e);
+  // A reconfiguration run dies with the old life (issue 21 step 4).
+  if (outbox_.reconfigured) route_reconfigured(*outbox_.reconfigured);
+  if (auto r = changes_.abandon(node_->cfg().record)) hooks_->on_reconfigured(*r);
   // Its last datagrams answer only RELEASEs, which adopt no configuration.
   BATON_ASSERT(!outbox_.persist_config);
   datagrams_.clear();

@@ -35,6 +35,7 @@
 #include "codec/codec.hpp"
 #include "core/node.hpp"
 #include "runtime/client_book.hpp"
+#include "runtime/config_change.hpp"
 #include "runtime/deadline_timer.hpp"
 #include "runtime/mailbox.hpp"
 #include "runtime/state_dir.hpp"
@@ -107,6 +108,9 @@ class DriverHooks {
   // life's last datagrams and replaces its Node.
   virtual void on_new_life(const core::NewLife& life) = 0;
   virtual void log(LogLevel level, std::string_view text) = 0;
+  // The run Driver::reconfigure started ended (issue 21 step 4), or died with
+  // its life (outcome timed_out). Runs for batonctl and repairs do not come here.
+  virtual void on_reconfigured(const core::ReconfigResult& /*result*/) {}
 };
 
 class Driver {
@@ -135,6 +139,10 @@ class Driver {
   Result<void> release(core::AcquireId id);
   Result<void> renew(core::AcquireId id);
   Result<void> set_auto_renew(core::AcquireId id, bool on);
+  // Starts moving the voters to `voters` (core::Node::reconfigure); the
+  // outcome comes back through DriverHooks::on_reconfigured. Errors: the
+  // Node's (invalid_argument naming the value, busy), stopped.
+  Result<void> reconfigure(std::vector<core::MemberId> voters);
 
   // Loop thread. A read-only view of the Node (stats, status, leases).
   const core::Node& node() const { return *node_; }
@@ -157,6 +165,11 @@ class Driver {
   void flush_outputs();
   void send_datagram(core::MemberId to, const std::vector<std::uint8_t>& bytes);
   void answer_observer(const sockaddr_storage& to, const codec::Decoded& ping);
+  // An observer's CONFIG_CHANGE (batonctl reconfigure): answered at once,
+  // from changes_ (issue 21 step 4).
+  void answer_config_change(const sockaddr_storage& to, const core::ConfigChange& req);
+  // A run's outcome from the outbox: to the application or to changes_.
+  void route_reconfigured(const core::ReconfigResult& r);
   // A datagram dropped as config_mismatch: logs it, at most once per
   // mismatch_log_interval per sender.
   void report_mismatch(const codec::Header& h);
@@ -213,6 +226,7 @@ class Driver {
   codec::Decoded decoded_;                  // reused across datagrams
   std::vector<std::uint8_t> direct_;        // reused: an observer's PONG
   DriverCounters counters_;
+  ChangeDesk changes_;  // who waits for this member's reconfiguration run (issue 21 step 4)
   // Per member whose datagrams carried another voting configuration: when
   // its next log line may be written, and its drops logged so far.
   struct MismatchLog {

@@ -105,6 +105,18 @@ std::vector<Seed> seeds() {
   out.push_back({"fuzz_codec/all.keyed", encode_or_die(h, batch, &key)});
   const auto largest = codec::testing::largest_samples();
   out.push_back({"fuzz_codec/largest_request.plain", encode_or_die(h, {largest[0]}, nullptr)});
+  // Issue 21 step 4: batonctl reconfigure's request, as an observer sends it
+  // (sender 0), and the largest reply (64 + 64 voters, the longest detail).
+  codec::Header obs = h;
+  obs.sender = codec::observer_id;
+  obs.config_fingerprint = codec::no_fingerprint;
+  for (const core::Message& m : largest) {
+    if (std::holds_alternative<core::ConfigChange>(m)) {
+      out.push_back({"fuzz_codec/config_change.observer", encode_or_die(obs, {m}, &key)});
+    } else if (std::holds_alternative<core::ConfigChangeReply>(m)) {
+      out.push_back({"fuzz_codec/largest_config_change_reply.keyed", encode_or_die(h, {m}, &key)});
+    }
+  }
   return out;
 }
 

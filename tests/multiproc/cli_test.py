@@ -99,7 +99,7 @@ def main():
 
     try:
         # --help everywhere, exit 0; usage errors exit 2.
-        for cmd in ["keygen", "node", "acquire", "status", "torture", "register", "bench", "shell"]:
+        for cmd in ["keygen", "node", "acquire", "status", "reconfigure", "torture", "register", "bench", "shell"]:
             r = run(cmd, "--help")
             check(r.returncode == 0 and f"usage: batonctl {cmd}" in r.stdout, f"{cmd} --help")
             r = run(cmd, "--no-such-flag")
@@ -167,6 +167,30 @@ def main():
         ]:
             r = run(*argv)
             check(r.returncode == 2 and want in r.stderr, f"{what}: exit 2 naming it", r.stderr)
+        # reconfigure (issue 21 step 4): every bad flag named with its value, exit 2, before any datagram.
+        m2 = ["--members", "1=127.0.0.1:7101,2=127.0.0.1:7102"]
+        for argv, want, what in [
+                (["reconfigure", *m2], "--voters is required", "reconfigure without --voters"),
+                (["reconfigure", *m2, "--voters", ""], "--voters is required", "reconfigure --voters ''"),
+                (["reconfigure", *m2, "--voters", "1,x"], "--voters: 'x' is not a member id", "--voters 1,x"),
+                (["reconfigure", *m2, "--voters", "0"], "--voters: '0' is not a member id", "--voters 0"),
+                (["reconfigure", *m2, "--voters", "1,,2"], "--voters: '' is not a member id", "--voters 1,,2"),
+                (["reconfigure", *m2, "--voters", "1,9"], "--voters: 9 is not one of --members", "--voters 1,9"),
+                (["reconfigure", *m2, "--voters", "2,1,2"], "--voters: 2 is listed twice", "--voters 2,1,2"),
+                (["reconfigure", *m2, "--voters", "1", "--member", "3"], "--member 3 is not one of --members",
+                 "--member 3"),
+                (["reconfigure", *m2, "--voters", "1", "--interval-ms", "5"], "--interval-ms: 5 is outside [10, 10000]",
+                 "--interval-ms 5"),
+                (["reconfigure", *m2, "--voters", "1", "--timeout-ms", "0"], "--timeout-ms: 0 is outside",
+                 "--timeout-ms 0"),
+                (["reconfigure", "--voters", "1"], "--members is required", "reconfigure without --members"),
+                (["reconfigure", *m2, "--voters", "1", "extra"], "unexpected argument 'extra'", "a positional"),
+        ]:
+            r = run(*argv)
+            check(r.returncode == 2 and want in r.stderr, f"{what}: exit 2 naming it", r.stderr)
+        r = run("reconfigure", "--members", "1=127.0.0.1:9", "--voters", "1", "--timeout-ms", "300")
+        check(r.returncode == 1 and "no member answered" in r.stderr, "reconfigure: nobody answers, exit 1", r.stderr)
+
         r = run("acquire", *m1, "--id", "1", "--ttl-ms", "010", "--ttl-min-ms", "20", "seat")
         check(r.returncode == 2 and "--ttl-ms 10 is below --ttl-min-ms 20" in r.stderr,
               "--ttl-ms 010 reads as decimal 10, not octal", r.stderr)

@@ -107,6 +107,15 @@ std::string fmt(const ConfigAck& m) {
 }
 std::string fmt(const ConfigQuery&) { return "CONFIG_QUERY"; }
 std::string fmt(const ConfigReply& m) { return "CONFIG_REPLY " + to_string(m.record); }
+// Issue 21 step 4: never in a scenario trace (observer <-> runtime), formatted for completeness.
+std::string fmt(const ConfigChange& m) {
+  std::string v;
+  for (MemberId id : m.voters) v += (v.empty() ? "" : ",") + std::to_string(id.value);
+  return "CONFIG_CHANGE expect=" + id(m.expect) + " voters=[" + v + "]";
+}
+std::string fmt(const ConfigChangeReply& m) {
+  return "CONFIG_CHANGE_REPLY state=" + std::to_string(static_cast<int>(m.state)) + " " + to_string(m.record);
+}
 
 }  // namespace
 

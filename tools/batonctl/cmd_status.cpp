@@ -5,10 +5,8 @@
 // fingerprint in each PONG's envelope, and the members each one refused).
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -20,6 +18,7 @@
 #include "commands.hpp"
 #include "common.hpp"
 #include "history.hpp"
+#include "observer.hpp"
 
 namespace batonctl {
 
@@ -71,11 +70,11 @@ struct ConfigView {
   bool refusals = false;        // some member refused another's datagrams (now or earlier)
 };
 
-std::uint64_t fingerprint_of(const std::vector<baton::Member>& members) {
+std::uint64_t fingerprint_of(const std::vector<baton::Member>& members, std::uint64_t replicas) {
   std::vector<baton::core::MemberId> ids;
   for (const auto& m : members) ids.push_back(baton::core::MemberId{m.id});
-  // batonctl members run the library's default replica count.
-  return baton::core::voting_fingerprint(ids, baton::Config{}.replicas);
+  // The members' --replicas (default: the library's).
+  return baton::core::voting_fingerprint(ids, static_cast<std::uint32_t>(replicas));
 }
 
 ConfigView config_view(const std::vector<Row>& rows, std::uint64_t own) {
@@ -361,8 +360,7 @@ int cmd_status(const Args& args) {
   std::optional<baton::codec::ClusterKey> key;
   if (!member.key_file.empty()) key = baton::codec::ClusterKey{read_key_file(member.key_file)};
 
-  const int fd4 = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  const int fd6 = ::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ObserverSocket sock(member.cluster_id, key);
   std::uint64_t base_nonce = 0;
   (void)!getrandom(&base_nonce, sizeof(base_nonce), 0);
   for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -376,52 +374,33 @@ int cmd_status(const Args& args) {
     for (Row& r : rows) {
       if (r.reachable) continue;
       ++waiting;
-      const baton::codec::Header h{.version = baton::codec::wire_version, .cluster_id = member.cluster_id,
-                                   .sender = baton::codec::observer_id, .incarnation = baton::core::Incarnation{1},
-                                   .seq = attempt + 1};
       const baton::core::Message ping[] = {baton::core::Ping{.nonce = r.nonce + attempt}};
-      std::vector<std::uint8_t> bytes(baton::core::limits::datagram_bytes_max);
-      auto n = baton::codec::encode(h, ping, key ? &*key : nullptr, bytes);
-      if (!n) return exit_failure;
       r.sent_ns.push_back(true_now_ns());
-      const int fd = r.addr.ss_family == AF_INET6 ? fd6 : fd4;
-      ::sendto(fd, bytes.data(), *n, 0, reinterpret_cast<sockaddr*>(&r.addr), r.addr_len);
+      if (!sock.send(r.addr, r.addr_len, attempt + 1, ping)) return exit_failure;
     }
     if (waiting == 0) break;
     const std::int64_t end = true_now_ns() + static_cast<std::int64_t>(timeout_ms) * 1000000;
     while (waiting > 0) {
       const std::int64_t left_ms = (end - true_now_ns()) / 1000000;
-      if (left_ms <= 0) break;
-      pollfd p[2] = {{fd4, POLLIN, 0}, {fd6, POLLIN, 0}};
-      if (::poll(p, 2, static_cast<int>(left_ms)) <= 0) continue;
-      for (const pollfd& pf : p) {
-        if ((pf.revents & POLLIN) == 0) continue;
-        std::vector<std::uint8_t> buf(65536);
-        const ssize_t got = ::recv(pf.fd, buf.data(), buf.size(), 0);
-        const std::int64_t now = true_now_ns();
-        if (got <= 0) continue;
-        buf.resize(static_cast<std::size_t>(got));
-        if (baton::codec::decode(buf, key ? &*key : nullptr, member.cluster_id, d)) continue;
-        const auto* pong = d.messages.size() == 1 ? std::get_if<baton::core::Pong>(&d.messages[0]) : nullptr;
-        if (pong == nullptr) continue;
-        for (Row& r : rows) {
-          if (r.reachable || r.member.id != d.header.sender.value) continue;
-          // A late answer to an earlier attempt counts, timed from its own PING.
-          const std::uint64_t a = pong->nonce - r.nonce;
-          if (pong->nonce < r.nonce || a >= r.sent_ns.size()) continue;
-          r.reachable = true;
-          r.rtt_ns = now - r.sent_ns[a];
-          r.incarnation = d.header.incarnation.value;
-          r.fingerprint = d.header.config_fingerprint;
-          r.reply = d;
-          --waiting;
-        }
+      if (left_ms <= 0 || !sock.receive(static_cast<int>(left_ms), d)) break;
+      const std::int64_t now = true_now_ns();
+      const auto* pong = d.messages.size() == 1 ? std::get_if<baton::core::Pong>(&d.messages[0]) : nullptr;
+      if (pong == nullptr) continue;
+      for (Row& r : rows) {
+        if (r.reachable || r.member.id != d.header.sender.value) continue;
+        // A late answer to an earlier attempt counts, timed from its own PING.
+        const std::uint64_t a = pong->nonce - r.nonce;
+        if (pong->nonce < r.nonce || a >= r.sent_ns.size()) continue;
+        r.reachable = true;
+        r.rtt_ns = now - r.sent_ns[a];
+        r.incarnation = d.header.incarnation.value;
+        r.fingerprint = d.header.config_fingerprint;
+        r.reply = d;
+        --waiting;
       }
     }
   }
-  if (fd4 >= 0) ::close(fd4);
-  if (fd6 >= 0) ::close(fd6);
-  const ConfigView view = config_view(rows, fingerprint_of(listed));
+  const ConfigView view = config_view(rows, fingerprint_of(listed, member.replicas));
   if (json) {
     print_json(rows, view);
   } else if (prometheus) {

@@ -14,6 +14,7 @@ int cmd_keygen(const Args& args);
 int cmd_node(const Args& args);
 int cmd_acquire(const Args& args);
 int cmd_status(const Args& args);
+int cmd_reconfigure(const Args& args);
 int cmd_torture(const Args& args);
 int cmd_register(const Args& args);
 int cmd_bench(const Args& args);

@@ -223,6 +223,11 @@ void MemberFlags::declare(FlagSet& f, Role role) {
                "file holding the cluster key: 64 hex characters (batonctl keygen); without it datagrams are "
                "NOT authenticated");
   f.add_u64("cluster-id", &cluster_id, "cluster id stamped on every datagram (default 0)");
+  f.add_u64("replicas", &replicas,
+            "voters per resource when there are more members than this (odd; default 5; the same on every member "
+            "and client, it is part of the voting fingerprint). The voters can be changed online (batonctl "
+            "reconfigure) only while the members are at most this many",
+            1, 63);
   if (!runs) return;
   f.add_double("rho", &rho, "clock-rate drift bound (default 0.01)", 1e-6, 0.1);
   f.add_u64("ttl-max-ms", &ttl_max_ms, "longest ttl this member grants; also its restart quarantine (default 60000)",
@@ -278,6 +283,7 @@ baton::Config MemberFlags::config(const FlagSet& f) const {
   c.margin = std::chrono::nanoseconds(static_cast<std::int64_t>(margin_ms * 1e6));
   c.busy_poll = std::chrono::microseconds(busy_poll_us);
   c.limits.clients = clients_max;
+  c.replicas = static_cast<std::uint32_t>(replicas);
   if (no_state && f.given("state-dir")) throw UsageError{"--no-state and --state-dir exclude each other"};
   if (!no_state && !client) c.state_dir = state_dir.empty() ? "baton-state-" + std::to_string(id) : state_dir;
   c.bootstrap = bootstrap;
@@ -292,7 +298,7 @@ baton::Config MemberFlags::config_file(const FlagSet& f, const std::string& path
   static const char* const excluded[] = {"members",    "id",           "client",      "key-file",
                                          "cluster-id", "rho",          "ttl-max-ms",  "ttl-min-ms",
                                          "margin-ms",  "busy-poll-us", "clients-max", "state-dir",
-                                         "no-state"};
+                                         "no-state",   "replicas"};
   std::string given;
   for (const char* name : excluded) {
     if (f.given(name)) given += (given.empty() ? "--" : ", --") + std::string(name);

@@ -103,6 +103,7 @@ struct MemberFlags {
   double margin_ms = 2;              // --margin-ms
   std::uint64_t busy_poll_us = 0;    // --busy-poll-us
   std::uint64_t clients_max = 4096;  // --clients-max: a member's Limits::clients
+  std::uint64_t replicas = 5;        // --replicas: voters per resource in scale mode (Config::replicas)
   std::string state_dir;        // --state-dir (default baton-state-<id>)
   bool no_state = false;        // --no-state
   bool bootstrap = false;       // --bootstrap: first start of the cluster (Config::bootstrap)

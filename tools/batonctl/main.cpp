@@ -34,13 +34,15 @@ constexpr const char* usage_text =
     "  acquire    join as a member (or a client), take a lease, hold it, release it\n"
     "  bench      join as a member (or a client) and measure the cluster (latency, throughput, hand-off)\n"
     "  status     ask every member for its status (table, --json or --prometheus)\n"
+    "  reconfigure  change the voters online: ask one member to drive the change, wait for its outcome\n"
     "  torture    run a member (or a client) that takes leases at random and records a history\n"
     "  register   run the fenced register that torture members write to\n"
     "  shell      run a member (or a client) that takes lease commands on stdin (JSON answers)\n"
     "\n"
     "`batonctl <command> --help` describes each command's flags. acquire, bench, torture and shell\n"
     "take --client instead of --id N to run as a client: no member slot, it votes on nothing.\n"
-    "exit codes: 0 ok, 1 runtime error, 2 bad flags, 3 lease not acquired (acquire)\n";
+    "exit codes: 0 ok, 1 runtime error (reconfigure: not committed), 2 bad flags, 3 lease not acquired\n"
+    "(acquire)\n";
 
 struct Command {
   const char* name;
@@ -55,6 +57,8 @@ constexpr Command commands[] = {
     {"bench", "join as a member (or a client) and measure the cluster (latency, throughput, hand-off)",
      batonctl::cmd_bench},
     {"status", "ask every member for its status (table, --json or --prometheus)", batonctl::cmd_status},
+    {"reconfigure", "change the voters online: ask one member to drive the change, wait for its outcome",
+     batonctl::cmd_reconfigure},
     {"torture", "run a member (or a client) that takes leases at random and records a history",
      batonctl::cmd_torture},
     {"register", "run the fenced register that torture members write to", batonctl::cmd_register},

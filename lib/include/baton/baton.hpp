@@ -11,4 +11,5 @@
 #include "baton/lost_reason.hpp"  // IWYU pragma: export
 #include "baton/result.hpp"   // IWYU pragma: export
 #include "baton/stats.hpp"    // IWYU pragma: export
+#include "baton/voters.hpp"   // IWYU pragma: export
 #include "baton/version.hpp"  // IWYU pragma: export (generated: cmake/version.hpp.in)

@@ -18,12 +18,14 @@
 #include <functional>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "baton/config.hpp"
 #include "baton/export.hpp"
 #include "baton/lease.hpp"
 #include "baton/result.hpp"
 #include "baton/stats.hpp"
+#include "baton/voters.hpp"
 
 namespace baton {
 
@@ -38,6 +40,7 @@ struct AcquireOptions {
 };
 
 using AcquireCallback = std::function<void(Result<Lease>)>;
+using ReconfigureCallback = std::function<void(Result<ReconfigureResult>)>;
 
 class BATON_EXPORT Cluster {
  public:
@@ -81,6 +84,32 @@ class BATON_EXPORT Cluster {
 
   // acquire() with wait = 0: one attempt; busy if held elsewhere.
   Result<Lease> try_acquire(std::string_view resource, std::chrono::nanoseconds ttl);
+
+  // Moves the cluster's voters to `new_voters` (member ids, any order), driven
+  // by this member, while leases are held, acquired, renewed and released
+  // (docs/operations.md "Changing the members"). Every guarantee holds
+  // throughout. A change takes about ttl_max*(1+rho)/(1-rho) plus a few round
+  // trips (the old voters' leases must end first). Blocks the calling thread.
+  // Returns ok with the run's outcome once it ends: check
+  // ReconfigureResult::committed(); superseded and timed_out are outcomes, not
+  // errors (the next reconfigure, from any member, finishes a half-done change).
+  // Errors (nothing changed):
+  //   invalid_argument  the list is empty, names an id twice or an id that is not
+  //                     among Config::members (the text names it); this process
+  //                     is a client, or has no state directory; the cluster has
+  //                     more members than replicas (scale mode: not supported);
+  //                     or called on the loop thread. Fix the call or the setup.
+  //   busy              a change driven by this member is under way (this call's
+  //                     callback form, batonctl reconfigure, or a repair the
+  //                     member started itself): wait for it, then call again.
+  //   overloaded, stopped  as for acquire.
+  Result<ReconfigureResult> reconfigure(std::vector<std::uint32_t> new_voters);
+  // The same, without blocking: on ok, `done` runs exactly once on the loop
+  // thread with the outcome, or with busy (a change this member drives for
+  // batonctl or a repair is under way; found on the loop), or stopped. One
+  // call at a time per Cluster: a second while the first has not called back
+  // fails at once with busy. On error `done` never runs.
+  Result<void> reconfigure(std::vector<std::uint32_t> new_voters, ReconfigureCallback done);
 
   // A snapshot taken after the loop's latest batch. Any thread; never blocks on the loop.
   Stats stats() const;

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "baton/voters.hpp"
+
 namespace baton {
 
 // Why a received datagram was dropped. Dropped datagrams never change state.
@@ -92,6 +94,9 @@ struct Stats {
   std::uint64_t incarnation_hints_sent = 0; // INCARNATION_BEHIND sent to members whose older life we dropped
   std::uint64_t clients_unknown = 0;        // answers to clients no longer in Limits::clients (not sent)
   std::uint64_t clients_evicted = 0;        // client lives evicted from Limits::clients to make room
+  // Issue 21: the configuration record this member votes under (a client:
+  // the newest one it heard of). Changes only with a change of the voters.
+  VoterConfig voting;
 
   std::uint64_t drops_total() const noexcept {
     std::uint64_t t = 0;

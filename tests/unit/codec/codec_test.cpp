@@ -741,6 +741,41 @@ BodyFn incarnation_behind(std::uint64_t seen) {
   };
 }
 
+// Issue 21 step 4: a CONFIG_CHANGE (expect left out if nullopt) and a
+// CONFIG_CHANGE_REPLY with raw state and outcome numbers and a detail of
+// `detail_bytes` characters.
+BodyFn config_change(std::uint64_t nonce, std::optional<CfgId> expect, std::vector<std::uint32_t> voters) {
+  return [=](fb::FlatBufferBuilder& b) {
+    const auto v = b.CreateVector(voters);
+    const wire::CfgId e(expect ? expect->epoch : 0, expect ? expect->ballot : 0);
+    const auto t = b.StartTable();
+    b.AddElement<std::uint64_t>(wire::ConfigChange::VT_NONCE, nonce, 0);
+    if (expect) b.AddStruct(wire::ConfigChange::VT_EXPECT, &e);
+    b.AddOffset(wire::ConfigChange::VT_VOTERS, v);
+    return std::pair{wire::Body::ConfigChange, fb::Offset<void>(b.EndTable(t))};
+  };
+}
+
+BodyFn change_reply(std::uint8_t state, std::uint8_t outcome, std::size_t detail_bytes) {
+  return [=](fb::FlatBufferBuilder& b) {
+    const std::vector<std::uint32_t> voters = {1, 2, 3};
+    const auto detail = b.CreateString(std::string(detail_bytes, 'x'));
+    const wire::CfgId id(2, 5);
+    const auto v = b.CreateVector(voters);
+    const auto rs = b.StartTable();
+    b.AddOffset(wire::CfgRecord::VT_VOTERS, v);
+    b.AddStruct(wire::CfgRecord::VT_ID, &id);
+    const auto record = fb::Offset<wire::CfgRecord>(b.EndTable(rs));
+    const auto t = b.StartTable();
+    b.AddElement<std::uint64_t>(wire::ConfigChangeReply::VT_NONCE, 9, 0);
+    b.AddOffset(wire::ConfigChangeReply::VT_RECORD, record);
+    b.AddOffset(wire::ConfigChangeReply::VT_DETAIL, detail);
+    b.AddElement<std::uint8_t>(wire::ConfigChangeReply::VT_STATE, state, 0);
+    b.AddElement<std::uint8_t>(wire::ConfigChangeReply::VT_OUTCOME, outcome, 0);
+    return std::pair{wire::Body::ConfigChangeReply, fb::Offset<void>(b.EndTable(t))};
+  };
+}
+
 BodyFn typed(wire::Body type) {
   return [=](fb::FlatBufferBuilder& b) { return std::pair{type, wire::CreatePing(b, 1).Union()}; };
 }
@@ -829,6 +864,28 @@ TEST(Codec, HandBuiltOutOfRangeFieldsAreMalformed) {
       {.name = "joint record with a join floor", .bodies = {request_cfg(CfgId{2, 5}, V{1}, {2}, 7)}},
       {.name = "join floor above token_max",
        .bodies = {request_cfg(CfgId{2, 5}, V{1}, {}, core::limits::token_max + 1)}},
+      // Issue 21 step 4: CONFIG_CHANGE and CONFIG_CHANGE_REPLY.
+      {.name = "control: config change of 64 voters", .bodies = {config_change(1, CfgId{3, 1}, ids_from(1, 64))},
+       .expected = std::nullopt},
+      {.name = "control: config change reply, done, timed out, longest detail",
+       .bodies = {change_reply(3, 3, core::limits::config_change_detail_max)}, .expected = std::nullopt},
+      {.name = "control: config change reply, refused", .bodies = {change_reply(4, 0, 5)}, .expected = std::nullopt},
+      {.name = "config change nonce 0", .bodies = {config_change(0, CfgId{3, 1}, V{1, 2})}},
+      {.name = "config change without expect", .bodies = {config_change(1, std::nullopt, V{1, 2})}},
+      {.name = "config change expect epoch 0", .bodies = {config_change(1, CfgId{0, 1}, V{1, 2})}},
+      {.name = "config change no voters", .bodies = {config_change(1, CfgId{3, 1}, V{})}},
+      {.name = "config change voters unsorted", .bodies = {config_change(1, CfgId{3, 1}, V{2, 1})}},
+      {.name = "config change voter repeated", .bodies = {config_change(1, CfgId{3, 1}, V{1, 1})}},
+      {.name = "config change voter 0", .bodies = {config_change(1, CfgId{3, 1}, V{0, 1})}},
+      {.name = "config change voter a client id", .bodies = {config_change(1, CfgId{3, 1}, V{1, 0x80000001U})}},
+      {.name = "config change of 65 voters", .bodies = {config_change(1, CfgId{3, 1}, ids_from(1, 65))}},
+      {.name = "config change reply state 0", .bodies = {change_reply(0, 0, 0)}},
+      {.name = "config change reply state 5", .bodies = {change_reply(5, 0, 0)}},
+      {.name = "config change reply done without outcome", .bodies = {change_reply(3, 0, 0)}},
+      {.name = "config change reply outcome 4", .bodies = {change_reply(3, 4, 0)}},
+      {.name = "config change reply running with an outcome", .bodies = {change_reply(2, 1, 0)}},
+      {.name = "config change reply detail too long",
+       .bodies = {change_reply(4, 0, core::limits::config_change_detail_max + 1)}},
   };
   const ClusterKey key = make_key(1);
   for (const auto& c : cases) {

@@ -154,6 +154,27 @@ TEST(Receiver, ObserversMayOnlyPingAndLeaveNoState) {
   EXPECT_EQ(d.header.sender, core::MemberId(2));
 }
 
+// Issue 21 step 4: batonctl reconfigure's CONFIG_CHANGE, alone, is the one
+// other message an observer may send; the runtime answers it (never the core).
+TEST(Receiver, ObserversMaySendOneConfigChangeAlone) {
+  using core::DropReason;
+  const core::Message change =
+      core::ConfigChange{.nonce = 3, .expect = {1, 0}, .voters = {core::MemberId(1), core::MemberId(2)}};
+  const core::Message ping = core::Ping{.nonce = 5};
+  Receiver r = make_receiver();
+  Decoded d;
+  EXPECT_EQ(r.receive(observer_datagram(1, {change}), d), DropReason::stranger);  // observers not accepted
+  for (int i = 0; i < 2; ++i) {  // a re-send of the same bytes too: no replay window
+    ASSERT_EQ(r.receive(observer_datagram(1, {change}), d, Observers::accept), std::nullopt) << i;
+    EXPECT_EQ(d.header.sender, observer_id);
+    ASSERT_EQ(d.messages.size(), 1u);
+    EXPECT_EQ(d.messages[0], change);
+  }
+  EXPECT_EQ(r.receive(observer_datagram(2, {change, change}), d, Observers::accept), DropReason::stranger);
+  EXPECT_EQ(r.receive(observer_datagram(3, {ping, change}), d, Observers::accept), DropReason::stranger);
+  EXPECT_EQ(r.receive(observer_datagram(4, {change}, 0x22), d, Observers::accept), DropReason::bad_auth);
+}
+
 TEST(Receiver, AnotherVotingConfigurationIsRefusedCountedAndChangesNothing) {
   using core::DropReason;
   const core::ResourceName res("seat:14A");

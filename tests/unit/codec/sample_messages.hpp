@@ -84,17 +84,25 @@ inline std::vector<core::Message> samples() {
                       .promised = 9, .ttl_max = core::Duration::s(60)},
       core::ConfigQuery{.nonce = 42},
       core::ConfigReply{.nonce = UINT64_MAX, .record = sample_record()},
+      // Issue 21 step 4: remote reconfiguration.
+      core::ConfigChange{.nonce = 0x0badc0ffee0ddf00ULL, .expect = {3, 1},
+                         .voters = {core::MemberId(2), core::MemberId(3), core::MemberId(core::member_id_max)}},
+      core::ConfigChangeReply{.nonce = 0x0badc0ffee0ddf00ULL, .state = core::ChangeState::done,
+                              .outcome = core::ReconfigOutcome::timed_out, .record = sample_record(),
+                              .ballot = (3ULL << 31) + 1, .detail = "joint (4, 6442450945) acks 1/3 of [1,2,3]"},
   };
 }
 
-// As many samples as fit one datagram, in order: every type except the three
-// that carry a configuration record (CONFIG_READ_REPLY, CONFIG_PROPOSE,
-// CONFIG_REPLY; each round-trips alone, and at its largest, elsewhere).
+// As many samples as fit one datagram, in order: every type except those
+// that carry a configuration record or a voter list (CONFIG_READ_REPLY,
+// CONFIG_PROPOSE, CONFIG_REPLY, CONFIG_CHANGE, CONFIG_CHANGE_REPLY; each
+// round-trips alone, and at its largest, elsewhere).
 inline std::vector<core::Message> one_datagram_samples() {
   std::vector<core::Message> out = samples();
   std::erase_if(out, [](const core::Message& m) {
     return std::holds_alternative<core::ConfigReadReply>(m) || std::holds_alternative<core::ConfigPropose>(m) ||
-           std::holds_alternative<core::ConfigReply>(m);
+           std::holds_alternative<core::ConfigReply>(m) || std::holds_alternative<core::ConfigChange>(m) ||
+           std::holds_alternative<core::ConfigChangeReply>(m);
   });
   return out;
 }
@@ -122,6 +130,12 @@ inline std::vector<core::Message> largest_samples() {
             if constexpr (requires { alt.unqueued; }) alt.unqueued = false;
             alt.record = largest_record();
             alt.promised = UINT64_MAX;
+          }
+          if constexpr (requires { alt.expect; }) {  // CONFIG_CHANGE: 64 voters
+            alt.voters = largest_record().new_voters;
+          }
+          if constexpr (requires { alt.detail; }) {  // CONFIG_CHANGE_REPLY: the longest detail
+            alt.detail.assign(core::limits::config_change_detail_max, 'd');
           }
           if constexpr (requires { alt.mismatches; }) {
             alt.drops.assign(core::drop_reason_count, UINT64_MAX);

@@ -124,6 +124,22 @@ TEST(Node, AutoRenewKeepsLeasePastTtl) {
 }
 
 
+// Issue 21 step 4: CONFIG_CHANGE and its reply are between an observer and a
+// member's runtime; from a member (or forged as one) the core drops them.
+TEST(Node, RemoteReconfigurationMessagesNeverReachTheCore) {
+  NodeConfig base;
+  base.persist = true;
+  TestCluster c(3, base);
+  const Message change = ConfigChange{.nonce = 1, .expect = initial_cfg_id, .voters = {MemberId{1}, MemberId{2}}};
+  const Message reply = ConfigChangeReply{.nonce = 1, .state = ChangeState::started, .outcome = {},
+                                          .record = c.node(1).cfg().record, .ballot = 0, .detail = "x"};
+  c.node(1).on_message(c.now(), MemberId{2}, change);
+  c.node(1).on_message(c.now(), MemberId{2}, reply);
+  EXPECT_EQ(c.node(1).stats().drops[static_cast<std::size_t>(DropReason::stranger)], 2u);
+  EXPECT_FALSE(c.node(1).has_output()) << "no run started, nothing persisted";
+  EXPECT_EQ(c.node(1).cfg().promised, 0u);
+}
+
 // ---- added by the unit-test pass ---------------------------------------------
 
 TEST(Node, MessagesFromStrangersAndFromSelfAreDroppedAndCounted) {
