@@ -95,7 +95,7 @@ stage_asan() {
   # under the sanitizers, the others in the gcc stage; ASan covers the
   # runtime's fault paths in-process through runtime_cluster_tests. That
   # keeps the CI under 30 minutes (docs/testing.md, "CI and soak").
-  local serial='multiproc\.(netns|kill_restart|majority|wiped_state|locked_state|stop_cont|pause_heal|config_mismatch|checker_selftest)$'
+  local serial='multiproc\.(netns|kill_restart|majority|wiped_state|locked_state|stop_cont|pause_heal|config_mismatch|checker_selftest|reconfig_replace)$'
   local filter=(-LE 'soak|model' -E "$serial")
   [[ "$BATON_SOAK" == 1 ]] && filter=(-LE model -E "$serial")
   run_ctest "$BATON_ROOT/build-asan" "${filter[@]}"
