@@ -166,6 +166,18 @@ TEST(Codec, ConfigurationFieldsRoundTripAndTheInitialIdIsLeftOut) {
 
 // Issue 19: PONG says why a member is quarantined; a PONG without those
 // fields (an older member) reads as "not said".
+// A datagram of one message body `body` of type `type`, built in `b` as an
+// older member would (only the fields it knew), unauthenticated.
+std::vector<std::uint8_t> old_datagram(flatbuffers::FlatBufferBuilder& b, wire::Body type,
+                                       flatbuffers::Offset<void> body) {
+  const auto msg = wire::CreateMessage(b, type, body);
+  const std::vector<flatbuffers::Offset<wire::Message>> msgs = {msg};
+  const Header h = header();
+  b.Finish(wire::CreateDatagramDirect(b, h.version, h.cluster_id, h.sender.value, h.incarnation.value, h.seq, &msgs),
+           wire::DatagramIdentifier());
+  return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
+}
+
 TEST(Codec, PongWhyFieldsRoundTripAndAreAbsentFromOlderPongs) {
   const core::Pong why{.nonce = 9, .quarantined = true, .live_leases = 0, .waiters = 0, .floor = core::Token(7),
                        .drops = {}, .mismatches = {}, .start = core::StartKind::peers, .quarantine_left = core::Duration::ms(1500),
@@ -178,12 +190,7 @@ TEST(Codec, PongWhyFieldsRoundTripAndAreAbsentFromOlderPongs) {
   flatbuffers::FlatBufferBuilder b;
   const std::vector<std::uint64_t> drops = {1};
   const auto old_pong = wire::CreatePongDirect(b, 9, true, 0, 0, 7, &drops);  // the fields before issue 19
-  const auto msg = wire::CreateMessage(b, wire::Body::Pong, old_pong.Union());
-  const std::vector<flatbuffers::Offset<wire::Message>> msgs = {msg};
-  const Header h = header();
-  b.Finish(wire::CreateDatagramDirect(b, h.version, h.cluster_id, h.sender.value, h.incarnation.value, h.seq, &msgs),
-           wire::DatagramIdentifier());
-  const std::vector<std::uint8_t> old_bytes(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
+  const std::vector<std::uint8_t> old_bytes = old_datagram(b, wire::Body::Pong, old_pong.Union());
   ASSERT_EQ(decode_bytes(old_bytes, nullptr, d), std::nullopt);
   const auto& p = std::get<core::Pong>(d.messages.at(0));
   EXPECT_TRUE(p.quarantined);
@@ -203,12 +210,7 @@ TEST(Codec, FloorReplyCarriesTheAnswerersRecordAndAnOlderOneDecodesWithout) {
 
   flatbuffers::FlatBufferBuilder b;
   const auto old_reply = wire::CreateFloorReply(b, 43, true, 9);  // the fields before issue 21
-  const auto msg = wire::CreateMessage(b, wire::Body::FloorReply, old_reply.Union());
-  const std::vector<flatbuffers::Offset<wire::Message>> msgs = {msg};
-  const Header h = header();
-  b.Finish(wire::CreateDatagramDirect(b, h.version, h.cluster_id, h.sender.value, h.incarnation.value, h.seq, &msgs),
-           wire::DatagramIdentifier());
-  const std::vector<std::uint8_t> old_bytes(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
+  const std::vector<std::uint8_t> old_bytes = old_datagram(b, wire::Body::FloorReply, old_reply.Union());
   ASSERT_EQ(decode_bytes(old_bytes, nullptr, d), std::nullopt);
   const auto& r = std::get<core::FloorReply>(d.messages.at(0));
   EXPECT_EQ(r.floor, core::Token(9));
