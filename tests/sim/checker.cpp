@@ -73,6 +73,7 @@ void Checker::on_event(std::int64_t now, const LeaseKey& k, const core::Event& e
       break;
     }
     case core::EventKind::lost:
+      ++(e.lost_reason == core::LostReason::superseded ? figures_.lost_superseded : figures_.lost_other);
       if (beliefs_.count(k)) end_belief(now, k, true);
       break;
     case core::EventKind::acquire_failed:

@@ -75,6 +75,8 @@ struct RunFigures {
   std::uint64_t granted = 0;           // acquired events
   std::uint64_t empty_grants = 0;      // acquired with validity already over (never believed)
   std::uint64_t renewed_after_end = 0; // renewed events after the belief had ended
+  std::uint64_t lost_superseded = 0;   // lost events: the voters reported another lease
+  std::uint64_t lost_other = 0;        // lost events: renewal failing, expired, restarted
   std::uint64_t handoffs = 0;          // live window: grants to a waiter after a release
   std::vector<std::int64_t> handoff_ns;// live window: release -> next grant (true ns)
   std::vector<std::int64_t> free_grant_ns;  // live window: free with a waiter -> grant (true ns)

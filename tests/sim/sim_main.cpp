@@ -260,6 +260,7 @@ struct Totals {
   std::uint64_t passed = 0, failed = 0;
   std::uint64_t failed_as_expected = 0;  // failures of a guarantee named by --expect-guarantee
   std::uint64_t acquires = 0, granted = 0, handoffs = 0, stale_rejected = 0, steps = 0;
+  std::uint64_t lost_superseded = 0, lost_other = 0;
   std::uint64_t excused_crash = 0, excused_pause = 0;  // healed-phase waits a member fault excused
   baton::sim::NetworkCounters faulty_net;              // summed over the seeds' faulty phases
   Histogram handoff, free_grant;
@@ -272,6 +273,8 @@ void account(const Args& a, const SimResult& r, Totals& t) {
   t.granted += f.granted;
   t.handoffs += f.handoffs;
   t.stale_rejected += f.stale_rejected;
+  t.lost_superseded += f.lost_superseded;
+  t.lost_other += f.lost_other;
   t.steps += r.steps;
   t.excused_crash += f.excused_crash;
   t.excused_pause += f.excused_pause;
@@ -321,6 +324,9 @@ void print_summary(const Args& a, Totals& totals, double secs, std::size_t jobs)
   std::printf("  acquires attempted %llu, granted %llu; hand-offs (healed phase) %llu; stale writes fenced off %llu\n",
               static_cast<unsigned long long>(totals.acquires), static_cast<unsigned long long>(totals.granted),
               static_cast<unsigned long long>(totals.handoffs), static_cast<unsigned long long>(totals.stale_rejected));
+  std::printf("  leases lost: %llu superseded, %llu renewal failing, expired or restarted\n",
+              static_cast<unsigned long long>(totals.lost_superseded),
+              static_cast<unsigned long long>(totals.lost_other));
   const auto& n = totals.faulty_net;
   const auto pct = [](std::uint64_t part, std::uint64_t whole) {
     return whole ? 100.0 * static_cast<double>(part) / static_cast<double>(whole) : 0.0;
