@@ -233,6 +233,7 @@ std::optional<core::Message> read(const wire::Renew& t) {
   m.ttl = core::Duration::ns(t.ttl_ns());
   m.round = t.round();
   if (!read_cfg(t, m)) return std::nullopt;
+  m.believed = t.believed();
   return m;
 }
 

@@ -95,7 +95,9 @@ Body body(FlatBufferBuilder& b, const core::Renew& m) {
   const auto rec = record(b, m.record);
   const auto tag = cfg_tag(m.cfg);
   return {wire::Body::Renew,
-          wire::CreateRenew(b, r, &l, m.token.value, m.ttl.count_ns(), m.round, tag ? &*tag : nullptr, rec).Union()};
+          wire::CreateRenew(b, r, &l, m.token.value, m.ttl.count_ns(), m.round, tag ? &*tag : nullptr, rec,
+                             m.believed)
+              .Union()};
 }
 
 Body body(FlatBufferBuilder& b, const core::RenewAck& m) {

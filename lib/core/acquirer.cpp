@@ -122,11 +122,12 @@ Tally Acquirer::tally_for(const Acq& a, const CfgRecord& c) const {
   return Tally(a.voters.size(), old_set, new_set);
 }
 
-void Acquirer::renew_all(const Acq& a, const LeaseId& lease, Token token, const Round& round, Sink& sink) {
+void Acquirer::renew_all(const Acq& a, const LeaseId& lease, Token token, const Round& round, bool believed,
+                         Sink& sink) {
   for (std::size_t i = 0; i < a.voters.size(); ++i) {
     if (round.votes.vote(i) != Vote::pending) continue;  // a voter of no group
     sink.send(a.voters[i], tagged(Renew{.resource = a.resource, .lease = lease, .token = token, .ttl = a.ttl,
-                                        .round = round.number},
+                                        .round = round.number, .believed = believed},
                                   a.voters[i], *round.cfg));
   }
 }
@@ -727,7 +728,10 @@ void Acquirer::start_confirm(Acq& a, Instant now, Sink& sink) {
   reschedule(a);
   sink.transition(Transition{.id = a.id, .resource = a.resource.view(), .from = "attempting", .to = "attempting",
                              .detail = "confirm round"});
-  renew_all(a, at.lease, at.token, *at.confirm, sink);
+  // Not believed: the lease is not valid yet, so the voters' V4 re-grant
+  // (which rests on acks counting only while the lease is valid) must not
+  // apply (docs/protocol.md, "Renewals across a change").
+  renew_all(a, at.lease, at.token, *at.confirm, /*believed=*/false, sink);
 }
 
 void Acquirer::on_confirm_ack(Acq& a, Attempting& at, Instant now, MemberId from, const RenewAck& ack, Sink& sink) {
@@ -1004,7 +1008,7 @@ void Acquirer::start_round(Acq& a, Instant now, Sink& sink) {
                       .deadline = now + attempt_timeout(h.round_timeouts, now)};
   ++sink.stats().renew_rounds;
   reschedule(a);
-  renew_all(a, h.lease, h.token, h.renewal->round, sink);
+  renew_all(a, h.lease, h.token, h.renewal->round, /*believed=*/true, sink);
 }
 
 bool Acquirer::mine(const LeaseId& lease) const {
@@ -1041,7 +1045,8 @@ void Acquirer::renewal_ack(Acq& a, Held& h, std::size_t i, const RenewAck& ack, 
   Renewal& r = *h.renewal;
   if (ack.ok) {
     r.round.votes.grant(i);
-    // Acks count only while the lease is still valid.
+    // Acks count only while the lease is still valid (the voters' re-grant
+    // rule V4 rests on it: docs/protocol.md, "Renewals across a change").
     if (r.round.votes.result() != TallyResult::won || now >= h.validity_end) return;
     const Instant t_r = r.round.t_r;
     const Instant end = drift::validity_end(t_r, a.ttl, config_.rho_ppm, config_.margin);

@@ -195,7 +195,10 @@ class Acquirer {
   // voter sets; voters it does not list are never asked.
   Tally tally_for(const Acq& a, const CfgRecord& c) const;
   // RENEW for round `round` of `lease` to every voter the round's tally asks.
-  void renew_all(const Acq& a, const LeaseId& lease, Token token, const phase::Round& round, Sink& sink);
+  // `believed`: a renewal of a held lease (V4 may re-grant it), not a
+  // hand-off's confirm round.
+  void renew_all(const Acq& a, const LeaseId& lease, Token token, const phase::Round& round, bool believed,
+                 Sink& sink);
   // An answer to something sent at `sent`, due by `deadline`, arrived at
   // `now`: a round-trip sample, unless it came after its deadline.
   void sample_rtt(Instant now, Instant sent, Instant deadline);

@@ -18,12 +18,9 @@ void FenceTable::raise_floor(Token t) {
   if (t <= base_) return;
   base_ = t;
   floor_ = std::max(floor_, t);
-  // Guarantee 2: no fence sits below what earlier lives may have stored.
-  for (auto& [name, e] : map_) {
-    if (e.fence >= base_) continue;
-    e.fence = base_;
-    e.regrantable = true;  // the floor's token now: the rule for no entry (Voter::on_renew)
-  }
+  // Guarantee 2: no fence sits below what earlier lives may have stored
+  // (Entry::granted stays: what this voter granted is unchanged).
+  for (auto& [name, e] : map_) e.fence = std::max(e.fence, base_);
 }
 
 Token FenceTable::fence_of(std::string_view name) const {
@@ -51,6 +48,7 @@ FenceTable::Ref FenceTable::get(const ResourceName& name) {
   if (it == map_.end()) {
     it = map_.emplace(name.str(), Entry{}).first;
     it->second.fence = floor_;
+    it->second.granted = granted_floor_;
     // A fresh entry is idle until a hold or waiter arrives; settle() files it.
   }
   return Ref{&*it};
@@ -130,6 +128,7 @@ void FenceTable::evict_idle() {
     BATON_ASSERT(!it->second.hold);
     BATON_ASSERT(it->second.waiters.empty());
     floor_ = std::max(floor_, it->second.fence);
+    granted_floor_ = std::max(granted_floor_, it->second.granted);
     idle_.pop_front();
     map_.erase(it);
     ++evictions_;

@@ -67,12 +67,16 @@ class FenceTable {
     Token fence{};               // highest token stored for this resource; >= floor
     std::optional<Hold> hold;  // the live lease, if any
     WaiterSet waiters;         // members to tell (or hand the lease) when it is free
-    // False only while the last hold at `fence` is one its owner released:
+    // The highest token this voter granted (or re-granted) for this resource
+    // (<= fence): a RENEW below it is superseded here (Voter::on_renew, V4).
+    // A fence raised by a floor or a join floor leaves it; a fresh entry
+    // starts at granted_floor() (the resource's evicted history).
+    Token granted{};
+    // False only while the last hold at `granted` is one its owner released:
     // then a RENEW of that lease must not re-grant it (Voter::on_renew; a
     // RENEW arriving after the RELEASE, reordered, duplicated, or a client's
     // replayed once its replay state was evicted, would resurrect it). A
-    // grant sets it again, and a fresh entry or a fence raised to the floor
-    // has it set: judged as with no entry at all.
+    // grant sets it again; a fresh entry has it set, judged as with no entry.
     bool regrantable = true;
    private:
     friend class FenceTable;
@@ -100,9 +104,15 @@ class FenceTable {
     Map::value_type* kv_ = nullptr;
   };
 
-  // `hash_seed` keys the name hash (see above).
-  FenceTable(Token floor, std::size_t idle_max, std::uint64_t hash_seed = 0)
-      : map_(0, NameHash{hash_seed}), floor_(floor), base_(floor), idle_max_(idle_max) {}
+  // `hash_seed` keys the name hash (see above). `granted_floor` (<= floor)
+  // bounds the tokens this voter granted before: its own reservation after a
+  // restart from its state directory, 0 for a new life.
+  FenceTable(Token floor, std::size_t idle_max, std::uint64_t hash_seed = 0, Token granted_floor = Token{})
+      : map_(0, NameHash{hash_seed}),
+        floor_(floor),
+        base_(floor),
+        granted_floor_(std::min(granted_floor, floor)),
+        idle_max_(idle_max) {}
   FenceTable(const FenceTable&) = delete;
   FenceTable& operator=(const FenceTable&) = delete;
 
@@ -111,6 +121,9 @@ class FenceTable {
   // (The eviction floor may pass a kept entry's fence: that entry's fence is
   // its own resource's history, and resources without an entry use floor().)
   Token base() const { return base_; }
+  // Covers Entry::granted of every evicted entry (and the granted floor the
+  // table started with): the granted token of a resource without an entry.
+  Token granted_floor() const { return granted_floor_; }
   // Recovery learned that tokens up to `t` may have been stored.
   void raise_floor(Token t);
 
@@ -201,6 +214,7 @@ class FenceTable {
   std::list<std::string_view> idle_;                          // idle entries, least recently idle first
   Token floor_{};                                             // covers every evicted entry (>= base_)
   Token base_{};                                              // recovered floor; every fence >= it
+  Token granted_floor_{};                                     // covers evicted entries' `granted` (<= floor_)
   std::size_t idle_max_;                                      // idle entries kept
   std::size_t waiters_ = 0;                                   // total over all entries
   std::uint64_t evictions_ = 0;

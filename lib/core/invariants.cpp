@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/invariants.hpp"
 
+#include <algorithm>
+
 #include "core/acquirer.hpp"
 #include "core/node.hpp"
 #include "core/reconfigure.hpp"
@@ -24,11 +26,13 @@ std::string check_invariants(const Node& node) {
       ++live;
       if (e.hold->token > e.fence) fail("live lease token above fence: " + std::string(name));
     }
+    if (e.granted > e.fence) fail("granted token above fence: " + std::string(name));
     if (e.waiters.size() > c.limits.waiters_per_resource) fail("waiters over limit: " + std::string(name));
     waiters += e.waiters.size();
     // (A join floor raises fences above the reservation: the persisted
-    // configuration record holds it.)
-    if (c.persist && e.fence > std::max(v.reservation(), v.cfg().join_floor))
+    // configuration record holds it. A re-granted RENEW (V4) may give a
+    // resource without an entry one at the floor learned from peers.)
+    if (c.persist && e.fence > std::max({v.reservation(), v.cfg().join_floor, t.base()}))
       fail("fence above the synced reservation: " + std::string(name));
   });
   if (live != t.live()) fail("live-lease index out of step");
@@ -51,6 +55,7 @@ std::string check_invariants(const Node& node) {
   if (!client_mode(c) && node.acquirer().cfg().id < v.cfg().record.id)
     fail("acquirer's configuration older than its voter's");
   if (t.floor() < t.base()) fail("floor below the recovered floor");
+  if (t.granted_floor() > t.floor()) fail("granted floor above the floor");
   return bad;
 }
 

@@ -96,6 +96,11 @@ struct Renew {
   std::uint32_t round = 0;  // the holder's renewal round; acks echo it
   CfgId cfg = initial_cfg_id;       // the configuration of the round (V2 gate)
   std::optional<CfgRecord> record{};  // that configuration, for a voter known to be behind it
+  // V4 (docs/protocol.md, "Renewals across a change"): a renewal round of a
+  // lease its holder believes valid, which a voter with nothing live may
+  // re-grant where its fence is not the token. False for a hand-off's
+  // confirm round (a lease not yet valid) and from a member before V4.
+  bool believed = false;
   bool operator==(const Renew&) const = default;
 };
 

@@ -17,6 +17,15 @@ constexpr bool kKeepParkedOnRelease = true;
 #else
 constexpr bool kKeepParkedOnRelease = false;
 #endif
+#if defined(BATON_BREAK_NO_REGRANT_ACROSS_CHANGE)
+// Negative control: the re-grant rule before V4, only where the fence is
+// exactly the token: a new voter refuses to renew a lease granted before it
+// joined, and a lease held across a change of most voters is lost
+// (Guarantee 3; the simulator's across phase).
+constexpr bool kNoRegrantAcrossChange = true;
+#else
+constexpr bool kNoRegrantAcrossChange = false;
+#endif
 #if defined(BATON_BREAK_REGRANT_RELEASED)
 // Negative control: a RENEW that arrives after its lease's RELEASE re-grants
 // it (the re-grant rule without its released check, or without its entry).
@@ -52,7 +61,9 @@ Voter::Voter(const NodeConfig& config, CfgState cfg, Token floor, bool ready, st
     : config_(config),
       members_(initial_record(config.members).old_voters),
       cfg_(std::move(cfg)),
-      table_(std::max(floor, cfg_.join_floor), config.limits.idle_fences, hash_seed),
+      // What this voter granted before: at most its own reservation (0 for
+      // a new life, whose floor comes from its peers).
+      table_(std::max(floor, cfg_.join_floor), config.limits.idle_fences, hash_seed, floor),
       ready_(ready),
       reservation_(floor) {
   BATON_ASSERT(validate_state(cfg_).ok());
@@ -230,6 +241,7 @@ FenceTable::Ref Voter::grant(Instant now, MemberId to, FenceTable::Ref e, const 
                              const LeaseId& lease, Token token, Duration ttl, Sink& sink, bool handoff) {
   if (!e) e = table_.get(resource);
   e->fence = token;  // the token is replicated with the grant
+  e->granted = token;
   e->regrantable = true;
   // A hand-off is held only until the waiter could have confirmed it (its
   // acquirer believes nothing before a RENEW round succeeds): a waiter that
@@ -248,27 +260,47 @@ void Voter::on_renew(Instant now, MemberId from, const Renew& r, Sink& sink) {
   if (!ready_) return nack(from, r, DenyReason::quarantined, sink);
   if (!ttl_ok(r.ttl)) return nack(from, r, DenyReason::ttl_too_long, sink);
   FenceTable::Ref e = table_.lookup(r.resource.view());
-  const Token fence = e ? e->fence : table_.floor();
   if (e && e->hold) {
     if (e->hold->lease != r.lease || e->hold->token != r.token) return nack(from, r, DenyReason::not_current, sink);
     table_.extend_hold(e, drift::hold_end(now, r.ttl));
     e->hold->provisional = false;  // a hand-off confirmed: held for the whole ttl from now
   } else {
-    // Nothing live here. Re-grant only where the fence is exactly this lease's
-    // token: no newer grant happened here, and no re-grant lowers a fence.
-    // Not after the lease's RELEASE: a RENEW that arrives after it
-    // (reordered, duplicated, or a client's replayed once its replay state
-    // was evicted) must not resurrect a lease its owner gave up
-    // (docs/protocol.md "Clients"). An entry this voter no longer has (folded
-    // into the floor, or lost in a restart) keeps the plain rule: floor ==
-    // token re-grants, which lets a restarted voter support a holder again
-    // (simulator: default seed 1); its idle entries go least recently used
-    // first, so a just-released one is the last to go.
-    if (fence != r.token) return nack(from, r, fence > r.token ? DenyReason::stale : DenyReason::not_current, sink);
-    if (!kRegrantReleased && e && !e->regrantable) return nack(from, r, DenyReason::not_current, sink);
+    // Nothing live here: the re-grant rule V4 (docs/protocol.md, "Renewals
+    // across a change"). Safety does not rest on it but on the acquirer,
+    // which counts an ack only while its lease is still valid: no other
+    // lease of the resource can have been granted by then, so holding this
+    // one here too adds a hold and takes none away. What this voter knows
+    // only spares the holder a round: a voter that granted a newer token
+    // here says so (`stale`), and one whose last hold at this token was
+    // released by its owner says `not_current` (a RENEW arriving after the
+    // RELEASE, reordered, duplicated, or a client's replayed once its replay
+    // state was evicted, must not resurrect it here; docs/protocol.md
+    // "Clients"). A fence above the token that this voter did not set by a
+    // grant (a join floor F, a floor learned from peers) re-grants: a new
+    // voter supports a lease granted before it joined.
+    const Token granted = e ? e->granted : table_.granted_floor();
+    const Token fence = e ? e->fence : table_.floor();
+    // Only a renewal of a lease its holder believes valid (Renew::believed):
+    // a hand-off's confirm round is for a lease not valid yet, so the
+    // acquirer's clause protects nothing there (the model's hole: a voter
+    // whose entry was evicted into the floor, or whose fence F raised,
+    // re-granted an old hand-off token after a newer lease came and went;
+    // docs/membership.md, repair 1). It keeps the rule before V4, as does
+    // every RENEW of a member that predates V4: only where the fence is
+    // exactly the token.
+    if ((kNoRegrantAcrossChange || !r.believed) && fence != r.token)
+      return nack(from, r, fence > r.token ? DenyReason::stale : DenyReason::not_current, sink);
+    if (granted > r.token) return nack(from, r, DenyReason::stale, sink);
+    if (!kRegrantReleased && e && e->granted == r.token && !e->regrantable)
+      return nack(from, r, DenyReason::not_current, sink);
     if (table_.live() >= config_.limits.leases_per_voter) return nack(from, r, DenyReason::overloaded, sink);
+    // A token above the fence is stored here now: covered by the reservation
+    // first, like a grant's (the next round finds the sync done).
+    if (r.token > fence && !covered(r.token, sink)) return nack(from, r, DenyReason::overloaded, sink);
     if (!e) e = table_.get(r.resource);
-    BATON_ASSERT(e->fence == r.token);
+    e->fence = std::max(e->fence, r.token);
+    e->granted = r.token;
+    e->regrantable = true;
     table_.set_hold(e, Hold{.lease = r.lease, .token = r.token, .holder = from, .expiry = drift::hold_end(now, r.ttl)});
   }
   ++sink.stats().renewals;
@@ -292,7 +324,7 @@ void Voter::on_release(Instant now, MemberId from, const Release& r, Sink& sink)
   // Only the lease's own acquirer releases it, and only that exact grant.
   if (e->hold->lease != r.lease || e->hold->token != r.token || r.lease.owner != from) return;
   ++sink.stats().releases;
-  e->regrantable = false;  // until the next grant, which also raises the fence
+  e->regrantable = false;  // until the next grant (e->granted is this token: a grant stores it)
   notify_free(now, e, table_.end_hold(e), sink);
 }
 

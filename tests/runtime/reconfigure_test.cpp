@@ -104,6 +104,49 @@ TEST_F(Reconfigure, ThreeToFiveToThreeVotersWhileALeaseIsHeldAndRenewed) {
   EXPECT_GT(next->token(), token);
 }
 
+// V4 (docs/protocol.md, "Renewals across a change"): a change that replaces a
+// majority of the voters in one call keeps a held lease. Its renewals under
+// the joint record need a majority of the new voters, which hold nothing:
+// they re-grant it (before V4 they refused, and the lease was lost).
+TEST_F(Reconfigure, ReplacingTwoOfThreeVotersInOneCallKeepsAHeldLease) {
+  auto m = start(5);
+  auto first = m[1].reconfigure({1, 2, 3});
+  ASSERT_TRUE(first.ok()) << first.what();
+  ASSERT_TRUE(first->committed()) << first->detail;
+  EXPECT_TRUE(eventually([&] { return all_vote_under(m, {1, 2, 3}, first->config.epoch); }));
+
+  std::atomic<int> lost{0};
+  AcquireOptions o = test::opts(300ms, 5s);
+  o.auto_renew = true;
+  o.on_lost = [&](LostReason) { ++lost; };
+  auto lease = m[1].acquire("seat:14A", o);
+  ASSERT_TRUE(lease.ok()) << lease.what();
+  const std::uint64_t token = lease->token();
+
+  // {1,2,3} -> {3,4,5}: only member 3 stays a voter.
+  auto swap = m[5].reconfigure({3, 4, 5});
+  ASSERT_TRUE(swap.ok()) << swap.what();
+  ASSERT_TRUE(swap->committed()) << swap->detail;
+  EXPECT_EQ(swap->config.voters, (std::vector<std::uint32_t>{3, 4, 5}));
+  EXPECT_TRUE(eventually([&] { return all_vote_under(m, {3, 4, 5}, swap->config.epoch); }));
+  // Renewed under the new voters alone: at least one more renewal.
+  const std::uint64_t renewed_after = m[1].stats().renewed;
+  EXPECT_TRUE(eventually([&] { return m[1].stats().renewed > renewed_after; }));
+  EXPECT_TRUE(lease->valid());
+  EXPECT_EQ(lost.load(), 0);
+  EXPECT_EQ(lease->token(), token);
+
+  // While it is held, the new voters deny everyone else.
+  AcquireOptions quick = test::opts(200ms, 150ms);
+  auto other = m[4].acquire("seat:14A", quick);
+  EXPECT_FALSE(other.ok());
+  lease->release();
+  // The next lease, from the new voters, is above the old token (Guarantee 2).
+  auto next = m[4].acquire("seat:14A", test::opts(200ms, 5s));
+  ASSERT_TRUE(next.ok()) << next.what();
+  EXPECT_GT(next->token(), token);
+}
+
 TEST_F(Reconfigure, BadArgumentsFailAtOnceNamingTheValueAndChangeNothing) {
   auto m = start(3);
   const VoterConfig before = m[1].stats().voting;

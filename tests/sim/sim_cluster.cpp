@@ -492,6 +492,26 @@ void SimCluster::on_reconfigured(std::uint32_t m, const core::ReconfigResult& r)
   trace(m, std::string("reconfiguration ") + core::to_string(r.outcome) + ": " + core::to_string(r.record) +
                (r.detail.empty() ? std::string() : " (" + r.detail + ")"));
   if (r.outcome == core::ReconfigOutcome::committed) committed_max_ = std::max(committed_max_, r.record.id);
+  if ((across_ == Across::first_change || across_ == Across::second_change) && m == across_driver_ && r.requested) {
+    const auto& target = across_target_[across_ == Across::first_change ? 0 : 1];
+    if (r.outcome == core::ReconfigOutcome::committed && !r.record.joint() && r.record.old_voters == target) {
+      if (across_ == Across::first_change) {
+        across_ = Across::acquiring;
+        core::AcquireArgs args{.resource = core::ResourceName("across"), .ttl = across_ttl_,
+                               .wait_until = local_now(across_holder_) + core::Duration::s(10), .auto_renew = true};
+        if (!acquire(across_holder_, args).ok()) checker_.report(now_, 3, "the across phase's acquire was refused");
+      } else {
+        // Renewed under the new voters alone for a few ttls, then released.
+        across_ = Across::holding;
+        across_next_ns_ = now_ + 4 * across_ttl_.count_ns();
+      }
+    } else if (++across_tries_ >= 50) {
+      checker_.report(now_, 3, "the across phase's change did not commit in 50 tries: " + r.detail);
+    } else {
+      across_next_ns_ = now_ + 100 * ms_ns + uniform_ns(0, 400 * ms_ns);
+    }
+    return;
+  }
   // Only the run reconfig() started counts, not a repair of a stray promise
   // (which commits the voters the member knew).
   if (last_reconfig_ != LastReconfig::pending || m != last_reconfig_member_ || !r.requested) return;
@@ -509,6 +529,77 @@ void SimCluster::on_reconfigured(std::uint32_t m, const core::ReconfigResult& r)
     return;
   }
   next_reconfig_ns_ = now_ + 100 * ms_ns + uniform_ns(0, 400 * ms_ns);
+}
+
+bool SimCluster::start_across() {
+  if (last_reconfig_ != LastReconfig::committed || opt_.members < 2) return false;
+  for (std::uint32_t m = 0; m < opt_.members; ++m) {
+    const Member& mem = members_[m];
+    if (mem.state != State::up || !mem.node || !mem.node->voter().ready()) return false;
+  }
+  // A minority of the members first (at least one), then all the others:
+  // the lease's holds are all at the first set, and the second change's
+  // joint record needs a majority of voters that never granted it.
+  std::vector<std::uint32_t> order;
+  for (std::uint32_t i = 1; i <= opt_.members; ++i) order.push_back(i);
+  for (std::size_t i = order.size() - 1; i > 0; --i) std::swap(order[i], order[recfg_rng_.uniform(i)]);
+  const std::size_t k = std::max<std::size_t>(1, (opt_.members - 1) / 2);
+  for (std::size_t i = 0; i < order.size(); ++i) across_target_[i < k ? 0 : 1].push_back(core::MemberId(order[i]));
+  for (auto& t : across_target_) std::sort(t.begin(), t.end());
+  across_driver_ = static_cast<std::uint32_t>(recfg_rng_.uniform(opt_.members - 1));
+  across_holder_ = static_cast<std::uint32_t>(recfg_rng_.uniform(opt_.members - 1));
+  core::Duration ttl_cap = members_.front().ttl_max;
+  for (std::uint32_t m = 0; m < opt_.members; ++m) ttl_cap = std::min(ttl_cap, members_[m].ttl_max);
+  across_ttl_ = std::min(core::Duration::ms(200), ttl_cap);
+  across_ = Across::first_change;
+  across_next_ns_ = now_;
+  std::string what = "ACROSS: n" + std::to_string(across_holder_ + 1) + " holds a lease while n" +
+                     std::to_string(across_driver_ + 1) + " changes the voters twice";
+  for (const auto& t : across_target_) {
+    what += " [";
+    for (core::MemberId v : t) what += (what.back() == '[' ? "" : ",") + std::to_string(v.value);
+    what += "]";
+  }
+  trace_world(what);
+  return true;
+}
+
+void SimCluster::across_step() {
+  across_next_ns_ = INT64_MAX;
+  const std::uint32_t m = across_driver_;
+  if (across_ == Across::first_change || across_ == Across::second_change) {
+    const auto& target = across_target_[across_ == Across::first_change ? 0 : 1];
+    auto r = members_[m].node->reconfigure(local_now(m), target);
+    trace(m, std::string("call reconfigure (across) -> ") + (r.ok() ? "started" : std::string(errc_name(r.code()))));
+    after_call(m);
+    if (!r.ok()) across_next_ns_ = now_ + 100 * ms_ns + uniform_ns(0, 400 * ms_ns);  // busy: a repair runs
+  } else if (across_ == Across::holding) {
+    release(across_holder_, across_id_);
+    across_ = Across::done;
+    result_.across = true;
+    phase_end_ns_ = now_;  // the run ends (enter_phase(done) from the main loop)
+  }
+}
+
+void SimCluster::across_event(std::uint32_t m, const core::Event& e) {
+  if (m != across_holder_ || e.resource.view() != "across") return;
+  switch (e.kind) {
+    case core::EventKind::acquired:
+      if (across_ == Across::acquiring) {
+        across_id_ = e.id;
+        across_ = Across::second_change;
+        across_next_ns_ = now_;
+      }
+      break;
+    case core::EventKind::lost:
+      checker_.report(now_, 3, std::string("a lease held across a change of the voters, in a healed network, was lost (") +
+                                   std::string(core::lost_reason_name(e.lost_reason)) + ")");
+      break;
+    case core::EventKind::acquire_failed:
+      checker_.report(now_, 3, "the across phase's acquire failed: " + std::string(errc_name(e.error)));
+      break;
+    default: break;
+  }
 }
 
 // What the default profile keeps fixed: ttl_max, margin, replicas, each
@@ -668,6 +759,7 @@ void SimCluster::after_call(std::uint32_t m) {
     trace(m, describe(e));
     checker_.on_event(now_, key(m, e.id), e, *mem.clock);
     workload_.on_event(now_, m, e);
+    if (across_ != Across::off) across_event(m, e);
   }
   // Batch the messages for each destination into datagrams, in order.
   std::map<std::uint32_t, std::vector<core::Message>> by_dest;
@@ -1236,6 +1328,9 @@ void SimCluster::enter_phase(Phase p) {
       workload_.set_phase(WorkloadPhase::stopped);
       phase_end_ns_ = now_ + drain_max_ns;
       break;
+    case Phase::across:
+      phase_end_ns_ = now_ + 60 * s_ns;  // two changes of a few ttl_max each, and the hold
+      break;
     case Phase::done:
       if (last_reconfig_ == LastReconfig::pending) {
         checker_.report(now_, 0, "the last reconfiguration had not committed when the run ended");
@@ -1262,12 +1357,15 @@ SimResult SimCluster::run() {
     }
     if (phase_ == Phase::faulty && steps_ >= opt_.fault_steps) enter_phase(Phase::settle);
     if (phase_ == Phase::drain && workload_.idle()) {
-      enter_phase(Phase::done);
-      break;
+      if (!start_across()) {
+        enter_phase(Phase::done);
+        break;
+      }
+      enter_phase(Phase::across);
     }
     // The next thing to happen; ties resolve in this order (checker first:
     // a belief ending at t is over before anything else happens at t).
-    enum class Next { checker, phase, heal, fault, member_until, write, network, wake, workload, healed_fault, client,
+    enum class Next { checker, phase, heal, fault, member_until, write, network, wake, workload, healed_fault, across, client,
                       cfg_bump, reconfig, keep_down };
     Next what = Next::checker;
     std::uint32_t who = 0;
@@ -1292,6 +1390,7 @@ SimResult SimCluster::run() {
     }
     consider(workload_.next_due_ns(*this), Next::workload, 0);
     if (phase_ == Phase::healed) consider(healed_fault_ns_, Next::healed_fault, 0);
+    if (phase_ == Phase::across) consider(across_next_ns_, Next::across, 0);
     if (phase_ == Phase::faulty) consider(next_client_event_ns_, Next::client, 0);
     if (phase_ == Phase::faulty) consider(next_cfg_bump_ns_, Next::cfg_bump, 0);
     if (phase_ == Phase::faulty || last_reconfig_ != LastReconfig::none) consider(next_reconfig_ns_, Next::reconfig, 0);
@@ -1306,8 +1405,13 @@ SimResult SimCluster::run() {
     switch (what) {
       case Next::checker: checker_.run_due(now_); break;
       case Next::phase:
+        if (phase_ == Phase::across && across_ != Across::done) {
+          checker_.report(now_, 3, "the across phase did not finish in time");
+          break;
+        }
         enter_phase(phase_ == Phase::settle ? Phase::healed : phase_ == Phase::healed ? Phase::drain : Phase::done);
         break;
+      case Next::across: across_step(); break;
       case Next::heal: {
         const Heal h = heals_[who];
         heals_.erase(heals_.begin() + who);

@@ -74,6 +74,7 @@ struct SimResult {
   std::int64_t end_true_ns = 0;        // true time at the end
   std::uint64_t crashes = 0;           // member crashes
   std::uint64_t wipes = 0;             // of them, crashes that lost the state directory (--reconfigs)
+  bool across = false;                 // the across phase ran to its end (start_across)
   std::uint64_t pauses = 0;            // member pauses
   std::uint64_t partitions = 0;        // partitions and isolations
   std::uint64_t clogs = 0;             // clogged links
@@ -144,7 +145,7 @@ class SimCluster final : public WorkloadHost {
     // record it learns must reach.
     std::optional<core::CfgId> cfg_due;
   };
-  enum class Phase : std::uint8_t { faulty, settle, healed, drain, done };
+  enum class Phase : std::uint8_t { faulty, settle, healed, drain, across, done };
   // A partition or clog to lift at a true time.
   struct Heal {
     std::int64_t at_true_ns;
@@ -176,6 +177,14 @@ class SimCluster final : public WorkloadHost {
   // ends and until it commits: back to every member.
   void reconfig(bool last = false);
   void on_reconfigured(std::uint32_t m, const core::ReconfigResult& r);
+  // --reconfigs runs, after the drain, when every member is up and voting:
+  // one member holds an auto-renewed lease while the voters change twice,
+  // to a minority of the members and then to all the others (V4,
+  // docs/protocol.md "Renewals across a change"). In a healed network the
+  // lease must live through both changes: a loss fails Guarantee 3.
+  bool start_across();
+  void across_step();
+  void across_event(std::uint32_t m, const core::Event& e);
   void draw_configuration();
   std::uint32_t draw_config_rho();
   void change_configuration(std::uint32_t m);
@@ -235,6 +244,15 @@ class SimCluster final : public WorkloadHost {
   std::uint32_t last_reconfig_tries_ = 0;
   std::int64_t keep_down_at_ns_ = INT64_MAX;         // the last one committed: keep members down then
   std::optional<core::CfgState> start_cfg_;          // --reconfigs: the voters members start with
+  // The across phase (start_across): where it is, its two targets, who
+  // drives the changes and who holds the lease, and the next across_step().
+  enum class Across : std::uint8_t { off, first_change, acquiring, second_change, holding, done };
+  Across across_ = Across::off;
+  std::vector<core::MemberId> across_target_[2];
+  std::uint32_t across_driver_ = 0, across_holder_ = 0, across_tries_ = 0;
+  core::Duration across_ttl_{};
+  core::AcquireId across_id_{};  // the lease, once acquired
+  std::int64_t across_next_ns_ = INT64_MAX;
   core::Rng rng_;                       // the one source of randomness
   std::int64_t now_ = 0;                // true time (ns)
   std::uint64_t steps_ = 0;

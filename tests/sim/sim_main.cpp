@@ -261,6 +261,7 @@ struct Totals {
   std::uint64_t failed_as_expected = 0;  // failures of a guarantee named by --expect-guarantee
   std::uint64_t acquires = 0, granted = 0, handoffs = 0, stale_rejected = 0, steps = 0;
   std::uint64_t lost_superseded = 0, lost_other = 0;
+  std::uint64_t across = 0;  // seeds whose across phase ran (--reconfigs)
   std::uint64_t excused_crash = 0, excused_pause = 0;  // healed-phase waits a member fault excused
   baton::sim::NetworkCounters faulty_net;              // summed over the seeds' faulty phases
   Histogram handoff, free_grant;
@@ -275,6 +276,7 @@ void account(const Args& a, const SimResult& r, Totals& t) {
   t.stale_rejected += f.stale_rejected;
   t.lost_superseded += f.lost_superseded;
   t.lost_other += f.lost_other;
+  if (r.across) ++t.across;
   t.steps += r.steps;
   t.excused_crash += f.excused_crash;
   t.excused_pause += f.excused_pause;
@@ -327,6 +329,10 @@ void print_summary(const Args& a, Totals& totals, double secs, std::size_t jobs)
   std::printf("  leases lost: %llu superseded, %llu renewal failing, expired or restarted\n",
               static_cast<unsigned long long>(totals.lost_superseded),
               static_cast<unsigned long long>(totals.lost_other));
+  if (totals.across > 0) {
+    std::printf("  a lease held across two changes of the voters (every member up): %llu seeds\n",
+                static_cast<unsigned long long>(totals.across));
+  }
   const auto& n = totals.faulty_net;
   const auto pct = [](std::uint64_t part, std::uint64_t whole) {
     return whole ? 100.0 * static_cast<double>(part) / static_cast<double>(whole) : 0.0;

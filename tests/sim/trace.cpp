@@ -50,7 +50,7 @@ std::string describe(const core::Message& m) {
             << " left=" << dur(v.time_left) << " fence=" << tok(v.fence) << (v.unqueued ? " unqueued" : "");
         } else if constexpr (std::is_same_v<T, core::Renew>) {
           o << " " << v.resource.str() << " lease=" << describe(v.lease) << " token=" << tok(v.token)
-            << " ttl=" << dur(v.ttl) << " round=" << v.round;
+            << " ttl=" << dur(v.ttl) << " round=" << v.round << (v.believed ? "" : " confirm");
         } else if constexpr (std::is_same_v<T, core::RenewAck>) {
           o << " " << v.resource.str() << " lease=" << describe(v.lease) << " token=" << tok(v.token)
             << " round=" << v.round << (v.ok ? " ok" : " nack ") << (v.ok ? "" : core::deny_reason_name(v.reason))

@@ -218,6 +218,33 @@ TEST(Codec, FloorReplyCarriesTheAnswerersRecordAndAnOlderOneDecodesWithout) {
   EXPECT_EQ(r.promised, 0u);
 }
 
+// V4: RENEW says whether its lease is believed valid (a renewal, not a
+// hand-off's confirm round); one from an older member reads as not believed,
+// the rule before V4 (docs/protocol.md, "Renewals across a change").
+TEST(Codec, RenewBelievedRoundTripsAndAnOlderRenewReadsAsNotBelieved) {
+  for (const bool believed : {true, false}) {
+    core::Renew r;
+    r.resource = core::ResourceName("seat:14A");
+    r.token = core::Token(5);
+    r.believed = believed;
+    const auto bytes = encode_ok(header(), {r}, nullptr);
+    Decoded d;
+    ASSERT_EQ(decode_bytes(bytes, nullptr, d), std::nullopt);
+    EXPECT_EQ(d.messages.at(0), core::Message{r});
+  }
+  flatbuffers::FlatBufferBuilder b;
+  const auto name = b.CreateVector(std::vector<std::uint8_t>{'r'});
+  const wire::LeaseId lease(1, 1, 1);
+  const auto old_renew = wire::CreateRenew(b, name, &lease, 5, 1000, 2);  // the fields before issue 21
+  const std::vector<std::uint8_t> old_bytes = old_datagram(b, wire::Body::Renew, old_renew.Union());
+  Decoded d;
+  ASSERT_EQ(decode_bytes(old_bytes, nullptr, d), std::nullopt);
+  const auto& r = std::get<core::Renew>(d.messages.at(0));
+  EXPECT_EQ(r.token, core::Token(5));
+  EXPECT_EQ(r.round, 2u);
+  EXPECT_FALSE(r.believed);
+}
+
 TEST(Codec, TagAddsExactlyTagBytes) {
   const ClusterKey key = make_key(1);
   const auto plain = encode_ok(header(), testing::one_datagram_samples(), nullptr);

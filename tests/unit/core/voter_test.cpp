@@ -76,8 +76,16 @@ Request req(const char* res, MemberId owner, std::uint64_t serial, std::uint64_t
   return Request{.resource = ResourceName(res), .lease = lease_of(owner, serial), .ttl = ttl, .token = Token{token}};
 }
 
+// A renewal of a lease its holder believes valid (V4 applies); confirm_of
+// below is a hand-off's confirm round.
 Renew renew_of(const Request& r, std::uint32_t round = 1, Duration ttl = Duration::s(10)) {
-  return Renew{.resource = r.resource, .lease = r.lease, .token = r.token, .ttl = ttl, .round = round};
+  return Renew{.resource = r.resource, .lease = r.lease, .token = r.token, .ttl = ttl, .round = round, .believed = true};
+}
+
+Renew confirm_of(const Request& r, std::uint32_t round = 1, Duration ttl = Duration::s(10)) {
+  Renew n = renew_of(r, round, ttl);
+  n.believed = false;
+  return n;
 }
 
 Release release_of(const Request& r) { return Release{.resource = r.resource, .lease = r.lease, .token = r.token}; }
@@ -381,7 +389,10 @@ TEST(Voter, AClientIsPinnedWhileItHoldsOrWaits) {
 
 TEST(Voter, RenewTable) {
   // Voter state: lease L1 (B, token 7) granted at T0 with ttl 2 s; then `setup`.
-  enum class Setup { live, expired, released, expired_then_other_granted, expired_then_other_released, evicted };
+  enum class Setup {
+    live, expired, released, expired_then_other_granted, expired_then_other_released, evicted,
+    expired_then_floor_raised, released_then_floor_raised, evicted_then_newer_evicted
+  };
   struct Case {
     const char* name;
     Setup setup;
@@ -389,6 +400,7 @@ TEST(Voter, RenewTable) {
     bool ok;
     DenyReason reason;  // !ok
     bool live_after;    // L1 held here afterwards
+    Token fence_after{};  // 0: unchanged
   };
   const Request l1 = req("r", B, 1, 7, Duration::s(2));
   const Case cases[] = {
@@ -399,8 +411,26 @@ TEST(Voter, RenewTable) {
        .renew = renew_of(req("r", B, 1, 8)), .ok = false, .reason = DenyReason::not_current, .live_after = true},
       {.name = "nothing live, fence == token: re-grant", .setup = Setup::expired, .renew = renew_of(l1), .ok = true,
        .reason = {}, .live_after = true},
-      {.name = "nothing live, token above fence", .setup = Setup::expired,
-       .renew = renew_of(req("r", B, 1, 9)), .ok = false, .reason = DenyReason::not_current, .live_after = false},
+      // V4: a token this voter never stored is re-granted (the holder counts
+      // the ack only while its lease is valid), and the fence rises to it.
+      {.name = "nothing live, token above fence: re-grant, the fence rises", .setup = Setup::expired,
+       .renew = renew_of(req("r", B, 1, 9)), .ok = true, .reason = {}, .live_after = true, .fence_after = Token{9}},
+      // V4: a fence a join floor (or a floor from peers) raised above the
+      // token was not set by a grant here: re-granted, the fence stays.
+      {.name = "fence raised by a floor above the token: re-grant", .setup = Setup::expired_then_floor_raised,
+       .renew = renew_of(l1), .ok = true, .reason = {}, .live_after = true},
+      {.name = "released, then the fence raised by a floor: still refused", .setup = Setup::released_then_floor_raised,
+       .renew = renew_of(l1), .ok = false, .reason = DenyReason::not_current, .live_after = false},
+      // A hand-off's confirm round (not believed: the lease is not valid
+      // yet) keeps the rule before V4: only where the fence is the token.
+      {.name = "confirm round, fence raised by a floor: refused", .setup = Setup::expired_then_floor_raised,
+       .renew = confirm_of(l1), .ok = false, .reason = DenyReason::stale, .live_after = false},
+      {.name = "confirm round, token above fence: refused", .setup = Setup::expired,
+       .renew = confirm_of(req("r", B, 1, 9)), .ok = false, .reason = DenyReason::not_current, .live_after = false},
+      {.name = "confirm round, fence == token: re-grant", .setup = Setup::expired, .renew = confirm_of(l1), .ok = true,
+       .reason = {}, .live_after = true},
+      {.name = "confirm round, live: extend", .setup = Setup::live, .renew = confirm_of(l1), .ok = true, .reason = {},
+       .live_after = true},
       {.name = "newer lease live", .setup = Setup::expired_then_other_granted, .renew = renew_of(l1), .ok = false,
        .reason = DenyReason::not_current, .live_after = false},
       {.name = "newer lease released: fence above token", .setup = Setup::expired_then_other_released,
@@ -413,6 +443,11 @@ TEST(Voter, RenewTable) {
       // Evicted entry: fence == floor == 7 == token, still the same number.
       {.name = "evicted, floor == token: re-grant", .setup = Setup::evicted, .renew = renew_of(l1), .ok = true,
        .reason = {}, .live_after = true},
+      // Evicted, and a newer token granted here for another resource was
+      // evicted after it: the granted floor says this voter may have granted
+      // a newer lease of r too.
+      {.name = "evicted, a newer grant evicted after it: stale", .setup = Setup::evicted_then_newer_evicted,
+       .renew = renew_of(l1), .ok = false, .reason = DenyReason::stale, .live_after = false},
   };
   for (const Case& c : cases) {
     NodeConfig cfg = config();
@@ -421,7 +456,7 @@ TEST(Voter, RenewTable) {
     FakeSink s;
     v.on_request(T0, B, l1, s);
     Instant now = T0 + Duration::s(1);
-    if (c.setup == Setup::released) {
+    if (c.setup == Setup::released || c.setup == Setup::released_then_floor_raised) {
       v.on_release(now, B, release_of(l1), s);
       ASSERT_EQ(v.table().fence_of("r"), Token{7}) << "setup: the fence stays";
     } else if (c.setup != Setup::live) {
@@ -433,11 +468,23 @@ TEST(Voter, RenewTable) {
       v.on_request(now, C, other, s);
     }
     if (c.setup == Setup::expired_then_other_released) v.on_release(now, C, release_of(other), s);
-    if (c.setup == Setup::evicted) {
+    if (c.setup == Setup::evicted || c.setup == Setup::evicted_then_newer_evicted) {
       v.on_request(now, C, req("q", C, 1, 3), s);
       v.on_release(now, C, release_of(req("q", C, 1, 3)), s);
       ASSERT_EQ(v.table().find("r"), nullptr) << "setup: entry evicted";
       ASSERT_EQ(v.table().floor(), Token{7});
+      ASSERT_EQ(v.table().granted_floor(), Token{7});
+    }
+    if (c.setup == Setup::evicted_then_newer_evicted) {
+      v.on_request(now, C, req("p", C, 1, 30), s);
+      v.on_release(now, C, release_of(req("p", C, 1, 30)), s);  // evicts q (granted 3)
+      v.on_request(now, C, req("o", C, 1, 31), s);
+      v.on_release(now, C, release_of(req("o", C, 1, 31)), s);  // evicts p (granted 30)
+      ASSERT_EQ(v.table().granted_floor(), Token{30});
+    }
+    if (c.setup == Setup::expired_then_floor_raised || c.setup == Setup::released_then_floor_raised) {
+      v.raise_floor(Token{50});
+      ASSERT_EQ(v.table().fence_of("r"), Token{50}) << "setup: the floor raises the fence";
     }
     const Token fence_before = v.table().fence_of("r");
     s.clear();
@@ -455,8 +502,58 @@ TEST(Voter, RenewTable) {
     if (c.ok && live) {
       EXPECT_EQ(e->hold->expiry, now + Duration::s(10)) << c.name;
     }
-    EXPECT_EQ(v.table().fence_of("r"), fence_before) << c.name << ": renew never changes a fence";
+    const Token fence_after = c.fence_after == Token{} ? fence_before : c.fence_after;
+    EXPECT_EQ(v.table().fence_of("r"), fence_after) << c.name << ": a renew never lowers a fence";
+    if (c.ok && live) {
+      EXPECT_EQ(e->hold->token, c.renew.token) << c.name;
+      EXPECT_EQ(e->granted, c.renew.token) << c.name;
+    }
   }
+}
+
+// V4 (docs/protocol.md, "Renewals across a change"): a new voter, whose floor
+// came from its peers or a join floor and which granted nothing, supports a
+// lease granted before it joined; a token above its reservation is synced
+// first, like a grant's.
+TEST(Voter, ANewVoterReGrantsALeaseGrantedBeforeItJoined) {
+  NodeConfig cfg = config();
+  cfg.persist = true;
+  Voter v(cfg, Token{0}, true);  // a new life: nothing granted here
+  FakeSink s;
+  // Below the floor learned from peers: re-granted at once, the fence stays.
+  v.raise_floor(Token{100});
+  v.on_renew(T0, B, renew_of(req("r", B, 1, 40)), s);
+  RenewAck a = s.only<RenewAck>();
+  EXPECT_TRUE(a.ok);
+  const FenceTable::Entry* e = v.table().find("r");
+  ASSERT_NE(e, nullptr);
+  ASSERT_TRUE(e->hold.has_value());
+  EXPECT_EQ(e->hold->token, Token{40});
+  EXPECT_EQ(e->fence, Token{100});
+  EXPECT_EQ(e->granted, Token{40});
+  // Above the floor and the reservation: a sync first (refused meanwhile).
+  s.clear();
+  v.on_renew(T0, B, renew_of(req("q", B, 2, 150)), s);
+  a = s.only<RenewAck>();
+  EXPECT_FALSE(a.ok);
+  EXPECT_EQ(a.reason, DenyReason::overloaded);
+  ASSERT_EQ(s.persists.size(), 1u);
+  EXPECT_GE(s.persists.back(), Token{150});
+  EXPECT_EQ(v.table().fence_of("q"), Token{100}) << "nothing stored before the sync";
+  v.on_persisted(T0, s.persists.back(), s);
+  s.clear();
+  v.on_renew(T0, B, renew_of(req("q", B, 2, 150)), s);
+  EXPECT_TRUE(s.only<RenewAck>().ok);
+  EXPECT_EQ(v.table().fence_of("q"), Token{150});
+  // A newer grant here supersedes: a RENEW of an older token is stale.
+  v.on_release(T0, B, release_of(req("r", B, 1, 40)), s);
+  v.on_request(T0, C, req("r", C, 1, 120), s);
+  v.on_release(T0, C, release_of(req("r", C, 1, 120)), s);
+  s.clear();
+  v.on_renew(T0, B, renew_of(req("r", B, 1, 40)), s);
+  a = s.only<RenewAck>();
+  EXPECT_FALSE(a.ok);
+  EXPECT_EQ(a.reason, DenyReason::stale);
 }
 
 TEST(Voter, QuarantinedVoterDeniesAndNacks) {
