@@ -52,7 +52,12 @@ soak_filter=(-LE soak)
 ctest_args=(--output-on-failure -j "$BATON_JOBS" --timeout 900)
 # Benchmarks have no ctest tests: the clang builds skip them. The examples are
 # ctest tests (labelled threaded), so the ASan and TSan builds keep them.
-clang_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 -DBATON_BENCH=OFF)
+# The sanitizer builds at -O1 with line tables only, the usual choice for
+# them: reports still name file and line, and the build's compile time is
+# about 15 % less than at -O2 -g (acquirer_test.cpp under ASan: 13.7 s
+# against 16.6 s, one compile each on the same machine).
+clang_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only -DNDEBUG"
+            -DCMAKE_CXX_COMPILER=clang++-14 -DBATON_BENCH=OFF)
 
 # Runs ctest in build dir $1 with extra arguments; tees to $1/ctest.log.
 # With a label filter, a stage whose filter matches no test is skipped with a
@@ -96,8 +101,10 @@ stage_asan() {
   # runtime's fault paths in-process through runtime_cluster_tests. That
   # keeps the CI under 30 minutes (docs/testing.md, "CI and soak").
   local serial='multiproc\.(netns|kill_restart|majority|wiped_state|locked_state|stop_cont|pause_heal|config_mismatch|checker_selftest|reconfig_replace)$'
-  local filter=(-LE 'soak|model' -E "$serial")
-  [[ "$BATON_SOAK" == 1 ]] && filter=(-LE model -E "$serial")
+  # The install and package tests (label install) check what is installed,
+  # not memory: the gcc stage runs them.
+  local filter=(-LE 'soak|model|install' -E "$serial")
+  [[ "$BATON_SOAK" == 1 ]] && filter=(-LE 'model|install' -E "$serial")
   run_ctest "$BATON_ROOT/build-asan" "${filter[@]}"
 }
 stage_tsan() {
