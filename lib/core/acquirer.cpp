@@ -55,6 +55,16 @@ constexpr bool kStrayReleaseAnyLife = true;
 #else
 constexpr bool kStrayReleaseAnyLife = false;
 #endif
+#if defined(BATON_BREAK_COUNT_LATE_RENEW_ACKS)
+// Negative control: a renewal round's acks count even once the lease's
+// validity has ended (handled before the acquirer's own deadline, as after a
+// stall). V4's re-grant rests on that clause (docs/protocol.md, "Renewals
+// across a change"): a voter that lost its state re-grants a RENEW delayed
+// past a newer lease, and the holder would believe the older token again.
+constexpr bool kCountLateRenewAcks = true;
+#else
+constexpr bool kCountLateRenewAcks = false;
+#endif
 #if defined(BATON_BREAK_NO_PARTIAL_RELEASE)
 // Negative control: grants of a failed attempt are never given back.
 constexpr bool kNoPartialRelease = true;
@@ -1047,7 +1057,7 @@ void Acquirer::renewal_ack(Acq& a, Held& h, std::size_t i, const RenewAck& ack, 
     r.round.votes.grant(i);
     // Acks count only while the lease is still valid (the voters' re-grant
     // rule V4 rests on it: docs/protocol.md, "Renewals across a change").
-    if (r.round.votes.result() != TallyResult::won || now >= h.validity_end) return;
+    if (r.round.votes.result() != TallyResult::won || (now >= h.validity_end && !kCountLateRenewAcks)) return;
     const Instant t_r = r.round.t_r;
     const Instant end = drift::validity_end(t_r, a.ttl, config_.rho_ppm, config_.margin);
     if (end > h.validity_end) {

@@ -1609,5 +1609,28 @@ TEST(Acquirer, ArgumentsAtTheLimitsAreAccepted) {
                   .ok());
 }
 
+// V4 rests on this clause (docs/protocol.md, "Renewals across a change"): a
+// round's acks that arrive once the lease's validity has ended (handled
+// before the acquirer's own deadline fires, as Node::on_messages does after a
+// stall: nothing else stops the round) must not renew it. Otherwise a voter
+// that lost its state (granted floor 0) and re-granted a RENEW delayed past
+// a newer lease would make the holder believe the older token again.
+// (From a review of V4; negative switch count_late_renew_acks.)
+TEST(Acquirer, AcksArrivingAfterTheValidityEndedDoNotRenew) {
+  Held held;
+  Harness& h = held.h;
+  h.at(T0 + Duration::s(2));
+  ASSERT_TRUE(h.acq.renew(h.now, held.id, h.sink).ok());
+  const auto rs = held.renews();
+  ASSERT_EQ(rs.size(), 3u);
+  h.now = held.validity_end + Duration::ms(1);  // no on_deadline: the acks come first
+  h.ack(M2, rs[1]);
+  h.ack(M3, rs[2]);
+  for (const Event& e : h.events()) EXPECT_NE(e.kind, EventKind::renewed) << "a late quorum renewed the lease";
+  const auto l = h.acq.lease(held.id);
+  ASSERT_TRUE(l.has_value());
+  EXPECT_EQ(l->validity_end, held.validity_end);
+}
+
 }  // namespace
 }  // namespace baton::core
