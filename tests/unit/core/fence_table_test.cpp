@@ -356,5 +356,34 @@ TEST(FenceTable, RaiseFloorLiftsFencesNeverLowers) {
   }
 }
 
+// V4: what this voter granted (Entry::granted) survives eviction through the
+// granted floor, which a fresh entry starts at; a raised floor moves fences
+// only, and the granted floor a table starts with is at most its floor.
+TEST(FenceTable, GrantedTokensSurviveEvictionAndAFloorRaiseLeavesThem) {
+  FenceTable t(Token{10}, 1, 0, Token{7});
+  EXPECT_EQ(t.granted_floor(), Token{7});
+  EXPECT_EQ(t.get(ResourceName("fresh"))->granted, Token{7}) << "a fresh entry: the granted floor";
+  t.settle("fresh");
+  auto a = t.get(ResourceName("a"));
+  a->fence = Token{40};
+  a->granted = Token{40};
+  t.settle("a");  // evicts "fresh" (granted 7)
+  EXPECT_EQ(t.granted_floor(), Token{7});
+  store_idle(t, "b", 60);  // fence only (a floor raised it, say): evicts "a"
+  EXPECT_EQ(t.granted_floor(), Token{40}) << "a's grant folded in";
+  EXPECT_EQ(t.floor(), Token{40});
+  EXPECT_EQ(t.get(ResourceName("a"))->granted, Token{40}) << "a again: its history is the granted floor";
+  t.settle("a");  // evicts "b", whose granted (the floor's 7 when made) adds nothing
+  EXPECT_EQ(t.granted_floor(), Token{40});
+  EXPECT_EQ(t.floor(), Token{60});
+  t.raise_floor(Token{100});
+  EXPECT_EQ(t.find("a")->fence, Token{100});
+  EXPECT_EQ(t.find("a")->granted, Token{40}) << "a raised floor is no grant";
+  EXPECT_EQ(t.granted_floor(), Token{40});
+
+  FenceTable capped(Token{5}, 4, 0, Token{9});
+  EXPECT_EQ(capped.granted_floor(), Token{5}) << "never above the floor";
+}
+
 }  // namespace
 }  // namespace baton::core
