@@ -484,7 +484,7 @@ void SimCluster::reconfig(bool last) {
     next_reconfig_ns_ = INT64_MAX;  // on_reconfigured retries if it does not commit
   } else {
     // Busy (a run of the faulty phase still going there): again, later.
-    next_reconfig_ns_ = now_ + 100 * ms_ns + uniform_ns(0, 400 * ms_ns);
+    next_reconfig_ns_ = change_retry_ns();
   }
 }
 
@@ -508,7 +508,7 @@ void SimCluster::on_reconfigured(std::uint32_t m, const core::ReconfigResult& r)
     } else if (++across_tries_ >= 50) {
       checker_.report(now_, 3, "the across phase's change did not commit in 50 tries: " + r.detail);
     } else {
-      across_next_ns_ = now_ + 100 * ms_ns + uniform_ns(0, 400 * ms_ns);
+      across_next_ns_ = change_retry_ns();
     }
     return;
   }
@@ -528,7 +528,7 @@ void SimCluster::on_reconfigured(std::uint32_t m, const core::ReconfigResult& r)
     checker_.report(now_, 0, "the last reconfiguration did not commit in 50 tries: " + r.detail);
     return;
   }
-  next_reconfig_ns_ = now_ + 100 * ms_ns + uniform_ns(0, 400 * ms_ns);
+  next_reconfig_ns_ = change_retry_ns();
 }
 
 bool SimCluster::start_across() {
@@ -540,11 +540,9 @@ bool SimCluster::start_across() {
   // A minority of the members first (at least one), then all the others:
   // the lease's holds are all at the first set, and the second change's
   // joint record needs a majority of voters that never granted it.
-  std::vector<std::uint32_t> order;
-  for (std::uint32_t i = 1; i <= opt_.members; ++i) order.push_back(i);
-  for (std::size_t i = order.size() - 1; i > 0; --i) std::swap(order[i], order[recfg_rng_.uniform(i)]);
+  const std::vector<std::uint32_t> order = shuffled_members(recfg_rng_);
   const std::size_t k = std::max<std::size_t>(1, (opt_.members - 1) / 2);
-  for (std::size_t i = 0; i < order.size(); ++i) across_target_[i < k ? 0 : 1].push_back(core::MemberId(order[i]));
+  for (std::size_t i = 0; i < order.size(); ++i) across_target_[i < k ? 0 : 1].push_back(core::MemberId(order[i] + 1));
   for (auto& t : across_target_) std::sort(t.begin(), t.end());
   across_driver_ = static_cast<std::uint32_t>(recfg_rng_.uniform(opt_.members - 1));
   across_holder_ = static_cast<std::uint32_t>(recfg_rng_.uniform(opt_.members - 1));
@@ -572,7 +570,7 @@ void SimCluster::across_step() {
     auto r = members_[m].node->reconfigure(local_now(m), target);
     trace(m, std::string("call reconfigure (across) -> ") + (r.ok() ? "started" : std::string(errc_name(r.code()))));
     after_call(m);
-    if (!r.ok()) across_next_ns_ = now_ + 100 * ms_ns + uniform_ns(0, 400 * ms_ns);  // busy: a repair runs
+    if (!r.ok()) across_next_ns_ = change_retry_ns();  // busy: a repair runs
   } else if (across_ == Across::holding) {
     release(across_holder_, across_id_);
     across_ = Across::done;
@@ -1058,10 +1056,12 @@ std::uint32_t SimCluster::unrecovered() const {
                                                   [](const Member& mem) { return unrecovered(mem); }));
 }
 
-std::vector<std::uint32_t> SimCluster::shuffled_members() {
+std::int64_t SimCluster::change_retry_ns() { return now_ + 100 * ms_ns + uniform_ns(0, 400 * ms_ns); }
+
+std::vector<std::uint32_t> SimCluster::shuffled_members(core::Rng& rng) {
   std::vector<std::uint32_t> order(opt_.members);
   for (std::uint32_t m = 0; m < opt_.members; ++m) order[m] = m;
-  for (std::uint32_t i = opt_.members; i > 1; --i) std::swap(order[i - 1], order[rng_.uniform(i - 1)]);
+  for (std::uint32_t i = opt_.members; i > 1; --i) std::swap(order[i - 1], order[rng.uniform(i - 1)]);
   return order;
 }
 

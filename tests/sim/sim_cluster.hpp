@@ -215,8 +215,11 @@ class SimCluster final : public WorkloadHost {
   static bool unrecovered(const Member& mem);
   // How many members may be unrecovered at once and peer recovery still work.
   std::uint32_t unrecovered_max() const;
-  // Member indices in a random order (Fisher-Yates on the run's rng).
-  std::vector<std::uint32_t> shuffled_members();
+  // Member indices in a random order (Fisher-Yates on the run's rng, or `rng`).
+  std::vector<std::uint32_t> shuffled_members() { return shuffled_members(rng_); }
+  std::vector<std::uint32_t> shuffled_members(core::Rng& rng);
+  // When a change that was refused or did not commit is tried again: 100-500 ms from now.
+  std::int64_t change_retry_ns();
   std::int64_t uniform_ns(std::int64_t lo, std::int64_t hi);
   LeaseKey key(std::uint32_t m, core::AcquireId id) const;
   void trace(std::uint32_t m, const std::string& what);
